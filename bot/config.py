@@ -1,0 +1,190 @@
+"""Typed settings: config.toml, overridden by DUTYBOT_<SECTION>__<KEY> environment variables.
+
+A bad value stops start-up with one line naming the key and what was expected
+(`ConfigError`), so an operator never has to read a pydantic traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = REPO_ROOT / "config.toml"
+
+_DURATION = re.compile(r"^\s*(\d+d)?\s*(\d+h)?\s*(\d+m)?\s*$")
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
+
+
+class ConfigError(Exception):
+    """The configuration is unusable; the message names the key."""
+
+
+def _check_duration(value: str) -> str:
+    if not value or not _DURATION.match(value) or not any(_DURATION.match(value).groups()):
+        raise ValueError(f"expected a duration like '3d', '2h', '30m' or '1h30m', got {value!r}")
+    return value
+
+
+def _check_clock(value: str) -> str:
+    if not _CLOCK.match(value):
+        raise ValueError(f"expected a time of day HH:MM, got {value!r}")
+    return value
+
+
+class _Section(BaseModel):
+    # Unknown keys are typos: refuse them rather than silently ignoring a setting.
+    model_config = ConfigDict(extra="forbid")
+
+
+class StorageSettings(_Section):
+    url: str = "sqlite:///data/dutybot.db"
+    busy_timeout_ms: int = Field(10000, ge=0)
+    pool_size: int = Field(5, ge=1, le=100)
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, v: str) -> str:
+        if not (v.startswith("sqlite") or v.startswith("postgresql")):
+            raise ValueError(f"expected a sqlite:/// or postgresql+psycopg:// URL, got {v!r}")
+        return v
+
+
+class GeneralSettings(_Section):
+    timezone: str = "Asia/Ho_Chi_Minh"
+    language: Literal["vi", "en"] = "vi"
+    templates_dirs: list[str] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"expected an IANA time zone like 'Asia/Ho_Chi_Minh', got {v!r}") from None
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class AccessSettings(_Section):
+    admins: list[str] = []
+
+    @field_validator("admins")
+    @classmethod
+    def _channel_ids(cls, v: list[str]) -> list[str]:
+        for item in v:
+            if ":" not in item or item.split(":", 1)[0] not in ("telegram", "zalo", "console"):
+                raise ValueError(f"expected entries like 'telegram:123456', got {item!r}")
+        return v
+
+
+class InviteSettings(_Section):
+    ttl: str = "7d"
+    _v = field_validator("ttl")(classmethod(lambda cls, v: _check_duration(v)))
+
+
+class ReminderSettings(_Section):
+    before: list[str] = ["3d", "1d", "2h"]
+    overdue_every: str = "24h"
+    escalate_after: str = "24h"
+    ack_timeout: str = "24h"
+    cue_before: list[str] = ["30m", "10m"]
+    checkin_escalate_after: str = "3m"
+    quiet_hours: str = "21:30-07:00"
+    urgent_window: str = "2h"
+    digest_time: str = "07:30"
+
+    @field_validator("before", "cue_before")
+    @classmethod
+    def _durations(cls, v: list[str]) -> list[str]:
+        return [_check_duration(x) for x in v]
+
+    @field_validator("overdue_every", "escalate_after", "ack_timeout", "checkin_escalate_after", "urgent_window")
+    @classmethod
+    def _duration(cls, v: str) -> str:
+        return _check_duration(v)
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock(cls, v: str) -> str:
+        return _check_clock(v)
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, v: str) -> str:
+        parts = v.split("-")
+        if v and (len(parts) != 2 or not all(_CLOCK.match(p.strip()) for p in parts)):
+            raise ValueError(f"expected 'HH:MM-HH:MM' (or empty for none), got {v!r}")
+        return v
+
+
+class EvidenceSettings(_Section):
+    max_bytes: int = Field(10 * 1024 * 1024, ge=1)
+
+
+class TelegramSettings(_Section):
+    token: SecretStr | None = None
+    base_url: str = "https://api.telegram.org/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    listen: str = "127.0.0.1"
+    port: int = Field(8443, ge=1, le=65535)
+
+
+class ZaloSettings(_Section):
+    token: SecretStr | None = None
+    base_url: str = "https://bot-api.zaloplatforms.com/bot"
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_secret: SecretStr | None = None
+
+
+class Settings(BaseSettings):
+    """All of dutybot's settings; build with `load_settings`, never at import time."""
+
+    # Top-level extras are ignored so that unrelated DUTYBOT_* variables (e.g. the test
+    # suite's DUTYBOT_TEST_POSTGRES_URL) do not break start-up; sections forbid extras.
+    model_config = SettingsConfigDict(env_prefix="DUTYBOT_", env_nested_delimiter="__", extra="ignore")
+
+    storage: StorageSettings = StorageSettings()
+    general: GeneralSettings = GeneralSettings()
+    access: AccessSettings = AccessSettings()
+    invites: InviteSettings = InviteSettings()
+    reminders: ReminderSettings = ReminderSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    zalo: ZaloSettings = ZaloSettings()
+
+
+def load_settings(path: Path | str | None = None, **overrides) -> Settings:
+    """Read `path` (default: the repo's config.toml), apply the environment, validate."""
+    toml_path = Path(path) if path else DEFAULT_CONFIG
+    if path and not toml_path.is_file():
+        raise ConfigError(f"config file not found: {toml_path}")
+
+    class _FileSettings(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+
+    try:
+        return _FileSettings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        raise ConfigError(f"config error: {key}: {msg} (in {toml_path} or DUTYBOT_{key.upper().replace('.', '__')})") from None
+    except Exception as exc:  # a TOML syntax error in the file
+        raise ConfigError(f"config error: cannot read {toml_path}: {exc}") from None

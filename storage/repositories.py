@@ -1,0 +1,169 @@
+"""SqlStore: the engine's `Store` protocol on one SQLModel session (one transaction)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from storage.models import (
+    Agency, AuditEntry, Event, Evidence, ExtensionRequest, Identity, Invite, Outbox, SentMessage, Task, User,
+)
+from workflows.ports import Ctx
+
+
+class SqlStore:
+    """Reads and writes through `session`; the caller owns commit/rollback."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    # -- generic -------------------------------------------------------------------------
+    def add(self, obj):
+        self.s.add(obj)
+        self.s.flush()
+        return obj
+
+    # -- agencies ------------------------------------------------------------------------
+    def upsert_agency(self, code: str, name: str, name_en: str) -> None:
+        row = self.s.get(Agency, code)
+        if row is None:
+            self.s.add(Agency(code=code, name=name, name_en=name_en))
+        else:
+            row.name, row.name_en = name, name_en
+        self.s.flush()
+
+    def agency(self, code: str) -> Agency | None:
+        return self.s.get(Agency, code.upper()) if code else None
+
+    def agencies(self) -> list[Agency]:
+        return list(self.s.exec(select(Agency).order_by(Agency.code)))
+
+    # -- events and tasks ----------------------------------------------------------------
+    def get_event(self, event_id: int) -> Event | None:
+        return self.s.get(Event, event_id)
+
+    def list_events(self) -> list[Event]:
+        return list(self.s.exec(select(Event).order_by(Event.id)))
+
+    def current_event(self, now: datetime) -> Event | None:
+        """The event people mean when they name none: the latest launched one, else the latest."""
+        events = self.list_events()
+        launched = [e for e in events if e.launched_at is not None and e.ended_at is None]
+        pool = launched or events
+        return max(pool, key=lambda e: (e.launched_at is not None, e.id)) if pool else None
+
+    def task(self, task_id: int, *, lock: bool = False) -> Task | None:
+        if lock:
+            return self.s.exec(select(Task).where(Task.id == task_id).with_for_update()).first()
+        return self.s.get(Task, task_id)
+
+    def find_task(self, event_id: int, ref: str, *, lock: bool = False) -> Task | None:
+        """A task by code (`CB-05`, any case) or number (`#17` or `17`)."""
+        ref = ref.strip()
+        q = select(Task).where(Task.event_id == event_id)
+        digits = ref.lstrip("#")
+        if digits.isdigit():
+            q = q.where(Task.number == int(digits))
+        else:
+            q = q.where(func.upper(Task.code) == ref.upper())
+        if lock:
+            q = q.with_for_update()
+        return self.s.exec(q).first()
+
+    def tasks(self, event_id: int) -> list[Task]:
+        return list(self.s.exec(select(Task).where(Task.event_id == event_id).order_by(Task.deadline, Task.number)))
+
+    # -- audit ---------------------------------------------------------------------------
+    def audit(self, *, event_id, task_id, ctx: Ctx, action: str, detail: dict) -> None:
+        actor = ctx.actor
+        self.s.add(AuditEntry(event_id=event_id, task_id=task_id, at=ctx.now,
+                              actor_id=getattr(actor, "id", None), actor=getattr(actor, "name", "system"),
+                              channel=ctx.channel, action=action, detail=detail, message_ref=ctx.message_ref))
+
+    def history(self, task_id: int) -> list[AuditEntry]:
+        q = select(AuditEntry).where(AuditEntry.task_id == task_id).order_by(AuditEntry.at, AuditEntry.id)
+        return list(self.s.exec(q))
+
+    def event_audit(self, event_id: int) -> list[AuditEntry]:
+        q = select(AuditEntry).where(AuditEntry.event_id == event_id).order_by(AuditEntry.at, AuditEntry.id)
+        return list(self.s.exec(q))
+
+    # -- people --------------------------------------------------------------------------
+    def user(self, user_id: int) -> User | None:
+        return self.s.get(User, user_id)
+
+    def users(self) -> list[User]:
+        return list(self.s.exec(select(User).order_by(User.id)))
+
+    def identity(self, channel: str, external_id: str) -> Identity | None:
+        q = select(Identity).where(Identity.channel == channel, Identity.external_id == str(external_id))
+        return self.s.exec(q).first()
+
+    def identities_of(self, user_id: int) -> list[Identity]:
+        return list(self.s.exec(select(Identity).where(Identity.user_id == user_id).order_by(Identity.id)))
+
+    def users_with_role(self, *roles: str) -> list[User]:
+        q = select(User).where(User.role.in_(roles), User.active == True).order_by(User.id)  # noqa: E712
+        return list(self.s.exec(q))
+
+    def contacts_of(self, agency: str, *, deputies: bool | None = None) -> list[User]:
+        q = select(User).where(User.role == "contact", User.agency_code == agency, User.active == True)  # noqa: E712
+        if deputies is not None:
+            q = q.where(User.is_deputy == deputies)
+        return list(self.s.exec(q.order_by(User.id)))
+
+    # -- invites -------------------------------------------------------------------------
+    def invite_by_hash(self, code_hash: str) -> Invite | None:
+        return self.s.exec(select(Invite).where(Invite.code_hash == code_hash)).first()
+
+    def claim_invite(self, code_hash: str, user_id: int, now: datetime) -> bool:
+        # One conditional UPDATE: of concurrent claims, the database lets exactly one match.
+        res = self.s.execute(
+            update(Invite)
+            .where(Invite.code_hash == code_hash, Invite.used_at.is_(None), Invite.expires_at > now)
+            .values(used_at=now, used_by=user_id)
+        )
+        return res.rowcount == 1
+
+    # -- evidence, extensions ------------------------------------------------------------
+    def evidence_count(self, task_id: int) -> int:
+        return self.s.exec(select(func.count()).select_from(Evidence).where(Evidence.task_id == task_id)).one()
+
+    def evidence_counts(self, event_id: int) -> dict[int, int]:
+        q = (select(Evidence.task_id, func.count()).join(Task, Task.id == Evidence.task_id)
+             .where(Task.event_id == event_id).group_by(Evidence.task_id))
+        return dict(self.s.exec(q).all())
+
+    def evidence_of(self, task_id: int) -> list[Evidence]:
+        return list(self.s.exec(select(Evidence).where(Evidence.task_id == task_id).order_by(Evidence.id)))
+
+    def extension(self, request_id: int) -> ExtensionRequest | None:
+        return self.s.get(ExtensionRequest, request_id)
+
+    def pending_extensions(self, event_id: int) -> list[ExtensionRequest]:
+        q = (select(ExtensionRequest).join(Task, Task.id == ExtensionRequest.task_id)
+             .where(Task.event_id == event_id, ExtensionRequest.status == "pending"))
+        return list(self.s.exec(q))
+
+    # -- outbox --------------------------------------------------------------------------
+    def enqueue(self, row: Outbox) -> bool:
+        """Insert an outbox row; a row whose dedupe_key already exists is skipped (False)."""
+        if row.dedupe_key is not None:
+            exists = self.s.exec(select(Outbox.id).where(Outbox.dedupe_key == row.dedupe_key)).first()
+            if exists is not None:
+                return False
+        self.s.add(row)
+        self.s.flush()
+        return True
+
+    def remember_sent(self, channel: str, chat_id: str, message_id: str, task_id: int | None, kind: str,
+                      now: datetime) -> None:
+        self.s.add(SentMessage(channel=channel, chat_id=str(chat_id), message_id=str(message_id),
+                               task_id=task_id, kind=kind, at=now))
+
+    def sent_message(self, channel: str, chat_id: str, message_id: str) -> SentMessage | None:
+        q = select(SentMessage).where(SentMessage.channel == channel, SentMessage.chat_id == str(chat_id),
+                                      SentMessage.message_id == str(message_id))
+        return self.s.exec(q).first()

@@ -1,0 +1,91 @@
+"""Event use cases: create from a template, launch, move."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from workflows.access import require_staff
+from workflows.errors import DutyError
+from workflows.plan import deadline_for, plan_tasks
+from workflows.ports import Ctx, Notice, Store
+from workflows.states import CLOSED
+
+
+def create_event(store: Store, ctx: Ctx, template, start: datetime, name: str | None, *, event_cls, task_cls):
+    """Instantiate `template` at `start` (aware); agencies are upserted by code."""
+    if start.tzinfo is None:
+        raise ValueError("start must be timezone-aware")
+    for agency in template.agencies:
+        store.upsert_agency(agency.code, agency.name, agency.name_en)
+    event = store.add(event_cls(
+        name=name or template.name, template_id=template.id, template_path=str(template.path),
+        timezone=template.timezone, start=start, created_at=ctx.now,
+        default_due_time=template.default_due_time.strftime("%H:%M"),
+        reminders=template.reminders.model_dump(exclude_none=True) if template.reminders else None,
+    ))
+    for p in plan_tasks(template, start):
+        store.add(task_cls(
+            event_id=event.id, number=p.number, code=p.code, title=p.title, title_en=p.title_en, phase=p.phase,
+            lead=p.lead, supporting=p.supporting, depends_on=p.depends_on, evidence_kinds=p.evidence_kinds,
+            offset=p.offset, deadline=p.deadline, original_deadline=p.deadline, is_cue=p.is_cue,
+            reminders=p.reminders, note=p.note, updated_at=ctx.now,
+        ))
+    store.audit(event_id=event.id, task_id=None, ctx=ctx, action="event_created",
+                detail={"template": template.id, "start": start.isoformat(), "tasks": len(template.duties)})
+    return event
+
+
+def launch_event(store: Store, ctx: Ctx, event) -> list[Notice]:
+    """Mark the event launched; every agency gets a summary and one message per open task."""
+    require_staff(ctx.actor)
+    if event.launched_at is not None:
+        raise DutyError("already_launched", event=event.id)
+    event.launched_at = ctx.now
+    tasks = [t for t in store.tasks(event.id) if t.status not in CLOSED]
+    notices: list[Notice] = []
+    by_agency: dict[str, list] = {}
+    for t in tasks:
+        by_agency.setdefault(t.lead, []).append(t)
+    for agency, items in sorted(by_agency.items()):
+        first = min(items, key=lambda t: t.deadline)
+        notices.append(Notice(key="launch_summary", to="agency", agency=agency, kind="assignment",
+                              dedupe_key=f"launch:{event.id}:{agency}",
+                              params={"event": event.name, "count": len(items), "first_code": first.code,
+                                      "first_deadline": first.deadline}))
+        for t in sorted(items, key=lambda t: t.deadline):
+            notices.append(Notice(key="assignment", to="agency", agency=agency, task_id=t.id, kind="assignment",
+                                  with_buttons=True, dedupe_key=f"assign:{t.id}",
+                                  params={"code": t.code, "number": t.number, "title": t.title,
+                                          "title_en": t.title_en, "deadline": t.deadline, "lead": t.lead}))
+    store.audit(event_id=event.id, task_id=None, ctx=ctx, action="event_launched",
+                detail={"tasks": len(tasks), "agencies": len(by_agency)})
+    return notices
+
+
+def move_event(store: Store, ctx: Ctx, event, new_start: datetime) -> tuple[int, int]:
+    """Move the event; deadlines set by hand stay. Returns (moved, kept) task counts."""
+    require_staff(ctx.actor)
+    if new_start.tzinfo is None:
+        raise ValueError("start must be timezone-aware")
+    tz = ZoneInfo(event.timezone)
+    hh, mm = (int(x) for x in event.default_due_time.split(":"))
+    from datetime import time
+
+    old_start, event.start = event.start, new_start
+    moved = kept = 0
+    for t in store.tasks(event.id):
+        planned = deadline_for(t.offset, new_start, tz, time(hh, mm))
+        t.original_deadline = planned
+        if t.deadline_manual:
+            kept += 1
+            continue
+        if t.deadline != planned:
+            old, t.deadline = t.deadline, planned
+            t.updated_at, t.version = ctx.now, t.version + 1
+            store.audit(event_id=event.id, task_id=t.id, ctx=ctx, action="deadline_moved",
+                        detail={"from": old.isoformat(), "to": planned.isoformat()})
+            moved += 1
+    store.audit(event_id=event.id, task_id=None, ctx=ctx, action="event_moved",
+                detail={"from": old_start.isoformat(), "to": new_start.isoformat(), "moved": moved, "kept": kept})
+    return moved, kept

@@ -1,0 +1,73 @@
+"""Invites: single-use, expiring codes with >=128 bits of randomness, stored only hashed."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from workflows.access import require_staff
+from workflows.errors import DutyError
+from workflows.ports import Ctx, Store
+
+# 24 random bytes -> 32 url-safe characters: 192 bits, inside Telegram's 64-char
+# [A-Za-z0-9_-] deep-link payload.
+_CODE_BYTES = 24
+CODE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def new_code() -> str:
+    return secrets.token_urlsafe(_CODE_BYTES)
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def create_invite(store: Store, ctx: Ctx, target: str, *, ttl: timedelta, invite_cls, event_id: int | None = None,
+                  deputy: bool = False) -> tuple[str, object]:
+    """Make an invite for an agency contact, an observer or (admins only) a coordinator."""
+    require_staff(ctx.actor)
+    t = target.strip()
+    if t.lower() in ("coordinator", "dieuphoi", "điều phối"):
+        if ctx.actor.role != "admin":
+            raise DutyError("admin_only")
+        role, agency = "coordinator", None
+    elif t.lower() in ("observer", "theodoi", "theo dõi"):
+        role, agency = "observer", None
+    else:
+        agency = t.upper()
+        if store.agency(agency) is None:
+            raise DutyError("unknown_agency", agency=t)
+        role = "contact"
+    code = new_code()
+    invite = store.add(invite_cls(code_hash=hash_code(code), role=role, agency_code=agency, is_deputy=deputy,
+                                  event_id=event_id, created_by=ctx.actor.id, created_at=ctx.now,
+                                  expires_at=ctx.now + ttl))
+    store.audit(event_id=event_id, task_id=None, ctx=ctx, action="invite_created",
+                detail={"invite": invite.id, "role": role, "agency": agency, "deputy": deputy,
+                        "expires": invite.expires_at.isoformat()})
+    return code, invite
+
+
+def check_code(store: Store, code: str, now: datetime):
+    """The invite behind `code`, or DutyError invite_invalid / invite_used / invite_expired."""
+    if not CODE_RE.match(code or ""):
+        raise DutyError("invite_invalid")
+    invite = store.invite_by_hash(hash_code(code))
+    if invite is None:
+        raise DutyError("invite_invalid")
+    if invite.used_at is not None:
+        raise DutyError("invite_used")
+    if invite.expires_at <= now:
+        raise DutyError("invite_expired")
+    return invite
+
+
+def redeem(store: Store, code: str, user_id: int, now: datetime):
+    """Claim `code` for `user_id` atomically: of many concurrent redemptions exactly one wins."""
+    invite = check_code(store, code, now)
+    if not store.claim_invite(invite.code_hash, user_id, now):
+        raise DutyError("invite_used")
+    return invite

@@ -1,0 +1,183 @@
+"""Task use cases: report status, change deadlines, reassign, extensions, evidence.
+
+Each function works inside the caller's transaction (`store`), checks access first, writes
+the change and its audit row, and returns the notices the change causes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from workflows.access import is_staff, require_staff, require_update
+from workflows.errors import DutyError
+from workflows.ports import Ctx, Notice, Store
+from workflows.states import CLOSED, check_transition
+
+REPORT_KINDS = ("ack", "progress", "done", "blocked", "unblocked")
+_TARGET = {"ack": "acknowledged", "progress": "in_progress", "done": "done", "blocked": "blocked",
+           "unblocked": "in_progress"}
+
+
+@dataclass
+class Result:
+    task: Any
+    notices: list[Notice] = field(default_factory=list)
+    detail: dict = field(default_factory=dict)
+
+
+def _task_params(task) -> dict:
+    return {"code": task.code, "number": task.number, "title": task.title, "title_en": task.title_en,
+            "lead": task.lead}
+
+
+def report(store: Store, ctx: Ctx, task, kind: str, *, percent: int | None = None,
+           reason: str | None = None, note: str | None = None) -> Result:
+    """A contact (or coordinator) reports on `task`: ack, progress, done, blocked, unblocked."""
+    if kind not in REPORT_KINDS:
+        raise ValueError(kind)
+    require_update(ctx.actor, task.lead)
+    target = _TARGET[kind]
+    if kind == "progress" and percent is not None and percent >= 100:
+        target, percent = "done", 100
+    if kind == "blocked" and not (reason or "").strip():
+        raise DutyError("reason_required")
+    if percent is not None and not 0 <= percent <= 100:
+        raise DutyError("bad_percent", value=percent)
+    try:
+        check_transition(task.status, target, by_coordinator=is_staff(ctx.actor))
+    except Exception as exc:
+        raise DutyError(getattr(exc, "code", "not_allowed"), code=task.code, status=task.status) from None
+
+    before = {"status": task.status, "percent": task.percent}
+    task.status = target
+    if target == "done":
+        task.percent, task.completed_at = 100, ctx.now
+    elif percent is not None:
+        task.percent = percent
+    if target == "acknowledged" or (task.acknowledged_at is None and target != "todo"):
+        task.acknowledged_at = task.acknowledged_at or ctx.now
+    task.blocked_reason = reason.strip() if target == "blocked" else None
+    if target != "done":
+        task.completed_at = None
+    task.updated_at, task.version = ctx.now, task.version + 1
+    detail = {"from": before["status"], "to": target, "percent": task.percent}
+    if reason:
+        detail["reason"] = reason.strip()
+    if note:
+        detail["note"] = note.strip()
+    store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="status", detail=detail)
+
+    notices = []
+    if not is_staff(ctx.actor):
+        notices.append(Notice(key="news_status", to="coordinators", task_id=task.id, kind="news",
+                              urgent=target == "blocked",
+                              params={**_task_params(task), "status": target, "percent": task.percent,
+                                      "reason": task.blocked_reason or "", "actor": ctx.actor.name,
+                                      "note": (note or "").strip()}))
+    if target == "done":
+        notices += _unblocked_notices(store, task)
+    return Result(task, notices, detail)
+
+
+def _unblocked_notices(store: Store, done_task) -> list[Notice]:
+    """'You can start now' for every task whose last dependency just finished."""
+    tasks = store.tasks(done_task.event_id)
+    done = {t.code for t in tasks if t.status == "done"} | {done_task.code}
+    out = []
+    for t in tasks:
+        if done_task.code in (t.depends_on or []) and t.status not in CLOSED and set(t.depends_on) <= done:
+            out.append(Notice(key="unblocked", to="agency", agency=t.lead, task_id=t.id, kind="unblocked",
+                              params=_task_params(t), dedupe_key=f"unblocked:{t.id}"))
+    return out
+
+
+def set_deadline(store: Store, ctx: Ctx, task, when: datetime, reason: str = "") -> Result:
+    """A coordinator sets a deadline by hand; it then stays put when the event moves."""
+    require_staff(ctx.actor)
+    old = task.deadline
+    task.deadline, task.deadline_manual = when, True
+    task.updated_at, task.version = ctx.now, task.version + 1
+    detail = {"from": old.isoformat(), "to": when.isoformat(), "reason": reason}
+    store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="deadline", detail=detail)
+    notice = Notice(key="deadline_changed", to="agency", agency=task.lead, task_id=task.id, kind="news",
+                    params={**_task_params(task), "deadline": when, "reason": reason})
+    return Result(task, [notice], detail)
+
+
+def reassign(store: Store, ctx: Ctx, task, agency_code: str) -> Result:
+    """Move a task to another lead agency; both agencies are told."""
+    require_staff(ctx.actor)
+    agency_code = agency_code.upper()
+    if store.agency(agency_code) is None:
+        raise DutyError("unknown_agency", agency=agency_code)
+    old = task.lead
+    if old == agency_code:
+        raise DutyError("same_agency", agency=agency_code)
+    task.lead, task.updated_at, task.version = agency_code, ctx.now, task.version + 1
+    detail = {"from": old, "to": agency_code}
+    store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="reassign", detail=detail)
+    params = _task_params(task)
+    return Result(task, [
+        Notice(key="reassigned_away", to="agency", agency=old, task_id=task.id, kind="news",
+               params={**params, "to_agency": agency_code}),
+        Notice(key="assignment", to="agency", agency=agency_code, task_id=task.id, kind="assignment",
+               with_buttons=True, params={**params, "deadline": task.deadline}),
+    ], detail)
+
+
+def request_extension(store: Store, ctx: Ctx, task, when: datetime, reason: str, request_cls) -> Result:
+    """A contact asks for a later deadline; a coordinator approves or rejects it."""
+    require_update(ctx.actor, task.lead)
+    if task.status in CLOSED:
+        raise DutyError("closed", code=task.code, status=task.status)
+    if not reason.strip():
+        raise DutyError("reason_required")
+    if when <= task.deadline:
+        raise DutyError("extension_not_later", code=task.code)
+    req = store.add(request_cls(task_id=task.id, requested_by=ctx.actor.id, requested_deadline=when,
+                                previous_deadline=task.deadline, reason=reason.strip(), created_at=ctx.now))
+    detail = {"request": req.id, "to": when.isoformat(), "reason": reason.strip()}
+    store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="extension_requested", detail=detail)
+    notice = Notice(key="extension_requested", to="coordinators", task_id=task.id, kind="news",
+                    params={**_task_params(task), "request": req.id, "deadline": when,
+                            "reason": reason.strip(), "actor": ctx.actor.name})
+    return Result(task, [notice], detail)
+
+
+def decide_extension(store: Store, ctx: Ctx, request, approve: bool) -> Result:
+    """Approve (the deadline moves, the original stays for statistics) or reject a request."""
+    require_staff(ctx.actor)
+    if request.status != "pending":
+        raise DutyError("request_decided", request=request.id, status=request.status)
+    task = store.task(request.task_id, lock=True)
+    request.status = "approved" if approve else "rejected"
+    request.decided_by, request.decided_at = ctx.actor.id, ctx.now
+    if approve:
+        task.deadline, task.deadline_manual = request.requested_deadline, True
+        task.updated_at, task.version = ctx.now, task.version + 1
+    detail = {"request": request.id, "to": request.requested_deadline.isoformat()}
+    store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx,
+                action="extension_approved" if approve else "extension_rejected", detail=detail)
+    notice = Notice(key="extension_approved" if approve else "extension_rejected", to="agency",
+                    agency=task.lead, task_id=task.id, kind="news",
+                    params={**_task_params(task), "deadline": request.requested_deadline})
+    return Result(task, [notice], detail)
+
+
+def attach_evidence(store: Store, ctx: Ctx, task, evidence_cls, *, kind: str, size: int, max_bytes: int,
+                    data: bytes | None = None, filename: str = "", mime: str = "", caption: str = "",
+                    external_ref: str = "") -> Result:
+    """Attach a photo/document/link to a task, within the configured size limit."""
+    require_update(ctx.actor, task.lead)
+    if size > max_bytes:
+        raise DutyError("evidence_too_large", size=size, limit=max_bytes)
+    ev = store.add(evidence_cls(task_id=task.id, kind=kind, filename=filename, mime=mime, size=size, data=data,
+                                caption=caption, external_ref=external_ref, user_id=ctx.actor.id,
+                                channel=ctx.channel, at=ctx.now))
+    detail = {"evidence": ev.id, "kind": kind, "size": size, "filename": filename}
+    store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="evidence", detail=detail)
+    notice = Notice(key="news_evidence", to="coordinators", task_id=task.id, kind="news",
+                    params={**_task_params(task), "kind": kind, "actor": ctx.actor.name})
+    return Result(task, [notice] if not is_staff(ctx.actor) else [], detail)
