@@ -132,6 +132,8 @@ class EvidenceSettings(_Section):
 
 class TelegramSettings(_Section):
     token: SecretStr | None = None
+    # The bot's @username, for invite deep links t.me/<bot>?start=<code> (read from getMe when running).
+    bot_username: str = ""
     base_url: str = "https://api.telegram.org/bot"
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str = ""
@@ -162,6 +164,11 @@ class Settings(BaseSettings):
     evidence: EvidenceSettings = EvidenceSettings()
     telegram: TelegramSettings = TelegramSettings()
     zalo: ZaloSettings = ZaloSettings()
+
+
+def template_dirs(settings: Settings) -> list[Path]:
+    """Extra template folders from `[general] templates_dirs`, relative to the repo root."""
+    return [Path(d) if Path(d).is_absolute() else REPO_ROOT / d for d in settings.general.templates_dirs]
 
 
 def load_settings(path: Path | str | None = None, **overrides) -> Settings:

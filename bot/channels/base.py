@@ -1,0 +1,68 @@
+"""The narrow shape every channel shares: what comes in, what goes out."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Attachment:
+    kind: str  # photo | document
+    file_ref: str
+    size: int = 0
+    filename: str = ""
+    mime: str = ""
+    fetch: Callable[[], Awaitable[bytes]] | None = None
+    data: bytes | None = None
+
+
+@dataclass
+class IncomingMessage:
+    """A platform update, reduced to what dutybot needs. `user_id` is who acts."""
+
+    channel: str
+    user_id: str
+    chat_id: str
+    text: str = ""
+    chat_type: str = "private"
+    display_name: str = ""
+    language_code: str | None = None
+    message_id: str | None = None
+    reply_to: str | None = None
+    callback: str | None = None
+    callback_id: str | None = None
+    attachment: Attachment | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.channel}:{self.chat_id}:{self.message_id or self.callback_id or '-'}"
+
+
+@dataclass
+class Button:
+    label: str
+    data: str
+
+
+@dataclass
+class Reply:
+    """Something to send back to the chat the message came from."""
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    task_id: int | None = None
+    kind: str = "reply"
+    document: tuple[str, bytes] | None = None
+    photo: bytes | None = None
+    edit: bool = False
+    toast: str | None = None
+
+
+class ChannelError(Exception):
+    """A send failed; `permanent` tells the delivery worker not to retry."""
+
+    def __init__(self, message: str, *, permanent: bool = False, blocked: bool = False,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent, self.blocked, self.retry_after = permanent, blocked, retry_after

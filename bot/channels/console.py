@@ -1,0 +1,130 @@
+"""The local chat: a terminal where one acts as any user, with no token and no network.
+
+Lines starting with `/as`, `/users`, `/quit` drive the terminal itself; every
+other line goes to the bot as a message from the current user. Buttons show as numbers:
+typing the number presses the button. Messages the bot sends to other users wait in
+their inbox until you switch to them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+from typing import TextIO
+
+from bot.channels.base import Button, IncomingMessage, Reply
+from bot.context import App
+from bot.delivery import Delivery
+from bot.i18n import strip_html
+from bot.router import Router
+
+CHANNEL = "console"
+_HELP = ("Local chat. /users lists who exists, /as NAME switches identity, "
+         "/quit leaves. Type a number to press a button.")
+
+
+class ConsoleChannel:
+    name = CHANNEL
+
+    def __init__(self, app: App, router: Router, out: TextIO = sys.stdout) -> None:
+        self.app, self.router, self.out = app, router, out
+        self.current: str | None = None
+        self.buttons: list[Button] = []
+        self.delivery = Delivery(app, {CHANNEL: self})
+        self._ids = itertools.count(1)
+
+    # -- Channel protocol --------------------------------------------------------------
+    def ready_chats(self) -> set[str]:
+        # Only the person at the keyboard can receive; others' messages stay in the outbox
+        # (pending, not lost) until you switch to them.
+        return {self.current} if self.current else set()
+
+    async def send(self, chat_id: str, reply: Reply) -> str:
+        self._show(reply)
+        return str(next(self._ids))
+
+    # -- the terminal ------------------------------------------------------------------
+    def _print(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def _show(self, reply: Reply) -> None:
+        self._print("🤖 " + strip_html(reply.text).replace("\n", "\n   "))
+        if reply.document:
+            self._print(f"   📎 {reply.document[0]} ({len(reply.document[1])} bytes)")
+        flat = [b for row in reply.buttons for b in row]
+        if flat:
+            self.buttons = flat
+            self._print("   " + "  ".join(f"[{i}] {b.label}" for i, b in enumerate(flat, 1)))
+
+    def users(self) -> list[tuple[str, str, int]]:
+        """(handle, label, messages waiting) for every console identity."""
+        with self.app.read() as store:
+            waiting = store.pending_by_chat(CHANNEL)
+            out = []
+            for ident in sorted((i for u in store.users() for i in store.identities_of(u.id)
+                                 if i.channel == CHANNEL), key=lambda i: i.external_id):
+                u = store.user(ident.user_id)
+                role = u.role + (f" {u.agency_code}" if u.agency_code else "")
+                out.append((ident.external_id, f"{u.name} ({role})", waiting.get(ident.chat_id, 0)))
+            return out
+
+    def switch(self, handle: str) -> None:
+        known = {h: (label, n) for h, label, n in self.users()}
+        if handle not in known:
+            self._print(f"⚠ no user '{handle}'. /users lists them.")
+            return
+        self.current, self.buttons = handle, []
+        label, waiting = known[handle]
+        self._print(f"— you are now {handle}: {label}" + (f"; {waiting} message(s) waiting" if waiting else ""))
+
+    async def handle_line(self, line: str) -> bool:
+        """Process one typed line; False when the user wants to leave."""
+        line = line.strip()
+        if not line:
+            return True
+        word = line.split()[0].lower()
+        if word in ("/quit", "/exit", "/thoat"):
+            return False
+        if word == "/users":
+            for handle, label, waiting in self.users():
+                self._print(f"  {handle:10} {label}" + (f"  ✉ {waiting}" if waiting else ""))
+        elif word == "/as" and len(line.split()) == 2:
+            self.switch(line.split()[1])
+        elif word == "/chathelp":
+            self._print(_HELP)
+        elif self.current is None:
+            self._print("⚠ choose who you are first: /as NAME (see /users)")
+        else:
+            await self._to_bot(line)
+        await self.delivery.drain_once()
+        return True
+
+    async def _to_bot(self, line: str) -> None:
+        msg = IncomingMessage(channel=CHANNEL, user_id=self.current, chat_id=self.current, text=line,
+                              message_id=str(next(self._ids)))
+        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
+            msg.text, msg.callback = "", self.buttons[int(line) - 1].data
+        replies = await asyncio.to_thread(self.router.handle, msg)
+        for reply in replies:
+            mid = await self.send(self.current, reply)
+            if reply.task_id is not None:
+                with self.app.write() as store:
+                    store.remember_sent(CHANNEL, self.current, mid, reply.task_id, reply.kind, self.app.now())
+
+    async def run(self, stream: TextIO = sys.stdin, *, prompt: bool = True) -> None:
+        """The read-eval-print loop; works on a pipe as well as on a terminal."""
+        interactive = prompt and stream.isatty()
+        await self.delivery.drain_once()
+        while True:
+            if interactive:
+                self.out.write(f"{self.current or '?'}> ")
+                self.out.flush()
+            line = await asyncio.to_thread(stream.readline)
+            if not line:
+                break
+            if not interactive:
+                self._print(f"{self.current or '?'}> {line.rstrip()}")
+            if not await self.handle_line(line):
+                break

@@ -1,0 +1,112 @@
+"""The `dutybot` command. Wrong arguments print usage and exit 2; nothing is written then."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import ConfigError, load_settings
+
+EXIT_USAGE = 2
+
+
+class CliError(Exception):
+    """A wrong argument found after parsing (unknown event, bad date): exit 2, nothing written."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dutybot", description="Duty assignment and follow-up for ceremony preparation.")
+    p.add_argument("--config", metavar="FILE", help="settings file (default: config.toml)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="all configured channels; the local chat on the demo when no token is set")
+    chat = sub.add_parser("chat", help="the local terminal chat")
+    chat.add_argument("--as", dest="as_user", metavar="NAME", help="start as this user")
+    chat.add_argument("--no-demo", action="store_true", help="do not create the demo on an empty database")
+
+    wf = sub.add_parser("workflow", help="templates: list, check, preview").add_subparsers(dest="sub", required=True)
+    wf.add_parser("list", help="bundled and installed templates, one id per line")
+    check = wf.add_parser("check", help="validate template files")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    preview = wf.add_parser("preview", help="every task in time order")
+    preview.add_argument("file", metavar="FILE")
+    preview.add_argument("--start", required=True, metavar="WHEN")
+    preview.add_argument("--format", choices=("text", "json"), default="text")
+
+    ev = sub.add_parser("event", help="events: create, list, launch, move").add_subparsers(dest="sub", required=True)
+    create = ev.add_parser("create", help="instantiate a template")
+    create.add_argument("template", metavar="TEMPLATE")
+    create.add_argument("--start", required=True, metavar="WHEN")
+    create.add_argument("--name")
+    lst = ev.add_parser("list")
+    lst.add_argument("--format", choices=("text", "json"), default="text")
+    launch = ev.add_parser("launch")
+    launch.add_argument("event", type=int, metavar="EVENT")
+    move = ev.add_parser("move")
+    move.add_argument("event", type=int, metavar="EVENT")
+    move.add_argument("--start", required=True, metavar="WHEN")
+
+    inv = sub.add_parser("invite", help="make an invite code")
+    inv.add_argument("target", metavar="AGENCY|coordinator|observer")
+    inv.add_argument("--event", type=int)
+    inv.add_argument("--deputy", action="store_true", help="the invitee is the agency's deputy contact")
+
+    exp = sub.add_parser("export", help="an event's tasks and audit trail")
+    exp.add_argument("event", type=int, metavar="EVENT")
+    exp.add_argument("--format", choices=("json", "csv", "xlsx"), required=True)
+    exp.add_argument("--out", metavar="FILE")
+
+    user = sub.add_parser("user", help="users: add-admin, list").add_subparsers(dest="sub", required=True)
+    add_admin = user.add_parser("add-admin")
+    add_admin.add_argument("identity", metavar="CHANNEL:ID")
+    user.add_parser("list")
+
+    db = sub.add_parser("db", help="database: upgrade").add_subparsers(dest="sub", required=True)
+    db.add_parser("upgrade")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs request URLs at INFO, and Telegram URLs carry the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    from bot import cli_commands
+
+    try:
+        return cli_commands.dispatch(args, settings) or 0
+    except CliError as exc:
+        print(f"dutybot: error: {exc}", file=sys.stderr)
+        parser.print_usage(sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def write_out(text: str | bytes, out: str | None) -> None:
+    if out:
+        Path(out).write_bytes(text if isinstance(text, bytes) else text.encode())
+    elif isinstance(text, bytes):
+        sys.stdout.buffer.write(text)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, indent=2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

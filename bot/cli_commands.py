@@ -1,0 +1,230 @@
+"""What each `dutybot` verb does (argument parsing lives in bot.cli)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import timezone
+from zoneinfo import ZoneInfo
+
+from bot.app import SystemActor, add_admin, open_app, run, run_console
+from bot.cli import CliError, dumps, write_out
+from bot.config import Settings, template_dirs
+from bot.i18n import Texts, format_time
+from storage.models import Event, Invite, Task
+from workflows import events as event_uc
+from workflows import invites
+from workflows.dates import DateParseError, parse_when
+from workflows.errors import DutyError
+from workflows.plan import plan_tasks
+from workflows.ports import Ctx
+from workflows.spec import TemplateError, list_templates, load_template, resolve_template
+
+
+def dispatch(args, settings: Settings) -> int:
+    handler = _HANDLERS[(args.cmd, getattr(args, "sub", None))]
+    return handler(args, settings)
+
+
+def _when(text: str, settings: Settings, tz: ZoneInfo | None = None, default_time=None):
+    from datetime import datetime
+
+    tz = tz or ZoneInfo(settings.general.timezone)
+    kwargs = {"default_time": default_time} if default_time else {}
+    try:
+        return parse_when(text, now=datetime.now(timezone.utc), tz=tz, **kwargs)
+    except DateParseError as exc:
+        raise CliError(f"cannot read the date {text!r}: {exc}") from None
+
+
+def _template(ref: str, settings: Settings):
+    try:
+        return load_template(resolve_template(ref, template_dirs(settings)))
+    except TemplateError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _ctx(app) -> Ctx:
+    return Ctx(actor=SystemActor(), channel="cli", now=app.now())
+
+
+# -- run / chat ------------------------------------------------------------------------------
+def cmd_run(args, settings) -> int:
+    asyncio.run(run(open_app(settings)))
+    return 0
+
+
+def cmd_chat(args, settings) -> int:
+    asyncio.run(run_console(open_app(settings), seed_demo=not args.no_demo, as_user=args.as_user))
+    return 0
+
+
+# -- workflow ----------------------------------------------------------------------------------
+def cmd_workflow_list(args, settings) -> int:
+    for template_id in sorted(list_templates(template_dirs(settings))):
+        print(template_id)
+    return 0
+
+
+def cmd_workflow_check(args, settings) -> int:
+    failed = 0
+    for f in args.files:
+        try:
+            t = load_template(f)
+            print(f"{f}: ok ({len(t.agencies)} agencies, {len(t.phases)} phases, {len(t.duties)} duties)")
+        except TemplateError as exc:
+            failed += 1
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            print(f"{f}: {len(exc.problems)} problem(s)", file=sys.stderr)
+    return 2 if failed else 0
+
+
+def cmd_workflow_preview(args, settings) -> int:
+    template = _template(args.file, settings)
+    tz = ZoneInfo(template.timezone)
+    start = _when(args.start, settings, tz, default_time=template.start_time)
+    planned = sorted(plan_tasks(template, start), key=lambda p: (p.deadline, p.number))
+    if args.format == "json":
+        write_out(dumps([{"at": p.deadline.astimezone(tz).isoformat(), "task": p.code, "agency": p.lead,
+                          "phase": p.phase, "title": p.title, "cue": p.is_cue} for p in planned]), None)
+        return 0
+    print(f"{template.name} — T = {format_time(start, tz)} ({template.timezone}), {len(planned)} tasks")
+    for p in planned:
+        cue = " ⏰" if p.is_cue else ""
+        print(f"{format_time(p.deadline, tz)}  {p.code:6} {p.lead:6} {p.title[:70]}{cue}")
+    return 0
+
+
+# -- event -------------------------------------------------------------------------------------
+def cmd_event_create(args, settings) -> int:
+    template = _template(args.template, settings)
+    start = _when(args.start, settings, ZoneInfo(template.timezone), default_time=template.start_time)
+    app = open_app(settings)
+    with app.write() as store:
+        event = event_uc.create_event(store, _ctx(app), template, start.astimezone(timezone.utc), args.name,
+                                      event_cls=Event, task_cls=Task)
+    print(event.id)
+    return 0
+
+
+def _event(store, event_id: int):
+    event = store.get_event(event_id)
+    if event is None:
+        raise CliError(f"no event {event_id} (see `dutybot event list`)")
+    return event
+
+
+def cmd_event_list(args, settings) -> int:
+    app = open_app(settings)
+    with app.read() as store:
+        events = store.list_events()
+    rows = [{"id": e.id, "name": e.name, "template": e.template_id,
+             "start": e.start.astimezone(ZoneInfo(e.timezone)).isoformat(), "launched": e.launched_at is not None}
+            for e in events]
+    if args.format == "json":
+        write_out(dumps(rows), None)
+    else:
+        for r in rows:
+            print(f"{r['id']}\t{r['start']}\t{'launched' if r['launched'] else 'draft'}\t{r['template']}\t{r['name']}")
+    return 0
+
+
+def cmd_event_launch(args, settings) -> int:
+    app = open_app(settings)
+    try:
+        with app.write() as store:
+            event = _event(store, args.event)
+            notices = event_uc.launch_event(store, _ctx(app), event)
+            queued = app.notifier.enqueue(store, notices, app.now())
+    except DutyError as exc:
+        raise CliError(f"event {args.event} is already launched" if exc.code == "already_launched" else exc.code)
+    print(f"launched event {args.event}: {len(notices)} notices, {queued} messages queued")
+    return 0
+
+
+def cmd_event_move(args, settings) -> int:
+    app = open_app(settings)
+    with app.read() as store:
+        tz = ZoneInfo(_event(store, args.event).timezone)
+    start = _when(args.start, settings, tz)
+    with app.write() as store:
+        moved, kept = event_uc.move_event(store, _ctx(app), _event(store, args.event), start.astimezone(timezone.utc))
+    print(f"moved event {args.event} to {start.isoformat()}: {moved} deadlines moved, {kept} set by hand kept")
+    return 0
+
+
+# -- invite, export, user, db ----------------------------------------------------------------
+def cmd_invite(args, settings) -> int:
+    app = open_app(settings)
+    try:
+        with app.write() as store:
+            if args.event is not None:
+                _event(store, args.event)
+            code, inv = invites.create_invite(store, _ctx(app), args.target, ttl=app.invite_ttl, invite_cls=Invite,
+                                              event_id=args.event, deputy=args.deputy)
+    except DutyError as exc:
+        raise CliError(f"unknown agency {args.target!r}" if exc.code == "unknown_agency" else exc.code) from None
+    tz = ZoneInfo(settings.general.timezone)
+    print(code)
+    bot = settings.telegram.bot_username
+    print(f"https://t.me/{bot}?start={code}" if bot else f"/start {code}")
+    print(f"expires {format_time(inv.expires_at, tz)} ({settings.general.timezone}); single use", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args, settings) -> int:
+    from bot.render.export import event_export, to_csv, to_json
+    from bot.render.xlsx import workbook_bytes
+
+    app = open_app(settings)
+    with app.read() as store:
+        data = event_export(store, _event(store, args.event), app.now())
+    if args.format == "json":
+        write_out(to_json(data), args.out)
+    elif args.format == "csv":
+        write_out(to_csv(data), args.out)
+    else:
+        if not args.out and sys.stdout.isatty():
+            raise CliError("xlsx is binary: give --out FILE (or redirect stdout)")
+        write_out(workbook_bytes(data, Texts(settings.general.language, app.tz)), args.out)
+    return 0
+
+
+def cmd_user_add_admin(args, settings) -> int:
+    channel, _, external_id = args.identity.partition(":")
+    if channel not in ("telegram", "zalo", "console") or not external_id:
+        raise CliError(f"expected CHANNEL:ID like telegram:123456789, got {args.identity!r}")
+    user, created = add_admin(open_app(settings), channel, external_id)
+    print(f"{'added' if created else 'promoted'} admin #{user.id} ({channel}:{external_id})")
+    return 0
+
+
+def cmd_user_list(args, settings) -> int:
+    app = open_app(settings)
+    with app.read() as store:
+        for u in store.users():
+            ids = ", ".join(f"{i.channel}:{i.external_id}" for i in store.identities_of(u.id))
+            agency = f"{u.agency_code}{' deputy' if u.is_deputy else ''}" if u.agency_code else "-"
+            print(f"{u.id}\t{u.role}\t{agency}\t{u.name}\t{ids}")
+    return 0
+
+
+def cmd_db_upgrade(args, settings) -> int:
+    from storage.migrate import current
+
+    app = open_app(settings, migrate=True)
+    print(f"database at revision {current(app.db)}")
+    return 0
+
+
+_HANDLERS = {
+    ("run", None): cmd_run, ("chat", None): cmd_chat,
+    ("workflow", "list"): cmd_workflow_list, ("workflow", "check"): cmd_workflow_check,
+    ("workflow", "preview"): cmd_workflow_preview,
+    ("event", "create"): cmd_event_create, ("event", "list"): cmd_event_list,
+    ("event", "launch"): cmd_event_launch, ("event", "move"): cmd_event_move,
+    ("invite", None): cmd_invite, ("export", None): cmd_export,
+    ("user", "add-admin"): cmd_user_add_admin, ("user", "list"): cmd_user_list,
+    ("db", "upgrade"): cmd_db_upgrade,
+}

@@ -1,0 +1,73 @@
+"""Small pieces the command modules share: finding events and tasks, dates, notices."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from bot.commands import Call, UsageError
+from storage.repositories import SqlStore
+from workflows.access import can_see_task
+from workflows.dates import parse_when
+from workflows.errors import DutyError
+from workflows.ports import Notice
+
+_TASK_REF = re.compile(r"^(#?\d{1,6}|[A-Za-z]{1,10}-?\d{1,4}[A-Za-z]?)$")
+
+
+def current_event(store: SqlStore, call: Call):
+    event = store.current_event(call.app.now())
+    if event is None:
+        raise DutyError("no_event")
+    return event
+
+
+def event_by_ref(store: SqlStore, call: Call, ref: str | None):
+    if not ref:
+        return current_event(store, call)
+    if not ref.lstrip("#").isdigit():
+        raise UsageError()
+    event = store.get_event(int(ref.lstrip("#")))
+    if event is None:
+        raise DutyError("unknown_event", event=ref)
+    return event
+
+
+def task_by_ref(store: SqlStore, call: Call, ref: str, *, lock: bool = False):
+    """A task of the current event that this user may see; otherwise 'no such task'.
+
+    A contact asking for another agency's task gets the same answer as for a task that
+    does not exist, so the check reveals nothing.
+    """
+    if not _TASK_REF.match(ref or ""):
+        raise UsageError()
+    event = current_event(store, call)
+    task = store.find_task(event.id, ref, lock=lock)
+    if task is None or not can_see_task(call.user, task.lead, task.supporting or []):
+        raise DutyError("unknown_task", ref=ref)
+    return task
+
+
+def when(call: Call, text: str, *, default_time=None) -> datetime:
+    """A Vietnamese-style date typed by a person, as aware UTC."""
+    kwargs = {"default_time": default_time} if default_time else {}
+    local = parse_when(text, now=call.app.now(), tz=call.app.tz, **kwargs)
+    return local.astimezone(timezone.utc)
+
+
+def split_when(call: Call, args: list[str], *, max_words: int = 3) -> tuple[datetime, list[str]]:
+    """Take the longest leading run of words that parses as a date; return it and the rest."""
+    for n in range(min(max_words, len(args)), 0, -1):
+        try:
+            return when(call, " ".join(args[:n])), args[n:]
+        except ValueError:
+            continue
+    raise UsageError()
+
+
+def notify(call: Call, store: SqlStore, notices: list[Notice]) -> int:
+    return call.app.notifier.enqueue(store, notices, call.app.now())
+
+
+def by_code(store: SqlStore, event_id: int) -> dict:
+    return {t.code: t for t in store.tasks(event_id)}

@@ -1,0 +1,83 @@
+"""Commands for everyone: /start (joining by invite), /help, /lang, /whoami."""
+
+from __future__ import annotations
+
+from bot.channels.base import Reply
+from bot.commands import ANYONE, MEMBER, ORDERED, Call, UsageError, command
+from bot.i18n import Texts
+from storage.models import Identity, User
+from workflows import invites
+from workflows.errors import DutyError
+from workflows.ports import Ctx
+
+
+@command("start", "batdau", audience=ANYONE, menu=("contact", "staff"))
+def start(call: Call) -> list[Reply]:
+    if not call.args:
+        if call.user is None:
+            return call.reply("unknown.hello")
+        return call.reply("start.welcome_back", name=call.user.name) + help_(call)
+    if len(call.args) != 1:
+        raise UsageError()
+    return _join(call, call.args[0])
+
+
+def _join(call: Call, code: str) -> list[Reply]:
+    msg, now = call.msg, call.app.now()
+    with call.app.write() as store:
+        ident = store.identity(msg.channel, msg.user_id)
+        user = store.user(ident.user_id) if ident else None
+        invite = invites.check_code(store, code, now)
+        if user is None:
+            lang = call.texts.lang
+            user = store.add(User(name=msg.display_name or f"{msg.channel}:{msg.user_id}", role=invite.role,
+                                  language=lang, created_at=now))
+            store.add(Identity(user_id=user.id, channel=msg.channel, external_id=str(msg.user_id),
+                               chat_id=str(msg.chat_id), display_name=msg.display_name, created_at=now))
+        elif user.role == "admin" and invite.role != "coordinator":
+            raise DutyError("already_member")
+        invites.redeem(store, code, user.id, now)
+        if user.role != "admin":
+            user.role = invite.role
+        user.agency_code = invite.agency_code if invite.role == "contact" else None
+        user.is_deputy = invite.is_deputy
+        store.audit(event_id=invite.event_id, task_id=None,
+                    ctx=Ctx(actor=user, channel=msg.channel, now=now, message_ref=msg.ref),
+                    action="joined", detail={"invite": invite.id, "role": invite.role, "agency": invite.agency_code})
+        agency = store.agency(invite.agency_code) if invite.agency_code else None
+    texts = call.texts
+    role_text = texts(f"role.{invite.role}")
+    if agency is not None:
+        return call.reply("start.joined_contact", name=user.name, agency=agency.name, code=agency.code)
+    return call.reply("start.joined", name=user.name, role=role_text)
+
+
+@command("help", "trogiup", audience=ANYONE, menu=("contact", "staff"))
+def help_(call: Call) -> list[Reply]:
+    if call.user is None:
+        return call.reply("unknown.hello")
+    lines = [call.texts("help.head")]
+    for cmd in ORDERED:
+        if cmd.audience != ANYONE and cmd.allows(call.user.role):
+            alias = f" (/{cmd.aliases[0]})" if cmd.aliases else ""
+            lines.append(call.texts("help.line", name=cmd.name, alias=alias, usage=call.texts(cmd.usage_key)))
+    return [Reply("\n".join(lines))]
+
+
+@command("lang", "ngonngu", audience=ANYONE, menu=("contact", "staff"))
+def lang(call: Call) -> list[Reply]:
+    if len(call.args) != 1 or call.args[0].lower() not in ("vi", "en"):
+        raise UsageError()
+    if call.user is None:
+        return call.reply("unknown.hello")
+    choice = call.args[0].lower()
+    with call.app.write() as store:
+        store.user(call.user.id).language = choice
+    return [Reply(Texts(choice, call.app.tz)("lang.set"))]
+
+
+@command("whoami", "toila", audience=MEMBER)
+def whoami(call: Call) -> list[Reply]:
+    u = call.user
+    agency = f" · {u.agency_code}{' (deputy)' if u.is_deputy else ''}" if u.agency_code else ""
+    return call.reply("whoami", name=u.name, role=call.texts(f"role.{u.role}"), agency=agency)

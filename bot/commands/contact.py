@@ -1,0 +1,108 @@
+"""Commands an agency contact uses on their own agency's tasks."""
+
+from __future__ import annotations
+
+from bot.channels.base import Reply
+from bot.commands import CONTACT, MEMBER, Call, UsageError, command
+from bot.commands._helpers import by_code, current_event, notify, split_when, task_by_ref
+from bot.views import history_lines, task_buttons, task_card, task_line
+from storage.models import ExtensionRequest
+from workflows import service
+from workflows.access import can_read_all
+from workflows.states import CLOSED
+
+
+@command("tasks", "viec", audience=CONTACT, menu=("contact",))
+def tasks(call: Call) -> list[Reply]:
+    if call.args and call.args != ["all"] and call.args != ["tatca"]:
+        raise UsageError()
+    show_all = bool(call.args)
+    agency = call.user.agency_code
+    if agency is None:
+        return call.reply("tasks.staff_hint")
+    now = call.app.now()
+    with call.app.read() as store:
+        event = current_event(store, call)
+        codes = by_code(store, event.id)
+        mine = [t for t in codes.values() if t.lead == agency and (show_all or t.status not in CLOSED)]
+        helping = [t for t in codes.values() if agency in (t.supporting or []) and t.status not in CLOSED]
+    mine.sort(key=lambda t: t.deadline)
+    lines = [call.texts("tasks.head", agency=agency, event=event.name, count=len(mine))]
+    lines += [task_line(call.texts, t, now, codes) for t in mine] or [call.texts("tasks.none")]
+    if helping and not show_all:
+        lines.append(call.texts("tasks.supporting", count=len(helping),
+                                codes=", ".join(t.code for t in sorted(helping, key=lambda t: t.deadline)[:12])))
+    lines.append(call.texts("tasks.footer"))
+    return [Reply("\n".join(lines))]
+
+
+@command("task", "nv", audience=MEMBER, menu=("contact", "staff"))
+def task(call: Call) -> list[Reply]:
+    if len(call.args) != 1:
+        raise UsageError()
+    now = call.app.now()
+    with call.app.read() as store:
+        t = task_by_ref(store, call, call.args[0])
+        codes = by_code(store, t.event_id)
+        card = task_card(call.texts, t, now, codes, store.evidence_count(t.id))
+        history = store.history(t.id) if can_read_all(call.user) else []
+    if history:
+        card = card + "\n" + call.texts("card.history") + "\n" + "\n".join(history_lines(call.texts, history[-15:]))
+    mine = call.user.role == "contact" and t.lead == call.user.agency_code and t.status not in CLOSED
+    buttons = task_buttons(call.texts, t.id) if mine else []
+    return [Reply(card, buttons=buttons, task_id=t.id, kind="task")]
+
+
+def _report(call: Call, ref: str, kind: str, **kw) -> list[Reply]:
+    with call.app.write() as store:
+        t = task_by_ref(store, call, ref, lock=True)
+        result = service.report(store, call.ctx(), t, kind, **kw)
+        notify(call, store, result.notices)
+        codes = by_code(store, t.event_id)
+        line = task_line(call.texts, result.task, call.app.now(), codes)
+    return [Reply(call.texts(f"reported.{result.task.status}", code=t.code) + "\n" + line, task_id=t.id)]
+
+
+@command("ack", "danhan", audience=CONTACT, menu=("contact",))
+def ack(call: Call) -> list[Reply]:
+    if len(call.args) < 1:
+        raise UsageError()
+    return _report(call, call.args[0], "ack", note=" ".join(call.args[1:]) or None)
+
+
+@command("done", "xong", audience=CONTACT, menu=("contact",))
+def done(call: Call) -> list[Reply]:
+    if len(call.args) < 1:
+        raise UsageError()
+    return _report(call, call.args[0], "done", note=" ".join(call.args[1:]) or None)
+
+
+@command("progress", "tiendo", audience=CONTACT, menu=("contact",))
+def progress(call: Call) -> list[Reply]:
+    if len(call.args) < 2:
+        raise UsageError()
+    raw = call.args[1].rstrip("%")
+    if not raw.isdigit() or not 0 <= int(raw) <= 100:
+        raise UsageError()
+    return _report(call, call.args[0], "progress", percent=int(raw), note=" ".join(call.args[2:]) or None)
+
+
+@command("blocked", "vuong", audience=CONTACT, menu=("contact",))
+def blocked(call: Call) -> list[Reply]:
+    if len(call.args) < 2:
+        raise UsageError()
+    return _report(call, call.args[0], "blocked", reason=" ".join(call.args[1:]))
+
+
+@command("extend", "giahan", audience=CONTACT, menu=("contact",))
+def extend(call: Call) -> list[Reply]:
+    if len(call.args) < 3:
+        raise UsageError()
+    new_deadline, rest = split_when(call, call.args[1:])
+    if not rest:
+        raise UsageError()
+    with call.app.write() as store:
+        t = task_by_ref(store, call, call.args[0], lock=True)
+        result = service.request_extension(store, call.ctx(), t, new_deadline, " ".join(rest), ExtensionRequest)
+        notify(call, store, result.notices)
+    return call.reply("extend.requested", code=t.code, deadline=new_deadline, request=result.detail["request"])

@@ -1,0 +1,233 @@
+"""Commands for coordinators (and, read-only, observers)."""
+
+from __future__ import annotations
+
+from bot.channels.base import Reply
+from bot.commands import READER, STAFF, Call, UsageError, command
+from bot.commands._helpers import by_code, current_event, event_by_ref, notify, split_when, task_by_ref, when
+from bot.i18n import Safe
+from bot.views import task_line
+from storage.models import Event, Invite, Task
+from workflows import events as event_uc
+from workflows import invites, service
+from workflows.errors import DutyError
+from workflows.ports import Notice
+from workflows.queries import agency_rows, overdue_tasks
+from workflows.spec import TemplateError, load_template, resolve_template
+
+
+@command("events", "sukien", audience=READER, menu=("staff",))
+def events(call: Call) -> list[Reply]:
+    with call.app.read() as store:
+        rows = [(e, store.tasks(e.id)) for e in store.list_events()]
+    if not rows:
+        return call.reply("err.no_event")
+    lines = [call.texts("events.head")]
+    for e, ts in rows:
+        done = sum(t.status == "done" for t in ts)
+        state = call.texts("events.launched" if e.launched_at else "events.draft")
+        lines.append(call.texts("events.line", id=e.id, name=e.name, start=e.start, done=done, total=len(ts),
+                                state=state))
+    return [Reply("\n".join(lines))]
+
+
+@command("status", "tinhhinh", audience=READER, menu=("staff",))
+def status(call: Call) -> list[Reply]:
+    if len(call.args) > 1:
+        raise UsageError()
+    now = call.app.now()
+    with call.app.read() as store:
+        event = event_by_ref(store, call, call.args[0] if call.args else None)
+        tasks = store.tasks(event.id)
+    rows = agency_rows(tasks, now)
+    total = sum(r.total for r in rows)
+    done = sum(r.done for r in rows)
+    lines = [call.texts("statusview.head", event=event.name, id=event.id, done=done, total=total,
+                        overdue=sum(r.overdue for r in rows), blocked=sum(r.blocked for r in rows))]
+    for r in rows:
+        lines.append(call.texts("statusview.line", agency=r.agency, done=r.done, total=r.total, overdue=r.overdue,
+                                blocked=r.blocked, flag="⚠️ " if r.overdue or r.blocked else ""))
+    return [Reply("\n".join(lines))]
+
+
+@command("overdue", "quahan", audience=READER, menu=("staff",))
+def overdue(call: Call) -> list[Reply]:
+    if call.args:
+        raise UsageError()
+    now = call.app.now()
+    with call.app.read() as store:
+        event = current_event(store, call)
+        codes = by_code(store, event.id)
+    late = overdue_tasks(codes.values(), now)
+    if not late:
+        return call.reply("overdue.none", event=event.name)
+    lines = [call.texts("overdue.head", count=len(late))]
+    lines += [task_line(call.texts, t, now, codes) for t in late]
+    return [Reply("\n".join(lines))]
+
+
+@command("agency", "donvi", audience=READER, menu=("staff",))
+def agency(call: Call) -> list[Reply]:
+    if len(call.args) != 1:
+        raise UsageError()
+    now = call.app.now()
+    with call.app.read() as store:
+        ag = store.agency(call.args[0])
+        if ag is None:
+            raise DutyError("unknown_agency", agency=call.args[0])
+        event = current_event(store, call)
+        codes = by_code(store, event.id)
+        people = store.contacts_of(ag.code)
+    mine = sorted((t for t in codes.values() if t.lead == ag.code), key=lambda t: t.deadline)
+    lines = [call.texts("agency.head", code=ag.code, name=ag.name, count=len(mine))]
+    lines.append(call.texts("agency.contacts", names=", ".join(
+        p.name + (" (P)" if p.is_deputy else "") for p in people) or "—"))
+    lines += [task_line(call.texts, t, now, codes) for t in mine]
+    return [Reply("\n".join(lines))]
+
+
+@command("deadline", "doihan", audience=STAFF, menu=("staff",))
+def deadline(call: Call) -> list[Reply]:
+    if len(call.args) < 2:
+        raise UsageError()
+    new, rest = split_when(call, call.args[1:])
+    with call.app.write() as store:
+        t = task_by_ref(store, call, call.args[0], lock=True)
+        result = service.set_deadline(store, call.ctx(), t, new, " ".join(rest))
+        notify(call, store, result.notices)
+    return call.reply("deadline.set", code=t.code, deadline=new)
+
+
+@command("reassign", "giaolai", audience=STAFF, menu=("staff",))
+def reassign(call: Call) -> list[Reply]:
+    if len(call.args) != 2:
+        raise UsageError()
+    with call.app.write() as store:
+        t = task_by_ref(store, call, call.args[0], lock=True)
+        result = service.reassign(store, call.ctx(), t, call.args[1])
+        notify(call, store, result.notices)
+    return call.reply("reassign.done", code=t.code, agency=t.lead)
+
+
+@command("invite", "moi", audience=STAFF, menu=("staff",))
+def invite(call: Call) -> list[Reply]:
+    if not 1 <= len(call.args) <= 2 or (len(call.args) == 2 and call.args[1].lower() not in ("deputy", "pho")):
+        raise UsageError()
+    with call.app.write() as store:
+        event = store.current_event(call.app.now())
+        code, inv = invites.create_invite(store, call.ctx(), call.args[0], ttl=call.app.invite_ttl, invite_cls=Invite,
+                                          event_id=event.id if event else None, deputy=len(call.args) == 2)
+    return [Reply(invite_text(call, code, inv))]
+
+
+def invite_text(call: Call, code: str, inv) -> Safe:
+    target = inv.agency_code or call.texts(f"role.{inv.role}")
+    bot = call.app.bot_usernames.get("telegram")
+    link = f"https://t.me/{bot}?start={code}" if bot else ""
+    return call.texts("invite.made", target=target, code=code, link=link, expires=inv.expires_at)
+
+
+@command("remind", "nhac", audience=STAFF, menu=("staff",))
+def remind(call: Call) -> list[Reply]:
+    if len(call.args) != 1:
+        raise UsageError()
+    ref = call.args[0]
+    with call.app.write() as store:
+        ag = store.agency(ref) if "-" not in ref and not ref.lstrip("#").isdigit() else None
+        if ag is not None:
+            event = current_event(store, call)
+            open_tasks = [t for t in store.tasks(event.id) if t.lead == ag.code and t.status not in ("done", "cancelled")]
+            notices = [Notice(key="manual_reminder_agency", to="agency", agency=ag.code, kind="reminder",
+                              params={"count": len(open_tasks), "codes": ", ".join(t.code for t in open_tasks[:10]),
+                                      "actor": call.user.name})]
+            target = ag.code
+        else:
+            t = task_by_ref(store, call, ref)
+            notices = [Notice(key="manual_reminder", to="agency", agency=t.lead, task_id=t.id, kind="reminder",
+                              with_buttons=True, params={"code": t.code, "title": t.title, "title_en": t.title_en,
+                                                         "deadline": t.deadline, "actor": call.user.name})]
+            target = t.code
+        sent = notify(call, store, notices)
+    return call.reply("remind.sent" if sent else "remind.nobody", target=target)
+
+
+@command("broadcast", "thongbao", audience=STAFF, menu=("staff",))
+def broadcast(call: Call) -> list[Reply]:
+    if not call.args:
+        raise UsageError()
+    with call.app.write() as store:
+        notices = [Notice(key="broadcast", to="agency", agency=a.code, kind="broadcast",
+                          params={"text": call.rest, "actor": call.user.name}) for a in store.agencies()]
+        sent = notify(call, store, notices)
+    return call.reply("broadcast.sent", count=sent)
+
+
+@command("newevent", "taosukien", audience=STAFF, menu=("staff",))
+def newevent(call: Call) -> list[Reply]:
+    if len(call.args) < 3:
+        raise UsageError()
+    try:
+        template = load_template(resolve_template(call.args[0], call.app.template_dirs))
+    except TemplateError as exc:
+        raise DutyError("bad_template", detail=str(exc).splitlines()[0]) from None
+    start, rest = split_when(call, call.args[1:])
+    if not rest:
+        raise UsageError()
+    with call.app.write() as store:
+        event = event_uc.create_event(store, call.ctx(), template, start, " ".join(rest), event_cls=Event, task_cls=Task)
+    return call.reply("newevent.made", id=event.id, name=event.name, start=start, count=len(template.duties))
+
+
+@command("launch", "trienkhai", audience=STAFF, menu=("staff",))
+def launch(call: Call) -> list[Reply]:
+    if len(call.args) != 1:
+        raise UsageError()
+    with call.app.write() as store:
+        event = event_by_ref(store, call, call.args[0])
+        notices = event_uc.launch_event(store, call.ctx(), event)
+        sent = notify(call, store, notices)
+    return call.reply("launch.done", id=event.id, name=event.name, count=sent)
+
+
+@command("movedate", "doingay", audience=STAFF, menu=("staff",))
+def movedate(call: Call) -> list[Reply]:
+    if len(call.args) < 2:
+        raise UsageError()
+    with call.app.write() as store:
+        event = event_by_ref(store, call, call.args[0])
+        start = when(call, " ".join(call.args[1:]))
+        moved, kept = event_uc.move_event(store, call.ctx(), event, start)
+    return call.reply("movedate.done", id=event.id, start=start, moved=moved, kept=kept)
+
+
+@command("approve", "duyet", audience=STAFF, menu=("staff",))
+def approve(call: Call) -> list[Reply]:
+    return _decide(call, True)
+
+
+@command("reject", "tuchoi", audience=STAFF, menu=("staff",))
+def reject(call: Call) -> list[Reply]:
+    return _decide(call, False)
+
+
+def _decide(call: Call, yes: bool) -> list[Reply]:
+    if len(call.args) != 1 or not call.args[0].lstrip("#").isdigit():
+        raise UsageError()
+    with call.app.write() as store:
+        req = store.extension(int(call.args[0].lstrip("#")))
+        if req is None:
+            raise DutyError("unknown_request", request=call.args[0])
+        result = service.decide_extension(store, call.ctx(), req, yes)
+        notify(call, store, result.notices)
+    return call.reply("extend.approved" if yes else "extend.rejected", code=result.task.code,
+                      deadline=req.requested_deadline)
+
+
+@command("digest", "tomtat", audience=STAFF, menu=("staff",))
+def digest(call: Call) -> list[Reply]:
+    if len(call.args) != 1 or call.args[0].lower() not in ("on", "off", "bat", "tat"):
+        raise UsageError()
+    on = call.args[0].lower() in ("on", "bat")
+    with call.app.write() as store:
+        store.user(call.user.id).digest = on
+    return call.reply("digest.on" if on else "digest.off")

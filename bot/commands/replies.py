@@ -1,0 +1,156 @@
+"""Button presses, free-text replies and attachments: the conversational side of a task.
+
+A reply binds to the task of the bot message it answers (or, where a platform has no
+reply threads, to the last task message in that chat). When the reading of a free-text
+reply is not certain, the bot asks back with choices instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.channels.base import Button, IncomingMessage, Reply
+from bot.context import App
+from bot.i18n import Texts
+from bot.views import task_buttons, task_card
+from storage.models import Evidence
+from storage.repositories import SqlStore
+from workflows import service
+from workflows.access import can_see_task, require_update
+from workflows.errors import DutyError
+from workflows.ports import Ctx, Notice
+
+_CB = re.compile(r"^(t|p|c):(\d{1,9}):(ack|prog|done|blk|unblk|\d{1,3})$")
+_PERCENT = re.compile(r"(\d{1,3})\s*%?")
+
+
+def _ctx(app: App, msg: IncomingMessage, user) -> Ctx:
+    return Ctx(actor=user, channel=msg.channel, now=app.now(), message_ref=msg.ref)
+
+
+def _apply(app, msg, user, texts, store: SqlStore, task, kind: str, **kw) -> Reply:
+    result = service.report(store, _ctx(app, msg, user), task, kind, **kw)
+    app.notifier.enqueue(store, result.notices, app.now())
+    codes = {t.code: t for t in store.tasks(task.event_id)}
+    card = task_card(texts, result.task, app.now(), codes, store.evidence_count(task.id))
+    text = texts(f"reported.{result.task.status}", code=task.code) + "\n\n" + card
+    buttons = task_buttons(texts, task.id) if result.task.status not in ("done", "cancelled") else []
+    return Reply(text, buttons=buttons, task_id=task.id, kind="task", toast=texts(f"status.{result.task.status}"))
+
+
+def _visible_task(store: SqlStore, user, task_id: int):
+    task = store.task(task_id, lock=True)
+    if task is None or not can_see_task(user, task.lead, task.supporting or []):
+        raise DutyError("unknown_task", ref=f"#{task_id}")
+    require_update(user, task.lead)  # every press re-checks the presser's agency
+    return task
+
+
+def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
+    m = _CB.match(msg.callback or "")
+    if m is None:
+        return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]
+    prefix, task_id, action = m.group(1), int(m.group(2)), m.group(3)
+    with app.write() as store:
+        task = _visible_task(store, user, task_id)
+        me = store.user(user.id)
+        if prefix == "t" and action == "prog":
+            me.pending = {"kind": "percent", "task_id": task.id}
+            buttons = [[Button(f"{p}%", f"p:{task.id}:{p}") for p in (25, 50, 75, 90)]]
+            return [Reply(texts("ask.percent", code=task.code), buttons=buttons, task_id=task.id, kind="ask")]
+        if prefix == "t" and action == "blk":
+            me.pending = {"kind": "blocked_reason", "task_id": task.id}
+            return [Reply(texts("ask.reason", code=task.code), task_id=task.id, kind="ask")]
+        me.pending = None
+        if prefix == "p":
+            reply = _apply(app, msg, user, texts, store, task, "progress", percent=min(int(action), 100))
+        elif action.isdigit():
+            reply = _apply(app, msg, user, texts, store, task, "progress", percent=min(int(action), 100))
+        else:
+            kind = {"ack": "ack", "done": "done", "unblk": "unblocked"}.get(action)
+            if kind is None:
+                return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]
+            reply = _apply(app, msg, user, texts, store, task, kind)
+    reply.edit = prefix == "t"
+    return [reply]
+
+
+def _bound_task_id(store: SqlStore, msg: IncomingMessage, user) -> int | None:
+    if user.pending and user.pending.get("task_id"):
+        return int(user.pending["task_id"])
+    if msg.reply_to:
+        sent = store.sent_message(msg.channel, msg.chat_id, msg.reply_to)
+        if sent is not None and sent.task_id is not None:
+            return sent.task_id
+    last = store.last_task_message(msg.channel, msg.chat_id)
+    return last.task_id if last is not None else None
+
+
+def handle_text(app: App, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
+    if user.role in ("admin", "coordinator", "observer") and not msg.attachment and not user.pending:
+        return [Reply(texts("text.staff_hint"))]
+    with app.write() as store:
+        task_id = _bound_task_id(store, msg, user)
+        if task_id is None:
+            return [Reply(texts("text.which_task"))]
+        task = _visible_task(store, user, task_id)
+        me = store.user(user.id)
+        pending, me.pending = me.pending, None
+        if msg.attachment is not None:
+            return [_evidence(app, msg, user, texts, store, task)]
+        text = msg.text.strip()
+        if pending and pending.get("kind") == "blocked_reason" and text:
+            return [_apply(app, msg, user, texts, store, task, "blocked", reason=text)]
+        if pending and pending.get("kind") == "percent":
+            m = _PERCENT.fullmatch(text)
+            if m and int(m.group(1)) <= 100:
+                return [_apply(app, msg, user, texts, store, task, "progress", percent=int(m.group(1)))]
+        return [_understood(app, msg, user, texts, store, task, text)]
+
+
+def _understood(app, msg, user, texts, store, task, text: str) -> Reply:
+    from bot.understanding import understand
+
+    last = store.last_task_message(msg.channel, msg.chat_id)
+    reading = understand(text, last_prompt=last.kind if last is not None else None)
+    if reading.confident and reading.kind in ("done", "progress", "blocked", "unblocked", "ack"):
+        if reading.kind == "blocked":
+            return _apply(app, msg, user, texts, store, task, "blocked", reason=reading.reason or text)
+        if reading.kind == "progress":
+            return _apply(app, msg, user, texts, store, task, "progress", percent=reading.percent, note=text)
+        return _apply(app, msg, user, texts, store, task, reading.kind, note=text)
+    if reading.confident and reading.kind == "question":
+        app.notifier.enqueue(store, [Notice(key="question", to="coordinators", task_id=task.id, kind="news",
+                                            params={"code": task.code, "text": text, "actor": user.name,
+                                                    "agency": task.lead})], app.now())
+        return Reply(texts("text.question_forwarded", code=task.code), task_id=task.id)
+    # Not sure: offer the plausible readings as buttons (numbered choices on Zalo/console).
+    store.user(user.id).pending = {"kind": "blocked_reason", "task_id": task.id} if reading.kind == "blocked" else None
+    kinds = [reading.kind, *reading.alternatives]
+    buttons = []
+    for k in dict.fromkeys(kinds):
+        if k == "done":
+            buttons.append(Button(texts("button.done"), f"c:{task.id}:done"))
+        elif k == "progress":
+            data = f"c:{task.id}:{reading.percent}" if reading.percent is not None else f"t:{task.id}:prog"
+            label = texts("ask.progress_n", percent=reading.percent) if reading.percent is not None else texts("button.prog")
+            buttons.append(Button(label, data))
+        elif k == "blocked":
+            buttons.append(Button(texts("button.blk"), f"t:{task.id}:blk"))
+        elif k == "unblocked":
+            buttons.append(Button(texts("button.unblk"), f"c:{task.id}:unblk"))
+        elif k == "ack":
+            buttons.append(Button(texts("button.ack"), f"c:{task.id}:ack"))
+    if not buttons:
+        buttons = task_buttons(texts, task.id)[0]
+    return Reply(texts("ask.unsure", code=task.code, text=text), buttons=[buttons], task_id=task.id, kind="ask")
+
+
+def _evidence(app, msg, user, texts, store, task) -> Reply:
+    att = msg.attachment
+    result = service.attach_evidence(
+        store, _ctx(app, msg, user), task, Evidence, kind=att.kind, size=att.size,
+        max_bytes=app.settings.evidence.max_bytes, data=att.data, filename=att.filename, mime=att.mime,
+        caption=msg.text or "", external_ref=att.file_ref)
+    app.notifier.enqueue(store, result.notices, app.now())
+    return Reply(texts("evidence.saved", code=task.code, count=store.evidence_count(task.id)), task_id=task.id)

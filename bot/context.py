@@ -1,0 +1,57 @@
+"""The running app's shared parts, handed explicitly to the router and the commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.config import Settings, template_dirs
+from bot.notify import Notifier
+from storage.db import Database
+from storage.repositories import SqlStore
+from workflows.spec import parse_duration
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class App:
+    settings: Settings
+    db: Database
+    clock: Callable[[], datetime] = _utcnow
+    notifier: Notifier = field(init=False)
+    bot_usernames: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.notifier = Notifier(self.tz, self.settings.general.language)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.general.timezone)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @property
+    def invite_ttl(self) -> timedelta:
+        return parse_duration(self.settings.invites.ttl)
+
+    @property
+    def template_dirs(self) -> list[Path]:
+        return template_dirs(self.settings)
+
+    @contextmanager
+    def write(self) -> Iterator[SqlStore]:
+        with self.db.write() as session:
+            yield SqlStore(session)
+
+    @contextmanager
+    def read(self) -> Iterator[SqlStore]:
+        with self.db.read() as session:
+            yield SqlStore(session)

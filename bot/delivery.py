@@ -1,0 +1,81 @@
+"""The outbox worker: sends pending rows through their channel and records the outcome.
+
+The outbox row is the truth: a row is marked sent only after the channel accepted it, a
+failure is retried with backoff, and a permanent rejection is parked with its error.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import and_, or_
+from sqlmodel import select
+
+from bot.channels.base import Button, ChannelError, Reply
+from bot.context import App
+from storage.models import Outbox, User
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+def reply_from_row(row: Outbox) -> Reply:
+    buttons = [[Button(b["label"], b["data"]) for b in r] for r in row.payload.get("buttons", [])]
+    return Reply(row.text, buttons=buttons, task_id=row.task_id, kind=row.kind)
+
+
+class Delivery:
+    def __init__(self, app: App, channels: dict) -> None:
+        self.app, self.channels = app, channels
+
+    def _due(self, limit: int) -> list[Outbox]:
+        now = self.app.now()
+        clauses = []
+        for name, ch in self.channels.items():
+            if hasattr(ch, "ready_chats"):  # a channel that can only reach some chats right now
+                clauses.append(and_(Outbox.channel == name, Outbox.chat_id.in_(list(ch.ready_chats()))))
+            else:
+                clauses.append(Outbox.channel == name)
+        with self.app.read() as store:
+            q = (select(Outbox).where(Outbox.status == "pending", Outbox.next_attempt_at <= now, or_(*clauses))
+                 .order_by(Outbox.urgent.desc(), Outbox.id).limit(limit))
+            return list(store.s.exec(q))
+
+    async def drain_once(self, limit: int = 200) -> int:
+        """Send what is due now; returns how many rows were sent."""
+        sent = 0
+        for row in self._due(limit):
+            channel = self.channels[row.channel]
+            try:
+                message_id = await channel.send(row.chat_id, reply_from_row(row))
+            except ChannelError as exc:
+                self._failed(row, exc)
+                continue
+            self._sent(row, message_id)
+            sent += 1
+        return sent
+
+    def _sent(self, row: Outbox, message_id: str) -> None:
+        now = self.app.now()
+        with self.app.write() as store:
+            db_row = store.s.get(Outbox, row.id)
+            db_row.status, db_row.sent_at, db_row.attempts = "sent", now, db_row.attempts + 1
+            db_row.external_message_id = str(message_id)
+            if row.task_id is not None:
+                store.remember_sent(row.channel, row.chat_id, str(message_id), row.task_id, row.kind, now)
+
+    def _failed(self, row: Outbox, exc: ChannelError) -> None:
+        now = self.app.now()
+        with self.app.write() as store:
+            db_row = store.s.get(Outbox, row.id)
+            db_row.attempts += 1
+            db_row.last_error = str(exc)[:500]
+            if exc.blocked and db_row.user_id is not None:
+                store.s.get(User, db_row.user_id).unreachable = True
+            if exc.permanent or exc.blocked or db_row.attempts >= MAX_ATTEMPTS:
+                db_row.status = "parked"
+                log.warning("outbox %s parked: %s", row.id, exc)
+            else:
+                wait = exc.retry_after or min(2 ** db_row.attempts, 300)
+                db_row.next_attempt_at = now + timedelta(seconds=wait)

@@ -1,0 +1,152 @@
+"""The bundled sample: a ceremony preparation about a third of the way through.
+
+Its start is chosen so that about a third of the duties are past; those carry a realistic
+spread of outcomes (most done, some late, a few still open, one or two blocked with a
+reason), all written through the engine at their historical moments so the audit log is
+true. The notices those old updates caused are not queued: they would be weeks stale.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.app import SystemActor
+from bot.context import App
+from storage.models import Event, Identity, Task, User
+from workflows import events as event_uc
+from workflows import service
+from workflows.plan import plan_tasks
+from workflows.ports import Ctx
+from workflows.spec import load_template, resolve_template
+
+DEMO_TEMPLATE = "ceremony"
+CHANNEL = "console"
+_BLOCK_REASONS = (
+    "Chờ Sở Tài chính thẩm định dự toán, chưa có kinh phí",
+    "Nhà in hẹn thứ Sáu mới giao, chưa nhận được bản in",
+    "Chưa nhận được danh sách từ đơn vị phối hợp",
+)
+
+
+@dataclass
+class _Person:
+    handle: str
+    name: str
+    role: str
+    agency: str | None = None
+
+
+def choose_start(template, now: datetime, share_past: float = 1 / 3) -> datetime:
+    """A start (at the template's usual hour) leaving about `share_past` of the duties past."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(template.timezone)
+    target = round(len(template.duties) * share_past)
+    local_now = now.astimezone(tz)
+    best = None
+    for days_ahead in range(1, 400):
+        day = (local_now + timedelta(days=days_ahead)).date()
+        start = datetime.combine(day, template.start_time, tzinfo=tz)
+        past = sum(p.deadline < now for p in plan_tasks(template, start))
+        if best is None or abs(past - target) < abs(best[1] - target):
+            best = (start, past)
+        if past < target - 2:
+            break
+    return best[0]
+
+
+def _people(template) -> list[_Person]:
+    people = [_Person("admin", "Quản trị hệ thống", "admin"),
+              _Person("dieuphoi", "Chuyên viên điều phối (Ban TĐKT)", "coordinator"),
+              _Person("lanhdao", "Lãnh đạo UBND tỉnh (theo dõi)", "observer")]
+    people += [_Person(a.code.lower(), f"Đầu mối {a.code}", "contact", a.code) for a in template.agencies]
+    return people
+
+
+def ensure_demo(app: App, *, seed: int = 7) -> bool:
+    """Create the demo event, users and history once; False when the database has an event."""
+    with app.read() as store:
+        if store.list_events():
+            return False
+    template = load_template(resolve_template(DEMO_TEMPLATE, app.template_dirs))
+    now = app.now()
+    start = choose_start(template, now)
+    system = SystemActor(name="demo")
+    rng = random.Random(seed)
+    with app.write() as store:
+        users = {}
+        for p in _people(template):
+            ident = store.identity(CHANNEL, p.handle)
+            if ident is None:
+                if p.agency:
+                    store.upsert_agency(p.agency, p.agency, "")
+                user = store.add(User(name=p.name, role=p.role, agency_code=p.agency, created_at=now))
+                store.add(Identity(user_id=user.id, channel=CHANNEL, external_id=p.handle, chat_id=p.handle,
+                                   created_at=now))
+            else:
+                user = store.user(ident.user_id)
+            users[p.handle] = user
+        first_deadline = min(p.deadline for p in plan_tasks(template, start))
+        launched_at = max(first_deadline - timedelta(days=5), now - timedelta(days=120))
+        ctx = Ctx(actor=system, channel="cli", now=launched_at - timedelta(hours=1))
+        event = event_uc.create_event(store, ctx, template, start, None, event_cls=Event, task_cls=Task)
+        coordinator = users["dieuphoi"]
+        event_uc.launch_event(store, Ctx(actor=coordinator, channel=CHANNEL, now=launched_at), event)
+        tasks = sorted(store.tasks(event.id), key=lambda t: t.deadline)
+        _history(store, rng, tasks, users, launched_at, now)
+    return True
+
+
+def _history(store, rng: random.Random, tasks: list, users: dict, launched_at: datetime, now: datetime) -> None:
+    """Replay plausible updates through the engine at their historical moments."""
+    past = [t for t in tasks if t.deadline < now]
+    blocked = set(rng.sample([t.id for t in past[len(past) // 2:]], k=min(2, len(past))))
+    done_codes: set[str] = set()
+    for t in tasks:
+        who = users[t.lead.lower()]
+        ack_at = min(launched_at + timedelta(hours=rng.randint(2, 30)), now - timedelta(minutes=5))
+
+        def report(kind, at, **kw):
+            service.report(store, Ctx(actor=who, channel=CHANNEL, now=at), t, kind, **kw)
+
+        if t.deadline >= now:
+            if rng.random() < 0.5:
+                report("ack", ack_at)
+            if rng.random() < 0.2 and t.deadline - now < timedelta(days=20):
+                report("progress", now - timedelta(hours=rng.randint(1, 48)), percent=rng.choice((20, 40, 60)))
+            continue
+        report("ack", min(ack_at, t.deadline - timedelta(hours=1)))
+        deps_ok = set(t.depends_on or []) <= done_codes
+        if t.id in blocked:
+            report("blocked", t.deadline - timedelta(hours=rng.randint(6, 48)), reason=rng.choice(_BLOCK_REASONS))
+            continue
+        roll = rng.random()
+        if not deps_ok or roll < 0.12:  # still open past its deadline: overdue
+            report("progress", t.deadline - timedelta(hours=rng.randint(4, 72)), percent=rng.choice((30, 50, 70)))
+            continue
+        late = roll < 0.27
+        done_at = t.deadline + timedelta(hours=rng.randint(3, 60)) if late else \
+            t.deadline - timedelta(hours=rng.randint(1, 96))
+        done_at = min(max(done_at, ack_at + timedelta(minutes=30)), now - timedelta(minutes=10))
+        if rng.random() < 0.4:
+            report("progress", done_at - timedelta(hours=rng.randint(2, 24)), percent=rng.choice((50, 70, 80)))
+        report("done", done_at)
+        done_codes.add(t.code)
+
+
+def intro(app: App, created: bool) -> str:
+    with app.read() as store:
+        event = store.current_event(app.now())
+        tasks = store.tasks(event.id) if event else []
+    head = "dutybot — local chat (no token set, nothing leaves this machine)."
+    if event is None:
+        return head + "\nNo event yet. /users lists who exists; /as NAME to act as them."
+    done = sum(t.status == "done" for t in tasks)
+    lines = [head,
+             ("Created the demo: " if created else "Demo: ") + f"event #{event.id} “{event.name}”, "
+             f"{len(tasks)} duties, {done} done.",
+             "Try: /as dieuphoi then /tinhhinh, /quahan, /nv CB-05 · /as ca then /viec, /xong NC-11 · "
+             "/users lists everyone · /quit leaves."]
+    return "\n".join(lines)

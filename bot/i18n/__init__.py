@@ -1,0 +1,88 @@
+"""Message catalogues (vi first, en second) and the one place where user text is escaped.
+
+Catalogue strings are Telegram-flavoured HTML written by us. Every parameter is escaped
+before it is put in, unless it is a `Safe` fragment we built from catalogue strings ourselves:
+an unescaped `<` in a task title would either inject markup into an official-looking
+message or make Telegram refuse the send (a lost reminder).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import tomllib
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+LANGS = ("vi", "en")
+_DIR = Path(__file__).resolve().parent
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+class Safe(str):
+    """Already-escaped HTML (built from catalogue strings and escaped parameters)."""
+
+
+@lru_cache(maxsize=None)
+def catalogue(lang: str) -> dict[str, str]:
+    with open(_DIR / f"{lang}.toml", "rb") as fh:
+        data = tomllib.load(fh)
+    flat: dict[str, str] = {}
+
+    def walk(prefix: str, node: dict) -> None:
+        for k, v in node.items():
+            key = f"{prefix}.{k}" if prefix else k
+            if isinstance(v, dict):
+                walk(key, v)
+            else:
+                flat[key] = v
+
+    walk("", data)
+    return flat
+
+
+def placeholders(text: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(text))
+
+
+def format_time(dt: datetime, tz: ZoneInfo) -> str:
+    return dt.astimezone(tz).strftime("%d/%m/%Y %H:%M")
+
+
+class Texts:
+    """Renders catalogue keys for one language and time zone."""
+
+    def __init__(self, lang: str, tz: ZoneInfo) -> None:
+        self.lang = lang if lang in LANGS else "vi"
+        self.tz = tz
+        self._cat = catalogue(self.lang)
+
+    def value(self, v) -> str:
+        if isinstance(v, Safe):
+            return v
+        if isinstance(v, datetime):
+            return format_time(v, self.tz)
+        if v is None:
+            return ""
+        return html.escape(str(v), quote=False)
+
+    def __call__(self, key: str, **params) -> Safe:
+        template = self._cat.get(key) or catalogue("vi").get(key) or key
+        return Safe(_PLACEHOLDER.sub(lambda m: self.value(params.get(m.group(1), "")), template))
+
+    def has(self, key: str) -> bool:
+        return key in self._cat
+
+    def status(self, status: str) -> str:
+        return self._cat.get(f"status.{status}", status)
+
+    def title(self, task) -> str:
+        """The task's title in this language (templates may carry an English title)."""
+        return (task.title_en or task.title) if self.lang == "en" else task.title
+
+
+def strip_html(text: str) -> str:
+    """Plain text for the terminal: drop our tags, unescape entities."""
+    return html.unescape(re.sub(r"</?(b|i|u|s|code|pre|a)( [^>]*)?>", "", text))

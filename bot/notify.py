@@ -1,0 +1,70 @@
+"""Notices from the engine -> outbox rows, rendered per recipient, in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.i18n import Texts
+from bot.views import task_buttons
+from storage.models import Outbox
+from storage.repositories import SqlStore
+from workflows.ports import Notice
+
+
+def recipients(store: SqlStore, notice: Notice) -> list:
+    """Who a notice reaches: coordinators, an agency's contacts (primary first), deputies, a user."""
+    if notice.to == "coordinators":
+        return store.users_with_role("admin", "coordinator")
+    if notice.to == "agency":
+        primary = store.contacts_of(notice.agency, deputies=False)
+        return primary or store.contacts_of(notice.agency)
+    if notice.to == "deputies":
+        return store.contacts_of(notice.agency, deputies=True)
+    if notice.to == "user" and notice.user_id is not None:
+        user = store.user(notice.user_id)
+        return [user] if user else []
+    return []
+
+
+def channel_for(store: SqlStore, user):
+    """The one identity a user is reached on: the preferred channel, else the first joined."""
+    identities = store.identities_of(user.id)
+    if not identities:
+        return None
+    for ident in identities:
+        if ident.channel == user.preferred_channel:
+            return ident
+    return identities[0]
+
+
+class Notifier:
+    def __init__(self, tz: ZoneInfo, default_lang: str) -> None:
+        self.tz, self.default_lang = tz, default_lang
+
+    def enqueue(self, store: SqlStore, notices: list[Notice], now: datetime) -> int:
+        """Write one outbox row per (notice, recipient); returns how many were new."""
+        count = 0
+        for notice in notices:
+            for user in recipients(store, notice):
+                ident = channel_for(store, user)
+                if ident is None:
+                    continue
+                texts = Texts(user.language or self.default_lang, self.tz)
+                params = dict(notice.params)
+                if "title" in params and texts.lang == "en" and params.get("title_en"):
+                    params["title"] = params["title_en"]
+                if "status" in params:
+                    params["status"] = texts.status(params["status"])
+                payload = {}
+                if notice.with_buttons and notice.task_id is not None:
+                    payload["buttons"] = [[{"label": b.label, "data": b.data} for b in row]
+                                          for row in task_buttons(texts, notice.task_id)]
+                row = Outbox(
+                    dedupe_key=f"{notice.dedupe_key}:{user.id}" if notice.dedupe_key else None,
+                    user_id=user.id, channel=ident.channel, chat_id=ident.chat_id, kind=notice.kind,
+                    text=texts(f"notice.{notice.key}", **params), payload=payload, task_id=notice.task_id,
+                    urgent=notice.urgent, created_at=now, next_attempt_at=now,
+                )
+                count += store.enqueue(row)
+        return count

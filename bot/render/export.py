@@ -1,0 +1,67 @@
+"""The machine-readable truth of an event (PRODUCT.md "export"), as JSON, CSV and rows.
+
+Times are ISO 8601 in the event's time zone with their UTC offset; `status` includes the
+derived `waiting`; `overdue` is derived from now.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from storage.repositories import SqlStore
+from workflows.states import effective_status, is_overdue
+
+CSV_FIELDS = ("code", "title", "phase", "lead", "supporting", "deadline", "original_deadline", "status",
+              "overdue", "percent", "blocked_reason", "completed_at", "evidence_count", "last_note")
+
+
+def _iso(dt: datetime | None, tz: ZoneInfo) -> str | None:
+    return dt.astimezone(tz).isoformat() if dt else None
+
+
+def event_export(store: SqlStore, event, now: datetime) -> dict:
+    """Everything about `event`: its tasks with derived status, evidence counts and audit trail."""
+    tz = ZoneInfo(event.timezone)
+    tasks = store.tasks(event.id)
+    by_code = {t.code: t for t in tasks}
+    counts = store.evidence_counts(event.id)
+    audit_by_task: dict[int, list] = {}
+    for entry in store.event_audit(event.id):
+        if entry.task_id is not None:
+            audit_by_task.setdefault(entry.task_id, []).append(entry)
+    out = []
+    for t in sorted(tasks, key=lambda t: t.number):
+        deps_done = all(by_code.get(c) is not None and by_code[c].status == "done" for c in t.depends_on or [])
+        entries = audit_by_task.get(t.id, [])
+        notes = [e.detail.get("note") for e in entries if e.detail.get("note")]
+        out.append({
+            "number": t.number, "code": t.code, "title": t.title, "phase": t.phase, "lead": t.lead,
+            "supporting": list(t.supporting or []), "depends_on": list(t.depends_on or []),
+            "deadline": _iso(t.deadline, tz), "original_deadline": _iso(t.original_deadline, tz),
+            "status": effective_status(t.status, dependencies_done=deps_done),
+            "overdue": is_overdue(t.status, t.deadline, now), "percent": t.percent,
+            "blocked_reason": t.blocked_reason, "completed_at": _iso(t.completed_at, tz),
+            "evidence_count": counts.get(t.id, 0), "last_note": notes[-1] if notes else None,
+            "audit": [{"at": _iso(e.at, tz), "actor": e.actor, "channel": e.channel, "action": e.action,
+                       "detail": e.detail} for e in entries],
+        })
+    return {"event": {"id": event.id, "name": event.name, "template": event.template_id,
+                      "start": _iso(event.start, tz), "launched": event.launched_at is not None},
+            "tasks": out}
+
+
+def to_json(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def to_csv(data: dict) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    for row in data["tasks"]:
+        writer.writerow({**row, "supporting": " ".join(row["supporting"])})
+    return buf.getvalue()

@@ -1,0 +1,79 @@
+"""Incoming message -> who is it -> parse -> role check -> command -> replies.
+
+Domain errors become replies here, in one place; the write transaction of a failed
+command has already been rolled back, so bad input changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot import commands
+from bot.channels.base import IncomingMessage, Reply
+from bot.commands import REGISTRY, Call, UsageError
+from bot.commands.replies import handle_callback, handle_text
+from bot.context import App
+from bot.i18n import Texts
+from workflows.access import AccessDenied
+from workflows.dates import DateParseError
+from workflows.errors import DutyError
+
+log = logging.getLogger(__name__)
+_COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@(\w+))?(?:\s+(.*))?$", re.S)
+
+
+class Router:
+    def __init__(self, app: App) -> None:
+        self.app = app
+        commands.load_all()
+
+    def identify(self, msg: IncomingMessage):
+        with self.app.read() as store:
+            ident = store.identity(msg.channel, msg.user_id)
+            user = store.user(ident.user_id) if ident else None
+            return user if user is not None and user.active else None
+
+    def texts_for(self, user, msg: IncomingMessage) -> Texts:
+        lang = getattr(user, "language", None)
+        if not lang and msg.language_code:
+            lang = "en" if msg.language_code.lower().startswith("en") else "vi"
+        return Texts(lang or self.app.settings.general.language, self.app.tz)
+
+    def handle(self, msg: IncomingMessage) -> list[Reply]:
+        """Everything a person sends goes through here; the result is what to answer."""
+        user = self.identify(msg)
+        texts = self.texts_for(user, msg)
+        try:
+            return self._dispatch(msg, user, texts)
+        except UsageError as exc:
+            return [Reply(texts("usage.prefix") + texts(str(exc)))]
+        except AccessDenied as exc:
+            return [Reply(texts(f"err.{exc.code}"))]
+        except DutyError as exc:
+            return [Reply(texts(f"err.{exc.code}", **exc.params))]
+        except DateParseError as exc:
+            return [Reply(texts("err.bad_date", text=exc.text))]
+
+    def _dispatch(self, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
+        if msg.callback is not None:
+            if user is None:
+                return [Reply(texts("unknown.hello"), toast=texts("unknown.short"))]
+            return handle_callback(self.app, msg, user, texts)
+        match = _COMMAND.match(msg.text.strip()) if msg.text else None
+        if match is None:
+            if user is None:
+                return [Reply(texts("unknown.hello"))]
+            return handle_text(self.app, msg, user, texts)
+        name, _bot, rest = match.group(1).lower(), match.group(2), match.group(3) or ""
+        cmd = REGISTRY.get(name)
+        if cmd is None:
+            return [Reply(texts("err.unknown_command", name=name))] if user else [Reply(texts("unknown.hello"))]
+        if not cmd.allows(getattr(user, "role", None)):
+            # An unknown person learns nothing, not even which commands exist.
+            return [Reply(texts("unknown.hello" if user is None else "err.staff_only"))]
+        call = Call(self.app, msg, user, texts, name, rest.split())
+        try:
+            return cmd.handler(call)
+        except UsageError:
+            raise UsageError(cmd.usage_key) from None

@@ -1,0 +1,131 @@
+"""Dialogs through the real router and outbox (fake channel): contacts, coordinators, strangers."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from storage.models import AuditEntry, Outbox
+from tests.helpers import Chat, seed_world
+
+
+def _task(app, code):
+    with app.read() as store:
+        return store.find_task(store.current_event(app.now()).id, code)
+
+
+def test_contact_marks_done_other_agency_refused_coordinator_sees_it(app):
+    seed_world(app)
+    chat = Chat(app)
+    before = _task(app, "NC-11")
+
+    # A contact of another agency can neither see nor touch CA's task.
+    refused = chat.say("syt", "/xong NC-11")
+    assert "Không tìm thấy việc NC-11" in refused
+    assert _task(app, "NC-11").status == before.status == "todo"
+
+    reply = chat.say("ca", "/xong NC-11 đã bố trí đủ lực lượng")
+    assert "hoàn thành" in reply and "NC-11" in reply
+    assert _task(app, "NC-11").status == "done"
+
+    status = chat.say("coord", "/tinhhinh")
+    assert "CA: 1/" in status
+
+    detail = chat.say("coord", "/nv NC-11")
+    assert "Lịch sử" in detail and "ca (fake)" in detail and "đã bố trí đủ lực lượng" in detail
+    with app.read() as store:
+        audit = list(store.s.exec(select(AuditEntry).where(AuditEntry.action == "status")))
+    assert [(a.actor, a.detail["to"]) for a in audit] == [("ca", "done")]
+    assert audit[0].message_ref.startswith("fake:ca:")
+
+
+async def test_coordinators_are_told_and_done_unblocks_dependants(app):
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("ca", "/xong CB-23")  # NC-03 (UBTP) and NC-11 (CA) depend only on CB-23
+    await chat.deliver()
+    assert any("CB-23" in t for t in chat.channel.texts("coord"))
+    assert any("NC-11" in t and "có thể bắt đầu" in t for t in chat.channel.texts("ca"))
+
+
+def test_contact_reports_progress_blocked_and_usage_errors_change_nothing(app):
+    seed_world(app)
+    chat = Chat(app)
+    assert "Cách dùng" in chat.say("stc", "/tiendo CB-05")
+    assert "Cách dùng" in chat.say("stc", "/tiendo CB-05 abc")
+    assert "Cách dùng" in chat.say("stc", "/tiendo CB-05 150")
+    assert "Cách dùng" in chat.say("stc", "/vuong CB-05")
+    assert _task(app, "CB-05").status == "todo"
+    chat.say("stc", "/tiendo CB-05 40 đang thẩm định")
+    t = _task(app, "CB-05")
+    assert (t.status, t.percent) == ("in_progress", 40)
+    chat.say("stc", "/vuong CB-05 chờ <b>UBND</b> bố trí vốn")
+    t = _task(app, "CB-05")
+    assert t.status == "blocked" and t.blocked_reason == "chờ <b>UBND</b> bố trí vốn"
+
+
+async def test_user_text_is_escaped_in_html_messages(app):
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("stc", '/vuong CB-05 <a href="http://evil">bấm</a> & chờ')
+    await chat.deliver()
+    with app.read() as store:
+        rows = list(store.s.exec(select(Outbox).where(Outbox.chat_id == "coord")))
+    assert rows and '<a href="http://evil">' not in rows[-1].text
+    assert "&lt;a href" in rows[-1].text and "&amp; chờ" in rows[-1].text
+
+
+def test_buttons_recheck_agency_and_observer_cannot_write(app):
+    seed_world(app)
+    chat = Chat(app)
+    t = _task(app, "CB-05")
+    assert "không thuộc đơn vị" in chat.say("ca", callback=f"t:{t.id}:done") or \
+        "Không tìm thấy" in chat.say("ca", callback=f"t:{t.id}:done")
+    assert _task(app, "CB-05").status == "todo"
+    assert "chỉ dành cho cán bộ" in chat.say("boss", "/doihan CB-05 1/6/2026 17h")
+    assert "Trạng thái" in chat.say("boss", "/nv CB-05")  # observers can read
+    replies = chat.send("stc", callback=f"t:{t.id}:ack")
+    assert replies[0].edit and _task(app, "CB-05").status == "acknowledged"
+
+
+def test_button_flows_ask_for_reason_and_percent(app):
+    seed_world(app)
+    chat = Chat(app)
+    t = _task(app, "CB-05")
+    assert "vướng gì" in chat.say("stc", callback=f"t:{t.id}:blk")
+    chat.say("stc", "Sở chưa nhận được hồ sơ")
+    assert _task(app, "CB-05").blocked_reason == "Sở chưa nhận được hồ sơ"
+    assert "bao nhiêu phần trăm" in chat.say("stc", callback=f"t:{t.id}:prog")
+    chat.say("stc", "65")
+    assert _task(app, "CB-05").percent == 65
+
+
+def test_unknown_people_learn_nothing(app):
+    seed_world(app)
+    chat = Chat(app)
+    for text in ("/tinhhinh", "/nv CB-05", "/xong CB-05", "xong rồi", "/nosuch", "/help"):
+        assert "chưa có quyền truy cập" in chat.say("stranger", text)
+    assert "chưa có quyền truy cập" in chat.say("stranger", callback="t:1:done")
+    assert _task(app, "CB-05").status == "todo"
+
+
+def test_deadline_change_and_extension_flow(app):
+    seed_world(app)
+    chat = Chat(app)
+    assert "Đã đổi hạn" in chat.say("coord", "/doihan CB-05 20/5/2026 17:00 theo chỉ đạo")
+    t = _task(app, "CB-05")
+    assert t.deadline_manual and t.deadline.isoformat() == "2026-05-20T10:00:00+00:00"
+    reply = chat.say("stc", "/giahan CB-05 25/5/2026 17h chờ hồ sơ bổ sung")
+    assert "đề nghị gia hạn #1" in reply
+    assert "Đã duyệt" in chat.say("coord", "/duyet 1")
+    t = _task(app, "CB-05")
+    assert t.deadline.isoformat() == "2026-05-25T10:00:00+00:00"
+    assert t.original_deadline != t.deadline
+    assert "đã được xử lý" in chat.say("coord", "/duyet 1")
+
+
+def test_english_by_lang(app):
+    seed_world(app)
+    chat = Chat(app)
+    assert "Switched to English" in chat.say("ca", "/lang en")
+    assert "tasks" in chat.say("ca", "/tasks").lower()
+    assert "Wrong arguments" in chat.say("ca", "/done")
