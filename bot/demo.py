@@ -100,10 +100,17 @@ def ensure_demo(app: App, *, seed: int = 7) -> bool:
 
 
 def _history(store, rng: random.Random, tasks: list, users: dict, launched_at: datetime, now: datetime) -> None:
-    """Replay plausible updates through the engine at their historical moments."""
+    """Replay plausible updates through the engine at their historical moments.
+
+    Open and blocked outcomes are drawn only among past tasks that no other past task
+    depends on, so one late task does not cascade through a whole dependency chain.
+    """
     past = [t for t in tasks if t.deadline < now]
-    blocked = set(rng.sample([t.id for t in past[len(past) // 2:]], k=min(2, len(past))))
-    done_codes: set[str] = set()
+    needed = {code for t in past for code in t.depends_on or []}
+    leaves = [t for t in past if t.code not in needed]
+    stuck = rng.sample(leaves, k=min(len(leaves), max(3, round(len(past) * 0.15))))
+    blocked = {t.id for t in stuck[:2]}
+    overdue = {t.id for t in stuck[2:]}
     for t in tasks:
         who = users[t.lead.lower()]
         ack_at = min(launched_at + timedelta(hours=rng.randint(2, 30)), now - timedelta(minutes=5))
@@ -114,26 +121,23 @@ def _history(store, rng: random.Random, tasks: list, users: dict, launched_at: d
         if t.deadline >= now:
             if rng.random() < 0.5:
                 report("ack", ack_at)
-            if rng.random() < 0.2 and t.deadline - now < timedelta(days=20):
+            if rng.random() < 0.25 and t.deadline - now < timedelta(days=20):
                 report("progress", now - timedelta(hours=rng.randint(1, 48)), percent=rng.choice((20, 40, 60)))
             continue
         report("ack", min(ack_at, t.deadline - timedelta(hours=1)))
-        deps_ok = set(t.depends_on or []) <= done_codes
         if t.id in blocked:
             report("blocked", t.deadline - timedelta(hours=rng.randint(6, 48)), reason=rng.choice(_BLOCK_REASONS))
             continue
-        roll = rng.random()
-        if not deps_ok or roll < 0.12:  # still open past its deadline: overdue
+        if t.id in overdue:
             report("progress", t.deadline - timedelta(hours=rng.randint(4, 72)), percent=rng.choice((30, 50, 70)))
             continue
-        late = roll < 0.27
+        late = rng.random() < 0.15
         done_at = t.deadline + timedelta(hours=rng.randint(3, 60)) if late else \
             t.deadline - timedelta(hours=rng.randint(1, 96))
         done_at = min(max(done_at, ack_at + timedelta(minutes=30)), now - timedelta(minutes=10))
         if rng.random() < 0.4:
             report("progress", done_at - timedelta(hours=rng.randint(2, 24)), percent=rng.choice((50, 70, 80)))
         report("done", done_at)
-        done_codes.add(t.code)
 
 
 def intro(app: App, created: bool) -> str:

@@ -56,6 +56,10 @@ class Notifier:
                     params["title"] = params["title_en"]
                 if "status" in params:
                     params["status"] = texts.status(params["status"])
+                if "late" in params:
+                    params["late"] = texts("word.late") if params["late"] else ""
+                if "waiting_on" in params:
+                    params["waiting_on"] = texts("word.waiting", codes=params["waiting_on"]) if params["waiting_on"] else ""
                 payload = {}
                 if notice.with_buttons and notice.task_id is not None:
                     payload["buttons"] = [[{"label": b.label, "data": b.data} for b in row]

@@ -50,7 +50,7 @@ def task_card(texts: Texts, task, now: datetime, by_code: dict, evidence: int = 
     parts.append(texts("card.status", status=status_label(texts, task, now, by_code)))
     if task.status == "blocked" and task.blocked_reason:
         parts.append(texts("card.reason", reason=task.blocked_reason))
-    if waits:
+    if waits and task.status not in ("done", "cancelled"):
         parts.append(texts("card.waits", codes=", ".join(waits)))
     kinds = [k for k in task.evidence_kinds or [] if k != "none"]
     if kinds:

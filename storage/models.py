@@ -56,6 +56,9 @@ class User(SQLModel, table=True):
     preferred_channel: str | None = Field(default=None, max_length=16)
     unreachable: bool = False
     active: bool = True
+    digest: bool = True
+    # A question the bot asked and is waiting on ({"kind": "blocked_reason", "task_id": 5}).
+    pending: dict | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime | None = _ts()
 
 
@@ -117,6 +120,9 @@ class Task(SQLModel, table=True):
     completed_at: datetime | None = _ts()
     updated_at: datetime | None = _ts()
     version: int = 0
+    # The earliest moment a reminder slot of this task falls due (NULL: none ever will).
+    # The scheduler reads only tasks whose moment has come, so its cost follows due slots.
+    next_reminder_at: datetime | None = _ts(index=True)
 
 
 class AuditEntry(SQLModel, table=True):
@@ -212,3 +218,30 @@ class SentMessage(SQLModel, table=True):
     task_id: int | None = Field(default=None, foreign_key="task.id")
     kind: str = Field(default="", max_length=24)
     at: datetime | None = _ts()
+
+
+class ReminderSlot(SQLModel, table=True):
+    """A reminder slot that was turned into messages; (task, key) exists once, even across restarts."""
+
+    __table_args__ = (UniqueConstraint("task_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    key: str = Field(max_length=80)
+    kind: str = Field(max_length=24)
+    at: datetime | None = _ts(nullable=False)
+    created_at: datetime | None = _ts()
+    late: bool = False
+
+
+class InboundUpdate(SQLModel, table=True):
+    """A platform update, stored before it is confirmed to the platform and processed once."""
+
+    __table_args__ = (UniqueConstraint("channel", "update_key"), Index("ix_inbound_pending", "status", "id"))
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    update_key: str = Field(max_length=64)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)  # pending | done | failed
+    received_at: datetime | None = _ts()
+    processed_at: datetime | None = _ts()
+    error: str | None = Field(default=None, sa_column=Column(Text))

@@ -8,7 +8,8 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from storage.models import (
-    Agency, AuditEntry, Event, Evidence, ExtensionRequest, Identity, Invite, Outbox, SentMessage, Task, User,
+    Agency, AuditEntry, Event, Evidence, ExtensionRequest, Identity, Invite, Outbox, ReminderSlot, SentMessage,
+    Task, User,
 )
 from workflows.ports import Ctx
 
@@ -147,6 +148,25 @@ class SqlStore:
              .where(Task.event_id == event_id, ExtensionRequest.status == "pending"))
         return list(self.s.exec(q))
 
+    # -- reminders -------------------------------------------------------------------------
+    def tasks_due_for_reminders(self, now: datetime, limit: int) -> list[Task]:
+        q = (select(Task).where(Task.next_reminder_at.is_not(None), Task.next_reminder_at <= now)
+             .order_by(Task.next_reminder_at).limit(limit))
+        return list(self.s.exec(q))
+
+    def next_reminder_moment(self) -> datetime | None:
+        return self.s.exec(select(func.min(Task.next_reminder_at))).one()
+
+    def task_statuses(self, event_id: int) -> dict[str, str]:
+        return dict(self.s.exec(select(Task.code, Task.status).where(Task.event_id == event_id)).all())
+
+    def slot_keys(self, task_id: int) -> frozenset[str]:
+        return frozenset(self.s.exec(select(ReminderSlot.key).where(ReminderSlot.task_id == task_id)))
+
+    def last_report_at(self, task_id: int) -> datetime | None:
+        q = select(func.max(AuditEntry.at)).where(AuditEntry.task_id == task_id, AuditEntry.action == "status")
+        return self.s.exec(q).one()
+
     # -- outbox --------------------------------------------------------------------------
     def enqueue(self, row: Outbox) -> bool:
         """Insert an outbox row; a row whose dedupe_key already exists is skipped (False)."""
@@ -158,10 +178,21 @@ class SqlStore:
         self.s.flush()
         return True
 
+    def pending_by_chat(self, channel: str) -> dict[str, int]:
+        q = (select(Outbox.chat_id, func.count()).where(Outbox.channel == channel, Outbox.status == "pending")
+             .group_by(Outbox.chat_id))
+        return dict(self.s.exec(q).all())
+
     def remember_sent(self, channel: str, chat_id: str, message_id: str, task_id: int | None, kind: str,
                       now: datetime) -> None:
         self.s.add(SentMessage(channel=channel, chat_id=str(chat_id), message_id=str(message_id),
                                task_id=task_id, kind=kind, at=now))
+
+    def last_task_message(self, channel: str, chat_id: str) -> SentMessage | None:
+        """The newest message about a task in this chat: what a bare reply most likely answers."""
+        q = (select(SentMessage).where(SentMessage.channel == channel, SentMessage.chat_id == str(chat_id),
+                                       SentMessage.task_id.is_not(None)).order_by(SentMessage.id.desc()))
+        return self.s.exec(q).first()
 
     def sent_message(self, channel: str, chat_id: str, message_id: str) -> SentMessage | None:
         q = select(SentMessage).where(SentMessage.channel == channel, SentMessage.chat_id == str(chat_id),

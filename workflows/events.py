@@ -43,6 +43,8 @@ def launch_event(store: Store, ctx: Ctx, event) -> list[Notice]:
         raise DutyError("already_launched", event=event.id)
     event.launched_at = ctx.now
     tasks = [t for t in store.tasks(event.id) if t.status not in CLOSED]
+    for t in tasks:
+        t.next_reminder_at = ctx.now  # the reminder pass plans each task from launch on
     notices: list[Notice] = []
     by_agency: dict[str, list] = {}
     for t in tasks:
@@ -77,6 +79,8 @@ def move_event(store: Store, ctx: Ctx, event, new_start: datetime) -> tuple[int,
     for t in store.tasks(event.id):
         planned = deadline_for(t.offset, new_start, tz, time(hh, mm))
         t.original_deadline = planned
+        if event.launched_at is not None:
+            t.next_reminder_at = ctx.now
         if t.deadline_manual:
             kept += 1
             continue

@@ -61,7 +61,7 @@ def report(store: Store, ctx: Ctx, task, kind: str, *, percent: int | None = Non
     task.blocked_reason = reason.strip() if target == "blocked" else None
     if target != "done":
         task.completed_at = None
-    task.updated_at, task.version = ctx.now, task.version + 1
+    task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
     detail = {"from": before["status"], "to": target, "percent": task.percent}
     if reason:
         detail["reason"] = reason.strip()
@@ -98,7 +98,7 @@ def set_deadline(store: Store, ctx: Ctx, task, when: datetime, reason: str = "")
     require_staff(ctx.actor)
     old = task.deadline
     task.deadline, task.deadline_manual = when, True
-    task.updated_at, task.version = ctx.now, task.version + 1
+    task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
     detail = {"from": old.isoformat(), "to": when.isoformat(), "reason": reason}
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="deadline", detail=detail)
     notice = Notice(key="deadline_changed", to="agency", agency=task.lead, task_id=task.id, kind="news",
@@ -116,6 +116,7 @@ def reassign(store: Store, ctx: Ctx, task, agency_code: str) -> Result:
     if old == agency_code:
         raise DutyError("same_agency", agency=agency_code)
     task.lead, task.updated_at, task.version = agency_code, ctx.now, task.version + 1
+    task.next_reminder_at = ctx.now
     detail = {"from": old, "to": agency_code}
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="reassign", detail=detail)
     params = _task_params(task)
@@ -156,7 +157,7 @@ def decide_extension(store: Store, ctx: Ctx, request, approve: bool) -> Result:
     request.decided_by, request.decided_at = ctx.actor.id, ctx.now
     if approve:
         task.deadline, task.deadline_manual = request.requested_deadline, True
-        task.updated_at, task.version = ctx.now, task.version + 1
+        task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
     detail = {"request": request.id, "to": request.requested_deadline.isoformat()}
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx,
                 action="extension_approved" if approve else "extension_rejected", detail=detail)

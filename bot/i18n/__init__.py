@@ -27,9 +27,23 @@ class Safe(str):
 
 @lru_cache(maxsize=None)
 def catalogue(lang: str) -> dict[str, str]:
-    with open(_DIR / f"{lang}.toml", "rb") as fh:
-        data = tomllib.load(fh)
+    """`<lang>.toml` plus every `<lang>.<part>.toml` (one part per feature), flattened."""
     flat: dict[str, str] = {}
+    for path in [_DIR / f"{lang}.toml", *sorted(_DIR.glob(f"{lang}.*.toml"))]:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+        before = len(flat)
+        _flatten(data, flat)
+        if len(flat) - before != _count(data):
+            raise ValueError(f"{path.name} repeats a key of another {lang} catalogue file")
+    return flat
+
+
+def _count(node: dict) -> int:
+    return sum(_count(v) if isinstance(v, dict) else 1 for v in node.values())
+
+
+def _flatten(data: dict, flat: dict[str, str]) -> None:
 
     def walk(prefix: str, node: dict) -> None:
         for k, v in node.items():
@@ -40,7 +54,6 @@ def catalogue(lang: str) -> dict[str, str]:
                 flat[key] = v
 
     walk("", data)
-    return flat
 
 
 def placeholders(text: str) -> set[str]:

@@ -9,13 +9,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from storage.repositories import SqlStore
+from workflows.spec import load_template
 from workflows.states import effective_status, is_overdue
 
-CSV_FIELDS = ("code", "title", "phase", "lead", "supporting", "deadline", "original_deadline", "status",
+log = logging.getLogger(__name__)
+
+# The workbook's tasks sheet, column for column (bot/render/xlsx.py builds its headings from this).
+CSV_FIELDS = ("code", "title", "lead", "supporting", "phase", "original_deadline", "deadline", "status",
               "overdue", "percent", "blocked_reason", "completed_at", "evidence_count", "last_note")
 
 
@@ -39,7 +44,8 @@ def event_export(store: SqlStore, event, now: datetime) -> dict:
         entries = audit_by_task.get(t.id, [])
         notes = [e.detail.get("note") for e in entries if e.detail.get("note")]
         out.append({
-            "number": t.number, "code": t.code, "title": t.title, "phase": t.phase, "lead": t.lead,
+            "number": t.number, "code": t.code, "title": t.title, "title_en": t.title_en or "", "phase": t.phase,
+            "lead": t.lead,
             "supporting": list(t.supporting or []), "depends_on": list(t.depends_on or []),
             "deadline": _iso(t.deadline, tz), "original_deadline": _iso(t.original_deadline, tz),
             "status": effective_status(t.status, dependencies_done=deps_done),
@@ -49,9 +55,28 @@ def event_export(store: SqlStore, event, now: datetime) -> dict:
             "audit": [{"at": _iso(e.at, tz), "actor": e.actor, "channel": e.channel, "action": e.action,
                        "detail": e.detail} for e in entries],
         })
+    agencies = {a.code: {"name": a.name, "name_en": a.name_en or ""} for a in store.agencies()}
     return {"event": {"id": event.id, "name": event.name, "template": event.template_id,
-                      "start": _iso(event.start, tz), "launched": event.launched_at is not None},
+                      "start": _iso(event.start, tz), "launched": event.launched_at is not None,
+                      "ended": event.ended_at is not None, "ended_at": _iso(event.ended_at, tz),
+                      "timezone": event.timezone, "exported_at": _iso(now, tz)},
+            "agencies": {code: agencies[code] for code in sorted({t["lead"] for t in out} & set(agencies))},
+            "phases": _phases(event, out),
             "tasks": out}
+
+
+def _phases(event, tasks: list[dict]) -> list[dict]:
+    """The event's phases in template order (names from its template file; bare codes if it is gone)."""
+    used = list(dict.fromkeys(t["phase"] for t in tasks))
+    named: list[dict] = []
+    try:
+        named = [{"code": p.code, "name": p.name, "name_en": p.name_en or ""}
+                 for p in load_template(event.template_path).phases]
+    except Exception as exc:  # a moved or edited template must not break a report
+        log.info("phases of event %s: template %s unreadable (%s)", event.id, event.template_path, exc)
+    known = {p["code"] for p in named}
+    return [p for p in named if p["code"] in used] + [{"code": c, "name": c, "name_en": ""}
+                                                      for c in used if c not in known]
 
 
 def to_json(data: dict) -> str:
@@ -59,9 +84,11 @@ def to_json(data: dict) -> str:
 
 
 def to_csv(data: dict) -> str:
+    """The tasks sheet as CSV: machine names (status, agency codes), ISO times, `overdue` true/false."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for row in data["tasks"]:
-        writer.writerow({**row, "supporting": " ".join(row["supporting"])})
+        writer.writerow({**row, "supporting": " ".join(row["supporting"]),
+                         "overdue": "true" if row["overdue"] else "false"})
     return buf.getvalue()

@@ -1,0 +1,128 @@
+"""The reminder pass: due slots -> notices, once per (task, slot), with the database as the truth.
+
+Only tasks whose `next_reminder_at` has come are read, so a pass costs what is due, not
+what exists. Any change to a task sets its `next_reminder_at` to "now" (`touch`), and the
+next pass recomputes it from the policy; the scheduler only decides when to look next.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from workflows.ports import Notice
+from workflows.reminders import Policy, Slot, TaskState, due_slots, format_duration, next_due, slots_for
+from workflows.states import CLOSED
+
+# A slot that should have gone out this much earlier was missed (downtime): it is marked late,
+# and several late ones for one agency are folded into one catch-up message.
+LATE_AFTER = timedelta(minutes=10)
+_TO = {"contact": "agency", "deputy": "deputies", "coordinator": "coordinators"}
+_CONTACT_KINDS = {"ack_request", "reminder", "due", "overdue", "cue", "checkin"}
+
+
+@dataclass
+class PassResult:
+    tasks_seen: int = 0
+    slots: int = 0
+    notices: list[Notice] | None = None
+    late: int = 0
+
+
+def task_state(task, event, policy: Policy, statuses: dict[str, str], last_report_at: datetime | None) -> TaskState:
+    waiting = tuple(c for c in task.depends_on or [] if statuses.get(c) != "done")
+    return TaskState(id=task.id, code=task.code, lead=task.lead, status=task.status, deadline=task.deadline,
+                     is_cue=task.is_cue, launched_at=event.launched_at, acknowledged_at=task.acknowledged_at,
+                     last_report_at=last_report_at, waiting_on=waiting, policy=policy)
+
+
+def policy_for(base: Policy, event, task) -> Policy:
+    """config.toml, then the template's [reminders], then the duty's own overrides."""
+    return base.merged(event.reminders).merged(task.reminders)
+
+
+def touch(task, now: datetime) -> None:
+    """Ask the next pass to look at this task again (its slots may have changed)."""
+    task.next_reminder_at = now
+
+
+def slot_notice(task, slot: Slot, *, late: bool) -> Notice:
+    reason = slot.params.get("reason", "overdue") if slot.kind == "escalation" else None
+    key = f"slot.{slot.kind}" + (f"_{reason}" if reason else "")
+    params = {"code": task.code, "number": task.number, "title": task.title, "title_en": task.title_en,
+              "deadline": task.deadline, "lead": task.lead, "late": late,
+              "waiting_on": ", ".join(slot.params.get("waiting_on", [])), **{
+                  k: v for k, v in slot.params.items() if k in ("before", "overdue_days")}}
+    return Notice(key=key, to=_TO[slot.recipient], agency=task.lead, task_id=task.id, kind=slot.kind,
+                  urgent=slot.urgent or slot.kind == "escalation", params=params,
+                  dedupe_key=f"slot:{task.id}:{slot.key}", with_buttons=slot.kind in _CONTACT_KINDS)
+
+
+def run_pass(store, now: datetime, base: Policy, tz: ZoneInfo, *, slot_cls, limit: int = 5000) -> PassResult:
+    """Turn every due slot into notices (recording the slot), and re-plan the tasks read."""
+    result = PassResult(notices=[])
+    tasks = store.tasks_due_for_reminders(now, limit)
+    events, statuses = {}, {}
+    late_by_agency: dict[str, list[tuple]] = defaultdict(list)
+    for task in tasks:
+        result.tasks_seen += 1
+        if task.event_id not in events:
+            events[task.event_id] = store.get_event(task.event_id)
+            statuses[task.event_id] = store.task_statuses(task.event_id)
+        event = events[task.event_id]
+        if task.status in CLOSED or event.launched_at is None:
+            task.next_reminder_at = None
+            continue
+        state = task_state(task, event, policy_for(base, event, task), statuses[task.event_id],
+                           store.last_report_at(task.id))
+        sent = store.slot_keys(task.id)
+        for slot in due_slots(state, now, sent, tz):
+            late = slot.send_at < now - LATE_AFTER
+            store.add(slot_cls(task_id=task.id, key=slot.key, kind=slot.kind, at=slot.at, created_at=now, late=late))
+            sent = sent | {slot.key}
+            result.slots += 1
+            if late and slot.recipient == "contact":
+                late_by_agency[task.lead].append((task, slot))
+            else:
+                result.notices.append(slot_notice(task, slot, late=late))
+        task.next_reminder_at = next_due(state, now, sent, tz)
+    for agency, items in late_by_agency.items():
+        result.late += len(items)
+        if len(items) == 1:
+            task, slot = items[0]
+            result.notices.append(slot_notice(task, slot, late=True))
+            continue
+        codes = sorted({t.code for t, _ in items})
+        result.notices.append(Notice(
+            key="slot.catch_up", to="agency", agency=agency, kind="catch_up",
+            dedupe_key=f"catchup:{agency}:{':'.join(f'{t.id}/{s.key}' for t, s in items)}"[:200],
+            params={"count": len(items), "codes": ", ".join(codes)}))
+    return result
+
+
+def timeline(tasks, event, base: Policy, tz: ZoneInfo, *, until: datetime) -> list[tuple[object, Slot]]:
+    """Every slot the engine would send if nobody answered, in time order (preview/simulate)."""
+    statuses = {t.code: t.status for t in tasks}
+    out = []
+    for t in tasks:
+        if t.status in CLOSED:
+            continue
+        state = task_state(t, event, policy_for(base, event, t), statuses, None)
+        out += [(t, s) for s in slots_for(state, tz, until=until)]
+    out.sort(key=lambda pair: (pair[1].send_at, pair[0].number, pair[1].key))
+    return out
+
+
+def describe(slot: Slot) -> str:
+    bits = [slot.kind]
+    if "before" in slot.params:
+        bits.append(str(slot.params["before"]))
+    if "overdue_days" in slot.params:
+        bits.append(f"+{slot.params['overdue_days']}d")
+    return " ".join(bits)
+
+
+__all__ = ["run_pass", "timeline", "touch", "policy_for", "task_state", "slot_notice", "describe",
+           "format_duration"]

@@ -1,0 +1,46 @@
+"""Read-side summaries computed from tasks and now (nothing here writes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from workflows.states import CLOSED, is_overdue
+
+
+@dataclass
+class AgencyRow:
+    agency: str
+    total: int = 0
+    done: int = 0
+    done_late: int = 0
+    overdue: int = 0
+    blocked: int = 0
+    in_progress: int = 0
+    open: int = 0
+
+
+def agency_rows(tasks: Iterable, now: datetime) -> list[AgencyRow]:
+    """Per lead agency: totals, done (and done after the original deadline), overdue, blocked."""
+    rows: dict[str, AgencyRow] = {}
+    for t in tasks:
+        if t.status == "cancelled":
+            continue
+        r = rows.setdefault(t.lead, AgencyRow(t.lead))
+        r.total += 1
+        if t.status == "done":
+            r.done += 1
+            r.done_late += bool(t.completed_at and t.completed_at > t.original_deadline)
+        else:
+            r.open += 1
+            r.overdue += is_overdue(t.status, t.deadline, now)
+            r.blocked += t.status == "blocked"
+            r.in_progress += t.status == "in_progress"
+    return sorted(rows.values(), key=lambda r: (-(r.overdue + r.blocked), r.agency))
+
+
+def overdue_tasks(tasks: Iterable, now: datetime) -> list:
+    """Open tasks past their deadline, most overdue first."""
+    return sorted((t for t in tasks if t.status not in CLOSED and is_overdue(t.status, t.deadline, now)),
+                  key=lambda t: t.deadline)
