@@ -66,8 +66,10 @@ def has_chat_token(settings: Settings) -> bool:
 async def run(app: App, *, stream: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
     """`dutybot run`: the configured channels, or the local chat on the demo when no token is set."""
     if has_chat_token(app.settings):
-        raise SystemExit("Telegram/Zalo channels are not available in this version yet; unset the token "
-                         "to use the local chat.")
+        from bot.runtime import Runtime
+
+        await Runtime(app).run_until_signalled()
+        return
     await run_console(app, stream=stream, out=out, seed_demo=True)
 
 
@@ -77,9 +79,17 @@ async def run_console(app: App, *, stream: TextIO = sys.stdin, out: TextIO = sys
     from bot.demo import ensure_demo, intro
     from bot.router import Router
 
+    from bot.scheduler import Scheduler
+
     created = ensure_demo(app) if seed_demo else False
     console = ConsoleChannel(app, Router(app), out=out)
     out.write(intro(app, created) + "\n")
     if as_user:
         console.switch(as_user)
-    await console.run(stream)
+    # Reminders run here too; what they queue shows up when its recipient is at the keyboard.
+    scheduler = Scheduler(app)
+    scheduler.start()
+    try:
+        await console.run(stream)
+    finally:
+        scheduler.shutdown()

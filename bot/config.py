@@ -135,6 +135,8 @@ class TelegramSettings(_Section):
     # The bot's @username, for invite deep links t.me/<bot>?start=<code> (read from getMe when running).
     bot_username: str = ""
     base_url: str = "https://api.telegram.org/bot"
+    # Where files are downloaded from; empty: derived from base_url (".../bot" -> ".../file/bot").
+    base_file_url: str = ""
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str = ""
     webhook_secret: SecretStr | None = None

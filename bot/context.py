@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings, template_dirs
+from bot.inbox import claim_in
 from bot.notify import Notifier
 from storage.db import Database
 from storage.repositories import SqlStore
@@ -48,7 +49,9 @@ class App:
 
     @contextmanager
     def write(self) -> Iterator[SqlStore]:
+        """One write transaction; it also marks the update being processed as done (bot.inbox)."""
         with self.db.write() as session:
+            claim_in(session, self.now())
             yield SqlStore(session)
 
     @contextmanager

@@ -6,7 +6,9 @@ failure is retried with backoff, and a permanent rejection is parked with its er
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import timedelta
 
 from sqlalchemy import and_, or_
@@ -14,7 +16,9 @@ from sqlmodel import select
 
 from bot.channels.base import Button, ChannelError, Reply
 from bot.context import App
+from bot.ratelimit import Pacer
 from storage.models import Outbox, User
+from workflows.ports import Notice
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -26,8 +30,31 @@ def reply_from_row(row: Outbox) -> Reply:
 
 
 class Delivery:
-    def __init__(self, app: App, channels: dict) -> None:
+    def __init__(self, app: App, channels: dict, pacers: dict[str, Pacer] | None = None) -> None:
         self.app, self.channels = app, channels
+        self.pacers = pacers or {}
+        self.next_wait: float | None = None  # seconds until a paced row may go (None: nothing waits)
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        """Drain the outbox continuously; sleep until woken or until the pacer allows more."""
+        while not self._stopping:
+            sent = await self.drain_once()
+            if sent == 0:
+                self._wake.clear()
+                timeout = min(self.next_wait if self.next_wait is not None else 1.0, 1.0)
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=max(timeout, 0.005))
+                except TimeoutError:
+                    pass
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
 
     def _due(self, limit: int) -> list[Outbox]:
         now = self.app.now()
@@ -43,16 +70,29 @@ class Delivery:
             return list(store.s.exec(q))
 
     async def drain_once(self, limit: int = 200) -> int:
-        """Send what is due now; returns how many rows were sent."""
+        """Send what is due now and allowed by the pacers; returns how many rows were sent."""
         sent = 0
-        for row in self._due(limit):
+        self.next_wait = None
+        rows = await asyncio.to_thread(self._due, limit)
+        for row in rows:
+            if self._stopping:
+                break
+            pacer = self.pacers.get(row.channel)
+            if pacer is not None:
+                wait = pacer.delay(row.chat_id, time.monotonic())
+                if wait > 0:  # this chat (or everyone) must wait; others may go
+                    self.next_wait = wait if self.next_wait is None else min(self.next_wait, wait)
+                    continue
+                pacer.sent(row.chat_id, time.monotonic())
             channel = self.channels[row.channel]
             try:
                 message_id = await channel.send(row.chat_id, reply_from_row(row))
             except ChannelError as exc:
-                self._failed(row, exc)
+                if exc.retry_after and pacer is not None:
+                    pacer.retry_after(row.chat_id, exc.retry_after, time.monotonic())
+                await asyncio.to_thread(self._failed, row, exc)
                 continue
-            self._sent(row, message_id)
+            await asyncio.to_thread(self._sent, row, message_id)
             sent += 1
         return sent
 
@@ -72,10 +112,17 @@ class Delivery:
             db_row.attempts += 1
             db_row.last_error = str(exc)[:500]
             if exc.blocked and db_row.user_id is not None:
-                store.s.get(User, db_row.user_id).unreachable = True
+                user = store.s.get(User, db_row.user_id)
+                if not user.unreachable:  # tell the coordinators once
+                    user.unreachable = True
+                    self.app.notifier.enqueue(store, [Notice(
+                        key="unreachable", to="coordinators", kind="news", urgent=True,
+                        params={"name": user.name, "agency": user.agency_code or "-", "channel": row.channel},
+                        dedupe_key=f"unreachable:{user.id}:{row.channel}:{now.date()}")], now)
             if exc.permanent or exc.blocked or db_row.attempts >= MAX_ATTEMPTS:
                 db_row.status = "parked"
                 log.warning("outbox %s parked: %s", row.id, exc)
             else:
+                # Network and 5xx errors back off exponentially; a flood limit says how long.
                 wait = exc.retry_after or min(2 ** db_row.attempts, 300)
                 db_row.next_attempt_at = now + timedelta(seconds=wait)

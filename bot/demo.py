@@ -14,7 +14,9 @@ from datetime import datetime, timedelta
 
 from bot.app import SystemActor
 from bot.context import App
-from storage.models import Event, Identity, Task, User
+from storage.models import Event, Identity, ReminderSlot, Task, User
+from workflows.chase import run_pass
+from workflows.reminders import Policy
 from workflows import events as event_uc
 from workflows import service
 from workflows.plan import plan_tasks
@@ -96,6 +98,9 @@ def ensure_demo(app: App, *, seed: int = 7) -> bool:
         event_uc.launch_event(store, Ctx(actor=coordinator, channel=CHANNEL, now=launched_at), event)
         tasks = sorted(store.tasks(event.id), key=lambda t: t.deadline)
         _history(store, rng, tasks, users, launched_at, now)
+        # The reminders of those weeks went out at the time: record their slots, queue nothing.
+        run_pass(store, now, Policy.from_strings(**app.settings.reminders.model_dump()), app.tz,
+                 slot_cls=ReminderSlot)
     return True
 
 

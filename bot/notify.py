@@ -55,7 +55,10 @@ class Notifier:
                 if "title" in params and texts.lang == "en" and params.get("title_en"):
                     params["title"] = params["title_en"]
                 if "status" in params:
-                    params["status"] = texts.status(params["status"])
+                    if params["status"] == "in_progress" and params.get("percent"):
+                        params["status"] = f'{texts.status("in_progress")} {params["percent"]}%'
+                    else:
+                        params["status"] = texts.status(params["status"])
                 if "late" in params:
                     params["late"] = texts("word.late") if params["late"] else ""
                 if "waiting_on" in params:
@@ -67,7 +70,7 @@ class Notifier:
                 row = Outbox(
                     dedupe_key=f"{notice.dedupe_key}:{user.id}" if notice.dedupe_key else None,
                     user_id=user.id, channel=ident.channel, chat_id=ident.chat_id, kind=notice.kind,
-                    text=texts(f"notice.{notice.key}", **params), payload=payload, task_id=notice.task_id,
+                    text=texts(notice.key if "." in notice.key else f"notice.{notice.key}", **params), payload=payload, task_id=notice.task_id,
                     urgent=notice.urgent, created_at=now, next_attempt_at=now,
                 )
                 count += store.enqueue(row)

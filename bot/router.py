@@ -15,6 +15,7 @@ from bot.commands import REGISTRY, Call, UsageError
 from bot.commands.replies import handle_callback, handle_text
 from bot.context import App
 from bot.i18n import Texts
+from bot.inbox import AlreadyProcessed
 from workflows.access import AccessDenied
 from workflows.dates import DateParseError
 from workflows.errors import DutyError
@@ -54,6 +55,8 @@ class Router:
             return [Reply(texts(f"err.{exc.code}", **exc.params))]
         except DateParseError as exc:
             return [Reply(texts("err.bad_date", text=exc.text))]
+        except AlreadyProcessed:
+            return []  # a replayed update: its effects and replies happened the first time
 
     def _dispatch(self, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
         if msg.callback is not None:

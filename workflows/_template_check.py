@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+import typing
 from datetime import date, datetime
+from pathlib import PurePath
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
@@ -47,7 +49,7 @@ class _Checker:
             for err in exc.errors():
                 loc = tuple(err["loc"])
                 field = label + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
-                self.add(path + loc, field, self._describe(err, list(model.model_fields)))
+                self.add(path + loc, field, self._describe(err, _keys_at(model, loc[:-1])))
             return None
 
     def _describe(self, err: dict, allowed: list) -> str:
@@ -56,7 +58,7 @@ class _Checker:
             return "required key is missing"
         if kind == "extra_forbidden":
             key = str(err["loc"][-1])
-            close = difflib.get_close_matches(key, [a for a in allowed if a != "line"], n=1)
+            close = difflib.get_close_matches(key, allowed, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of: {', '.join(allowed)}"
             return f"unknown key {key!r}{hint}"
         if kind == "value_error":
@@ -64,11 +66,26 @@ class _Checker:
         return f"{msg}, got {_short(err.get('input'))}"
 
 
+def _keys_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys an author may write in the (nested) model reached by `loc`."""
+    for part in loc:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        if field is None:
+            continue  # a list index
+        nested = [a for a in (field.annotation, *typing.get_args(field.annotation))
+                  if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not nested:
+            break
+        model = nested[0]
+    return [k for k in model.model_fields if k != "line"]  # `line` is set by the loader
+
+
 def check(text: str, filename: str, template_id: str | None) -> tuple[TemplateSpec | None, list[Problem]]:
     """See `workflows.spec.check_template_text`."""
     file = str(filename)
     if not isinstance(text, str):
         return None, [Problem(file, 0, "file", "the template text is not a string")]
+    text = text.removeprefix("\ufeff")  # a BOM some editors add; tomllib rejects it
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -112,7 +129,7 @@ def check(text: str, filename: str, template_id: str | None) -> tuple[TemplateSp
     if c.problems:
         return None, sorted(c.problems, key=lambda p: p.line)  # stable: same-line order kept
     values = header.model_dump() | {
-        "id": template_id if template_id is not None else file.rsplit("/", 1)[-1].removesuffix(".toml"),
+        "id": template_id if template_id is not None else PurePath(file).stem,
         "path": file, "reminders": reminders, **built}
     return TemplateSpec.model_validate(values), []
 
@@ -168,8 +185,6 @@ def _codes(c: _Checker, section: str, blocks) -> dict[str, int]:
 
 
 def _str_list(value) -> list[tuple[int, str]]:
-    if isinstance(value, str):
-        return [(0, value)]
     if isinstance(value, list):
         return [(j, v) for j, v in enumerate(value) if isinstance(v, str)]
     return []

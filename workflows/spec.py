@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from workflows.offsets import MAX_DAYS, Offset, parse_offset
 
@@ -92,22 +94,23 @@ class PhaseSpec(_Model):
     _name = field_validator("name")(_check_text)
 
 
+def _check_duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+_Duration = Annotated[str, AfterValidator(_check_duration)]  # item-level: errors name the index
+
+
 class ReminderOverrides(_Model):
-    before: list[str] | None = None
+    before: list[_Duration] | None = None
     overdue_every: str | None = None
     escalate_after: str | None = None
     ack_timeout: str | None = None
-    cue_before: list[str] | None = None
+    cue_before: list[_Duration] | None = None
     checkin_escalate_after: str | None = None
     quiet_hours: str | None = None
     enabled: bool | None = None
-
-    @field_validator("before", "cue_before")
-    @classmethod
-    def _duration_list(cls, value):
-        for item in value or ():
-            parse_duration(item)
-        return value
 
     @field_validator("overdue_every", "escalate_after", "ack_timeout", "checkin_escalate_after")
     @classmethod

@@ -57,6 +57,7 @@ class Reply:
     photo: bytes | None = None
     edit: bool = False
     toast: str | None = None
+    reply_to: str | None = None  # the platform message this answers (shown as a reply)
 
 
 class ChannelError(Exception):

@@ -1,62 +1,281 @@
-"""The coordinators' workbook (openpyxl): tasks sheet and audit trail, from the export data."""
+"""The coordinators' workbook (openpyxl, write-only so 5,000 tasks build in about a second).
+
+Sheets (Vietnamese names and headings; English with /lang en):
+1. "Tổng hợp" / "Summary": one row per lead agency (total, done on time, done late, overdue,
+   blocked, open, cancelled, on-time rate against the original deadline), a total row, then
+   the event's name, start and the time the figures were taken;
+2. "Nhiệm vụ" / "Tasks": one row per task, the same fields as the CSV export
+   (`bot.render.export.CSV_FIELDS`), overdue rows red, blocked rows amber, with a filter;
+3. "Nhật ký" / "Audit": the audit trail in time order;
+4. "Rút kinh nghiệm" / "After action": always present (figures "so far" while the event
+   runs): on-time rate per agency, longest delays, blocked reasons, extensions granted.
+
+Times are real Excel dates: the local wall-clock time in the event's zone (Excel has no time
+zones), formatted dd/mm/yyyy hh:mm. Percent is a number 0–100; rates are fractions shown as %.
+"""
 
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
 
-from bot.i18n import Texts
+from bot.i18n import Texts, strip_html
+from bot.render.aftermath import (after_action, agency_name, by_agency, event_tz, parse_time, phase_name,
+                                  report_now, tally, task_title, views)
+from bot.render.export import CSV_FIELDS
 
-_HEADERS = {
-    "vi": ("Mã", "Nhiệm vụ", "Giai đoạn", "Chủ trì", "Phối hợp", "Hạn", "Hạn ban đầu", "Trạng thái",
-           "Quá hạn", "%", "Lý do vướng", "Hoàn thành lúc", "Minh chứng", "Ghi chú cuối"),
-    "en": ("Code", "Duty", "Phase", "Lead", "Supporting", "Deadline", "Original deadline", "Status",
-           "Overdue", "%", "Blocked reason", "Done at", "Evidence", "Last note"),
+DATE_FMT = "dd/mm/yyyy hh:mm"
+RATE_FMT = "0%"
+DAYS_FMT = "0.0"
+MAX_AAR_ROWS = 50            # rows per after-action section (the chat message shows fewer)
+MAX_CELL = 32000             # Excel's limit is 32,767 characters per cell
+
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=14)
+_HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
+_SECTION_FILL = PatternFill("solid", fgColor="BDD7EE")
+_RED = PatternFill("solid", fgColor="F8CBAD")      # overdue
+_AMBER = PatternFill("solid", fgColor="FFE699")    # blocked
+_GREEN = PatternFill("solid", fgColor="C6EFCE")
+_THIN = Border(bottom=Side(style="thin", color="8EA9DB"))
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+# tasks sheet: CSV field → (heading key, width)
+_TASK_COLUMNS = {
+    "code": ("rpt.col.code", 9), "title": ("rpt.col.title", 60), "lead": ("rpt.col.lead", 9),
+    "supporting": ("rpt.col.supporting", 18), "phase": ("rpt.col.phase", 16),
+    "original_deadline": ("rpt.col.original_deadline", 17), "deadline": ("rpt.col.deadline", 17),
+    "status": ("rpt.col.status", 15), "overdue": ("rpt.col.overdue", 9), "percent": ("rpt.col.percent", 9),
+    "blocked_reason": ("rpt.col.blocked_reason", 30), "completed_at": ("rpt.col.completed_at", 17),
+    "evidence_count": ("rpt.col.evidence_count", 11), "last_note": ("rpt.col.last_note", 40),
 }
-_RED = PatternFill("solid", fgColor="F8CBAD")
-_AMBER = PatternFill("solid", fgColor="FFE699")
+assert tuple(_TASK_COLUMNS) == CSV_FIELDS, "the tasks sheet and the CSV export must keep the same fields"
+
+_SUMMARY_COLUMNS = (("rpt.col.agency_code", 10), ("rpt.col.agency", 42), ("rpt.col.total", 9),
+                    ("rpt.col.on_time", 11), ("rpt.col.late", 11), ("rpt.col.overdue", 9),
+                    ("rpt.col.blocked", 9), ("rpt.col.open", 9), ("rpt.col.cancelled", 9),
+                    ("rpt.col.on_time_rate", 12))
+_AUDIT_COLUMNS = (("rpt.col.code", 9), ("rpt.col.at", 17), ("rpt.col.actor", 20), ("rpt.col.channel", 10),
+                  ("rpt.col.action", 18), ("rpt.col.detail", 80))
+_AAR_WIDTHS = (10, 46, 12, 17, 17, 17, 12, 40, 18)
 
 
-def _local(iso: str | None):
-    # Excel has no time zones: write the local wall-clock time as a real date.
-    return datetime.fromisoformat(iso).replace(tzinfo=None) if iso else None
+def plain(texts: Texts, key: str, **params) -> str:
+    """A catalogue string as plain text (for cells and chart labels)."""
+    return strip_html(texts(key, **params))
 
 
-def workbook_bytes(data: dict, texts: Texts) -> bytes:
-    lang = texts.lang if texts.lang in _HEADERS else "vi"
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Nhiệm vụ" if lang == "vi" else "Tasks"
-    ws.append(_HEADERS[lang])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for t in data["tasks"]:
-        ws.append([t["code"], t["title"], t["phase"], t["lead"], ", ".join(t["supporting"]), _local(t["deadline"]),
-                   _local(t["original_deadline"]), texts.status(t["status"]), t["overdue"], t["percent"],
-                   t["blocked_reason"], _local(t["completed_at"]), t["evidence_count"], t["last_note"]])
-        fill = _RED if t["overdue"] else _AMBER if t["status"] == "blocked" else None
-        if fill:
-            for cell in ws[ws.max_row]:
-                cell.fill = fill
-    for col in ("F", "G", "L"):
-        for cell in ws[col][1:]:
-            cell.number_format = "dd/mm/yyyy hh:mm"
-    for col, width in zip("ABCDEFGHIJKLMN", (8, 60, 8, 8, 20, 17, 17, 14, 8, 6, 30, 17, 10, 30)):
-        ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    audit = wb.create_sheet("Nhật ký" if lang == "vi" else "Audit")
-    audit.append(("Mã", "Lúc", "Người", "Kênh", "Thao tác", "Chi tiết") if lang == "vi"
-                 else ("Code", "At", "Actor", "Channel", "Action", "Detail"))
-    for cell in audit[1]:
-        cell.font = Font(bold=True)
-    for t in data["tasks"]:
-        for e in t["audit"]:
-            audit.append([t["code"], _local(e["at"]), e["actor"], e["channel"], e["action"], str(e["detail"])])
-    audit.freeze_panes = "A2"
+def _sheet_title(texts: Texts, key: str) -> str:
+    title = plain(texts, key)
+    for ch in "[]:*?/\\":
+        title = title.replace(ch, " ")
+    return title[:31]
+
+
+class _Sheet:
+    """A write-only sheet with cheap cell styling helpers."""
+
+    def __init__(self, wb: Workbook, title: str, widths) -> None:
+        self.ws = wb.create_sheet(title)
+        for i, w in enumerate(widths, start=1):
+            self.ws.column_dimensions[get_column_letter(i)].width = w
+        self.rows = 0
+
+    def cell(self, value, *, fmt: str | None = None, font=None, fill=None, border=None, align=None):
+        if isinstance(value, str) and len(value) > MAX_CELL:
+            value = value[:MAX_CELL] + "…"
+        c = WriteOnlyCell(self.ws, value)
+        if fmt and value is not None:
+            c.number_format = fmt
+        if font is not None:
+            c.font = font
+        if fill is not None:
+            c.fill = fill
+        if border is not None:
+            c.border = border
+        if align is not None:
+            c.alignment = align
+        return c
+
+    def append(self, values) -> None:
+        self.ws.append(values)
+        self.rows += 1
+
+    def header(self, headings) -> None:
+        self.append([self.cell(h, font=_BOLD, fill=_HEAD_FILL, border=_THIN) for h in headings])
+
+
+def workbook_bytes(data: dict, texts: Texts, *, now: datetime | None = None) -> bytes:
+    """The .xlsx file for `data` (the dict of `event_export`), headings in `texts.lang`."""
+    tz = event_tz(data, texts.tz)
+    now = report_now(data, now, tz)
+    lang = texts.lang
+    vs = views(data, now, tz)
+    wb = Workbook(write_only=True)
+
+    def local(value) -> datetime | None:
+        dt = parse_time(value, tz)
+        return dt.replace(tzinfo=None) if dt else None
+
+    _summary(wb, texts, data, vs, now, local)
+    _tasks(wb, texts, data, vs, local)
+    _audit(wb, texts, data, local)
+    _after_action(wb, texts, data, now, local)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _summary(wb, texts, data, vs, now, local) -> None:
+    sh = _Sheet(wb, _sheet_title(texts, "rpt.sheet.summary"), [w for _, w in _SUMMARY_COLUMNS])
+    sh.ws.freeze_panes = "A2"
+    sh.header([plain(texts, k) for k, _ in _SUMMARY_COLUMNS])
+
+    def row(code, name, t, font=None):
+        cells = [sh.cell(code, font=font), sh.cell(name, font=font)]
+        for key in ("total", "on_time", "late", "overdue", "blocked", "open", "cancelled"):
+            fill = (_RED if key == "overdue" else _AMBER if key == "blocked" else None) if t[key] else None
+            cells.append(sh.cell(t[key], font=font, fill=fill))
+        cells.append(sh.cell(t["on_time_rate"], fmt=RATE_FMT, font=font))
+        sh.append(cells)
+
+    for code, t in by_agency(vs):
+        row(code, agency_name(data, code, texts.lang), t)
+    row(plain(texts, "rpt.xlsx.total_row"), "", tally(vs), _BOLD)
+    sh.append([])
+    event = data.get("event") or {}
+    info = [("rpt.xlsx.event", event.get("name") or "", None),
+            ("rpt.xlsx.start", local(event.get("start")), DATE_FMT),
+            ("rpt.xlsx.as_of", now.replace(tzinfo=None), DATE_FMT)]
+    for key, value, fmt in info:
+        sh.append([sh.cell(plain(texts, key), font=_BOLD), sh.cell(value, fmt=fmt)])
+    if not data.get("tasks"):
+        sh.append([sh.cell(plain(texts, "rpt.common.no_tasks"), font=_BOLD)])
+    sh.append([sh.cell(plain(texts, "rpt.xlsx.rate_note"))])
+
+
+def _tasks(wb, texts, data, vs, local) -> None:
+    lang = texts.lang
+    sh = _Sheet(wb, _sheet_title(texts, "rpt.sheet.tasks"), [w for _, w in _TASK_COLUMNS.values()])
+    sh.ws.freeze_panes = "B2"
+    sh.header([plain(texts, k) for k, _ in _TASK_COLUMNS.values()])
+    yes = plain(texts, "rpt.xlsx.yes")
+    phases = {}
+    for v in vs:
+        t = v.raw
+        fill = _RED if v.overdue else _AMBER if v.status == "blocked" else None
+        phase = t.get("phase") or ""
+        if phase not in phases:
+            phases[phase] = phase_name(data, phase, lang)
+        values = (t.get("code"), task_title(t, lang), t.get("lead"), ", ".join(t.get("supporting") or []),
+                  phases[phase], local(t.get("original_deadline")), local(t.get("deadline")),
+                  texts.status(v.status), yes if v.overdue else "", t.get("percent"), t.get("blocked_reason"),
+                  local(t.get("completed_at")) if v.status == "done" else None, t.get("evidence_count"),
+                  t.get("last_note"))
+        sh.append([sh.cell(val, fill=fill, fmt=DATE_FMT if isinstance(val, datetime) else None) for val in values])
+    last = get_column_letter(len(_TASK_COLUMNS))
+    sh.ws.auto_filter.ref = f"A1:{last}{max(sh.rows, 2)}"
+
+
+def _audit(wb, texts, data, local) -> None:
+    sh = _Sheet(wb, _sheet_title(texts, "rpt.sheet.audit"), [w for _, w in _AUDIT_COLUMNS])
+    sh.ws.freeze_panes = "A2"
+    sh.header([plain(texts, k) for k, _ in _AUDIT_COLUMNS])
+    rows = []
+    for t in data.get("tasks") or []:
+        for e in t.get("audit") or []:
+            rows.append((local(e.get("at")), t.get("number") or 0, t.get("code"), e))
+    rows.sort(key=lambda r: (r[0] is None, r[0] or datetime.min, r[1]))
+    for at, _, code, e in rows:
+        action = e.get("action") or ""
+        sh.append([code, sh.cell(at, fmt=DATE_FMT), e.get("actor"), e.get("channel"),
+                   plain(texts, f"action.{action}") if texts.has(f"action.{action}") else action,
+                   _detail_text(texts, action, e.get("detail") or {}, local)])
+    sh.ws.auto_filter.ref = f"A1:{get_column_letter(len(_AUDIT_COLUMNS))}{max(sh.rows, 2)}"
+
+
+def _detail_text(texts: Texts, action: str, detail: dict, local) -> str:
+    """An audit entry's detail in words: 'Đang làm → Xong (100%) · ghi chú: ...'."""
+    def when(v):
+        dt = local(v) if isinstance(v, str) else None
+        return dt.strftime("%d/%m/%Y %H:%M") if dt else str(v)
+
+    parts = []
+    if action == "status":
+        parts.append(f"{texts.status(str(detail.get('from', '')))} → {texts.status(str(detail.get('to', '')))}"
+                     f" ({detail.get('percent', 0)}%)")
+    elif action in ("deadline", "deadline_moved", "extension_approved", "extension_requested", "reassign"):
+        if "from" in detail:
+            parts.append(f"{when(detail['from']) if action != 'reassign' else detail['from']} → "
+                         f"{when(detail.get('to')) if action != 'reassign' else detail.get('to')}")
+        elif "to" in detail:
+            parts.append(f"→ {when(detail['to'])}")
+        if "request" in detail:
+            parts.append(plain(texts, "rpt.detail.request", request=detail["request"]))
+    elif action == "evidence":
+        parts.append(" ".join(str(x) for x in (detail.get("kind"), detail.get("filename")) if x))
+    else:
+        parts += [f"{k}: {v}" for k, v in detail.items()]
+    for key in ("reason", "note"):
+        if detail.get(key):
+            parts.append(plain(texts, f"rpt.detail.{key}", text=detail[key]))
+    return " · ".join(p for p in parts if p)
+
+
+def _days(td: timedelta | None) -> float | None:
+    return round(td.total_seconds() / 86400, 2) if td is not None else None
+
+
+def _after_action(wb, texts, data, now, local) -> None:
+    lang = texts.lang
+    aar = after_action(data, now)
+    sh = _Sheet(wb, _sheet_title(texts, "rpt.sheet.aar"), _AAR_WIDTHS)
+    event = aar["event"]
+    sh.append([sh.cell(plain(texts, "rpt.xlsx.aar_title", event=event.get("name") or ""), font=_TITLE)])
+    sh.append([sh.cell(plain(texts, "rpt.xlsx.as_of")), sh.cell(now.replace(tzinfo=None), fmt=DATE_FMT)])
+    if not aar["ended"]:
+        sh.append([sh.cell(plain(texts, "rpt.aar.provisional"))])
+
+    def section(title_key, heads, rows, total):
+        sh.append([])
+        sh.append([sh.cell(plain(texts, title_key, count=total), font=_BOLD, fill=_SECTION_FILL)])
+        if not rows:
+            sh.append([sh.cell(plain(texts, "rpt.xlsx.none"))])
+            return
+        sh.header([plain(texts, h) for h in heads])
+        for values, fill in rows[:MAX_AAR_ROWS]:
+            sh.append([sh.cell(v, fill=fill, fmt=(DATE_FMT if isinstance(v, datetime) else fmt))
+                       for v, fmt in values])
+        if len(rows) > MAX_AAR_ROWS:
+            sh.append([sh.cell(plain(texts, "rpt.more", count=len(rows) - MAX_AAR_ROWS))])
+
+    rates = [([(a["agency"], None), (agency_name(data, a["agency"], lang), None), (a["due"], None),
+               (a["on_time"], None), (a["late"], None), (a["on_time_rate"], RATE_FMT)],
+              _GREEN if a["on_time_rate"] == 1 else None) for a in aar["agencies"]]
+    section("rpt.xlsx.sec_rates", ("rpt.col.agency_code", "rpt.col.agency", "rpt.col.due", "rpt.col.on_time",
+                                   "rpt.col.late", "rpt.col.on_time_rate"), rates, len(rates))
+    delays = [([(d["code"], None), (task_title(d, lang), None), (d["lead"], None),
+                (local(d["original_deadline"]), None), (local(d["deadline"]), None),
+                (local(d["completed_at"]), None), (_days(d["delay"]), DAYS_FMT),
+                (plain(texts, "rpt.xlsx.still_open") if d["open"] else "", None)],
+               _RED if d["open"] else None) for d in aar["delays"]]
+    section("rpt.xlsx.sec_delays", ("rpt.col.code", "rpt.col.title", "rpt.col.lead", "rpt.col.original_deadline",
+                                    "rpt.col.deadline", "rpt.col.completed_at", "rpt.col.delay_days",
+                                    "rpt.col.state"), delays, len(delays))
+    blocked = [([(b["code"], None), (task_title(b, lang), None), (b["lead"], None), (local(b["at"]), None),
+                 (local(b["until"]), None), (b["actor"], None), (_days(b["duration"]), DAYS_FMT), (b["reason"], None)],
+                _AMBER if b["still"] else None) for b in aar["blocked"]]
+    section("rpt.xlsx.sec_blocked", ("rpt.col.code", "rpt.col.title", "rpt.col.lead", "rpt.col.blocked_at",
+                                     "rpt.col.unblocked_at", "rpt.col.actor", "rpt.col.blocked_days",
+                                     "rpt.col.reason"), blocked, len(blocked))
+    ext = [([(x["code"], None), (task_title(x, lang), None), (x["lead"], None), (local(x["from"]), None),
+             (local(x["to"]), None), (local(x["at"]), None), (_days(x["added"]), DAYS_FMT), (x["reason"], None),
+             (x["actor"], None)], None) for x in aar["extensions"]]
+    section("rpt.xlsx.sec_ext", ("rpt.col.code", "rpt.col.title", "rpt.col.lead", "rpt.col.old_deadline",
+                                 "rpt.col.new_deadline", "rpt.col.granted_at", "rpt.col.added_days",
+                                 "rpt.col.reason", "rpt.col.granted_by"), ext, len(ext))

@@ -13,7 +13,8 @@ from typing import Any
 
 from ._tg_objects import FileEntry, SentRecord, fake_jpeg, slim
 from ._tg_spec import ApiError, UploadedFile, bad_request
-from ._tg_text import check_reply_markup, format_text, inline_markup
+from ._tg_keyboards import check_reply_markup, inline_markup
+from ._tg_text import format_text
 
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "

@@ -7,7 +7,7 @@ import mimetypes
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._tg_text import callback_data_of
+from ._tg_keyboards import callback_data_of
 
 ANONYMOUS_ADMIN_ID = 1087968824
 TELEGRAM_SERVICE_ID = 777000

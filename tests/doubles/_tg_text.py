@@ -1,4 +1,4 @@
-"""Telegram's text rules: HTML parse mode, lengths, entities, bot commands, keyboards.
+"""Telegram's text rules: HTML parse mode, lengths, entities, bot commands.
 
 The HTML parser follows TDLib's ``parse_html`` (the code behind the Bot API server): only the
 tags Telegram documents are accepted, tags must nest properly, attribute values may be
@@ -18,8 +18,8 @@ from ._tg_spec import ApiError, bad_request
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
-MAX_CALLBACK_DATA = 64
 
+_SPECIAL_RE = re.compile(r"[<&]")
 _ENTITY_RE = re.compile(r"&(?:(lt|gt|amp|quot)|#([0-9]{1,8})|#[xX]([0-9a-fA-F]{1,8}));")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ATTR_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
@@ -38,7 +38,7 @@ _ALLOWED_TAGS = set(_SIMPLE_TAGS) | {"a", "blockquote", "tg-emoji", "tg-time"}
 
 
 def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
 
 
 def _char_units(ch: str) -> int:
@@ -78,14 +78,24 @@ def _byte_offset(src: str, pos: int) -> int:
 
 def parse_html(src: str, *, strict_ampersand: bool = True) -> tuple[str, list[dict[str, Any]]]:
     """Returns (plain text, entities); raises EntityError like Telegram."""
+    if "<" not in src and "&" not in src:
+        return src, []
     out: list[str] = []
     u16 = 0
     stack: list[_Open] = []
     entities: list[dict[str, Any]] = []
     i, n = 0, len(src)
     while i < n:
-        ch = src[i]
-        if ch == "&":
+        m = _SPECIAL_RE.search(src, i)
+        j = m.start() if m else n
+        if j > i:  # plain run up to the next "<" or "&"
+            chunk = src[i:j]
+            out.append(chunk)
+            u16 += utf16_len(chunk)
+            i = j
+            if m is None:
+                break
+        if src[i] == "&":
             m = _ENTITY_RE.match(src, i)
             if m:
                 decoded = _entity_char(m, i, src)
@@ -97,9 +107,8 @@ def parse_html(src: str, *, strict_ampersand: bool = True) -> tuple[str, list[di
                 raise EntityError(
                     f'Character "&" at byte offset {_byte_offset(src, i)} must be escaped as "&amp;"'
                 )
-        if ch != "<":
-            out.append(ch)
-            u16 += _char_units(ch)
+            out.append("&")
+            u16 += 1
             i += 1
             continue
         begin = i
@@ -220,13 +229,8 @@ def _close(top: _Open, stack: list[_Open], u16: int, out: list[str], entities: l
 
 
 def _tail_text(out: list[str], units: int) -> str:
-    chars: list[str] = []
-    for ch in reversed(out):
-        if units <= 0:
-            break
-        chars.append(ch)
-        units -= _char_units(ch)
-    return "".join(reversed(chars))
+    encoded = "".join(out).encode("utf-16-le")
+    return encoded[len(encoded) - 2 * units:].decode("utf-16-le")
 
 
 def _valid_link(url: str) -> bool:
@@ -312,60 +316,7 @@ def format_text(
     return plain, ents
 
 
-def check_reply_markup(markup: dict[str, Any] | None, button_actions: frozenset[str]) -> None:
-    """Telegram's rules for keyboards that the spec types alone do not express."""
-    if not markup:
-        return
-    if "inline_keyboard" in markup:
-        if len(markup["inline_keyboard"]) > 100:
-            raise bad_request("reply markup is too long")
-        for row in markup["inline_keyboard"]:
-            for button in row:
-                _check_inline_button(button, button_actions)
-    elif "keyboard" in markup:
-        for row in markup["keyboard"]:
-            for button in row:
-                if isinstance(button, dict) and not button.get("text", "").strip():
-                    raise bad_request("keyboard button text must be non-empty")
-
-
-def _check_inline_button(button: dict[str, Any], button_actions: frozenset[str]) -> None:
-    if not button.get("text", "").strip():
-        raise bad_request("can't parse inline keyboard button: Text must be non-empty")
-    actions = [k for k in button if k in button_actions]
-    if not actions:
-        raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
-    if len(actions) > 1:
-        raise bad_request(
-            "can't parse inline keyboard button: exactly one of the optional fields must be used, "
-            f"got {', '.join(sorted(actions))}"
-        )
-    if "callback_data" in button:
-        size = len(button["callback_data"].encode("utf-8"))
-        if not 1 <= size <= MAX_CALLBACK_DATA:
-            raise bad_request("BUTTON_DATA_INVALID")
-    if "url" in button:
-        url = button["url"]
-        parts = urlsplit(url)
-        if parts.scheme not in {"http", "https", "tg"} or not (parts.netloc or parts.scheme == "tg"):
-            raise bad_request(f"inline keyboard button URL '{url}' is invalid: Wrong HTTP URL")
-
-
-def inline_markup(markup: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The reply_markup that shows up in a Message: inline keyboards only, empty = none."""
-    if markup and markup.get("inline_keyboard"):
-        return {"inline_keyboard": markup["inline_keyboard"]}
-    return None
-
-
-def callback_data_of(markup: dict[str, Any] | None) -> list[str]:
-    if not markup:
-        return []
-    return [b["callback_data"] for row in markup.get("inline_keyboard", ()) for b in row if "callback_data" in b]
-
-
 __all__ = [
-    "ApiError", "EntityError", "MAX_CALLBACK_DATA", "MAX_CAPTION", "MAX_TEXT", "callback_data_of",
-    "check_reply_markup", "detect_entities", "format_text", "inline_markup", "parse_html",
+    "ApiError", "EntityError", "MAX_CAPTION", "MAX_TEXT", "detect_entities", "format_text", "parse_html",
     "strip_formatted", "utf16_len",
 ]

@@ -206,6 +206,8 @@ class UpdatesMixin:
             if hook.get("secret_token"):
                 headers[SECRET_HEADER] = hook["secret_token"]
             status, error = None, None
+            if self._session is None:  # created lazily: building its TLS context is slow
+                self._session = aiohttp.ClientSession()
             async with self._wh_sem:
                 try:
                     async with self._session.post(hook["url"], data=body, headers=headers,

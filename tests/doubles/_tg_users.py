@@ -14,7 +14,8 @@ from typing import Any
 from ._tg_objects import (
     ANONYMOUS_ADMIN, MESSAGE_METHODS, TELEGRAM_SERVICE, SentRecord, fake_document, fake_jpeg, message_ref, slim,
 )
-from ._tg_text import MAX_TEXT, callback_data_of, detect_entities
+from ._tg_keyboards import callback_data_of
+from ._tg_text import MAX_TEXT, detect_entities
 
 UserLike = dict[str, Any] | int
 ChatLike = dict[str, Any] | int | None

@@ -23,7 +23,6 @@ import json
 import logging
 import math
 import socket
-import threading
 import time
 from collections import Counter
 from typing import Any, Callable, Iterable
@@ -31,13 +30,15 @@ from typing import Any, Callable, Iterable
 import aiohttp
 from aiohttp import web
 
+from ._tg_http import read_params, shared_ssl_context
 from ._tg_limits import FaultInjector, FloodControl, FloodLimits
 from ._tg_methods import MethodsMixin
 from ._tg_objects import (
-    ANONYMOUS_ADMIN, ANONYMOUS_ADMIN_ID, MESSAGE_METHODS, TELEGRAM_SERVICE, TELEGRAM_SERVICE_ID,
+    ANONYMOUS_ADMIN, ANONYMOUS_ADMIN_ID, TELEGRAM_SERVICE, TELEGRAM_SERVICE_ID,
     FileStore, SentRecord,
 )
-from ._tg_spec import ApiError, UploadedFile, bad_request, load_spec
+from ._tg_spec import ApiError, UploadedFile, load_spec
+from ._tg_thread import TelegramDoubleThread
 from ._tg_updates import SECRET_HEADER, UpdatesMixin
 from ._tg_users import UsersMixin
 
@@ -49,8 +50,11 @@ __all__ = [
 log = logging.getLogger("tests.doubles.telegram")
 _DEFAULT_LIMITS = FloodLimits()
 _JSON_HEADERS = {"Content-Type": "application/json"}
-_NOT_FOUND = web.Response(status=404, body=b'{"ok":false,"error_code":404,"description":"Not Found"}',
-                          headers=_JSON_HEADERS)
+
+
+def _not_found() -> web.Response:
+    return web.Response(status=404, body=b'{"ok":false,"error_code":404,"description":"Not Found"}',
+                        headers=_JSON_HEADERS)
 
 
 class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
@@ -140,7 +144,6 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
         sock.setblocking(False)
         await web.SockSite(self._runner, sock, backlog=1024).start()
         self.port: int = sock.getsockname()[1]
-        self._session = aiohttp.ClientSession()
         self._closing = False
         return self
 
@@ -174,6 +177,31 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
     def base_file_url(self) -> str:
         return f"{self.url}/file/bot"
 
+    # -- python-telegram-bot clients ----------------------------------------------------------
+    def ptb_request(self, **kwargs: Any) -> Any:
+        """A PTB ``HTTPXRequest`` sharing one TLS context: httpx builds a new one for every
+        client (~70 ms, twice per ``Bot``), which dominates short tests."""
+        from telegram.request import HTTPXRequest
+
+        kwargs.setdefault("httpx_kwargs", {}).setdefault("verify", shared_ssl_context())
+        return HTTPXRequest(**kwargs)
+
+    def bot(self, **kwargs: Any) -> Any:
+        """A ``telegram.Bot`` wired to this double (use ``async with``)."""
+        from telegram import Bot
+
+        return Bot(self.token, base_url=self.base_url, base_file_url=self.base_file_url,
+                   request=self.ptb_request(), get_updates_request=self.ptb_request(connection_pool_size=1),
+                   **kwargs)
+
+    def application_builder(self) -> Any:
+        """``Application.builder()`` with token, base URLs and request objects set."""
+        from telegram.ext import Application
+
+        return (Application.builder().token(self.token).base_url(self.base_url)
+                .base_file_url(self.base_file_url).request(self.ptb_request())
+                .get_updates_request(self.ptb_request(connection_pool_size=1)))
+
     # -- configuration ------------------------------------------------------------------------
     def set_limits(self, limits: FloodLimits | None) -> None:
         self._flood = FloodControl(limits)
@@ -196,45 +224,6 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
         })
 
     # -- HTTP ---------------------------------------------------------------------------------
-    async def _read_params(self, request: web.Request) -> dict[str, Any]:
-        raw: dict[str, Any] = dict(request.query) if request.query_string else {}
-        if not request.body_exists:
-            return raw
-        ctype = request.content_type
-        if ctype == "application/json":
-            body = await request.read()
-            if body.strip():
-                try:
-                    data = json.loads(body)
-                except ValueError:
-                    raise bad_request("can't parse JSON object") from None
-                if not isinstance(data, dict):
-                    raise bad_request("request body must be a JSON object")
-                raw.update(data)
-        elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            files: dict[str, UploadedFile] = {}
-            for key, value in (await request.post()).items():
-                if isinstance(value, web.FileField):
-                    files[key] = UploadedFile(value.filename, value.content_type, value.file.read())
-                else:
-                    raw[key] = value
-            if files:
-                self._attach(raw, files)
-        return raw
-
-    @staticmethod
-    def _attach(raw: dict[str, Any], files: dict[str, UploadedFile]) -> None:
-        for key, value in list(raw.items()):
-            if isinstance(value, str) and value.startswith("attach://"):
-                name = value[len("attach://"):]
-                if name not in files:
-                    raise bad_request(f'file "{name}" must be uploaded in the request')
-                raw[key] = files.pop(name)
-        referenced = " ".join(v for v in raw.values() if isinstance(v, str))
-        for name, upload in files.items():  # parts named after the parameter they fill
-            if f"attach://{name}" not in referenced:
-                raw[name] = upload
-
     async def _handle_api(self, request: web.Request) -> web.Response:
         stats = self.stats
         stats["requests"] += 1
@@ -247,7 +236,7 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
             if method is None:
                 raise ApiError(404, "Not Found: method not found", violation=True)
             stats["by_method"][method.name] += 1
-            raw = await self._read_params(request)
+            raw = await read_params(request)
             params = self.spec.validate(method, raw)
             fault = self._faults.pick(method.name)
             if fault is not None:
@@ -295,10 +284,10 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
-            return _NOT_FOUND
+            return _not_found()
         entry = self._files.by_path(request.match_info["path"])
         if entry is None:
-            return _NOT_FOUND
+            return _not_found()
         return web.Response(body=entry.data, content_type="application/octet-stream")
 
     # -- recording and waiting ----------------------------------------------------------------
@@ -354,80 +343,3 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
 
     def assert_no_violations(self) -> None:
         assert not self.validation_errors, f"Bot API violations: {self.validation_errors}"
-
-
-class TelegramDoubleThread:
-    """Runs a TelegramDouble on its own event loop in a background thread, for synchronous
-    code (benchmarks driving dutybot as a separate process).  Coroutine methods of the double
-    become blocking calls; other methods run on the double's loop; attributes read through.
-    """
-
-    def __init__(self, token: str = "123:TEST", **kwargs: Any) -> None:
-        self._args = (token, kwargs)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self.double: TelegramDouble | None = None
-
-    def start(self, timeout: float = 10.0) -> "TelegramDoubleThread":
-        ready, failure = threading.Event(), []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-            self._loop = loop
-            try:
-                self.double = TelegramDouble(self._args[0], **self._args[1])
-                loop.run_until_complete(self.double.start())
-            except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
-                failure.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.run_until_complete(self.double.stop())
-                loop.close()
-
-        self._thread = threading.Thread(target=run, name="telegram-double", daemon=True)
-        self._thread.start()
-        if not ready.wait(timeout):
-            raise TimeoutError("the Telegram double did not start")
-        if failure:
-            raise failure[0]
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self._loop is not None and self._thread is not None and self._thread.is_alive():
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout)
-
-    def __enter__(self) -> "TelegramDoubleThread":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def run(self, coro: Any, timeout: float | None = 30.0) -> Any:
-        """Runs a coroutine on the double's loop and returns its result."""
-        assert self._loop is not None, "start() first"
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
-
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Runs a plain function on the double's loop (state is only touched there)."""
-        async def invoke() -> Any:
-            return fn(*args, **kwargs)
-
-        return self.run(invoke())
-
-    def __getattr__(self, name: str) -> Any:
-        double = self.__dict__.get("double")
-        if double is None:
-            raise AttributeError(name)
-        attr = getattr(double, name)
-        if inspect.iscoroutinefunction(attr):
-            return lambda *a, **kw: self.run(attr(*a, **kw))
-        if inspect.ismethod(attr):
-            return lambda *a, **kw: self.call(attr, *a, **kw)
-        return attr

@@ -1,0 +1,239 @@
+"""Telegram through a real python-telegram-bot 22 Application, started by hand.
+
+Built with `.updater(None)` and `.job_queue(None)`: we fetch updates ourselves so that each
+one is committed to the database before its offset is confirmed (PTB's own polling confirms
+on fetch and loses what it held when killed), and reminders belong to the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import Application, ApplicationBuilder, TypeHandler
+
+from bot import inbox
+from bot.channels.base import Attachment, ChannelError, IncomingMessage, Reply
+from bot.channels.tg_menu import set_menus
+from bot.channels.text import split_text
+from bot.context import App
+from bot.router import Router
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+MAX_TEXT = 4096
+ALLOWED_UPDATES = ["message", "callback_query"]
+# Telegram's shared identities: anonymous group admins and linked channels. A message
+# "from" them proves nothing about who wrote it, so they get no privileges.
+SHARED_IDS = {1087968824, 777000, 136817688}
+
+
+def build_application(token: str, base_url: str, base_file_url: str | None = None) -> Application:
+    builder = ApplicationBuilder().token(token).base_url(base_url).updater(None).job_queue(None)
+    builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot"))
+    return builder.connection_pool_size(32).build()
+
+
+class TelegramChannel:
+    name = CHANNEL
+
+    def __init__(self, app: App, router: Router, *, on_change: Callable[[], None] = lambda: None,
+                 poll_timeout: int = 20) -> None:
+        cfg = app.settings.telegram
+        self.app, self.router, self.on_change, self.poll_timeout = app, router, on_change, poll_timeout
+        self.application = build_application(cfg.token.get_secret_value(), cfg.base_url, cfg.base_file_url or None)
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.bot = self.application.bot
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.application.initialize()
+        me = await self.bot.get_me()
+        self.app.bot_usernames[CHANNEL] = me.username
+        await set_menus(self.bot)
+        await self.application.start()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        await self.application.stop()
+        await self.application.shutdown()
+
+    # -- inbound: poll -> store -> confirm -> process once ---------------------------------
+    async def poll_forever(self) -> None:
+        last = await asyncio.to_thread(inbox.max_numeric_key, self.app, CHANNEL)
+        offset = last + 1 if last is not None else None
+        backoff = 1.0
+        while not self._stopping:
+            try:
+                updates = await self.bot.get_updates(offset=offset, timeout=self.poll_timeout,
+                                                     allowed_updates=ALLOWED_UPDATES)
+            except (NetworkError, TimedOut) as exc:
+                log.warning("getUpdates failed (%s); retrying in %.0fs", type(exc).__name__, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30)
+                continue
+            backoff = 1.0
+            if not updates:
+                continue
+            items = [(str(u.update_id), u.to_dict()) for u in updates]
+            await asyncio.to_thread(inbox.store_updates, self.app, CHANNEL, items)
+            offset = max(u.update_id for u in updates) + 1  # confirmed by the next call, after the commit
+            self._wake.set()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def process_forever(self) -> None:
+        while not self._stopping:
+            done = await self.process_pending()
+            if not done:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                except TimeoutError:
+                    pass
+
+    async def process_pending(self, limit: int = 100) -> int:
+        rows = await asyncio.to_thread(inbox.pending, self.app, CHANNEL, limit)
+        for row in rows:
+            await self.process_row(row.id, row.payload)
+        return len(rows)
+
+    async def process_row(self, row_id: int, payload: dict) -> None:
+        claim = inbox.InboundClaim(row_id)
+        token = inbox.current_claim.set(claim)
+        error = None
+        try:
+            await self.application.process_update(Update.de_json(payload, self.bot))
+        except Exception as exc:  # a bug must not stall the queue; the row keeps the error
+            log.exception("update %s failed", row_id)
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        finally:
+            inbox.current_claim.reset(token)
+        if not claim.consumed or error:
+            await asyncio.to_thread(inbox.finish, self.app, row_id, error=error)
+        self.on_change()
+
+    async def _on_update(self, update: Update, context) -> None:
+        msg = await self._incoming(update)
+        if msg is None:
+            return
+        replies = await asyncio.to_thread(self.router.handle, msg)
+        query = update.callback_query
+        if query is not None:
+            toast = next((r.toast for r in replies if r.toast), None)
+            await query.answer(toast[:190] if toast else None)
+        for reply in replies:
+            if query is not None and reply.edit and query.message is not None:
+                await self._edit(query.message.chat_id, query.message.message_id, reply)
+            else:
+                if query is None and msg.message_id:
+                    reply.reply_to = msg.message_id
+                await self.deliver(msg.chat_id, reply)
+
+    async def _incoming(self, update: Update) -> IncomingMessage | None:
+        user = update.effective_user
+        chat = update.effective_chat
+        if user is None or chat is None or user.is_bot:
+            return None
+        user_id = "shared" if user.id in SHARED_IDS or update.effective_message and \
+            update.effective_message.sender_chat else str(user.id)
+        base = dict(channel=CHANNEL, user_id=user_id, chat_id=str(chat.id), chat_type=chat.type,
+                    display_name=user.full_name, language_code=user.language_code)
+        if update.callback_query is not None:
+            q = update.callback_query
+            return IncomingMessage(**base, callback=q.data or "", callback_id=q.id,
+                                   message_id=str(q.message.message_id) if q.message else None)
+        m = update.message
+        if m is None:
+            return None
+        reply_to = str(m.reply_to_message.message_id) if m.reply_to_message else None
+        att = None
+        if m.photo:
+            att = await self._attachment("photo", m.photo[-1].file_id, m.photo[-1].file_size or 0, "photo.jpg",
+                                         "image/jpeg")
+        elif m.document:
+            d = m.document
+            att = await self._attachment("document", d.file_id, d.file_size or 0, d.file_name or "file",
+                                         d.mime_type or "")
+        return IncomingMessage(**base, text=m.text or m.caption or "", message_id=str(m.message_id),
+                               reply_to=reply_to, attachment=att)
+
+    async def _attachment(self, kind: str, file_id: str, size: int, name: str, mime: str) -> Attachment:
+        att = Attachment(kind=kind, file_ref=file_id, size=size, filename=name, mime=mime)
+        if size <= self.app.settings.evidence.max_bytes:  # too large: refused by the engine, not fetched
+            f = await self.bot.get_file(file_id)
+            att.data = bytes(await f.download_as_bytearray())
+            att.size = len(att.data)
+        return att
+
+    # -- outbound ------------------------------------------------------------------------
+    async def deliver(self, chat_id: str, reply: Reply) -> str:
+        """Send a reply and remember which task it was about (replies to it bind to the task)."""
+        message_id = await self.send(chat_id, reply)
+        if reply.task_id is not None:
+            await asyncio.to_thread(self._remember, chat_id, message_id, reply)
+        return message_id
+
+    def _remember(self, chat_id: str, message_id: str, reply: Reply) -> None:
+        with self.app.db.write() as s:
+            from storage.repositories import SqlStore
+
+            SqlStore(s).remember_sent(CHANNEL, chat_id, message_id, reply.task_id, reply.kind, self.app.now())
+
+    async def send(self, chat_id: str, reply: Reply) -> str:
+        try:
+            if reply.document is not None:
+                name, data = reply.document
+                m = await self.bot.send_document(chat_id, document=data, filename=name,
+                                                 caption=reply.text[:1024], parse_mode="HTML")
+                return str(m.message_id)
+            if reply.photo is not None:
+                m = await self.bot.send_photo(chat_id, photo=reply.photo, caption=reply.text[:1024],
+                                              parse_mode="HTML")
+                return str(m.message_id)
+            parts = split_text(reply.text, MAX_TEXT)
+            message_id = ""
+            for i, part in enumerate(parts):
+                markup = _markup(reply) if i == len(parts) - 1 else None
+                answer = ReplyParameters(int(reply.reply_to), allow_sending_without_reply=True) \
+                    if reply.reply_to and i == 0 else None
+                m = await self.bot.send_message(chat_id, part, parse_mode="HTML", reply_markup=markup,
+                                                reply_parameters=answer)
+                message_id = str(m.message_id)
+            return message_id
+        except RetryAfter as exc:
+            raise ChannelError("flood limit", retry_after=_seconds(exc.retry_after)) from exc
+        except Forbidden as exc:
+            raise ChannelError(str(exc), blocked=True) from exc
+        except BadRequest as exc:
+            raise ChannelError(str(exc), permanent=True) from exc
+        except (NetworkError, TimedOut) as exc:
+            raise ChannelError(f"network: {exc}") from exc
+        except TelegramError as exc:
+            raise ChannelError(str(exc)) from exc
+
+    async def _edit(self, chat_id: int, message_id: int, reply: Reply) -> None:
+        try:
+            await self.bot.edit_message_text(reply.text[:MAX_TEXT], chat_id=chat_id, message_id=message_id,
+                                             parse_mode="HTML", reply_markup=_markup(reply))
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+
+
+def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+                                 for row in reply.buttons])
+
+
+def _seconds(value) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)

@@ -1,0 +1,85 @@
+"""Platform updates are stored before they are confirmed, and their effects happen once.
+
+A poller (or a webhook) writes each update to `inboundupdate` and only then confirms it to
+the platform, so a crash loses nothing. Processing marks the row done *inside the first
+write transaction of its command* (see `App.write`): either the change and the mark commit
+together, or neither does, and a second attempt finds the row done and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from sqlalchemy import BigInteger, cast, func, update
+from sqlmodel import select
+
+from storage.models import InboundUpdate
+
+log = logging.getLogger(__name__)
+
+
+class AlreadyProcessed(Exception):
+    """This update's effects were committed before (a replay, or a restart mid-queue)."""
+
+
+@dataclass
+class InboundClaim:
+    id: int
+    consumed: bool = False
+
+
+current_claim: ContextVar[InboundClaim | None] = ContextVar("current_claim", default=None)
+
+
+def claim_in(session, now) -> None:
+    """Called at the start of every write transaction: mark the current update done with it."""
+    claim = current_claim.get()
+    if claim is None or claim.consumed:
+        return
+    res = session.execute(update(InboundUpdate)
+                          .where(InboundUpdate.id == claim.id, InboundUpdate.status == "pending")
+                          .values(status="done", processed_at=now))
+    if res.rowcount != 1:
+        raise AlreadyProcessed(claim.id)
+    claim.consumed = True
+
+
+def store_updates(app, channel: str, items: list[tuple[str, dict]]) -> int:
+    """Insert (key, payload) pairs not seen before; returns how many were new."""
+    if not items:
+        return 0
+    now = app.now()
+    with app.db.write() as s:
+        keys = [k for k, _ in items]
+        seen = set(s.exec(select(InboundUpdate.update_key).where(InboundUpdate.channel == channel,
+                                                                 InboundUpdate.update_key.in_(keys))))
+        new = 0
+        for key, payload in items:
+            if key in seen:
+                continue
+            seen.add(key)
+            s.add(InboundUpdate(channel=channel, update_key=key, payload=payload, received_at=now))
+            new += 1
+        return new
+
+
+def max_numeric_key(app, channel: str) -> int | None:
+    with app.db.read() as s:
+        return s.exec(select(func.max(cast(InboundUpdate.update_key, BigInteger)))
+                      .where(InboundUpdate.channel == channel)).one()
+
+
+def pending(app, channel: str, limit: int = 100) -> list[InboundUpdate]:
+    with app.db.read() as s:
+        q = (select(InboundUpdate).where(InboundUpdate.channel == channel, InboundUpdate.status == "pending")
+             .order_by(InboundUpdate.id).limit(limit))
+        return list(s.exec(q))
+
+
+def finish(app, row_id: int, *, error: str | None = None) -> None:
+    """Mark an update done (it changed nothing, e.g. a read-only command) or failed."""
+    with app.db.write() as s:
+        s.execute(update(InboundUpdate).where(InboundUpdate.id == row_id, InboundUpdate.status == "pending")
+                  .values(status="failed" if error else "done", processed_at=app.now(), error=error))

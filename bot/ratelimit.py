@@ -1,0 +1,66 @@
+"""Pacing sends under a platform's flood limits, so that 429s are the exception.
+
+Telegram allows about 30 messages/s overall, 1 message/s to one private chat and 20
+messages/minute to one group. PTB's AIORateLimiter does not limit per private chat; we
+pace all three a little under the limit, and honour a server's `retry_after` for the chat
+(and everyone, when the server says the bot as a whole is flooding).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    per_second: float = 29.0          # overall, a little under 30
+    private_interval: float = 1.02    # seconds between two messages to one private chat
+    group_per_minute: int = 20
+    group_window: float = 60.5
+
+    @classmethod
+    def unlimited(cls) -> Limits:
+        return cls(per_second=1e9, private_interval=0.0, group_per_minute=10**9)
+
+
+class Pacer:
+    """Tells how long to wait before a message to `chat` may go; `sent` records one going."""
+
+    def __init__(self, limits: Limits = Limits()) -> None:
+        self.limits = limits
+        self._global_next = 0.0
+        self._chat_next: dict[str, float] = {}
+        self._group_sent: dict[str, deque[float]] = {}
+        self._paused_until = 0.0
+
+    @staticmethod
+    def is_group(chat_id: str) -> bool:
+        return chat_id.startswith("-")
+
+    def delay(self, chat_id: str, now: float) -> float:
+        wait = max(0.0, self._global_next - now, self._paused_until - now, self._chat_next.get(chat_id, 0.0) - now)
+        if self.is_group(chat_id):
+            window = self._group_sent.get(chat_id)
+            if window and len(window) >= self.limits.group_per_minute:
+                wait = max(wait, window[0] + self.limits.group_window - now)
+        return wait
+
+    def sent(self, chat_id: str, now: float) -> None:
+        self._global_next = max(self._global_next, now) + 1.0 / self.limits.per_second
+        if self.is_group(chat_id):
+            window = self._group_sent.setdefault(chat_id, deque())
+            window.append(now)
+            while window and window[0] + self.limits.group_window <= now:
+                window.popleft()
+        else:
+            self._chat_next[chat_id] = now + self.limits.private_interval
+            if len(self._chat_next) > 50_000:  # forget chats whose pause is long over
+                self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+
+    def retry_after(self, chat_id: str, seconds: float, now: float, *, everyone: bool = False) -> None:
+        """The server asked us to wait: nothing to this chat (or to anyone) before then."""
+        until = now + seconds
+        self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), until)
+        if everyone:
+            self._paused_until = max(self._paused_until, until)

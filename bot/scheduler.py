@@ -1,0 +1,90 @@
+"""APScheduler 3 wakes the engine: at the next due reminder moment, on a safety tick, and by cron.
+
+The database holds the truth (tasks' `next_reminder_at`, recorded slots, the outbox); the
+scheduler holds one `date` job ("look again at T") in memory, so a restart loses nothing
+and a million tasks cost one job. Misfires are never dropped: a late wake-up still runs
+(`misfire_grace_time=None`), and coalescing folds a backlog of wake-ups into one pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.context import App
+from storage.models import ReminderSlot
+from workflows import chase
+from workflows.reminders import Policy
+
+log = logging.getLogger(__name__)
+SAFETY_TICK = timedelta(seconds=60)
+
+
+def base_policy(app: App) -> Policy:
+    return Policy.from_strings(**app.settings.reminders.model_dump())
+
+
+def reminder_pass(app: App, *, limit: int = 5000) -> chase.PassResult:
+    """One pass over the tasks whose moment has come, in one transaction."""
+    now = app.now()
+    with app.write() as store:
+        result = chase.run_pass(store, now, base_policy(app), app.tz, slot_cls=ReminderSlot, limit=limit)
+        app.notifier.enqueue(store, result.notices, now)
+    return result
+
+
+def next_moment(app: App) -> datetime | None:
+    with app.read() as store:
+        return store.next_reminder_moment()
+
+
+class Scheduler:
+    def __init__(self, app: App, *, on_queued: Callable[[], None] = lambda: None,
+                 digest: Callable[[], int] | None = None) -> None:
+        self.app, self.on_queued, self.digest = app, on_queued, digest
+        self.sched = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
+            "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+        self._lock = asyncio.Lock()
+
+    def start(self) -> None:
+        self.sched.add_job(self.wake, IntervalTrigger(seconds=SAFETY_TICK.total_seconds()), id="tick")
+        self.sched.add_job(self.wake, DateTrigger(run_date=datetime.now(timezone.utc)), id="wake")
+        if self.digest is not None:
+            hh, mm = (int(x) for x in self.app.settings.reminders.digest_time.split(":"))
+            self.sched.add_job(self._digest, CronTrigger(hour=hh, minute=mm, timezone=self.app.tz), id="digest")
+        self.sched.start()
+
+    def shutdown(self) -> None:
+        if self.sched.running:
+            self.sched.shutdown(wait=False)
+
+    def poke(self) -> None:
+        """Something changed: look again now (tasks touched by a change are due 'now')."""
+        self._plan(datetime.now(timezone.utc))
+
+    def _plan(self, when: datetime) -> None:
+        if not self.sched.running:
+            return
+        self.sched.add_job(self.wake, DateTrigger(run_date=when), id="wake", replace_existing=True)
+
+    async def wake(self) -> None:
+        async with self._lock:
+            result = await asyncio.to_thread(reminder_pass, self.app)
+            if result.notices:
+                self.on_queued()
+            moment = await asyncio.to_thread(next_moment, self.app)
+        if moment is not None:
+            # Never sooner than a moment from now: a due moment in the past means "at once".
+            self._plan(max(moment, datetime.now(timezone.utc) + timedelta(milliseconds=50)))
+
+    async def _digest(self) -> None:
+        queued = await asyncio.to_thread(self.digest)
+        if queued:
+            self.on_queued()
