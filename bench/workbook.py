@@ -51,7 +51,7 @@ def ceremony_data(n_tasks: int = 58, now: datetime = NOW, *, seed: int = 5, ende
         p = planned[i % len(planned)]
         copy = i // len(planned)
         code = p.code if copy == 0 else f"{p.code}.{copy + 1}"
-        tasks.append(_outcome(rnd, i + 1, code, p, now))
+        tasks.append(_outcome(rnd, i + 1, code, p, now, ended))
     agencies = {a.code: {"name": a.name, "name_en": a.name_en} for a in tpl.agencies}
     return {"event": {"id": 1, "name": tpl.name, "template": "ceremony", "start": START.isoformat(), "launched": True,
                       "ended": ended, "ended_at": now.isoformat() if ended else None,
@@ -65,7 +65,7 @@ def _iso(dt: datetime | None) -> str | None:
     return dt.astimezone(TZ).isoformat() if dt else None
 
 
-def _outcome(rnd: random.Random, number: int, code: str, p, now: datetime) -> dict:
+def _outcome(rnd: random.Random, number: int, code: str, p, now: datetime, ended: bool = False) -> dict:
     deadline = original = p.deadline.astimezone(TZ)
     actor = p.lead.lower()
     audit: list[dict] = []
@@ -101,6 +101,14 @@ def _outcome(rnd: random.Random, number: int, code: str, p, now: datetime) -> di
             reason = rnd.choice(REASONS)
             log(max(original - timedelta(days=2), launched), "status",
                 **{"from": "in_progress", "to": "blocked", "percent": percent, "reason": reason})
+            if ended and r < 0.87:  # unblocked in the end, and finished late
+                status, percent, reason = "done", 100, None
+                completed = min(original + timedelta(hours=rnd.randint(6, 96)), now - timedelta(hours=1))
+                log(completed, "status", **{"from": "blocked", "to": "done", "percent": 100})
+        elif ended and r < 0.97:
+            status, percent = "done", 100
+            completed = min(original + timedelta(hours=rnd.randint(1, 30)), now - timedelta(hours=1))
+            log(completed, "status", **{"from": "in_progress", "to": "done", "percent": 100})
         else:
             status, percent = "in_progress", rnd.choice((30, 50, 70, 90))
             note = rnd.choice(NOTES)

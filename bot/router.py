@@ -33,7 +33,13 @@ class Router:
         with self.app.read() as store:
             ident = store.identity(msg.channel, msg.user_id)
             user = store.user(ident.user_id) if ident else None
-            return user if user is not None and user.active else None
+            if user is None or not user.active:
+                return None
+            # A bare number answers the numbered choices last offered in this chat.
+            text = (msg.text or "").strip()
+            if msg.callback is None and ident.choices and text.isdigit() and 1 <= int(text) <= len(ident.choices):
+                msg.callback, msg.text = ident.choices[int(text) - 1], ""
+            return user
 
     def texts_for(self, user, msg: IncomingMessage) -> Texts:
         lang = getattr(user, "language", None)

@@ -73,6 +73,9 @@ class Identity(SQLModel, table=True):
     chat_id: str = Field(max_length=64)
     display_name: str = ""
     created_at: datetime | None = _ts()
+    # On channels without buttons (Zalo, the terminal) the last choices offered in this
+    # chat, as callback data: a reply "2" presses the second one.
+    choices: list | None = Field(default=None, sa_column=Column(JSON))
 
 
 class Event(SQLModel, table=True):

@@ -105,6 +105,12 @@ class SqlStore:
     def identities_of(self, user_id: int) -> list[Identity]:
         return list(self.s.exec(select(Identity).where(Identity.user_id == user_id).order_by(Identity.id)))
 
+    def remember_choices(self, channel: str, chat_id: str, choices: list[str] | None) -> None:
+        """Store the numbered choices just offered in a chat (None clears them)."""
+        q = select(Identity).where(Identity.channel == channel, Identity.chat_id == str(chat_id))
+        for ident in self.s.exec(q):
+            ident.choices = choices
+
     def users_with_role(self, *roles: str) -> list[User]:
         q = select(User).where(User.role.in_(roles), User.active == True).order_by(User.id)  # noqa: E712
         return list(self.s.exec(q))

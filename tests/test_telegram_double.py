@@ -75,6 +75,9 @@ async def _round_trip(tg, bot):
     assert record.text == msg.text and record.raw_text.startswith("<b>") and record.parse_mode == "HTML"
     assert record.callback_data() == ["ok"] and tg.messages_to(ALICE) == [record]
     tg.spec.check_object("Message", record.message)  # what the double answers is spec-shaped
+    hint = await bot.send_message(ALICE, "Gõ /tasks hoặc xem https://hue.gov.vn/le-hoi.")
+    assert [(e.type, hint.parse_entity(e)) for e in hint.entities] == [
+        ("bot_command", "/tasks"), ("url", "https://hue.gov.vn/le-hoi")]  # Telegram detects these
     tg.assert_no_violations()
 
 
@@ -88,6 +91,9 @@ async def test_base_url_routing_and_token(tg, http):
         await other.initialize()
     await other.shutdown()
     assert (await http.post("/GETME")).json()["ok"]  # method names are case-insensitive
+    async with httpx.AsyncClient() as raw:
+        stray = await raw.get(f"{tg.url}/nowhere")
+    assert stray.status_code == 404 and stray.json()["ok"] is False
 
 
 async def test_unknown_method_is_404(tg, http, bot):

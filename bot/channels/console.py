@@ -13,7 +13,7 @@ import itertools
 import sys
 from typing import TextIO
 
-from bot.channels.base import Button, IncomingMessage, Reply
+from bot.channels.base import IncomingMessage, Reply
 from bot.context import App
 from bot.delivery import Delivery
 from bot.i18n import strip_html
@@ -30,7 +30,6 @@ class ConsoleChannel:
     def __init__(self, app: App, router: Router, out: TextIO = sys.stdout) -> None:
         self.app, self.router, self.out = app, router, out
         self.current: str | None = None
-        self.buttons: list[Button] = []
         self.delivery = Delivery(app, {CHANNEL: self})
         self._ids = itertools.count(1)
 
@@ -42,6 +41,10 @@ class ConsoleChannel:
 
     async def send(self, chat_id: str, reply: Reply) -> str:
         self._show(reply)
+        flat = [b.data for row in reply.buttons for b in row]
+        if flat:  # the router maps a bare number to these choices
+            with self.app.write() as store:
+                store.remember_choices(CHANNEL, chat_id, flat)
         return str(next(self._ids))
 
     # -- the terminal ------------------------------------------------------------------
@@ -55,7 +58,6 @@ class ConsoleChannel:
             self._print(f"   📎 {reply.document[0]} ({len(reply.document[1])} bytes)")
         flat = [b for row in reply.buttons for b in row]
         if flat:
-            self.buttons = flat
             self._print("   " + "  ".join(f"[{i}] {b.label}" for i, b in enumerate(flat, 1)))
 
     def users(self) -> list[tuple[str, str, int]]:
@@ -75,7 +77,7 @@ class ConsoleChannel:
         if handle not in known:
             self._print(f"⚠ no user '{handle}'. /users lists them.")
             return
-        self.current, self.buttons = handle, []
+        self.current = handle
         label, waiting = known[handle]
         self._print(f"— you are now {handle}: {label}" + (f"; {waiting} message(s) waiting" if waiting else ""))
 
@@ -104,8 +106,6 @@ class ConsoleChannel:
     async def _to_bot(self, line: str) -> None:
         msg = IncomingMessage(channel=CHANNEL, user_id=self.current, chat_id=self.current, text=line,
                               message_id=str(next(self._ids)))
-        if line.isdigit() and 1 <= int(line) <= len(self.buttons):
-            msg.text, msg.callback = "", self.buttons[int(line) - 1].data
         replies = await asyncio.to_thread(self.router.handle, msg)
         for reply in replies:
             mid = await self.send(self.current, reply)

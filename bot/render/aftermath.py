@@ -294,7 +294,7 @@ def after_action_text(data: dict, texts: Texts, now: datetime | None = None, *, 
         lines.append(texts("rpt.aar.rates_head"))
         items = [texts("rpt.aar.rate_item", agency=a["agency"], rate=fmt_rate(a["on_time_rate"]),
                        on_time=a["on_time"], due=a["due"]) for a in rated]
-        lines.append(capped(texts, items, 2 * limit + 2, " · "))
+        lines.append(capped(texts, items, 2 * limit, " · "))
     lines.append("")
     lines.append(texts("rpt.aar.delays_head"))
     if aar["delays"]:

@@ -80,10 +80,17 @@ def _sheet_title(texts: Texts, key: str) -> str:
 class _Sheet:
     """A write-only sheet with cheap cell styling helpers."""
 
-    def __init__(self, wb: Workbook, title: str, widths) -> None:
-        self.ws = wb.create_sheet(title)
+    def __init__(self, wb: Workbook, title: str, widths, *, repeat_header: bool = True) -> None:
+        self.ws = ws = wb.create_sheet(title)
         for i, w in enumerate(widths, start=1):
-            self.ws.column_dimensions[get_column_letter(i)].width = w
+            ws.column_dimensions[get_column_letter(i)].width = w
+        # printed: landscape A4, as wide as one page, the heading row on every page
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = 9  # A4
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        if repeat_header:
+            ws.print_title_rows = "1:1"
         self.rows = 0
 
     def cell(self, value, *, fmt: str | None = None, font=None, fill=None, border=None, align=None):
@@ -234,7 +241,7 @@ def _days(td: timedelta | None) -> float | None:
 def _after_action(wb, texts, data, now, local) -> None:
     lang = texts.lang
     aar = after_action(data, now)
-    sh = _Sheet(wb, _sheet_title(texts, "rpt.sheet.aar"), _AAR_WIDTHS)
+    sh = _Sheet(wb, _sheet_title(texts, "rpt.sheet.aar"), _AAR_WIDTHS, repeat_header=False)
     event = aar["event"]
     sh.append([sh.cell(plain(texts, "rpt.xlsx.aar_title", event=event.get("name") or ""), font=_TITLE)])
     sh.append([sh.cell(plain(texts, "rpt.xlsx.as_of")), sh.cell(now.replace(tzinfo=None), fmt=DATE_FMT)])

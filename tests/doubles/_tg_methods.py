@@ -57,6 +57,8 @@ class MethodsMixin:
         self._last_message_id[cid] = self._last_message_id.get(cid, 0) + 1
         msg: dict[str, Any] = {"message_id": self._last_message_id[cid], "from": sender, "chat": chat,
                                "date": int(time.time())}
+        if chat["type"] == "channel":  # channel posts are signed by the channel, not a user
+            msg = {"message_id": msg["message_id"], "sender_chat": chat, "chat": chat, "date": msg["date"]}
         if reply is not None:
             msg["reply_to_message"] = reply
         return msg
@@ -120,7 +122,7 @@ class MethodsMixin:
 
     def _edited(self, method: str, msg: dict[str, Any], p: dict[str, Any], changes: dict[str, Any],
                 markup: dict | None, raw: str | None) -> dict[str, Any]:
-        if msg["from"]["id"] != self.bot_user["id"]:
+        if msg.get("from", self.bot_user)["id"] != self.bot_user["id"]:
             raise bad_request("message can't be edited", violation=False)
         new = dict(msg)
         for key, value in changes.items():

@@ -25,6 +25,9 @@ _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ATTR_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
 _COMMAND_RE = re.compile(r"(?<![\w/@])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w/@])")
 _MENTION_RE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{4,32}(?!\w)")
+_URL_RE = re.compile(r"(?<![\w@/.])(?:https?://|www\.)[^\s<>\"]+[^\s<>\".,;:!?)\]'»]")
+_DETECTORS = ((_COMMAND_RE, "bot_command"), (_MENTION_RE, "mention"), (_URL_RE, "url"))
+_OPAQUE = frozenset({"code", "pre", "text_link", "url", "custom_emoji", "text_mention", "date_time"})
 
 _SIMPLE_TAGS = {
     "b": "bold", "strong": "bold",
@@ -259,9 +262,11 @@ def strip_formatted(text: str, entities: list[dict[str, Any]]) -> tuple[str, lis
 
 
 def detect_entities(text: str) -> list[dict[str, Any]]:
-    """bot_command and mention entities, as Telegram clients attach to user messages."""
+    """bot_command, mention and url entities, which Telegram finds in every message text."""
     found = []
-    for regex, kind in ((_COMMAND_RE, "bot_command"), (_MENTION_RE, "mention")):
+    if "/" not in text and "@" not in text and "www." not in text:
+        return found
+    for regex, kind in _DETECTORS:
         for m in regex.finditer(text):
             found.append({
                 "offset": utf16_len(text[: m.start()]),
@@ -270,6 +275,16 @@ def detect_entities(text: str) -> list[dict[str, Any]]:
             })
     found.sort(key=lambda e: e["offset"])
     return found
+
+
+def _merge_detected(entities: list[dict[str, Any]], detected: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Adds auto-detected entities that do not overlap code, pre or links."""
+    opaque = [(e["offset"], e["offset"] + e["length"]) for e in entities if e["type"] in _OPAQUE]
+    extra = [d for d in detected
+             if not any(d["offset"] < end and start < d["offset"] + d["length"] for start, end in opaque)]
+    if not extra:
+        return entities
+    return sorted(entities + extra, key=lambda e: (e["offset"], -e["length"]))
 
 
 def format_text(
@@ -305,6 +320,9 @@ def format_text(
     else:
         plain, ents = text, []
     plain, ents = strip_formatted(plain, ents)
+    auto = detect_entities(plain)
+    if auto:
+        ents = _merge_detected(ents, auto)
     if caption:
         if len(plain) > MAX_CAPTION:
             raise bad_request("message caption is too long")

@@ -136,6 +136,7 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._handle_file)
+        app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
@@ -281,6 +282,11 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
             log.warning("Bot API violation: %s %s -> %s", method, entry["params"], err.description)
         body = json.dumps(err.payload(), ensure_ascii=False).encode()
         return web.Response(status=err.code, body=body, headers=_JSON_HEADERS)
+
+    async def _handle_unknown(self, request: web.Request) -> web.Response:
+        self.stats["requests"] += 1
+        self.stats["by_status"][404] += 1
+        return _not_found()
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:

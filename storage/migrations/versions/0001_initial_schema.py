@@ -179,6 +179,7 @@ def upgrade() -> None:
     sa.Column('chat_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('display_name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('created_at', storage.models.UTCDateTime(), nullable=True),
+    sa.Column('choices', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('channel', 'external_id')
