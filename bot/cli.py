@@ -77,15 +77,16 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse has printed the usage; 2 for wrong arguments, 0 for --help
         return int(exc.code or 0)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs request URLs at INFO, and Telegram URLs carry the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
+    from bot.logs import setup
+
+    secrets = [s.get_secret_value() for s in (settings.telegram.token, settings.telegram.webhook_secret,
+                                               settings.zalo.token, settings.zalo.webhook_secret) if s]
+    setup(logging.INFO if args.verbose else logging.WARNING, secrets)
     from bot import cli_commands
 
     try:

@@ -11,7 +11,7 @@ import re
 
 from bot import commands
 from bot.channels.base import IncomingMessage, Reply
-from bot.commands import REGISTRY, Call, UsageError
+from bot.commands import ANYONE, CONTACT, REGISTRY, Call, UsageError
 from bot.commands.replies import handle_callback, handle_text
 from bot.context import App
 from bot.i18n import Texts
@@ -70,7 +70,10 @@ class Router:
                 return [Reply(texts("unknown.hello"), toast=texts("unknown.short"))]
             return handle_callback(self.app, msg, user, texts)
         match = _COMMAND.match(msg.text.strip()) if msg.text else None
+        group = msg.chat_type != "private"
         if match is None:
+            if group:
+                return []  # group chatter is not addressed to the bot
             if user is None:
                 return [Reply(texts("unknown.hello"))]
             return handle_text(self.app, msg, user, texts)
@@ -81,6 +84,9 @@ class Router:
         if not cmd.allows(getattr(user, "role", None)):
             # An unknown person learns nothing, not even which commands exist.
             return [Reply(texts("unknown.hello" if user is None else "err.staff_only"))]
+        if group and (cmd.audience in (CONTACT, ANYONE) and name not in ("help", "trogiup") or cmd.name == "invite"):
+            # Nothing private in a group: a contact's tasks, invite codes, joining stay 1:1.
+            return [Reply(texts("err.private_only"))]
         call = Call(self.app, msg, user, texts, name, rest.split())
         try:
             return cmd.handler(call)

@@ -87,6 +87,9 @@ class SqlStore:
         q = select(AuditEntry).where(AuditEntry.task_id == task_id).order_by(AuditEntry.at, AuditEntry.id)
         return list(self.s.exec(q))
 
+    def audit_entry(self, entry_id: int) -> AuditEntry | None:
+        return self.s.get(AuditEntry, entry_id)
+
     def event_audit(self, event_id: int) -> list[AuditEntry]:
         q = select(AuditEntry).where(AuditEntry.event_id == event_id).order_by(AuditEntry.at, AuditEntry.id)
         return list(self.s.exec(q))

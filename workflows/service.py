@@ -7,7 +7,7 @@ the change and its audit row, and returns the notices the change causes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from workflows.access import is_staff, require_staff, require_update
@@ -50,7 +50,8 @@ def report(store: Store, ctx: Ctx, task, kind: str, *, percent: int | None = Non
     except Exception as exc:
         raise DutyError(getattr(exc, "code", "not_allowed"), code=task.code, status=task.status) from None
 
-    before = {"status": task.status, "percent": task.percent}
+    before = {"status": task.status, "percent": task.percent, "reason": task.blocked_reason,
+              "completed_at": task.completed_at}
     task.status = target
     if target == "done":
         task.percent, task.completed_at = 100, ctx.now
@@ -62,7 +63,9 @@ def report(store: Store, ctx: Ctx, task, kind: str, *, percent: int | None = Non
     if target != "done":
         task.completed_at = None
     task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
-    detail = {"from": before["status"], "to": target, "percent": task.percent}
+    detail = {"from": before["status"], "to": target, "percent": task.percent, "prev_percent": before["percent"],
+              "prev_reason": before["reason"],
+              "prev_completed_at": before["completed_at"].isoformat() if before["completed_at"] else None}
     if reason:
         detail["reason"] = reason.strip()
     if note:
@@ -79,6 +82,29 @@ def report(store: Store, ctx: Ctx, task, kind: str, *, percent: int | None = Non
     if target == "done":
         notices += _unblocked_notices(store, task)
     return Result(task, notices, detail)
+
+
+UNDO_WINDOW = timedelta(minutes=5)
+
+
+def undo(store: Store, ctx: Ctx, entry) -> Result:
+    """Take back one's own last status change, within a few minutes, if nothing changed since."""
+    task = store.task(entry.task_id, lock=True)
+    later = [e for e in store.history(task.id) if e.action in ("status", "undo") and e.id > entry.id]
+    if (entry.action != "status" or entry.actor_id != getattr(ctx.actor, "id", None) or later
+            or ctx.now - entry.at > UNDO_WINDOW or task.status != entry.detail.get("to")):
+        raise DutyError("undo_expired", code=task.code)
+    d = entry.detail
+    task.status, task.percent = d["from"], d.get("prev_percent", 0)
+    task.blocked_reason = d.get("prev_reason")
+    prev_done = d.get("prev_completed_at")
+    task.completed_at = datetime.fromisoformat(prev_done) if prev_done else None
+    task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
+    detail = {"undone": entry.id, "from": d.get("to"), "to": d["from"]}
+    store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="undo", detail=detail)
+    notice = Notice(key="news_undo", to="coordinators", task_id=task.id, kind="news",
+                    params={**_task_params(task), "status": task.status, "actor": ctx.actor.name})
+    return Result(task, [notice] if not is_staff(ctx.actor) else [], detail)
 
 
 def _unblocked_notices(store: Store, done_task) -> list[Notice]:

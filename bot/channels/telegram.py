@@ -55,7 +55,7 @@ class TelegramChannel:
         await self.application.initialize()
         me = await self.bot.get_me()
         self.app.bot_usernames[CHANNEL] = me.username
-        await set_menus(self.bot)
+        await set_menus(self.bot, await asyncio.to_thread(self._staff_chats))
         await self.application.start()
 
     async def stop(self) -> None:
@@ -120,15 +120,26 @@ class TelegramChannel:
             await asyncio.to_thread(inbox.finish, self.app, row_id, error=error)
         self.on_change()
 
+    def _staff_chats(self, chat_id: str | None = None) -> list[str]:
+        with self.app.read() as store:
+            staff = {u.id for u in store.users_with_role("admin", "coordinator", "observer")}
+            return [i.chat_id for uid in staff for i in store.identities_of(uid)
+                    if i.channel == CHANNEL and (chat_id is None or i.chat_id == chat_id)]
+
     async def _on_update(self, update: Update, context) -> None:
-        msg = await self._incoming(update)
-        if msg is None:
-            return
-        replies = await asyncio.to_thread(self.router.handle, msg)
         query = update.callback_query
-        if query is not None:
-            toast = next((r.toast for r in replies if r.toast), None)
-            await query.answer(toast[:190] if toast else None)
+        replies: list[Reply] = []
+        try:
+            msg = await self._incoming(update)
+            if msg is None:
+                return
+            replies = await asyncio.to_thread(self.router.handle, msg)
+        finally:
+            if query is not None:  # every button press gets an answer, even when handling failed
+                toast = next((r.toast for r in replies if r.toast), None)
+                await query.answer(toast[:190] if toast else None)
+        if msg.text.startswith("/start ") and await asyncio.to_thread(self._staff_chats, msg.chat_id):
+            await set_menus(self.bot, [msg.chat_id], default=False)  # a coordinator just joined
         for reply in replies:
             if query is not None and reply.edit and query.message is not None:
                 await self._edit(query.message.chat_id, query.message.message_id, reply)

@@ -23,10 +23,11 @@ def menu(audience: str, lang: str) -> list[BotCommand]:
     return out
 
 
-async def set_menus(bot: Bot, staff_chat_ids: list[int | str] = ()) -> None:
+async def set_menus(bot: Bot, staff_chat_ids: list[int | str] = (), *, default: bool = True) -> None:
     """Contacts' menu for everyone (vi default, en for English clients); staff get theirs per chat."""
-    await bot.set_my_commands(menu("contact", "vi"), scope=BotCommandScopeDefault())
-    await bot.set_my_commands(menu("contact", "en"), scope=BotCommandScopeDefault(), language_code="en")
+    if default:
+        await bot.set_my_commands(menu("contact", "vi"), scope=BotCommandScopeDefault())
+        await bot.set_my_commands(menu("contact", "en"), scope=BotCommandScopeDefault(), language_code="en")
     for chat_id in staff_chat_ids:
         await bot.set_my_commands(menu("staff", "vi"), scope=BotCommandScopeChat(chat_id))
         await bot.set_my_commands(menu("staff", "en"), scope=BotCommandScopeChat(chat_id), language_code="en")

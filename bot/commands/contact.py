@@ -46,11 +46,19 @@ def task(call: Call) -> list[Reply]:
         codes = by_code(store, t.event_id)
         card = task_card(call.texts, t, now, codes, store.evidence_count(t.id))
         history = store.history(t.id) if can_read_all(call.user) else []
+        evidence = store.evidence_of(t.id)[-5:] if can_read_all(call.user) else []
     if history:
         card = card + "\n" + call.texts("card.history") + "\n" + "\n".join(history_lines(call.texts, history[-15:]))
     mine = call.user.role == "contact" and t.lead == call.user.agency_code and t.status not in CLOSED
     buttons = task_buttons(call.texts, t.id) if mine else []
-    return [Reply(card, buttons=buttons, task_id=t.id, kind="task")]
+    replies = [Reply(card, buttons=buttons, task_id=t.id, kind="task")]
+    for ev in evidence:  # coordinators get the evidence itself back, newest last
+        caption = call.texts("evidence.caption", code=t.code, actor=ev.channel, at=ev.at, caption=ev.caption)
+        if ev.kind == "photo" and ev.data:
+            replies.append(Reply(caption, photo=ev.data))
+        elif ev.data:
+            replies.append(Reply(caption, document=(ev.filename or f"{t.code}-{ev.id}", ev.data)))
+    return replies
 
 
 def _report(call: Call, ref: str, kind: str, **kw) -> list[Reply]:

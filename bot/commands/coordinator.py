@@ -80,8 +80,9 @@ def agency(call: Call) -> list[Reply]:
         people = store.contacts_of(ag.code)
     mine = sorted((t for t in codes.values() if t.lead == ag.code), key=lambda t: t.deadline)
     lines = [call.texts("agency.head", code=ag.code, name=ag.name, count=len(mine))]
-    lines.append(call.texts("agency.contacts", names=", ".join(
-        p.name + (" (P)" if p.is_deputy else "") for p in people) or "—"))
+    if call.msg.chat_type == "private":  # contacts' names are not posted to a group
+        lines.append(call.texts("agency.contacts", names=", ".join(
+            p.name + (" (P)" if p.is_deputy else "") for p in people) or "—"))
     lines += [task_line(call.texts, t, now, codes) for t in mine]
     return [Reply("\n".join(lines))]
 

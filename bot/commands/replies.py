@@ -21,6 +21,7 @@ from workflows.errors import DutyError
 from workflows.ports import Ctx, Notice
 
 _CB = re.compile(r"^(t|p|c):(\d{1,9}):(ack|prog|done|blk|unblk|\d{1,3})$")
+_UNDO = re.compile(r"^u:(\d{1,12})$")
 _PERCENT = re.compile(r"(\d{1,3})\s*%?")
 
 
@@ -35,6 +36,8 @@ def _apply(app, msg, user, texts, store: SqlStore, task, kind: str, **kw) -> Rep
     card = task_card(texts, result.task, app.now(), codes, store.evidence_count(task.id))
     text = texts(f"reported.{result.task.status}", code=task.code) + "\n\n" + card
     buttons = task_buttons(texts, task.id) if result.task.status not in ("done", "cancelled") else []
+    entry = store.history(task.id)[-1]  # the change just made: it can be taken back for a while
+    buttons = buttons + [[Button(texts("button.undo"), f"u:{entry.id}")]]
     return Reply(text, buttons=buttons, task_id=task.id, kind="task", toast=texts(f"status.{result.task.status}"))
 
 
@@ -46,7 +49,25 @@ def _visible_task(store: SqlStore, user, task_id: int):
     return task
 
 
+def _undo(app: App, msg: IncomingMessage, user, texts: Texts, entry_id: int) -> list[Reply]:
+    with app.write() as store:
+        entry = store.audit_entry(entry_id)
+        if entry is None or entry.task_id is None:
+            return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]
+        _visible_task(store, user, entry.task_id)
+        result = service.undo(store, _ctx(app, msg, user), entry)
+        app.notifier.enqueue(store, result.notices, app.now())
+        codes = {t.code: t for t in store.tasks(result.task.event_id)}
+        card = task_card(texts, result.task, app.now(), codes, store.evidence_count(result.task.id))
+    text = texts("undo.done", code=result.task.code) + "\n\n" + card
+    return [Reply(text, buttons=task_buttons(texts, result.task.id), task_id=result.task.id, kind="task", edit=True,
+                  toast=texts("undo.done", code=result.task.code))]
+
+
 def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
+    undo = _UNDO.match(msg.callback or "")
+    if undo is not None:
+        return _undo(app, msg, user, texts, int(undo.group(1)))
     m = _CB.match(msg.callback or "")
     if m is None:
         return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]

@@ -35,34 +35,35 @@ DAYS_FMT = "0.0"
 MAX_AAR_ROWS = 50            # rows per after-action section (the chat message shows fewer)
 MAX_CELL = 32000             # Excel's limit is 32,767 characters per cell
 
-_BOLD = Font(bold=True)
-_TITLE = Font(bold=True, size=14)
+# Named explicitly: a bold font without a name makes LibreOffice fall back to a serif face.
+_BOLD = Font(name="Calibri", size=11, bold=True)
+_TITLE = Font(name="Calibri", size=14, bold=True)
+_LEFT = Alignment(horizontal="left")
 _HEAD_FILL = PatternFill("solid", fgColor="D9E1F2")
 _SECTION_FILL = PatternFill("solid", fgColor="BDD7EE")
 _RED = PatternFill("solid", fgColor="F8CBAD")      # overdue
 _AMBER = PatternFill("solid", fgColor="FFE699")    # blocked
 _GREEN = PatternFill("solid", fgColor="C6EFCE")
 _THIN = Border(bottom=Side(style="thin", color="8EA9DB"))
-_WRAP = Alignment(wrap_text=True, vertical="top")
 
 # tasks sheet: CSV field → (heading key, width)
 _TASK_COLUMNS = {
-    "code": ("rpt.col.code", 9), "title": ("rpt.col.title", 60), "lead": ("rpt.col.lead", 9),
-    "supporting": ("rpt.col.supporting", 18), "phase": ("rpt.col.phase", 16),
+    "code": ("rpt.col.code", 9), "title": ("rpt.col.title", 70), "lead": ("rpt.col.lead", 9),
+    "supporting": ("rpt.col.supporting", 24), "phase": ("rpt.col.phase", 16),
     "original_deadline": ("rpt.col.original_deadline", 17), "deadline": ("rpt.col.deadline", 17),
-    "status": ("rpt.col.status", 15), "overdue": ("rpt.col.overdue", 9), "percent": ("rpt.col.percent", 9),
+    "status": ("rpt.col.status", 15), "overdue": ("rpt.col.overdue", 10), "percent": ("rpt.col.percent", 11),
     "blocked_reason": ("rpt.col.blocked_reason", 30), "completed_at": ("rpt.col.completed_at", 17),
-    "evidence_count": ("rpt.col.evidence_count", 11), "last_note": ("rpt.col.last_note", 40),
+    "evidence_count": ("rpt.col.evidence_count", 12), "last_note": ("rpt.col.last_note", 40),
 }
 assert tuple(_TASK_COLUMNS) == CSV_FIELDS, "the tasks sheet and the CSV export must keep the same fields"
 
-_SUMMARY_COLUMNS = (("rpt.col.agency_code", 10), ("rpt.col.agency", 42), ("rpt.col.total", 9),
-                    ("rpt.col.on_time", 11), ("rpt.col.late", 11), ("rpt.col.overdue", 9),
-                    ("rpt.col.blocked", 9), ("rpt.col.open", 9), ("rpt.col.cancelled", 9),
-                    ("rpt.col.on_time_rate", 12))
+_SUMMARY_COLUMNS = (("rpt.col.agency_code", 12), ("rpt.col.agency", 58), ("rpt.col.total", 9),
+                    ("rpt.col.on_time", 15), ("rpt.col.late", 14), ("rpt.col.overdue", 10),
+                    ("rpt.col.blocked", 10), ("rpt.col.open", 10), ("rpt.col.cancelled", 10),
+                    ("rpt.col.on_time_rate", 16))
 _AUDIT_COLUMNS = (("rpt.col.code", 9), ("rpt.col.at", 17), ("rpt.col.actor", 20), ("rpt.col.channel", 10),
                   ("rpt.col.action", 18), ("rpt.col.detail", 80))
-_AAR_WIDTHS = (10, 46, 12, 17, 17, 17, 12, 40, 18)
+_AAR_WIDTHS = (13, 50, 12, 17, 17, 17, 12, 40, 18)
 
 
 def plain(texts: Texts, key: str, **params) -> str:
@@ -80,13 +81,13 @@ def _sheet_title(texts: Texts, key: str) -> str:
 class _Sheet:
     """A write-only sheet with cheap cell styling helpers."""
 
-    def __init__(self, wb: Workbook, title: str, widths, *, repeat_header: bool = True) -> None:
+    def __init__(self, wb: Workbook, title: str, widths, *, repeat_header: bool = True, a3: bool = False) -> None:
         self.ws = ws = wb.create_sheet(title)
         for i, w in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = w
-        # printed: landscape A4, as wide as one page, the heading row on every page
+        # printed: landscape, one page wide (A3 for the wide tasks sheet), headings on every page
         ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = 9  # A4
+        ws.page_setup.paperSize = 8 if a3 else 9  # A3 / A4
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         if repeat_header:
@@ -160,7 +161,7 @@ def _summary(wb, texts, data, vs, now, local) -> None:
             ("rpt.xlsx.start", local(event.get("start")), DATE_FMT),
             ("rpt.xlsx.as_of", now.replace(tzinfo=None), DATE_FMT)]
     for key, value, fmt in info:
-        sh.append([sh.cell(plain(texts, key), font=_BOLD), sh.cell(value, fmt=fmt)])
+        sh.append([sh.cell(plain(texts, key), font=_BOLD), sh.cell(value, fmt=fmt, align=_LEFT)])
     if not data.get("tasks"):
         sh.append([sh.cell(plain(texts, "rpt.common.no_tasks"), font=_BOLD)])
     sh.append([sh.cell(plain(texts, "rpt.xlsx.rate_note"))])
@@ -168,7 +169,7 @@ def _summary(wb, texts, data, vs, now, local) -> None:
 
 def _tasks(wb, texts, data, vs, local) -> None:
     lang = texts.lang
-    sh = _Sheet(wb, _sheet_title(texts, "rpt.sheet.tasks"), [w for _, w in _TASK_COLUMNS.values()])
+    sh = _Sheet(wb, _sheet_title(texts, "rpt.sheet.tasks"), [w for _, w in _TASK_COLUMNS.values()], a3=True)
     sh.ws.freeze_panes = "B2"
     sh.header([plain(texts, k) for k, _ in _TASK_COLUMNS.values()])
     yes = plain(texts, "rpt.xlsx.yes")
@@ -244,13 +245,14 @@ def _after_action(wb, texts, data, now, local) -> None:
     sh = _Sheet(wb, _sheet_title(texts, "rpt.sheet.aar"), _AAR_WIDTHS, repeat_header=False)
     event = aar["event"]
     sh.append([sh.cell(plain(texts, "rpt.xlsx.aar_title", event=event.get("name") or ""), font=_TITLE)])
-    sh.append([sh.cell(plain(texts, "rpt.xlsx.as_of")), sh.cell(now.replace(tzinfo=None), fmt=DATE_FMT)])
+    sh.append([sh.cell(plain(texts, "rpt.xlsx.as_of")), sh.cell(now.replace(tzinfo=None), fmt=DATE_FMT, align=_LEFT)])
     if not aar["ended"]:
         sh.append([sh.cell(plain(texts, "rpt.aar.provisional"))])
 
     def section(title_key, heads, rows, total):
         sh.append([])
-        sh.append([sh.cell(plain(texts, title_key, count=total), font=_BOLD, fill=_SECTION_FILL)])
+        sh.append([sh.cell(plain(texts, title_key, count=total), font=_BOLD, fill=_SECTION_FILL)]
+                  + [sh.cell(None, fill=_SECTION_FILL) for _ in heads[1:]])
         if not rows:
             sh.append([sh.cell(plain(texts, "rpt.xlsx.none"))])
             return

@@ -344,9 +344,12 @@ def spec_path() -> Path:
     return Path(env) if env else DEFAULT_SPEC_PATH
 
 
+def load_spec(path: str | os.PathLike[str] | None = None) -> Spec:
+    """The compiled spec (``path``, else $DUTYBOT_TG_API_SPEC, else shared/data/...), cached."""
+    return _load_spec(str(Path(path) if path else spec_path()))
+
+
 @lru_cache(maxsize=4)
-def load_spec(path: str | None = None) -> Spec:
-    """Loads and compiles the spec once per path."""
-    resolved = Path(path) if path else spec_path()
-    with open(resolved, encoding="utf-8") as fh:
+def _load_spec(path: str) -> Spec:
+    with open(path, encoding="utf-8") as fh:
         return Spec(json.load(fh))
