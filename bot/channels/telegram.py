@@ -151,7 +151,7 @@ class TelegramChannel:
     async def _incoming(self, update: Update) -> IncomingMessage | None:
         user = update.effective_user
         chat = update.effective_chat
-        if user is None or chat is None or user.is_bot:
+        if user is None or chat is None or (user.is_bot and user.id not in SHARED_IDS):
             return None
         user_id = "shared" if user.id in SHARED_IDS or update.effective_message and \
             update.effective_message.sender_chat else str(user.id)

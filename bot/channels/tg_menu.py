@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.error import TelegramError
 
 from bot.commands import ORDERED, load_all
 from bot.i18n import Texts
 
 _DESCRIPTION_LIMIT = 256
+log = logging.getLogger(__name__)
 
 
 def menu(audience: str, lang: str) -> list[BotCommand]:
@@ -29,5 +33,8 @@ async def set_menus(bot: Bot, staff_chat_ids: list[int | str] = (), *, default: 
         await bot.set_my_commands(menu("contact", "vi"), scope=BotCommandScopeDefault())
         await bot.set_my_commands(menu("contact", "en"), scope=BotCommandScopeDefault(), language_code="en")
     for chat_id in staff_chat_ids:
-        await bot.set_my_commands(menu("staff", "vi"), scope=BotCommandScopeChat(chat_id))
-        await bot.set_my_commands(menu("staff", "en"), scope=BotCommandScopeChat(chat_id), language_code="en")
+        try:
+            await bot.set_my_commands(menu("staff", "vi"), scope=BotCommandScopeChat(chat_id))
+            await bot.set_my_commands(menu("staff", "en"), scope=BotCommandScopeChat(chat_id), language_code="en")
+        except TelegramError as exc:  # a chat that blocked the bot must not stop start-up
+            log.warning("no staff menu for chat %s: %s", chat_id, exc)

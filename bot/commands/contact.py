@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.channels.base import Reply
+from bot.channels.base import Button, Reply
 from bot.commands import CONTACT, MEMBER, Call, UsageError, command
 from bot.commands._helpers import by_code, current_event, notify, split_when, task_by_ref
 from bot.views import history_lines, task_buttons, task_card, task_line
@@ -68,7 +68,9 @@ def _report(call: Call, ref: str, kind: str, **kw) -> list[Reply]:
         notify(call, store, result.notices)
         codes = by_code(store, t.event_id)
         line = task_line(call.texts, result.task, call.app.now(), codes)
-    return [Reply(call.texts(f"reported.{result.task.status}", code=t.code) + "\n" + line, task_id=t.id)]
+        undo = [[Button(call.texts("button.undo"), f"u:{store.history(t.id)[-1].id}")]]
+    return [Reply(call.texts(f"reported.{result.task.status}", code=t.code) + "\n" + line, task_id=t.id,
+                  buttons=undo)]
 
 
 @command("ack", "danhan", audience=CONTACT, menu=("contact",))
