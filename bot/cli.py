@@ -33,10 +33,15 @@ def _parser() -> argparse.ArgumentParser:
     wf.add_parser("list", help="bundled and installed templates, one id per line")
     check = wf.add_parser("check", help="validate template files")
     check.add_argument("files", nargs="+", metavar="FILE")
-    preview = wf.add_parser("preview", help="every task in time order")
+    preview = wf.add_parser("preview", help="every task and every message, in time order")
     preview.add_argument("file", metavar="FILE")
     preview.add_argument("--start", required=True, metavar="WHEN")
     preview.add_argument("--format", choices=("text", "json"), default="text")
+
+    sim = sub.add_parser("simulate", help="the messages an event will send, on a virtual clock (no sends)")
+    sim.add_argument("event", type=int, metavar="EVENT")
+    sim.add_argument("--until", metavar="WHEN")
+    sim.add_argument("--format", choices=("text", "json"), default="text")
 
     ev = sub.add_parser("event", help="events: create, list, launch, move").add_subparsers(dest="sub", required=True)
     create = ev.add_parser("create", help="instantiate a template")

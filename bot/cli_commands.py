@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from datetime import timezone
+from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.app import SystemActor, add_admin, open_app, run, run_console
@@ -80,19 +80,68 @@ def cmd_workflow_check(args, settings) -> int:
     return 2 if failed else 0
 
 
+def _base_policy(settings: Settings):
+    from workflows.reminders import Policy
+
+    return Policy.from_strings(**settings.reminders.model_dump())
+
+
+def _digest_time(settings: Settings):
+    from workflows.plan import parse_clock
+
+    return parse_clock(settings.reminders.digest_time)
+
+
 def cmd_workflow_preview(args, settings) -> int:
+    from datetime import datetime
+
+    from bot.preview import default_launch, format_text, messages, plan_as_tasks
+
     template = _template(args.file, settings)
     tz = ZoneInfo(template.timezone)
     start = _when(args.start, settings, tz, default_time=template.start_time)
-    planned = sorted(plan_tasks(template, start), key=lambda p: (p.deadline, p.number))
+    tasks = plan_as_tasks(template, start)
+    launch = default_launch(tasks, datetime.now(timezone.utc))
+    until = max(t.deadline for t in tasks) + timedelta(days=2)
+    items = messages(tasks, launched_at=launch, reminders=template.reminders.model_dump(exclude_none=True)
+                     if template.reminders else None, base=_base_policy(settings), tz=tz,
+                     texts=Texts(settings.general.language, tz), until=until, digest_time=_digest_time(settings),
+                     event_name=template.name)
     if args.format == "json":
-        write_out(dumps([{"at": p.deadline.astimezone(tz).isoformat(), "task": p.code, "agency": p.lead,
-                          "phase": p.phase, "title": p.title, "cue": p.is_cue} for p in planned]), None)
+        write_out(dumps(items), None)
         return 0
-    print(f"{template.name} — T = {format_time(start, tz)} ({template.timezone}), {len(planned)} tasks")
-    for p in planned:
-        cue = " ⏰" if p.is_cue else ""
-        print(f"{format_time(p.deadline, tz)}  {p.code:6} {p.lead:6} {p.title[:70]}{cue}")
+    print(f"{template.name} — T = {format_time(start, tz)} ({template.timezone}), {len(tasks)} tasks")
+    for t in sorted(tasks, key=lambda t: (t.deadline, t.number)):
+        cue = " ⏰" if t.is_cue else ""
+        print(f"{format_time(t.deadline, tz)}  {t.code:6} {t.lead:6} {t.title[:70]}{cue}")
+    print(f"\n{len(items)} messages (launch assumed {format_time(launch, tz)}; nobody answering):")
+    print(format_text(items))
+    return 0
+
+
+def cmd_simulate(args, settings) -> int:
+    from bot.preview import default_launch, format_text, messages
+
+    app = open_app(settings)
+    with app.read() as store:
+        event = _event(store, args.event)
+        tasks = store.tasks(event.id)
+    if not tasks:
+        raise CliError(f"event {args.event} has no tasks")
+    tz = ZoneInfo(event.timezone)
+    now = app.now()
+    until = _when(args.until, settings, tz) if args.until else max(t.deadline for t in tasks) + timedelta(days=2)
+    launched = event.launched_at or default_launch(tasks, now)
+    items = messages(tasks, launched_at=launched, reminders=event.reminders, base=_base_policy(settings), tz=tz,
+                     texts=Texts(settings.general.language, tz), until=until, since=now,
+                     digest_time=_digest_time(settings), assignments=event.launched_at is None,
+                     event_name=event.name)
+    if args.format == "json":
+        write_out(dumps(items), None)
+    else:
+        print(f"{event.name}: {len(items)} messages from {format_time(now, tz)} to {format_time(until, tz)}"
+              " (virtual clock; nothing is sent)")
+        print(format_text(items))
     return 0
 
 
@@ -224,7 +273,7 @@ _HANDLERS = {
     ("workflow", "preview"): cmd_workflow_preview,
     ("event", "create"): cmd_event_create, ("event", "list"): cmd_event_list,
     ("event", "launch"): cmd_event_launch, ("event", "move"): cmd_event_move,
-    ("invite", None): cmd_invite, ("export", None): cmd_export,
+    ("simulate", None): cmd_simulate, ("invite", None): cmd_invite, ("export", None): cmd_export,
     ("user", "add-admin"): cmd_user_add_admin, ("user", "list"): cmd_user_list,
     ("db", "upgrade"): cmd_db_upgrade,
 }

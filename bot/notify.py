@@ -38,6 +38,23 @@ def channel_for(store: SqlStore, user):
     return identities[0]
 
 
+def render_notice(texts: Texts, notice: Notice) -> str:
+    """A notice's text in one language: catalogue key + parameters, user strings escaped."""
+    params = dict(notice.params)
+    if "title" in params and texts.lang == "en" and params.get("title_en"):
+        params["title"] = params["title_en"]
+    if "status" in params:
+        if params["status"] == "in_progress" and params.get("percent"):
+            params["status"] = f'{texts.status("in_progress")} {params["percent"]}%'
+        else:
+            params["status"] = texts.status(params["status"])
+    if "late" in params:
+        params["late"] = texts("word.late") if params["late"] else ""
+    if "waiting_on" in params:
+        params["waiting_on"] = texts("word.waiting", codes=params["waiting_on"]) if params["waiting_on"] else ""
+    return texts(notice.key if "." in notice.key else f"notice.{notice.key}", **params)
+
+
 class Notifier:
     def __init__(self, tz: ZoneInfo, default_lang: str) -> None:
         self.tz, self.default_lang = tz, default_lang
@@ -51,18 +68,6 @@ class Notifier:
                 if ident is None:
                     continue
                 texts = Texts(user.language or self.default_lang, self.tz)
-                params = dict(notice.params)
-                if "title" in params and texts.lang == "en" and params.get("title_en"):
-                    params["title"] = params["title_en"]
-                if "status" in params:
-                    if params["status"] == "in_progress" and params.get("percent"):
-                        params["status"] = f'{texts.status("in_progress")} {params["percent"]}%'
-                    else:
-                        params["status"] = texts.status(params["status"])
-                if "late" in params:
-                    params["late"] = texts("word.late") if params["late"] else ""
-                if "waiting_on" in params:
-                    params["waiting_on"] = texts("word.waiting", codes=params["waiting_on"]) if params["waiting_on"] else ""
                 payload = {}
                 if notice.with_buttons and notice.task_id is not None:
                     payload["buttons"] = [[{"label": b.label, "data": b.data} for b in row]
@@ -70,7 +75,7 @@ class Notifier:
                 row = Outbox(
                     dedupe_key=f"{notice.dedupe_key}:{user.id}" if notice.dedupe_key else None,
                     user_id=user.id, channel=ident.channel, chat_id=ident.chat_id, kind=notice.kind,
-                    text=texts(notice.key if "." in notice.key else f"notice.{notice.key}", **params), payload=payload, task_id=notice.task_id,
+                    text=render_notice(texts, notice), payload=payload, task_id=notice.task_id,
                     urgent=notice.urgent, created_at=now, next_attempt_at=now,
                 )
                 count += store.enqueue(row)

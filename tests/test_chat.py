@@ -129,3 +129,13 @@ def test_english_by_lang(app):
     assert "Switched to English" in chat.say("ca", "/lang en")
     assert "tasks" in chat.say("ca", "/tasks").lower()
     assert "Wrong arguments" in chat.say("ca", "/done")
+
+
+def test_preview_shows_what_an_agency_will_receive(app):
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("coord", "/trienkhai 1")
+    out = chat.say("coord", "/xemtruoc CA")
+    assert "tin sẽ gửi" in out and "CB-23" in out and "SYT" not in out.split("\n", 1)[1]
+    assert "Không có đơn vị" in chat.say("coord", "/xemtruoc NOPE")
+    assert "chỉ dành cho cán bộ" in chat.say("ca", "/xemtruoc")

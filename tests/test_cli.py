@@ -113,10 +113,29 @@ def test_user_admin_and_db_upgrade(cli):
     assert "telegram:123456" in cli("user", "list")[1]
 
 
-def test_preview_lists_tasks_in_time_order(cli):
+def test_preview_lists_every_message_in_time_order(cli):
     code, out, _ = cli("workflow", "preview", str(bundled_templates_dir() / "ceremony.toml"), "--start",
-                       "11/6/2026", "--format", "json")
+                       "11/6/2030", "--format", "json")
     rows = json.loads(out)
-    assert code == 0 and len(rows) == 58
-    assert [r["at"] for r in rows] == sorted(r["at"] for r in rows)
-    assert {"at", "task", "agency"} <= set(rows[0])
+    assert code == 0 and [r["at"] for r in rows] == sorted(r["at"] for r in rows)
+    assert all(set(r) == {"at", "kind", "task", "agency", "recipient", "text"} for r in rows)
+    kinds = {r["kind"] for r in rows}
+    assert {"assignment", "reminder", "due", "overdue", "escalation", "cue", "checkin", "digest"} <= kinds
+    assert sum(r["kind"] == "assignment" for r in rows) == 58
+    cue = [r for r in rows if r["task"] == "NL-06" and r["kind"] in ("cue", "checkin")]
+    assert [r["at"][11:16] for r in cue] == ["07:00", "07:20", "07:30"]  # 30 and 10 min before, then check-in
+    assert {r["recipient"] for r in rows} == {"contact", "deputy", "coordinator"}
+    code, text, _ = cli("workflow", "preview", str(bundled_templates_dir() / "ceremony.toml"), "--start", "11/6/2030")
+    assert code == 0 and "NL-06" in text and "messages" in text
+
+
+def test_simulate_an_event_from_now(cli):
+    event_id = cli("event", "create", "ceremony", "--start", "11/6/2030 07:00")[1].strip()
+    cli("event", "launch", event_id)
+    code, out, _ = cli("simulate", event_id, "--format", "json")
+    rows = json.loads(out)
+    assert code == 0 and rows and not any(r["kind"] == "assignment" for r in rows)  # already launched
+    assert rows == sorted(rows, key=lambda r: (r["at"], r["task"] or ""))
+    code, out, _ = cli("simulate", event_id, "--until", "1/1/2030", "--format", "json")
+    assert all(r["at"] < "2030-01-02" for r in json.loads(out))
+    assert cli("simulate", "99")[0] == 2

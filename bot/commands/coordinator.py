@@ -232,3 +232,40 @@ def digest(call: Call) -> list[Reply]:
     with call.app.write() as store:
         store.user(call.user.id).digest = on
     return call.reply("digest.on" if on else "digest.off")
+
+
+@command("preview", "xemtruoc", audience=READER, menu=("staff",))
+def preview(call: Call) -> list[Reply]:
+    """The messages the current event will send from now on (nobody answering), per agency."""
+    from datetime import timedelta
+
+    from bot.preview import default_launch, messages
+    from bot.scheduler import base_policy
+    from workflows.plan import parse_clock
+
+    if len(call.args) > 1:
+        raise UsageError()
+    now = call.app.now()
+    with call.app.read() as store:
+        event = current_event(store, call)
+        tasks = store.tasks(event.id)
+        agency = store.agency(call.args[0]) if call.args else None
+        if call.args and agency is None:
+            raise DutyError("unknown_agency", agency=call.args[0])
+    until = max(t.deadline for t in tasks) + timedelta(days=2)
+    items = messages(tasks, launched_at=event.launched_at or default_launch(tasks, now), reminders=event.reminders,
+                     base=base_policy(call.app), tz=call.app.tz, texts=call.texts, until=until, since=now,
+                     digest_time=parse_clock(call.app.settings.reminders.digest_time),
+                     assignments=event.launched_at is None, event_name=event.name)
+    if agency is not None:
+        items = [m for m in items if m["agency"] == agency.code]
+    lines = [call.texts("preview.head", count=len(items), target=agency.code if agency else event.name)]
+    for m in items[:_PREVIEW_LINES]:
+        lines.append(call.texts("preview.line", at=m["at"][:16].replace("T", " "), kind=m["kind"],
+                                task=m["task"] or "—", agency=m["agency"] or "—", recipient=m["recipient"]))
+    if len(items) > _PREVIEW_LINES:
+        lines.append(call.texts("preview.more", count=len(items) - _PREVIEW_LINES))
+    return [Reply("\n".join(lines))]
+
+
+_PREVIEW_LINES = 40
