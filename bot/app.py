@@ -63,12 +63,12 @@ def has_chat_token(settings: Settings) -> bool:
     return bool(settings.telegram.token or settings.zalo.token)
 
 
-async def run(app: App, *, stream: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
+async def run(app: App, *, stream: TextIO = sys.stdin, out: TextIO = sys.stdout, role: str = "all") -> None:
     """`dutybot run`: the configured channels, or the local chat on the demo when no token is set."""
     if has_chat_token(app.settings):
         from bot.runtime import Runtime
 
-        await Runtime(app).run_until_signalled()
+        await Runtime(app, role=role).run_until_signalled()
         return
     await run_console(app, stream=stream, out=out, seed_demo=True)
 
@@ -79,8 +79,10 @@ async def run_console(app: App, *, stream: TextIO = sys.stdin, out: TextIO = sys
     from bot.demo import ensure_demo, intro
     from bot.router import Router
 
+    from bot.instance import lock_sqlite
     from bot.scheduler import Scheduler
 
+    lock = lock_sqlite(app.db.url)  # one instance per SQLite file
     created = ensure_demo(app) if seed_demo else False
     console = ConsoleChannel(app, Router(app), out=out)
     out.write(intro(app, created) + "\n")
@@ -93,3 +95,5 @@ async def run_console(app: App, *, stream: TextIO = sys.stdin, out: TextIO = sys
         await console.run(stream)
     finally:
         scheduler.shutdown()
+        if lock is not None:
+            lock.close()

@@ -24,7 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
-    sub.add_parser("run", help="all configured channels; the local chat on the demo when no token is set")
+    run = sub.add_parser("run", help="all configured channels; the local chat on the demo when no token is set")
+    run.add_argument("--role", choices=("all", "web", "worker"), default="all",
+                     help="web: receive and process updates; worker: deliver and schedule; all: both")
     chat = sub.add_parser("chat", help="the local terminal chat")
     chat.add_argument("--as", dest="as_user", metavar="NAME", help="start as this user")
     chat.add_argument("--no-demo", action="store_true", help="do not create the demo on an empty database")

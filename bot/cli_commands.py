@@ -50,12 +50,24 @@ def _ctx(app) -> Ctx:
 
 # -- run / chat ------------------------------------------------------------------------------
 def cmd_run(args, settings) -> int:
-    asyncio.run(run(open_app(settings)))
+    from bot.instance import AlreadyRunning
+
+    try:
+        asyncio.run(run(open_app(settings), role=args.role))
+    except AlreadyRunning as exc:
+        print(f"dutybot: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
 def cmd_chat(args, settings) -> int:
-    asyncio.run(run_console(open_app(settings), seed_demo=not args.no_demo, as_user=args.as_user))
+    from bot.instance import AlreadyRunning
+
+    try:
+        asyncio.run(run_console(open_app(settings), seed_demo=not args.no_demo, as_user=args.as_user))
+    except AlreadyRunning as exc:
+        print(f"dutybot: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -140,8 +140,6 @@ class TelegramSettings(_Section):
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str = ""
     webhook_secret: SecretStr | None = None
-    listen: str = "127.0.0.1"
-    port: int = Field(8443, ge=1, le=65535)
 
 
 class ZaloSettings(_Section):
@@ -149,6 +147,27 @@ class ZaloSettings(_Section):
     base_url: str = "https://bot-api.zaloplatforms.com/bot"
     mode: Literal["polling", "webhook"] = "polling"
     webhook_secret: SecretStr | None = None
+    # Webhook mode: where Zalo POSTs (public HTTPS URL) and where we listen for it.
+    webhook_url: str = ""
+    listen: str = "127.0.0.1"
+    port: int = Field(8444, ge=1, le=65535)
+    # Zalo publishes no send limits (only 429 "Quota exceeded"): pace well under a guess.
+    rate_per_second: float = Field(5.0, gt=0)
+    chat_interval: float = Field(1.0, ge=0)  # seconds between two messages to one chat
+
+
+class ServerSettings(_Section):
+    """dutybot's own HTTP server: webhooks (/telegram, /zalo) and /health."""
+
+    listen: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    # Serve /health even when no channel uses a webhook (it always runs in webhook mode).
+    health: bool = False
+
+
+class LimitSettings(_Section):
+    outbox_per_contact: int = Field(200, ge=1)   # pending messages for one person before we warn
+    evidence_total_bytes: int = Field(2 * 1024**3, ge=1)
 
 
 class Settings(BaseSettings):
@@ -166,6 +185,8 @@ class Settings(BaseSettings):
     evidence: EvidenceSettings = EvidenceSettings()
     telegram: TelegramSettings = TelegramSettings()
     zalo: ZaloSettings = ZaloSettings()
+    server: ServerSettings = ServerSettings()
+    limits: LimitSettings = LimitSettings()
 
 
 def template_dirs(settings: Settings) -> list[Path]:

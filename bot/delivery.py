@@ -16,12 +16,15 @@ from sqlmodel import select
 
 from bot.channels.base import Button, ChannelError, Reply
 from bot.context import App
+from bot.instance import WORKER_ID
 from bot.ratelimit import Pacer
 from storage.models import Outbox, User
 from workflows.ports import Notice
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+# How long a claimed row stays this worker's; after that another worker may take it over.
+CLAIM = timedelta(seconds=60)
 
 
 def reply_from_row(row: Outbox) -> Reply:
@@ -33,6 +36,7 @@ class Delivery:
     def __init__(self, app: App, channels: dict, pacers: dict[str, Pacer] | None = None) -> None:
         self.app, self.channels = app, channels
         self.pacers = pacers or {}
+        self.worker = WORKER_ID
         self.next_wait: float | None = None  # seconds until a paced row may go (None: nothing waits)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -57,6 +61,7 @@ class Delivery:
         self._wake.set()
 
     def _due(self, limit: int) -> list[Outbox]:
+        """Claim up to `limit` due rows for this worker (others skip them; claims expire)."""
         now = self.app.now()
         clauses = []
         for name, ch in self.channels.items():
@@ -64,10 +69,16 @@ class Delivery:
                 clauses.append(and_(Outbox.channel == name, Outbox.chat_id.in_(list(ch.ready_chats()))))
             else:
                 clauses.append(Outbox.channel == name)
-        with self.app.read() as store:
-            q = (select(Outbox).where(Outbox.status == "pending", Outbox.next_attempt_at <= now, or_(*clauses))
-                 .order_by(Outbox.urgent.desc(), Outbox.id).limit(limit))
-            return list(store.s.exec(q))
+        free = or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now, Outbox.claimed_by == self.worker)
+        with self.app.db.write() as s:
+            q = (select(Outbox).where(Outbox.status == "pending", Outbox.next_attempt_at <= now, free,
+                                      or_(*clauses))
+                 .order_by(Outbox.urgent.desc(), Outbox.id).limit(limit)
+                 .with_for_update(skip_locked=True))  # PostgreSQL: workers never wait on each other
+            rows = list(s.exec(q))
+            for row in rows:
+                row.claimed_by, row.claimed_until = self.worker, now + CLAIM
+            return rows
 
     async def drain_once(self, limit: int = 200) -> int:
         """Send what is due now and allowed by the pacers; returns how many rows were sent."""
@@ -101,6 +112,7 @@ class Delivery:
         with self.app.write() as store:
             db_row = store.s.get(Outbox, row.id)
             db_row.status, db_row.sent_at, db_row.attempts = "sent", now, db_row.attempts + 1
+            db_row.claimed_until = None
             db_row.external_message_id = str(message_id)
             if row.task_id is not None:
                 store.remember_sent(row.channel, row.chat_id, str(message_id), row.task_id, row.kind, now)
@@ -110,6 +122,7 @@ class Delivery:
         with self.app.write() as store:
             db_row = store.s.get(Outbox, row.id)
             db_row.attempts += 1
+            db_row.claimed_by = db_row.claimed_until = None
             db_row.last_error = str(exc)[:500]
             if exc.blocked and db_row.user_id is not None:
                 user = store.s.get(User, db_row.user_id)

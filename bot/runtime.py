@@ -1,9 +1,16 @@
-"""A running dutybot: channels (poll or webhook), inbox processing, delivery and the scheduler."""
+"""A running dutybot: channels (poll or webhook), inbox processing, delivery and the scheduler.
+
+Roles split the work across processes: `web` receives updates (polling or webhooks) and
+processes them; `worker` drains the outbox and runs the scheduler (only the lease holder
+plans reminders); `all` does both. Several instances may run against one PostgreSQL
+database; on SQLite, a second instance on the same file refuses to start.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import signal
 
@@ -12,21 +19,28 @@ from aiohttp import web
 from bot import inbox
 from bot.context import App
 from bot.delivery import Delivery
+from bot.health import health_report
+from bot.instance import lock_sqlite
 from bot.ratelimit import Limits, Pacer
 from bot.router import Router
 from bot.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
+ROLES = ("all", "web", "worker")
 
 
 class Runtime:
-    def __init__(self, app: App, *, scheduler: bool = True, limits: Limits | None = None,
+    def __init__(self, app: App, *, role: str = "all", scheduler: bool = True, limits: Limits | None = None,
                  poll_timeout: int = 20) -> None:
-        self.app = app
+        if role not in ROLES:
+            raise ValueError(role)
+        self.app, self.role = app, role
         self.router = Router(app)
         self.channels: dict = {}
         self.tasks: list[asyncio.Task] = []
         self.web_runner: web.AppRunner | None = None
+        self._lock = None
+        self._web_routes: list[tuple[str, object]] = []
         if app.settings.telegram.token:
             from bot.channels.telegram import TelegramChannel
 
@@ -34,7 +48,12 @@ class Runtime:
                                                         poll_timeout=poll_timeout)
         pacers = {"telegram": Pacer(limits or Limits())}
         self.delivery = Delivery(app, self.channels, pacers)
-        self.scheduler = Scheduler(app, on_queued=self.delivery.wake, digest=self._digest) if scheduler else None
+        self.scheduler = Scheduler(app, on_queued=self.delivery.wake, digest=self._digest) \
+            if scheduler and role in ("all", "worker") else None
+
+    @property
+    def receives(self) -> bool:
+        return self.role in ("all", "web")
 
     def changed(self) -> None:
         """An update was processed: its notices are queued; its task may need re-planning."""
@@ -48,17 +67,23 @@ class Runtime:
         return queue_digests(self.app)
 
     async def start(self) -> None:
+        self._lock = lock_sqlite(self.app.db.url)
         for channel in self.channels.values():
             await channel.start()
         tg = self.channels.get("telegram")
-        if tg is not None:
+        if tg is not None and self.receives:
             if self.app.settings.telegram.mode == "webhook":
-                await self._start_webhook(tg)
+                self._web_routes.append(("/telegram", self._telegram_webhook(tg)))
             else:
                 await tg.bot.delete_webhook()
                 self.tasks.append(asyncio.create_task(tg.poll_forever(), name="tg-poll"))
             self.tasks.append(asyncio.create_task(tg.process_forever(), name="tg-process"))
-        self.tasks.append(asyncio.create_task(self.delivery.run_forever(), name="delivery"))
+        if self._web_routes or self.app.settings.server.health:
+            await self._start_web()
+        if tg is not None and self.receives and self.app.settings.telegram.mode == "webhook":
+            await self._register_telegram_webhook(tg)
+        if self.role in ("all", "worker"):
+            self.tasks.append(asyncio.create_task(self.delivery.run_forever(), name="delivery"))
         if self.scheduler is not None:
             self.scheduler.start()
 
@@ -70,13 +95,16 @@ class Runtime:
         for ch in self.channels.values():
             ch._stopping = True
             ch.wake()
-        done, pending = await asyncio.wait(self.tasks, timeout=10) if self.tasks else (set(), set())
-        for t in pending:
-            t.cancel()
+        if self.tasks:
+            _done, pending = await asyncio.wait(self.tasks, timeout=10)
+            for t in pending:
+                t.cancel()
         if self.web_runner is not None:
             await self.web_runner.cleanup()
         for channel in self.channels.values():
             await channel.stop()
+        if self._lock is not None:
+            self._lock.close()
 
     async def run_until_signalled(self) -> None:
         await self.start()
@@ -84,27 +112,45 @@ class Runtime:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        log.info("dutybot running (role %s, channels %s)", self.role, ", ".join(self.channels) or "none")
         await stop.wait()
         await self.stop()
 
-    # -- webhook -------------------------------------------------------------------------
-    async def _start_webhook(self, tg) -> None:
-        cfg = self.app.settings.telegram
-        secret = cfg.webhook_secret.get_secret_value() if cfg.webhook_secret else ""
-        if not secret:
-            raise SystemExit("config error: telegram.webhook_secret: required in webhook mode")
-        web_app = web.Application()
-        web_app.router.add_post("/telegram", self._telegram_webhook(secret, tg))
-        self.web_runner = web.AppRunner(web_app)
+    # -- HTTP: webhooks and health ---------------------------------------------------------
+    async def _start_web(self) -> None:
+        cfg = self.app.settings.server
+        web_app = web.Application(client_max_size=2 * 1024 * 1024)
+        for path, handler in self._web_routes:
+            web_app.router.add_post(path, handler)
+        web_app.router.add_get("/health", self._health)
+        self.web_runner = web.AppRunner(web_app, access_log=None)
         await self.web_runner.setup()
         await web.TCPSite(self.web_runner, cfg.listen, cfg.port).start()
-        if cfg.webhook_url:
-            await tg.bot.set_webhook(cfg.webhook_url, secret_token=secret, allowed_updates=["message", "callback_query"])
 
-    def _telegram_webhook(self, secret: str, tg):
+    async def _health(self, request: web.Request) -> web.Response:
+        report = await asyncio.to_thread(health_report, self.app, self)
+        return web.Response(text=json.dumps(report), content_type="application/json",
+                            status=200 if report["database"] == "ok" else 503)
+
+    async def _register_telegram_webhook(self, tg) -> None:
+        cfg = self.app.settings.telegram
+        if cfg.webhook_url:
+            await tg.bot.set_webhook(cfg.webhook_url, secret_token=self._secret(),
+                                     allowed_updates=["message", "callback_query"])
+
+    def _secret(self) -> str:
+        cfg = self.app.settings.telegram
+        secret = cfg.webhook_secret.get_secret_value() if cfg.webhook_secret else ""
+        if len(secret) < 8:
+            raise SystemExit("config error: telegram.webhook_secret: 8 or more characters required in webhook mode")
+        return secret
+
+    def _telegram_webhook(self, tg):
+        secret = self._secret().encode()
+
         async def handle(request: web.Request) -> web.Response:
-            got = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-            if not hmac.compare_digest(got.encode(), secret.encode()):
+            got = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode()
+            if not hmac.compare_digest(got, secret):
                 return web.Response(status=403)
             try:
                 payload = await request.json()

@@ -19,12 +19,18 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.context import App
+from bot.instance import WORKER_ID
+from storage import leases
 from storage.models import ReminderSlot
 from workflows import chase
 from workflows.reminders import Policy
 
 log = logging.getLogger(__name__)
-SAFETY_TICK = timedelta(seconds=60)
+SAFETY_TICK = timedelta(seconds=10)
+# Exactly one instance plans reminders: the holder of this lease. It is renewed on every
+# tick; if the leader dies, another instance takes over once it expires.
+LEADER_LEASE = "scheduler"
+LEADER_TTL = timedelta(seconds=25)
 
 
 def base_policy(app: App) -> Policy:
@@ -52,6 +58,7 @@ class Scheduler:
         self.sched = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
             "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
         self._lock = asyncio.Lock()
+        self.leader = False
 
     def start(self) -> None:
         self.sched.add_job(self.wake, IntervalTrigger(seconds=SAFETY_TICK.total_seconds()), id="tick")
@@ -64,6 +71,8 @@ class Scheduler:
     def shutdown(self) -> None:
         if self.sched.running:
             self.sched.shutdown(wait=False)
+        if self.leader:  # hand leadership over at once instead of after the lease expires
+            leases.release(self.app.db, LEADER_LEASE, WORKER_ID)
 
     def poke(self) -> None:
         """Something changed: look again now (tasks touched by a change are due 'now')."""
@@ -74,7 +83,13 @@ class Scheduler:
             return
         self.sched.add_job(self.wake, DateTrigger(run_date=when), id="wake", replace_existing=True)
 
+    def is_leader(self) -> bool:
+        return leases.acquire(self.app.db, LEADER_LEASE, WORKER_ID, LEADER_TTL, datetime.now(timezone.utc))
+
     async def wake(self) -> None:
+        self.leader = await asyncio.to_thread(self.is_leader)
+        if not self.leader:
+            return
         async with self._lock:
             result = await asyncio.to_thread(reminder_pass, self.app)
             if result.notices:
@@ -85,6 +100,8 @@ class Scheduler:
             self._plan(max(moment, datetime.now(timezone.utc) + timedelta(milliseconds=50)))
 
     async def _digest(self) -> None:
+        if not await asyncio.to_thread(self.is_leader):
+            return
         queued = await asyncio.to_thread(self.digest)
         if queued:
             self.on_queued()

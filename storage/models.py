@@ -208,6 +208,10 @@ class Outbox(SQLModel, table=True):
     sent_at: datetime | None = _ts()
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     external_message_id: str | None = Field(default=None, max_length=64)
+    # Several workers share the outbox: a row is claimed for a while; a dead worker's
+    # claims expire and are taken over.
+    claimed_by: str | None = Field(default=None, max_length=80)
+    claimed_until: datetime | None = _ts()
 
 
 class SentMessage(SQLModel, table=True):
@@ -248,3 +252,11 @@ class InboundUpdate(SQLModel, table=True):
     received_at: datetime | None = _ts()
     processed_at: datetime | None = _ts()
     error: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Lease(SQLModel, table=True):
+    """A named lease (e.g. the scheduler's leadership): one holder at a time, until it expires."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=80)
+    until: datetime | None = _ts(nullable=False)

@@ -28,7 +28,7 @@ async def bot(sqlite_url, unused_tcp_port):
     async with TelegramDouble(token=TOKEN, limits=None) as tg:
         app = make_app(sqlite_url, lambda: datetime.now(timezone.utc), telegram={
             "token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url,
-            "webhook_secret": "s3cret-s3cret", "port": unused_tcp_port})
+            "webhook_secret": "s3cret-s3cret"}, server={"port": unused_tcp_port})
         event = seed_event(app, datetime.now(timezone.utc) + timedelta(days=30))
         add_admin(app, "telegram", "9001", "Admin")
         add_user(app, "9002", "coordinator", channel="telegram")

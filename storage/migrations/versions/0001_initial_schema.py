@@ -53,6 +53,12 @@ def upgrade() -> None:
     with op.batch_alter_table('inboundupdate', schema=None) as batch_op:
         batch_op.create_index('ix_inbound_pending', ['status', 'id'], unique=False)
 
+    op.create_table('lease',
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('holder', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('until', storage.models.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('name')
+    )
     op.create_table('task',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
@@ -224,6 +230,8 @@ def upgrade() -> None:
     sa.Column('sent_at', storage.models.UTCDateTime(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('external_message_id', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+    sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
+    sa.Column('claimed_until', storage.models.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['task_id'], ['task.id'], ),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -305,6 +313,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_task_deadline'))
 
     op.drop_table('task')
+    op.drop_table('lease')
     with op.batch_alter_table('inboundupdate', schema=None) as batch_op:
         batch_op.drop_index('ix_inbound_pending')
 
