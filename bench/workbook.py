@@ -33,6 +33,22 @@ from bot.render.xlsx import workbook_bytes  # noqa: E402
 from workflows.plan import plan_tasks  # noqa: E402
 from workflows.spec import bundled_templates_dir, load_template  # noqa: E402
 
+try:  # the shared bench helpers (table for people, last-line JSON for scripts)
+    from bench._common import emit, machine_note, table  # noqa: E402
+except ImportError:  # pragma: no cover - run without them
+    def table(headers, rows, *, title=None, out=sys.stdout):
+        if title:
+            print(title, file=out)
+        print("  ".join(f"{h:>10}" for h in headers), file=out)
+        for r in rows:
+            print("  ".join(f"{c!s:>10}" for c in r), file=out)
+
+    def emit(figures: dict) -> None:
+        print(json.dumps(figures, ensure_ascii=False), flush=True)
+
+    def machine_note() -> dict:
+        return {}
+
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 START = datetime(2026, 6, 11, 7, 0, tzinfo=TZ)
 NOW = datetime(2026, 6, 4, 8, 0, tzinfo=TZ)  # a week before the ceremony
@@ -185,15 +201,14 @@ def main(argv=None) -> int:
             seconds, out = _timed(fn, args.repeat)
             rows.append({"what": what, "tasks": n, "audit_rows": audit, "seconds": round(seconds, 3),
                          "bytes": len(out)})
-    print(f"{'what':<10}{'tasks':>8}{'audit':>8}{'seconds':>10}{'bytes':>12}")
-    for r in rows:
-        print(f"{r['what']:<10}{r['tasks']:>8}{r['audit_rows']:>8}{r['seconds']:>10.3f}{r['bytes']:>12}")
+    table(("what", "tasks", "audit rows", "seconds", "bytes"),
+          [(r["what"], r["tasks"], r["audit_rows"], r["seconds"], r["bytes"]) for r in rows],
+          title=f"reports for the ceremony plan repeated to {args.tasks} tasks (best of {args.repeat})")
     big = {r["what"]: r for r in rows if r["tasks"] == args.tasks}
-    print(json.dumps({"tasks": args.tasks, "repeat": args.repeat,
-                      "workbook_seconds": big["workbook"]["seconds"], "workbook_bytes": big["workbook"]["bytes"],
-                      "chart_seconds": big["chart"]["seconds"], "chart_bytes": big["chart"]["bytes"],
-                      "digest_chars": len(digest_text(datas[args.tasks], texts)),
-                      "rows": rows}, ensure_ascii=False))
+    emit({"tasks": args.tasks, "repeat": args.repeat,
+          "workbook_seconds": big["workbook"]["seconds"], "workbook_bytes": big["workbook"]["bytes"],
+          "chart_seconds": big["chart"]["seconds"], "chart_bytes": big["chart"]["bytes"],
+          "digest_chars": len(digest_text(datas[args.tasks], texts)), **machine_note(), "rows": rows})
     return 0
 
 

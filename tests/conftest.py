@@ -107,3 +107,17 @@ def sqlite_app(sqlite_url, clock):
     a = make_app(sqlite_url, clock)
     yield a
     a.db.dispose()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that need the Telegram API spec (../shared/data/telegram-bot-api) skip, saying why, without it."""
+    from tests.doubles._tg_spec import spec_path
+
+    if spec_path().is_file():
+        return
+    skip = pytest.mark.skip(reason=f"the Telegram Bot API spec is not at {spec_path()} (it lives in ../shared; "
+                                   "set DUTYBOT_TG_API_SPEC to point elsewhere)")
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and any(n in vars(module) for n in ("TelegramDouble", "TelegramDoubleThread")):
+            item.add_marker(skip)

@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -357,9 +357,21 @@ def test_chart_text_uses_a_font_with_vietnamese_letters():
 def test_chart_of_an_event_without_tasks_and_of_a_huge_one():
     empty = chart_png({**scenario(), "tasks": []}, VI, NOW)
     assert empty[:4] == b"\x89PNG" and _png_stats(empty)[1] > 0.001
-    big = chart_png(_big_event(2000), EN, NOW)
-    (h, w, _), non_white, _, _ = _png_stats(big)
+    big = _big_event(2000)
+    for i, t in enumerate(big["tasks"]):
+        t["lead"] = f"DV{i % 45:02d}"  # more agencies than bars: the smallest are summed into "Others"
+    png = chart_png(big, EN, NOW)
+    (h, w, _), non_white, _, _ = _png_stats(png)
     assert h < 4000 and non_white > 0.02
+
+
+def test_workbook_of_a_huge_event():
+    data = _big_event(5000)
+    wb = load_workbook(io.BytesIO(workbook_bytes(data, VI)), read_only=True)
+    assert sum(1 for _ in wb["Nhiệm vụ"].iter_rows(min_row=2)) == 5000
+    assert sum(1 for _ in wb["Nhật ký"].iter_rows(min_row=2)) == 5000
+    total = next(r for r in rows(wb["Tổng hợp"]) if r[0] == "Tổng cộng")
+    assert total[2] == 5000 and total[3] + total[4] == sum(t["status"] == "done" for t in data["tasks"])
 
 
 # -- CSV and JSON ---------------------------------------------------------------------------------
@@ -439,3 +451,23 @@ def test_cli_exports_and_an_unknown_event(tmp_path, monkeypatch, capsys):
     assert main(["export", "999", "--format", "xlsx", "--out", str(tmp_path / "x.xlsx")]) != 0
     assert "no event 999" in capsys.readouterr().err
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_workbook_keeps_hostile_user_text_as_plain_text():
+    data = scenario()
+    data["tasks"][0]["last_note"] = "=HYPERLINK(\"http://evil\",\"bấm\")"
+    data["tasks"][1]["blocked_reason"] = "kinh phí\x0b\x00 chưa về"
+    data["tasks"][2]["title"] = "x" * 40_000
+    ws = open_wb(data)["Nhiệm vụ"]
+    assert ws["N2"].value == "=HYPERLINK(\"http://evil\",\"bấm\")" and ws["N2"].data_type == "s"
+    assert ws["K3"].value == "kinh phí chưa về"
+    assert len(ws["B4"].value) <= 32_767
+
+
+def test_chart_draws_dollar_signs_and_markup_literally():
+    data = scenario()
+    data["event"]["name"] = "Chi phí $\\frac{$ <b>x</b>"
+    data["phases"][0]["name"] = "Giai đoạn $1$"
+    for t in data["tasks"][:3]:
+        t["lead"] = "$A$"
+    assert chart_png(data, VI, NOW)[:4] == b"\x89PNG"

@@ -40,8 +40,13 @@ _RC = {"font.family": "DejaVu Sans", "font.size": 9, "axes.titlesize": 11, "axes
 _LOCK = threading.Lock()
 
 
+def _literal(text: str) -> str:
+    """Text drawn as it is: a pair of "$" in a name would otherwise start mathtext (and may not parse)."""
+    return text.replace("$", r"\$")
+
+
 def _plain(texts: Texts, key: str, **params) -> str:
-    return strip_html(texts(key, **params))
+    return _literal(strip_html(texts(key, **params)))
 
 
 def _progress_height(n_agencies: int) -> float:
@@ -107,7 +112,7 @@ def _agency_rows(texts: Texts, vs) -> list[tuple[str, dict]]:
     keep.sort(key=lambda r: r[0])
     other = {"total": sum(t["total"] for _, t in rest), "done": sum(t["done"] for _, t in rest),
              "by_category": {c: sum(t["by_category"][c] for _, t in rest) for c in CATEGORIES}}
-    return keep + [(_plain(texts, "rpt.chart.others", count=len(rest)), other)]
+    return keep + [(strip_html(texts("rpt.chart.others", count=len(rest))), other)]
 
 
 def _draw_progress(ax, texts: Texts, data: dict, vs, rows, now) -> None:
@@ -117,7 +122,7 @@ def _draw_progress(ax, texts: Texts, data: dict, vs, rows, now) -> None:
     if not rows:
         _empty(ax, texts)
         return
-    labels = [code for code, _ in rows]
+    labels = [_literal(code) for code, _ in rows]
     y = list(range(len(rows)))
     left = [0] * len(rows)
     for cat in CATEGORIES:
@@ -147,7 +152,7 @@ def _phase_rows(data: dict, texts: Texts, vs) -> list[tuple[str, list]]:
             groups.setdefault(v.raw.get("phase") or "", []).append(v)
     order = [p.get("code") for p in data.get("phases") or [] if p.get("code") in groups]
     order += sorted((c for c in groups if c not in order), key=lambda c: min(v.deadline for v in groups[c]))
-    return [(phase_name(data, c, texts.lang), groups[c]) for c in order]
+    return [(_literal(phase_name(data, c, texts.lang)), groups[c]) for c in order]
 
 
 def _draw_timeline(ax, texts: Texts, data: dict, vs, phases, now: datetime, tz, *,

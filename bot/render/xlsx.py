@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
@@ -95,9 +96,14 @@ class _Sheet:
         self.rows = 0
 
     def cell(self, value, *, fmt: str | None = None, font=None, fill=None, border=None, align=None):
-        if isinstance(value, str) and len(value) > MAX_CELL:
-            value = value[:MAX_CELL] + "…"
+        if isinstance(value, str):
+            # user text: no control characters (openpyxl refuses them), no formulas ("=…" stays text)
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
+            if len(value) > MAX_CELL:
+                value = value[:MAX_CELL] + "…"
         c = WriteOnlyCell(self.ws, value)
+        if c.data_type == "f":
+            c.data_type = "s"
         if fmt and value is not None:
             c.number_format = fmt
         if font is not None:
@@ -111,7 +117,7 @@ class _Sheet:
         return c
 
     def append(self, values) -> None:
-        self.ws.append(values)
+        self.ws.append([v if isinstance(v, Cell) else self.cell(v) for v in values])
         self.rows += 1
 
     def header(self, headings) -> None:
