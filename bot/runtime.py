@@ -62,9 +62,10 @@ class Runtime:
             self.scheduler.poke()
 
     def _digest(self) -> int:
+        from bot.aftermath import end_finished_events
         from bot.digest import queue_digests
 
-        return queue_digests(self.app)
+        return end_finished_events(self.app) + queue_digests(self.app)
 
     async def start(self) -> None:
         self._lock = lock_sqlite(self.app.db.url)

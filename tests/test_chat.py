@@ -139,3 +139,21 @@ def test_preview_shows_what_an_agency_will_receive(app):
     assert "tin sẽ gửi" in out and "CB-23" in out and "SYT" not in out.split("\n", 1)[1]
     assert "Không có đơn vị" in chat.say("coord", "/xemtruoc NOPE")
     assert "chỉ dành cho cán bộ" in chat.say("ca", "/xemtruoc")
+
+
+async def test_chart_and_ending_an_event_sends_the_after_action_report(app):
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("ca", "/xong CB-23")
+    replies = chat.send("boss", "/bieudo")  # observers get reports
+    assert replies[0].photo[:8] == b"\x89PNG\r\n\x1a\n" and len(replies[0].photo) > 20_000
+    assert "chỉ dành cho cán bộ" in chat.say("ca", "/bieudo")
+    assert "chỉ dành cho cán bộ" in chat.say("boss", "/ketthuc 1")  # observers cannot end events
+    assert "Đã kết thúc" in chat.say("coord", "/ketthuc 1")
+    assert "đã kết thúc trước đó" in chat.say("coord", "/ketthuc 1")
+    await chat.deliver()
+    report = chat.channel.texts("coord")
+    assert any("CA" in t and "%" in t for t in report), report[-1:]
+    with app.read() as store:
+        assert store.get_event(1).ended_at is not None
+        assert all(t.next_reminder_at is None for t in store.tasks(1))

@@ -186,3 +186,23 @@ def test_token_never_reaches_a_log_line(caplog):
         record = logger.makeRecord("x", logging.ERROR, __file__, 1, "boom", (), sys.exc_info())
     flt.filter(record)
     assert TOKEN not in record.exc_text and re.search(r"/bot<redacted>/getMe", record.exc_text)
+
+
+async def test_observer_gets_report_and_chart_a_contact_does_not(bot):
+    tg, app = bot
+    add_user(app, "9003", "observer", channel="telegram")
+    rt = await start(app)
+    try:
+        boss, ca = tg.make_user(9003, "Lãnh đạo"), tg.make_user(9101, "CA")
+        since = len(tg.sent)
+        await tg.user_sends(boss, "/baocao")
+        await tg.user_sends(boss, "/bieudo")
+        doc = await tg.wait_for(lambda r: r.method == "sendDocument" and r.chat_id == 9003, timeout=15, since=since)
+        photo = await tg.wait_for(lambda r: r.method == "sendPhoto" and r.chat_id == 9003, timeout=15, since=since)
+        assert doc.message["document"]["file_name"].endswith(".xlsx") and photo.message["photo"]
+        for text in ("/baocao", "/bieudo"):
+            sent = await tg.user_sends(ca, text)
+            assert "chỉ dành cho cán bộ" in (await tg.wait_for(answers(sent), timeout=10)).text
+        assert tg.validation_errors == []
+    finally:
+        await rt.stop()

@@ -72,7 +72,7 @@ def run_pass(store, now: datetime, base: Policy, tz: ZoneInfo, *, slot_cls, limi
             events[task.event_id] = store.get_event(task.event_id)
             statuses[task.event_id] = store.task_statuses(task.event_id)
         event = events[task.event_id]
-        if task.status in CLOSED or event.launched_at is None:
+        if task.status in CLOSED or event.launched_at is None or getattr(event, "ended_at", None) is not None:
             task.next_reminder_at = None
             continue
         state = task_state(task, event, policy_for(base, event, task), statuses[task.event_id],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.channels.base import Reply
-from bot.commands import READER, Call, UsageError, command
+from bot.commands import READER, STAFF, Call, UsageError, command
 from bot.commands._helpers import event_by_ref
 from bot.render.export import event_export
 from bot.render.xlsx import workbook_bytes
@@ -19,3 +19,32 @@ def report(call: Call) -> list[Reply]:
     name = f"dutybot-event-{event.id}.xlsx"
     return [Reply(call.texts("report.caption", event=event.name, count=len(data["tasks"])),
                   document=(name, workbook_bytes(data, call.texts)))]
+
+
+@command("chart", "bieudo", audience=READER, menu=("staff",))
+def chart(call: Call) -> list[Reply]:
+    from bot.render.chart import chart_png
+
+    if len(call.args) > 1:
+        raise UsageError()
+    with call.app.read() as store:
+        event = event_by_ref(store, call, call.args[0] if call.args else None)
+        data = event_export(store, event, call.app.now())
+    if not data["tasks"]:
+        return call.reply("err.no_tasks", event=event.name)
+    return [Reply(call.texts("chart.caption", event=event.name), photo=chart_png(data, call.texts, call.app.now()))]
+
+
+@command("endevent", "ketthuc", audience=STAFF, menu=("staff",))
+def endevent(call: Call) -> list[Reply]:
+    """Close an event: it stops being chased, and the coordinators get the after-action report."""
+    from bot.aftermath import end_event
+
+    if len(call.args) != 1:
+        raise UsageError()
+    with call.app.write() as store:
+        event = event_by_ref(store, call, call.args[0])
+        if event.ended_at is not None:
+            return call.reply("endevent.already", id=event.id)
+        end_event(call.app, store, event, actor=call.user, channel=call.msg.channel)
+    return call.reply("endevent.done", id=event.id, name=event.name)
