@@ -73,8 +73,12 @@ def _parser() -> argparse.ArgumentParser:
     add_admin.add_argument("identity", metavar="CHANNEL:ID")
     user.add_parser("list")
 
-    db = sub.add_parser("db", help="database: upgrade").add_subparsers(dest="sub", required=True)
+    db = sub.add_parser("db", help="database: upgrade, backup, restore").add_subparsers(dest="sub", required=True)
     db.add_parser("upgrade")
+    bk = db.add_parser("backup", help="a consistent copy of the database (safe while running)")
+    bk.add_argument("--out", required=True, metavar="FILE")
+    rs = db.add_parser("restore", help="replace the database with a backup (stop dutybot first)")
+    rs.add_argument("file", metavar="FILE")
     return p
 
 

@@ -279,6 +279,47 @@ def cmd_db_upgrade(args, settings) -> int:
     return 0
 
 
+def cmd_db_backup(args, settings) -> int:
+    from pathlib import Path
+
+    from storage.backup import backup
+
+    try:
+        backup(settings.storage.url, Path(args.out))
+    except (RuntimeError, OSError) as exc:
+        raise CliError(str(exc)) from None
+    print(f"backup written to {args.out}")
+    return 0
+
+
+def cmd_db_restore(args, settings) -> int:
+    from pathlib import Path
+
+    from bot.instance import AlreadyRunning, lock_sqlite
+    from storage.backup import restore
+
+    if not Path(args.file).is_file():
+        raise CliError(f"no backup file {args.file}")
+    try:
+        lock = lock_sqlite(settings.storage.url)  # refuse while dutybot runs on this file
+    except AlreadyRunning as exc:
+        raise CliError(str(exc)) from None
+    try:
+        restore(settings.storage.url, Path(args.file))
+    except (RuntimeError, OSError) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        if lock is not None:
+            lock.close()
+    from storage.db import Database
+    from storage.migrate import current, upgrade
+
+    db = Database(settings.storage.url)
+    upgrade(db)  # a backup from an older release is brought up to date
+    print(f"restored {args.file}; database at revision {current(db)}")
+    return 0
+
+
 _HANDLERS = {
     ("run", None): cmd_run, ("chat", None): cmd_chat,
     ("workflow", "list"): cmd_workflow_list, ("workflow", "check"): cmd_workflow_check,
@@ -287,5 +328,5 @@ _HANDLERS = {
     ("event", "launch"): cmd_event_launch, ("event", "move"): cmd_event_move,
     ("simulate", None): cmd_simulate, ("invite", None): cmd_invite, ("export", None): cmd_export,
     ("user", "add-admin"): cmd_user_add_admin, ("user", "list"): cmd_user_list,
-    ("db", "upgrade"): cmd_db_upgrade,
+    ("db", "upgrade"): cmd_db_upgrade, ("db", "backup"): cmd_db_backup, ("db", "restore"): cmd_db_restore,
 }
