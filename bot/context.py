@@ -30,7 +30,8 @@ class App:
     bot_usernames: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.notifier = Notifier(self.tz, self.settings.general.language)
+        self.notifier = Notifier(self.tz, self.settings.general.language,
+                                 backlog_limit=self.settings.limits.outbox_per_contact)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -56,8 +56,18 @@ def render_notice(texts: Texts, notice: Notice) -> str:
 
 
 class Notifier:
-    def __init__(self, tz: ZoneInfo, default_lang: str) -> None:
-        self.tz, self.default_lang = tz, default_lang
+    def __init__(self, tz: ZoneInfo, default_lang: str, backlog_limit: int = 10**9) -> None:
+        self.tz, self.default_lang, self.backlog_limit = tz, default_lang, backlog_limit
+
+    def _over_backlog(self, store: SqlStore, user, notice: Notice, now: datetime) -> bool:
+        """A contact with too many unsent messages gets only urgent ones; coordinators are told once a day."""
+        if notice.urgent or user.role != "contact" or store.pending_for_user(user.id) < self.backlog_limit:
+            return False
+        warn = Notice(key="backlog_full", to="coordinators", kind="news", urgent=True,
+                      params={"name": user.name, "agency": user.agency_code or "-", "limit": self.backlog_limit},
+                      dedupe_key=f"backlog:{user.id}:{now.date()}")
+        self.enqueue(store, [warn], now)
+        return True
 
     def enqueue(self, store: SqlStore, notices: list[Notice], now: datetime) -> int:
         """Write one outbox row per (notice, recipient); returns how many were new."""
@@ -65,7 +75,7 @@ class Notifier:
         for notice in notices:
             for user in recipients(store, notice):
                 ident = channel_for(store, user)
-                if ident is None:
+                if ident is None or self._over_backlog(store, user, notice, now):
                     continue
                 texts = Texts(user.language or self.default_lang, self.tz)
                 payload = {}

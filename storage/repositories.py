@@ -187,6 +187,13 @@ class SqlStore:
         self.s.flush()
         return True
 
+    def pending_for_user(self, user_id: int) -> int:
+        q = select(func.count()).select_from(Outbox).where(Outbox.user_id == user_id, Outbox.status == "pending")
+        return self.s.exec(q).one()
+
+    def evidence_bytes(self) -> int:
+        return self.s.exec(select(func.coalesce(func.sum(Evidence.size), 0))).one()
+
     def pending_by_chat(self, channel: str) -> dict[str, int]:
         q = (select(Outbox.chat_id, func.count()).where(Outbox.channel == channel, Outbox.status == "pending")
              .group_by(Outbox.chat_id))

@@ -95,3 +95,27 @@ def test_health_reports_database_backlog_and_leader(app):
     report = health_report(app)
     assert report["database"] == "ok" and report["outbox_backlog"] == 1
     assert report["last_delivery_error"] == "boom" and report["scheduler_leader"] is None
+
+
+async def test_backlog_and_evidence_limits_warn_the_coordinators(sqlite_url, clock):
+    from bot.channels.base import Attachment
+    from tests.conftest import make_app
+    from tests.helpers import Chat, seed_world
+
+    app = make_app(sqlite_url, clock, limits={"outbox_per_contact": 3, "evidence_total_bytes": 1000})
+    seed_world(app)
+    chat = Chat(app)
+    for _ in range(5):
+        chat.say("coord", "/nhac CA")
+    with app.read() as store:
+        ca = store.identity("fake", "ca").user_id
+        assert store.pending_for_user(ca) == 3  # bounded
+    chat.send("stc", "/nv CB-05")  # the task message a photo can answer
+    big = Attachment(kind="photo", file_ref="x", size=5000, data=b"x" * 5000)
+    assert "đầy" in chat.say("stc", "", attachment=big)
+    with app.read() as store:
+        assert store.evidence_bytes() == 0
+    await chat.deliver()
+    warnings = chat.channel.texts("coord")
+    assert any("chưa gửi được" in t for t in warnings) and any("giới hạn" in t for t in warnings)
+    assert sum("chưa gửi được" in t for t in warnings) == 1  # told once

@@ -169,6 +169,11 @@ def _understood(app, msg, user, texts, store, task, text: str) -> Reply:
 
 def _evidence(app, msg, user, texts, store, task) -> Reply:
     att = msg.attachment
+    if store.evidence_bytes() + att.size > app.settings.limits.evidence_total_bytes:
+        app.notifier.enqueue(store, [Notice(key="evidence_full", to="coordinators", kind="news", urgent=True,
+                                            params={"limit": app.settings.limits.evidence_total_bytes},
+                                            dedupe_key=f"evidence_full:{app.now().date()}")], app.now())
+        return Reply(texts("err.evidence_storage_full", code=task.code), task_id=task.id)
     result = service.attach_evidence(
         store, _ctx(app, msg, user), task, Evidence, kind=att.kind, size=att.size,
         max_bytes=app.settings.evidence.max_bytes, data=att.data, filename=att.filename, mime=att.mime,
