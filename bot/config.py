@@ -140,6 +140,11 @@ class TelegramSettings(_Section):
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str = ""
     webhook_secret: SecretStr | None = None
+    # Pacing under Telegram's flood limits, per instance: with N instances sending, give each
+    # about 29/N. Raise only against a local Bot API server or a test double.
+    max_per_second: float = Field(29.0, gt=0)
+    chat_interval: float = Field(1.02, ge=0)
+    group_per_minute: int = Field(20, ge=1)
 
 
 class ZaloSettings(_Section):

@@ -46,7 +46,10 @@ class Runtime:
 
             self.channels["telegram"] = TelegramChannel(app, self.router, on_change=self.changed,
                                                         poll_timeout=poll_timeout)
-        pacers = {"telegram": Pacer(limits or Limits())}
+        tg_cfg = app.settings.telegram
+        pacers = {"telegram": Pacer(limits or Limits(per_second=tg_cfg.max_per_second,
+                                                     private_interval=tg_cfg.chat_interval,
+                                                     group_per_minute=tg_cfg.group_per_minute))}
         self.delivery = Delivery(app, self.channels, pacers)
         self.scheduler = Scheduler(app, on_queued=self.delivery.wake, digest=self._digest) \
             if scheduler and role in ("all", "worker") else None

@@ -119,3 +119,20 @@ async def test_backlog_and_evidence_limits_warn_the_coordinators(sqlite_url, clo
     warnings = chat.channel.texts("coord")
     assert any("chưa gửi được" in t for t in warnings) and any("giới hạn" in t for t in warnings)
     assert sum("chưa gửi được" in t for t in warnings) == 1  # told once
+
+
+def test_migrations_go_down_to_empty_and_back_up(db_url):
+    from alembic import command
+
+    from storage.db import Database
+    from storage.migrate import alembic_config, current, upgrade
+
+    db = Database(db_url)
+    cfg = alembic_config(db_url)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+    assert current(db) is None
+    upgrade(db)
+    assert current(db) == "0001"
+    db.dispose()
