@@ -26,11 +26,11 @@ from workflows import chase
 from workflows.reminders import Policy
 
 log = logging.getLogger(__name__)
-SAFETY_TICK = timedelta(seconds=10)
+SAFETY_TICK = timedelta(seconds=5)
 # Exactly one instance plans reminders: the holder of this lease. It is renewed on every
 # tick; if the leader dies, another instance takes over once it expires.
 LEADER_LEASE = "scheduler"
-LEADER_TTL = timedelta(seconds=25)
+LEADER_TTL = timedelta(seconds=15)  # worst-case takeover: TTL + one tick = 20 s
 
 
 def base_policy(app: App) -> Policy:
