@@ -152,12 +152,10 @@ class ZaloSettings(_Section):
     base_url: str = "https://bot-api.zaloplatforms.com/bot"
     mode: Literal["polling", "webhook"] = "polling"
     webhook_secret: SecretStr | None = None
-    # Webhook mode: where Zalo POSTs (public HTTPS URL) and where we listen for it.
+    # Webhook mode: the public HTTPS URL Zalo POSTs to (served at /zalo by [server]).
     webhook_url: str = ""
-    listen: str = "127.0.0.1"
-    port: int = Field(8444, ge=1, le=65535)
     # Zalo publishes no send limits (only 429 "Quota exceeded"): pace well under a guess.
-    rate_per_second: float = Field(5.0, gt=0)
+    max_per_second: float = Field(5.0, gt=0)
     chat_interval: float = Field(1.0, ge=0)  # seconds between two messages to one chat
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings, template_dirs
-from bot.inbox import claim_in
+from bot.inbox import claim_in, current_claim
 from bot.notify import Notifier
 from storage.db import Database
 from storage.repositories import SqlStore
@@ -51,9 +51,16 @@ class App:
     @contextmanager
     def write(self) -> Iterator[SqlStore]:
         """One write transaction; it also marks the update being processed as done (bot.inbox)."""
-        with self.db.write() as session:
-            claim_in(session, self.now())
-            yield SqlStore(session)
+        claim = current_claim.get()
+        fresh = claim is not None and not claim.consumed
+        try:
+            with self.db.write() as session:
+                claim_in(session, self.now())
+                yield SqlStore(session)
+        except BaseException:
+            if fresh:  # rolled back: the update is not done yet (its mark was rolled back too)
+                claim.consumed = False
+            raise
 
     @contextmanager
     def read(self) -> Iterator[SqlStore]:

@@ -50,6 +50,12 @@ class Runtime:
         pacers = {"telegram": Pacer(limits or Limits(per_second=tg_cfg.max_per_second,
                                                      private_interval=tg_cfg.chat_interval,
                                                      group_per_minute=tg_cfg.group_per_minute))}
+        if app.settings.zalo.token:
+            from bot.channels.zalo import ZaloChannel
+
+            self.channels["zalo"] = ZaloChannel(app, self.router, on_change=self.changed, poll_timeout=poll_timeout,
+                                                pacer=Pacer(limits) if limits else None)
+            pacers["zalo"] = self.channels["zalo"].pacer  # one object: a 429 pauses every Zalo send
         self.delivery = Delivery(app, self.channels, pacers)
         self.scheduler = Scheduler(app, on_queued=self.delivery.wake, digest=self._digest) \
             if scheduler and role in ("all", "worker") else None
@@ -82,8 +88,19 @@ class Runtime:
                 await tg.bot.delete_webhook()
                 self.tasks.append(asyncio.create_task(tg.poll_forever(), name="tg-poll"))
             self.tasks.append(asyncio.create_task(tg.process_forever(), name="tg-process"))
+        zl = self.channels.get("zalo")
+        if zl is not None and self.receives:
+            if self.app.settings.zalo.mode == "webhook":
+                self._web_routes.append(("/zalo", zl.webhook_handler()))
+            else:
+                await zl.delete_webhook()
+                self.tasks.append(asyncio.create_task(zl.poll_forever(), name="zalo-poll"))
+            self.tasks.append(asyncio.create_task(zl.process_forever(), name="zalo-process"))
         if self._web_routes or self.app.settings.server.health:
             await self._start_web()
+        if zl is not None and self.receives and self.app.settings.zalo.mode == "webhook" \
+                and self.app.settings.zalo.webhook_url:
+            await zl.set_webhook(self.app.settings.zalo.webhook_url)
         if tg is not None and self.receives and self.app.settings.telegram.mode == "webhook":
             await self._register_telegram_webhook(tg)
         if self.role in ("all", "worker"):

@@ -206,3 +206,19 @@ async def test_observer_gets_report_and_chart_a_contact_does_not(bot):
         assert tg.validation_errors == []
     finally:
         await rt.stop()
+
+
+async def test_a_refused_command_is_answered_once_and_its_update_finished(bot):
+    tg, app = bot
+    rt = await start(app)
+    try:
+        ca = tg.make_user(9101, "CA")
+        sent = await tg.user_sends(ca, "/xong CB-05")  # STC's task: refused inside the transaction
+        assert "Không tìm thấy" in (await tg.wait_for(answers(sent), timeout=10)).text
+        await asyncio.sleep(1.5)
+        replies = [r for r in tg.sent if r.chat_id == 9101 and (r.message or {}).get("reply_to_message")]
+        assert len(replies) == 1
+        with app.read() as store:
+            assert {r.status for r in store.s.exec(select(InboundUpdate))} == {"done"}
+    finally:
+        await rt.stop()

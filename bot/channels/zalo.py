@@ -1,0 +1,392 @@
+"""Zalo through the Zalo Bot Platform, whose Bot API is shaped like Telegram's, over httpx.
+
+Inbound, as on Telegram: an update is committed to `inboundupdate` before it is confirmed (the
+webhook answers 200 only after the commit) and processed once under an `inbox.InboundClaim`.
+There is no update_id: the key is the message_id, so a redelivered or replayed update is
+applied once. getUpdates (development only) confirms on fetch, one update per call.
+Outbound: no buttons, edits, files or reply threads, and 2000 characters at most. Buttons
+become numbered choices remembered for the chat (the router maps "2" to the second one),
+files a summary naming the Telegram/CLI route; text is split on line boundaries. Zalo
+publishes no limits: sends are paced, and a 429 pauses every send, 5 s doubling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import re
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import httpx
+from aiohttp import web
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from bot import inbox
+from bot.channels.base import Attachment, ChannelError, IncomingMessage, Reply
+from bot.channels.text import split_text
+from bot.context import App
+from bot.i18n import Texts, strip_html
+from bot.ratelimit import Limits, Pacer
+from bot.router import Router
+from storage.models import Identity, Outbox, User
+from storage.repositories import SqlStore
+
+log = logging.getLogger(__name__)
+CHANNEL = "zalo"
+MAX_TEXT = 2000
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+_EXPORT_NAME = re.compile(r"dutybot-event-(\d+)\.")
+
+
+class ZaloError(ChannelError):
+    """A failed Bot API call; `code` is Zalo's error_code (0: no answer at all)."""
+
+    def __init__(self, code: int, description: str, **kw) -> None:
+        super().__init__(f"zalo {code}: {description}", **kw)
+        self.code, self.description = code, description
+
+
+def unwrap(body) -> dict | None:
+    """The update in a webhook body or getUpdates result: `{ok, result: update}` or bare."""
+    if isinstance(body, dict) and "event_name" not in body and isinstance(body.get("result"), dict):
+        body = body["result"]
+    return body if isinstance(body, dict) and isinstance(body.get("message"), dict) else None
+
+
+def update_key(update: dict) -> str | None:
+    mid = update["message"].get("message_id")
+    return str(mid)[:64] if mid not in (None, "") else None
+
+
+def split_message(text: str) -> list[str]:
+    """Parts of at most 2000 characters (UTF-16 units, to be safe with emoji), cut on lines."""
+    limit = MAX_TEXT
+    while True:
+        parts = split_text(text, limit)
+        over = max(_units(p) for p in parts) - MAX_TEXT
+        if over <= 0:
+            return parts
+        limit -= over
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"
+
+
+class ZaloChannel:
+    name = CHANNEL
+    quota_backoff = 5.0       # first pause after a 429, doubled while 429s continue
+    max_quota_backoff = 600.0
+    reply_wait_limit = 30.0   # a direct reply waits this long for the pacer, else goes to the outbox
+
+    def __init__(self, app: App, router: Router, *, on_change: Callable[[], None] = lambda: None,
+                 poll_timeout: int = 20, pacer: Pacer | None = None, http: httpx.AsyncClient | None = None) -> None:
+        cfg = app.settings.zalo
+        if not cfg.token:
+            raise ValueError("zalo.token is not set")
+        self.app, self.router, self.on_change, self.poll_timeout = app, router, on_change, poll_timeout
+        self._token = cfg.token.get_secret_value()
+        self._api = f"{cfg.base_url}{self._token}/"
+        self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
+        self.pacer = pacer or Pacer(Limits(per_second=cfg.max_per_second, private_interval=cfg.chat_interval))
+        self.me: dict = {}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._strikes = 0  # consecutive 429s
+        self._progress: dict[tuple[str, int], tuple[int, str]] = {}  # parts of a split text already sent
+
+    # -- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        self.me = await self.call("getMe") or {}
+        name = self.me.get("account_name") or self.me.get("name")
+        if name:
+            self.app.bot_usernames[CHANNEL] = str(name)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        await self.http.aclose()
+
+    def webhook_secret(self) -> str:
+        cfg = self.app.settings.zalo
+        secret = cfg.webhook_secret.get_secret_value() if cfg.webhook_secret else ""
+        if not 8 <= len(secret) <= 256:
+            raise SystemExit("config error: zalo.webhook_secret: required in webhook mode, 8 to 256 characters")
+        return secret
+
+    async def set_webhook(self, url: str, secret: str | None = None) -> dict:
+        return await self.call("setWebhook", {"url": url, "secret_token": secret or self.webhook_secret()})
+
+    async def delete_webhook(self) -> None:
+        await self.call("deleteWebhook")
+
+    # -- the Bot API ---------------------------------------------------------------------
+    async def call(self, method: str, params: dict | None = None, *, timeout: float | None = None):
+        """One Bot API call; returns `result` or raises ZaloError (already a ChannelError)."""
+        kw = {"timeout": timeout} if timeout else {}
+        try:
+            r = await self.http.post(self._api + method, json=params or {}, **kw)
+        except httpx.HTTPError as exc:
+            raise ZaloError(0, f"network: {type(exc).__name__} {exc}".replace(self._token, "***")) from None
+        try:
+            body = r.json() if r.content else {}
+        except ValueError:  # a proxy's HTML error page
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        if r.status_code == 200 and body.get("ok"):
+            return body.get("result")
+        code = int(body.get("error_code") or r.status_code or 0)
+        raise self._error(code, str(body.get("description") or r.reason_phrase or "error"))
+
+    def _error(self, code: int, description: str) -> ZaloError:
+        if code == 429:  # bot-wide quota: every send pauses, longer while it lasts
+            self._strikes += 1
+            wait = min(self.quota_backoff * 2 ** (self._strikes - 1), self.max_quota_backoff)
+            self.pacer.retry_after("*", wait, time.monotonic(), everyone=True)
+            return ZaloError(code, description, retry_after=wait)
+        if code == 403 or "block" in description.lower():
+            return ZaloError(code, description, blocked=True)
+        if code in (400, 404):
+            return ZaloError(code, description, permanent=True)
+        return ZaloError(code, description)  # 401, 408, 5xx, network: retried with backoff
+
+    # -- inbound: (poll | webhook) -> store -> confirm -> process once ---------------------
+    def webhook_handler(self, secret: str | None = None):
+        """The aiohttp handler for POST /zalo: 403 unless the secret matches; 200 after the commit."""
+        expected = (secret or self.webhook_secret()).encode()
+
+        async def handle(request: web.Request) -> web.Response:
+            got = request.headers.get(SECRET_HEADER, "").encode()
+            if not hmac.compare_digest(got, expected):
+                return web.Response(status=403)
+            try:
+                body = await request.json()
+            except ValueError:
+                return web.Response(status=400)
+            update = unwrap(body)
+            key = update_key(update) if update is not None else None
+            if key is None:
+                return web.json_response({"ok": True})  # not a message: nothing to keep
+            try:
+                await asyncio.to_thread(inbox.store_updates, self.app, CHANNEL, [(key, update)])
+            except IntegrityError:
+                pass  # the same update, stored meanwhile by a concurrent retry
+            self.wake()
+            return web.json_response({"ok": True})
+
+        return handle
+
+    async def poll_forever(self) -> None:
+        backoff = 1.0
+        while not self._stopping:
+            try:
+                result = await self.call("getUpdates", {"timeout": self.poll_timeout}, timeout=self.poll_timeout + 10)
+            except ZaloError as exc:
+                if exc.code == 408 or self._stopping:  # an empty long poll
+                    continue
+                log.warning("getUpdates failed (%s); retrying in %.0fs", exc, exc.retry_after or backoff)
+                await asyncio.sleep(exc.retry_after or backoff)
+                backoff = min(backoff * 2, 60)
+                continue
+            backoff = 1.0
+            updates = [u for u in map(unwrap, result if isinstance(result, list) else [result]) if u]
+            items = [(k, u) for u in updates if (k := update_key(u))]
+            if items:
+                await self._store(items)
+                self._wake.set()
+
+    async def _store(self, items: list[tuple[str, dict]], delay: float = 0.5) -> int:
+        while True:  # getUpdates confirmed these on fetch: keep trying rather than lose them
+            try:
+                return await asyncio.to_thread(inbox.store_updates, self.app, CHANNEL, items)
+            except Exception:
+                log.exception("storing Zalo updates failed; retrying in %.1fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def process_forever(self) -> None:
+        while not self._stopping:
+            done = await self.process_pending()
+            if not done:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                except TimeoutError:
+                    pass
+
+    async def process_pending(self, limit: int = 100) -> int:
+        rows = await asyncio.to_thread(inbox.pending, self.app, CHANNEL, limit)
+        for row in rows:
+            await self.process_row(row.id, row.payload)
+        return len(rows)
+
+    async def process_row(self, row_id: int, payload: dict) -> None:
+        claim = inbox.InboundClaim(row_id)
+        token = inbox.current_claim.set(claim)
+        error = None
+        try:
+            await self._on_update(payload)
+        except Exception as exc:  # a bug must not stall the queue; the row keeps the error
+            log.exception("zalo update %s failed", row_id)
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        finally:
+            inbox.current_claim.reset(token)
+        # Always: `claim.consumed` stays True when the command's transaction rolled back (a
+        # refused command), and the row would be processed again; `finish` skips a done row.
+        await asyncio.to_thread(inbox.finish, self.app, row_id, error=error)
+        self.on_change()
+
+    async def _on_update(self, update: dict) -> None:
+        m, event = update.get("message") or {}, update.get("event_name", "")
+        sender, chat = m.get("from") or {}, m.get("chat") or {}
+        if sender.get("is_bot") or not sender.get("id") or not chat.get("id"):
+            return
+        if str(chat.get("chat_type") or "PRIVATE").upper() != "PRIVATE":
+            return  # private chats only, for now
+        chat_id = str(chat["id"])
+        base = dict(channel=CHANNEL, user_id=str(sender["id"]), chat_id=chat_id,
+                    display_name=str(sender.get("display_name") or sender.get("name") or ""),
+                    message_id=str(m.get("message_id") or "") or None)
+        if event == "message.text.received":
+            msg = IncomingMessage(**base, text=str(m.get("text") or ""))
+        elif event == "message.image.received":
+            url = m.get("photo_url") or m.get("photo") or m.get("url")
+            url = url.get("url") if isinstance(url, dict) else url
+            att = await self._photo(str(url)) if url else None
+            msg = IncomingMessage(**base, text=str(m.get("caption") or ""), attachment=att)
+        elif event == "message.sticker.received":
+            return
+        else:  # voice, unsupported, anything new: say what we can read
+            texts = await asyncio.to_thread(self._texts_for, chat_id)
+            await self._reply(chat_id, Reply(texts("zalo.unsupported")))
+            return
+        for reply in await asyncio.to_thread(self.router.handle, msg):
+            await self._reply(chat_id, reply)
+
+    async def _photo(self, url: str) -> Attachment:
+        """Download a received image, within `evidence.max_bytes` (larger: refused by the engine)."""
+        limit = self.app.settings.evidence.max_bytes
+        att = Attachment(kind="photo", file_ref=url[:500], filename="photo.jpg", mime="image/jpeg")
+        try:
+            async with self.http.stream("GET", url) as r:
+                r.raise_for_status()
+                att.mime = r.headers.get("content-type", att.mime).split(";")[0].strip() or att.mime
+                att.size = int(r.headers.get("content-length") or 0)
+                if att.size > limit:
+                    return att
+                data = bytearray()
+                async for chunk in r.aiter_bytes():
+                    data += chunk
+                    if len(data) > limit:
+                        att.size = len(data)
+                        return att
+                att.data, att.size = bytes(data), len(data)
+        except (httpx.HTTPError, ValueError) as exc:  # kept as a reference to the URL
+            log.warning("cannot download Zalo photo: %s", type(exc).__name__)
+        return att
+
+    async def _reply(self, chat_id: str, reply: Reply) -> None:
+        """Answer now (paced like everything else); when Zalo refuses for now, via the outbox."""
+        wait = self.pacer.delay(chat_id, time.monotonic())
+        if 0 < wait <= self.reply_wait_limit:
+            await asyncio.sleep(wait)
+        if wait <= self.reply_wait_limit:
+            self.pacer.sent(chat_id, time.monotonic())
+            try:
+                await self.deliver(chat_id, reply)
+                return
+            except ChannelError as exc:
+                if exc.permanent or exc.blocked:
+                    log.warning("reply to zalo:%s refused: %s", chat_id, exc)
+                    return
+                wait = exc.retry_after or 5.0
+        await asyncio.to_thread(self._queue, chat_id, reply, wait)
+
+    def _queue(self, chat_id: str, reply: Reply, wait: float) -> None:
+        buttons = [[{"label": b.label, "data": b.data} for b in row] for row in reply.buttons]
+        now = self.app.now()
+        with self.app.db.write() as s:
+            ident, texts = self._chat(s, chat_id)
+            SqlStore(s).enqueue(Outbox(
+                user_id=ident.user_id if ident else None, channel=CHANNEL, chat_id=chat_id, kind=reply.kind,
+                text=self.render(Reply(reply.text, document=reply.document, photo=reply.photo), texts),
+                payload={"buttons": buttons} if buttons else {}, task_id=reply.task_id, urgent=True,
+                created_at=now, next_attempt_at=now + timedelta(seconds=wait)))
+
+    # -- outbound ------------------------------------------------------------------------
+    async def deliver(self, chat_id: str, reply: Reply) -> str:
+        """Send a reply and remember which task it was about (a bare answer binds to it)."""
+        message_id = await self.send(chat_id, reply)
+        if reply.task_id is not None and message_id:
+            await asyncio.to_thread(self._remember, chat_id, message_id, reply)
+        return message_id
+
+    def _remember(self, chat_id: str, message_id: str, reply: Reply) -> None:
+        with self.app.db.write() as s:
+            SqlStore(s).remember_sent(CHANNEL, chat_id, message_id, reply.task_id, reply.kind, self.app.now())
+
+    async def send(self, chat_id: str, reply: Reply) -> str:
+        texts = await asyncio.to_thread(self._prepare, chat_id, reply)
+        text = self.render(reply, texts)
+        parts = split_message(text) if text.strip() else []
+        if not parts:
+            return ""
+        key = (chat_id, hash(text))
+        done, message_id = self._progress.pop(key, (0, ""))
+        for i in range(done, len(parts)):
+            try:
+                result = await self.call("sendMessage", {"chat_id": chat_id, "text": parts[i]})
+            except ZaloError:
+                if i > 0:  # a retry goes on from the part that failed
+                    if len(self._progress) > 1000:
+                        self._progress.clear()
+                    self._progress[key] = (i, message_id)
+                raise
+            message_id = str((result or {}).get("message_id") or "")
+        self._strikes = 0
+        return message_id
+
+    def _prepare(self, chat_id: str, reply: Reply) -> Texts:
+        """The chat's language; numbered choices are remembered before they can be answered."""
+        choices = [b.data for row in reply.buttons for b in row]
+        with self.app.db.write() if choices else self.app.db.read() as s:
+            if choices:
+                SqlStore(s).remember_choices(CHANNEL, chat_id, choices)
+            return self._chat(s, chat_id)[1]
+
+    def _texts_for(self, chat_id: str) -> Texts:
+        with self.app.db.read() as s:
+            return self._chat(s, chat_id)[1]
+
+    def _chat(self, s, chat_id: str) -> tuple[Identity | None, Texts]:
+        ident = s.exec(select(Identity).where(Identity.channel == CHANNEL, Identity.chat_id == chat_id)).first()
+        user = s.get(User, ident.user_id) if ident else None
+        return ident, Texts((user.language if user else None) or self.app.settings.general.language, self.app.tz)
+
+    def render(self, reply: Reply, texts: Texts) -> str:
+        """Plain text for Zalo: files as a summary, buttons as numbered choices."""
+        parts = [strip_html(reply.text).strip()]
+        if reply.document is not None:
+            name, data = reply.document
+            m = _EXPORT_NAME.search(name)
+            fmt = name.rsplit(".", 1)[-1] if m else "json"
+            command = f"dutybot export {m.group(1) if m else 'EVENT'} --format {fmt}"
+            parts.append(strip_html(texts("zalo.document", name=name, size=_size(len(data)), command=command)))
+        if reply.photo is not None:
+            parts.append(strip_html(texts("zalo.photo", size=_size(len(reply.photo)))))
+        flat = [b for row in reply.buttons for b in row]
+        if flat:
+            choices = ", ".join(f"{i} {strip_html(b.label)}" for i, b in enumerate(flat, 1))
+            parts.append(strip_html(texts("zalo.choices", choices=choices)))
+        return "\n\n".join(p for p in parts if p)
