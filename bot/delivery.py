@@ -32,6 +32,16 @@ def reply_from_row(row: Outbox) -> Reply:
     return Reply(row.text, buttons=buttons, task_id=row.task_id, kind=row.kind)
 
 
+def queue_reply(app: App, channel: str, chat_id: str, reply: Reply, retry_after: float | None) -> None:
+    """An answer that could not go at once goes through the outbox, after the wait it was given."""
+    now = app.now()
+    payload = {"buttons": [[{"label": b.label, "data": b.data} for b in row] for row in reply.buttons]}
+    with app.write() as store:
+        store.enqueue(Outbox(channel=channel, chat_id=str(chat_id), kind=reply.kind, text=reply.text, payload=payload,
+                             task_id=reply.task_id, urgent=True, created_at=now,
+                             next_attempt_at=now + timedelta(seconds=retry_after or 1)))
+
+
 class Delivery:
     def __init__(self, app: App, channels: dict, pacers: dict[str, Pacer] | None = None) -> None:
         self.app, self.channels = app, channels
@@ -61,7 +71,7 @@ class Delivery:
         self._wake.set()
 
     def _due(self, limit: int) -> list[Outbox]:
-        """Claim up to `limit` due rows for this worker (others skip them; claims expire)."""
+        """Claim due rows that may go now (one per chat, within the pacers) for this worker."""
         now = self.app.now()
         clauses = []
         for name, ch in self.channels.items():
@@ -70,10 +80,29 @@ class Delivery:
             else:
                 clauses.append(Outbox.channel == name)
         free = or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now, Outbox.claimed_by == self.worker)
+        due = and_(Outbox.status == "pending", Outbox.next_attempt_at <= now, free, or_(*clauses))
+        with self.app.db.read() as s:  # cheap look first: most wake-ups find nothing to do
+            candidates = list(s.exec(select(Outbox.id, Outbox.channel, Outbox.chat_id).where(due)
+                                     .order_by(Outbox.urgent.desc(), Outbox.id).limit(limit * 5)))
+        if not candidates:
+            return []
+        mono, chosen, seen = time.monotonic(), [], set()
+        for row_id, channel, chat_id in candidates:
+            pacer = self.pacers.get(channel)
+            if (channel, chat_id) in seen:
+                continue
+            seen.add((channel, chat_id))  # one per chat per round: the pacer spaces the rest
+            wait = pacer.delay(chat_id, mono) if pacer is not None else 0.0
+            if wait > 0:
+                self.next_wait = wait if self.next_wait is None else min(self.next_wait, wait)
+                continue
+            chosen.append(row_id)
+            if len(chosen) >= limit:
+                break
+        if not chosen:
+            return []
         with self.app.db.write() as s:
-            q = (select(Outbox).where(Outbox.status == "pending", Outbox.next_attempt_at <= now, free,
-                                      or_(*clauses))
-                 .order_by(Outbox.urgent.desc(), Outbox.id).limit(limit)
+            q = (select(Outbox).where(Outbox.id.in_(chosen), due).order_by(Outbox.urgent.desc(), Outbox.id)
                  .with_for_update(skip_locked=True))  # PostgreSQL: workers never wait on each other
             rows = list(s.exec(q))
             for row in rows:
@@ -85,6 +114,8 @@ class Delivery:
         sent = 0
         self.next_wait = None
         rows = await asyncio.to_thread(self._due, limit)
+        if rows:
+            self.next_wait = None  # recomputed below for rows the pacer holds back
         for row in rows:
             if self._stopping:
                 break

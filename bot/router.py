@@ -84,7 +84,7 @@ class Router:
         if not cmd.allows(getattr(user, "role", None)):
             # An unknown person learns nothing, not even which commands exist.
             return [Reply(texts("unknown.hello" if user is None else "err.staff_only"))]
-        if group and (cmd.audience in (CONTACT, ANYONE) and name not in ("help", "trogiup") or cmd.name == "invite"):
+        if group and (cmd.audience in (CONTACT, ANYONE) and name not in ("help", "trogiup") or cmd.name in ("invite", "link")):
             # Nothing private in a group: a contact's tasks, invite codes, joining stay 1:1.
             return [Reply(texts("err.private_only"))]
         call = Call(self.app, msg, user, texts, name, rest.split())

@@ -26,7 +26,10 @@ from workflows import chase
 from workflows.reminders import Policy
 
 log = logging.getLogger(__name__)
+# "skipped: maximum number of running instances reached" is expected with coalescing wake-ups.
+logging.getLogger("apscheduler.executors.default").setLevel(logging.ERROR)
 SAFETY_TICK = timedelta(seconds=5)
+POKE_DELAY = timedelta(milliseconds=500)
 # Exactly one instance plans reminders: the holder of this lease. It is renewed on every
 # tick; if the leader dies, another instance takes over once it expires.
 LEADER_LEASE = "scheduler"
@@ -75,8 +78,12 @@ class Scheduler:
             leases.release(self.app.db, LEADER_LEASE, WORKER_ID)
 
     def poke(self) -> None:
-        """Something changed: look again now (tasks touched by a change are due 'now')."""
-        self._plan(datetime.now(timezone.utc))
+        """Something changed: look again soon. A burst of changes costs one pass, not one each."""
+        soon = datetime.now(timezone.utc) + POKE_DELAY
+        job = self.sched.get_job("wake") if self.sched.running else None
+        if job is not None and job.next_run_time is not None and job.next_run_time <= soon:
+            return
+        self._plan(soon)
 
     def _plan(self, when: datetime) -> None:
         if not self.sched.running:

@@ -9,7 +9,8 @@ front makes writers queue on the busy timeout instead.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import event
@@ -64,6 +65,7 @@ class Database:
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms, pool_size=pool_size)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._write_engine = self.engine.execution_options(sqlite_immediate=True) if self.is_sqlite else self.engine
+        self._sqlite_writer = threading.RLock()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -76,7 +78,10 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: committed when the block ends, rolled back on error."""
-        with Session(self._write_engine, expire_on_commit=False) as session:
+        # SQLite has one writer at a time; threads of this process queue on a lock that hands
+        # over at once, instead of on SQLite's busy handler, which sleeps in growing steps.
+        guard = self._sqlite_writer if self.is_sqlite else nullcontext()
+        with guard, Session(self._write_engine, expire_on_commit=False) as session:
             with session.begin():
                 yield session
 

@@ -156,6 +156,8 @@ class Invite(SQLModel, table=True):
     expires_at: datetime | None = _ts(nullable=False)
     used_at: datetime | None = _ts()
     used_by: int | None = Field(default=None, foreign_key="user.id")
+    # role "link": binds the redeeming account (on another app) to this existing user.
+    link_user_id: int | None = Field(default=None, foreign_key="user.id")
 
 
 class Evidence(SQLModel, table=True):

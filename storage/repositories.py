@@ -79,9 +79,20 @@ class SqlStore:
     # -- audit ---------------------------------------------------------------------------
     def audit(self, *, event_id, task_id, ctx: Ctx, action: str, detail: dict) -> None:
         actor = ctx.actor
-        self.s.add(AuditEntry(event_id=event_id, task_id=task_id, at=ctx.now,
-                              actor_id=getattr(actor, "id", None), actor=getattr(actor, "name", "system"),
-                              channel=ctx.channel, action=action, detail=detail, message_ref=ctx.message_ref))
+        entry = AuditEntry(event_id=event_id, task_id=task_id, at=ctx.now,
+                           actor_id=getattr(actor, "id", None), actor=getattr(actor, "name", "system"),
+                           channel=ctx.channel, action=action, detail=detail, message_ref=ctx.message_ref)
+        self.s.add(entry)
+        return entry
+
+    def last_audit_id(self, task_id: int) -> int | None:
+        return self.s.exec(select(func.max(AuditEntry.id)).where(AuditEntry.task_id == task_id)).one()
+
+    def tasks_by_codes(self, event_id: int, codes) -> list[Task]:
+        codes = list(codes)
+        if not codes:
+            return []
+        return list(self.s.exec(select(Task).where(Task.event_id == event_id, Task.code.in_(codes))))
 
     def history(self, task_id: int) -> list[AuditEntry]:
         q = select(AuditEntry).where(AuditEntry.task_id == task_id).order_by(AuditEntry.at, AuditEntry.id)

@@ -98,4 +98,8 @@ class Chat:
         return "\n".join(strip_html(r.text) for r in self.send(who, text, **kw))
 
     async def deliver(self) -> int:
-        return await self.delivery.drain_once(1000)
+        """Drain the outbox until nothing is left (each round sends one message per chat)."""
+        total = 0
+        while (sent := await self.delivery.drain_once(1000)):
+            total += sent
+        return total

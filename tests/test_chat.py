@@ -157,3 +157,23 @@ async def test_chart_and_ending_an_event_sends_the_after_action_report(app):
     with app.read() as store:
         assert store.get_event(1).ended_at is not None
         assert all(t.next_reminder_at is None for t in store.tasks(1))
+
+
+async def test_one_person_on_two_apps_gets_each_message_once_where_they_chose(app):
+    seed_world(app)
+    chat = Chat(app)
+    zalo = Chat(app, channel_name="zalo")
+    made = chat.say("ca", "/lienket")
+    code = made.split("/start ")[1].split()[0]
+    assert "Đã liên kết" in zalo.say("ca-zalo", f"/start {code}")
+    assert "đã được sử dụng" in zalo.say("someone", f"/start {code}")  # single use
+    with app.read() as store:
+        owner = store.identity("fake", "ca").user_id
+        assert store.identity("zalo", "ca-zalo").user_id == owner  # one person, two accounts
+    assert "zalo" in zalo.say("ca-zalo", "/kenh zalo")
+    chat.say("coord", "/nhac CA")
+    await chat.deliver()
+    await zalo.deliver()
+    assert any("nhắc" in t for t in zalo.channel.texts("ca-zalo"))
+    assert not any("nhắc" in t for t in chat.channel.texts("ca"))
+    assert "Chọn nơi nhận tin" in chat.say("ca", "/kenh viber")

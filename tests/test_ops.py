@@ -72,7 +72,7 @@ async def test_two_workers_claim_disjoint_rows_and_take_over_dead_claims(app, cl
     add_user(app, "c1", "coordinator")
     with app.write() as store:
         for i in range(40):
-            store.add(Outbox(channel="fake", chat_id="c1", kind="news", text=f"m{i}", created_at=clock.now,
+            store.add(Outbox(channel="fake", chat_id=f"c{i}", kind="news", text=f"m{i}", created_at=clock.now,
                              next_attempt_at=clock.now))
     w1, w2 = Delivery(app, {"fake": FakeChannel()}), Delivery(app, {"fake": FakeChannel()})
     w1.worker, w2.worker = "w1", "w2"

@@ -71,3 +71,16 @@ def redeem(store: Store, code: str, user_id: int, now: datetime):
     if not store.claim_invite(invite.code_hash, user_id, now):
         raise DutyError("invite_used")
     return invite
+
+
+LINK_TTL = timedelta(hours=1)
+
+
+def create_link(store: Store, ctx: Ctx, *, invite_cls) -> tuple[str, object]:
+    """A single-use code that binds the person's account on another app to the same person."""
+    code = new_code()
+    invite = store.add(invite_cls(code_hash=hash_code(code), role="link", link_user_id=ctx.actor.id,
+                                  created_by=ctx.actor.id, created_at=ctx.now, expires_at=ctx.now + LINK_TTL))
+    store.audit(event_id=None, task_id=None, ctx=ctx, action="link_created",
+                detail={"invite": invite.id, "expires": invite.expires_at.isoformat()})
+    return code, invite

@@ -17,6 +17,7 @@ from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
 from bot import inbox
 from bot.channels.base import Attachment, ChannelError, IncomingMessage, Reply
+from bot.delivery import queue_reply
 from bot.channels.tg_menu import set_menus
 from bot.channels.text import split_text
 from bot.context import App
@@ -146,7 +147,13 @@ class TelegramChannel:
             else:
                 if query is None and msg.message_id:
                     reply.reply_to = msg.message_id
-                await self.deliver(msg.chat_id, reply)
+                try:
+                    await self.deliver(msg.chat_id, reply)
+                except ChannelError as exc:
+                    if exc.permanent or exc.blocked:
+                        raise
+                    # A flood limit or a network error must not lose the answer: queue it.
+                    await asyncio.to_thread(queue_reply, self.app, CHANNEL, msg.chat_id, reply, exc.retry_after)
 
     async def _incoming(self, update: Update) -> IncomingMessage | None:
         user = update.effective_user

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.channels.base import Reply
 from bot.commands import ANYONE, MEMBER, ORDERED, Call, UsageError, command
 from bot.i18n import Texts
-from storage.models import Identity, User
+from storage.models import Identity, Invite, User
 from workflows import invites
 from workflows.errors import DutyError
 from workflows.ports import Ctx
@@ -28,6 +28,8 @@ def _join(call: Call, code: str) -> list[Reply]:
         ident = store.identity(msg.channel, msg.user_id)
         user = store.user(ident.user_id) if ident else None
         invite = invites.check_code(store, code, now)
+        if invite.role == "link":
+            return _link(call, store, invite, user, code, now)
         if user is None:
             lang = call.texts.lang
             user = store.add(User(name=msg.display_name or f"{msg.channel}:{msg.user_id}", role=invite.role,
@@ -81,3 +83,39 @@ def whoami(call: Call) -> list[Reply]:
     u = call.user
     agency = f" · {u.agency_code}{' (deputy)' if u.is_deputy else ''}" if u.agency_code else ""
     return call.reply("whoami", name=u.name, role=call.texts(f"role.{u.role}"), agency=agency)
+
+
+def _link(call: Call, store, invite, user, code: str, now) -> list[Reply]:
+    """Bind this app's account to the person who asked for the link code."""
+    msg = call.msg
+    if user is not None:
+        raise DutyError("already_member")
+    owner = store.user(invite.link_user_id)
+    store.add(Identity(user_id=owner.id, channel=msg.channel, external_id=str(msg.user_id), chat_id=str(msg.chat_id),
+                       display_name=msg.display_name, created_at=now))
+    invites.redeem(store, code, owner.id, now)
+    store.audit(event_id=None, task_id=None, ctx=Ctx(actor=owner, channel=msg.channel, now=now, message_ref=msg.ref),
+                action="linked", detail={"invite": invite.id, "channel": msg.channel})
+    return call.reply("link.done", name=owner.name, channel=msg.channel)
+
+
+@command("link", "lienket", audience=MEMBER)
+def link(call: Call) -> list[Reply]:
+    """A code to use on the other app (Telegram <-> Zalo): both reach the same person."""
+    if call.args:
+        raise UsageError()
+    with call.app.write() as store:
+        code, inv = invites.create_link(store, call.ctx(), invite_cls=Invite)
+    return call.reply("link.made", code=code, expires=inv.expires_at)
+
+
+@command("channel", "kenh", audience=MEMBER)
+def channel(call: Call) -> list[Reply]:
+    """Which app gets the messages when one is reachable on several."""
+    with call.app.read() as store:
+        mine = sorted({i.channel for i in store.identities_of(call.user.id)})
+    if len(call.args) != 1 or call.args[0].lower() not in mine:
+        return call.reply("channel.usage", channels=", ".join(mine))
+    with call.app.write() as store:
+        store.user(call.user.id).preferred_channel = call.args[0].lower()
+    return call.reply("channel.set", channel=call.args[0].lower())

@@ -66,9 +66,10 @@ def _report(call: Call, ref: str, kind: str, **kw) -> list[Reply]:
         t = task_by_ref(store, call, ref, lock=True)
         result = service.report(store, call.ctx(), t, kind, **kw)
         notify(call, store, result.notices)
-        codes = by_code(store, t.event_id)
+        codes = {d.code: d for d in store.tasks_by_codes(t.event_id, t.depends_on or [])}
         line = task_line(call.texts, result.task, call.app.now(), codes)
-        undo = [[Button(call.texts("button.undo"), f"u:{store.history(t.id)[-1].id}")]]
+        store.s.flush()
+        undo = [[Button(call.texts("button.undo"), f"u:{store.last_audit_id(t.id)}")]]
     return [Reply(call.texts(f"reported.{result.task.status}", code=t.code) + "\n" + line, task_id=t.id,
                   buttons=undo)]
 

@@ -32,12 +32,13 @@ def _ctx(app: App, msg: IncomingMessage, user) -> Ctx:
 def _apply(app, msg, user, texts, store: SqlStore, task, kind: str, **kw) -> Reply:
     result = service.report(store, _ctx(app, msg, user), task, kind, **kw)
     app.notifier.enqueue(store, result.notices, app.now())
-    codes = {t.code: t for t in store.tasks(task.event_id)}
+    codes = {d.code: d for d in store.tasks_by_codes(task.event_id, task.depends_on or [])}
     card = task_card(texts, result.task, app.now(), codes, store.evidence_count(task.id))
     text = texts(f"reported.{result.task.status}", code=task.code) + "\n\n" + card
     buttons = task_buttons(texts, task.id) if result.task.status not in ("done", "cancelled") else []
-    entry = store.history(task.id)[-1]  # the change just made: it can be taken back for a while
-    buttons = buttons + [[Button(texts("button.undo"), f"u:{entry.id}")]]
+    store.s.flush()
+    entry_id = store.last_audit_id(task.id)  # the change just made: it can be taken back for a while
+    buttons = buttons + [[Button(texts("button.undo"), f"u:{entry_id}")]]
     return Reply(text, buttons=buttons, task_id=task.id, kind="task", toast=texts(f"status.{result.task.status}"))
 
 

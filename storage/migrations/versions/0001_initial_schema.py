@@ -205,9 +205,11 @@ def upgrade() -> None:
     sa.Column('expires_at', storage.models.UTCDateTime(), nullable=False),
     sa.Column('used_at', storage.models.UTCDateTime(), nullable=True),
     sa.Column('used_by', sa.Integer(), nullable=True),
+    sa.Column('link_user_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['agency_code'], ['agency.code'], ),
     sa.ForeignKeyConstraint(['created_by'], ['user.id'], ),
     sa.ForeignKeyConstraint(['event_id'], ['event.id'], ),
+    sa.ForeignKeyConstraint(['link_user_id'], ['user.id'], ),
     sa.ForeignKeyConstraint(['used_by'], ['user.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code_hash')
