@@ -50,6 +50,7 @@ class TelegramChannel:
         self.bot = self.application.bot
         self._wake = asyncio.Event()
         self._stopping = False
+        self._parallel = asyncio.Semaphore(8)
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -100,10 +101,19 @@ class TelegramChannel:
                 except TimeoutError:
                     pass
 
-    async def process_pending(self, limit: int = 100) -> int:
+    async def process_pending(self, limit: int = 200) -> int:
+        """Process stored updates: each chat's in order, different chats side by side."""
         rows = await asyncio.to_thread(inbox.pending, self.app, CHANNEL, limit)
+        by_chat: dict[object, list] = {}
         for row in rows:
-            await self.process_row(row.id, row.payload)
+            by_chat.setdefault(_chat_of(row.payload), []).append(row)
+
+        async def one_chat(chat_rows) -> None:
+            async with self._parallel:
+                for row in chat_rows:
+                    await self.process_row(row.id, row.payload)
+
+        await asyncio.gather(*(one_chat(r) for r in by_chat.values()))
         return len(rows)
 
     async def process_row(self, row_id: int, payload: dict) -> None:
@@ -244,6 +254,16 @@ class TelegramChannel:
         except BadRequest as exc:
             if "not modified" not in str(exc).lower():
                 raise
+
+
+def _chat_of(payload: dict):
+    """The chat an update belongs to (its updates are processed in order)."""
+    for key in ("message", "edited_message", "callback_query", "my_chat_member"):
+        part = payload.get(key)
+        if isinstance(part, dict):
+            chat = part.get("chat") or (part.get("message") or {}).get("chat") or {}
+            return chat.get("id") or (part.get("from") or {}).get("id")
+    return None
 
 
 def _markup(reply: Reply) -> InlineKeyboardMarkup | None:

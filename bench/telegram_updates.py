@@ -1,0 +1,376 @@
+"""Benchmark (issue 3): Telegram updates per second and reply latency, through the test double.
+
+    .venv/bin/python bench/telegram_updates.py [--updates 2000] [--users 200] [--rate 50]
+        [--seconds 20] [--coordinators 1] [--keep] [--echo-only] [--no-scheduler]
+        [--py-spy PATH [--py-spy-bin BIN]] [--bot-cmd CMD]
+
+One Telegram Bot API double (tests/doubles, flood limits off: the measure is the bot, not the
+limiter) runs in a thread of this process; each bot runs as its own process against it:
+
+  (a) a bare python-telegram-bot echo bot (Application + its own Updater.start_polling,
+      replying the text back) on --updates queued messages from --users users;
+  (b) `dutybot run` (the real entry point: poller, inbox, router, SQLite writes, delivery,
+      scheduler) on --updates queued real status updates `/tiendo TASK N note` from --users
+      agency contacts (each on its own agency's tasks) of a launched event;
+  (c) the same dutybot process, fed --rate updates/s for --seconds: update-to-reply latency
+      (the double stamps when the user's message is emitted and when the answer arrives).
+
+Throughput = updates / (first getUpdates that returned updates -> last answer received).
+Also reported: each bot's CPU ms per update (its process's user+system time, start-up
+included), which moves less than updates/s when others load the machine.
+Prints a table for people and, as its LAST line, one JSON object with the figures.
+--py-spy PATH records a py-spy profile of dutybot during (b) (speedscope JSON to PATH);
+--no-scheduler and --bot-cmd run variants of dutybot for diagnosis.
+A benchmark, not a test: nothing here fails on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from _common import emit, machine_note, table  # noqa: E402  (bench/ is this script's folder)
+
+TOKEN = "123:TEST"
+ECHO_UID = 800_001
+DUTY_UID = 900_001
+
+
+# -- the echo bot (a child process) ------------------------------------------------------------
+def echo_bot(base_url: str, base_file_url: str) -> None:
+    """A bare PTB 22 echo bot: run_polling (Updater.start_polling) and reply_text the text back."""
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+    async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.message.reply_text(update.message.text, do_quote=True)
+
+    app = ApplicationBuilder().token(TOKEN).base_url(base_url).base_file_url(base_file_url).build()
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    app.run_polling(poll_interval=0.0, timeout=10, allowed_updates=["message"], close_loop=True)
+
+
+def dutybot_without_scheduler() -> None:
+    """`dutybot run` minus the reminder scheduler (--no-scheduler: what the scheduler costs)."""
+    from bot.app import open_app
+    from bot.config import load_settings
+    from bot.runtime import Runtime
+
+    logging.basicConfig(level=logging.WARNING)
+    asyncio.run(Runtime(open_app(load_settings(None)), scheduler=False).run_until_signalled())
+
+
+# -- the world for dutybot ---------------------------------------------------------------------
+def make_world(db_path: Path, users: int, coordinators: int) -> tuple[list[tuple[int, str]], dict[str, list[str]]]:
+    """A launched event (its first deadline 20 days away, so no reminder is due; its launch
+    messages are not queued, so none is delivered during the measure) and `users` contacts
+    spread over the agencies leading tasks; `coordinators` coordinators receive the news of
+    every status change, as in real use."""
+    from bot.app import SystemActor, open_app
+    from bot.config import load_settings
+    from tests.helpers import add_user, seed_event
+    from workflows import events as event_uc
+    from workflows.ports import Ctx
+
+    app = open_app(load_settings(None, storage={"url": f"sqlite:///{db_path}"}))
+    try:
+        event = seed_event(app, datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=100))
+        with app.write() as store:
+            event = store.get_event(event.id)
+            event_uc.launch_event(store, Ctx(actor=SystemActor(), channel="cli", now=app.now()), event)
+        with app.read() as store:
+            tasks = sorted(store.tasks(event.id), key=lambda t: t.number)
+        by_agency: dict[str, list[str]] = {}
+        for t in tasks:
+            by_agency.setdefault(t.lead, []).append(t.code)
+        agencies = sorted(by_agency)
+        contacts = []
+        for k in range(users):
+            uid, agency = DUTY_UID + k, agencies[k % len(agencies)]
+            add_user(app, str(uid), "contact", agency, channel="telegram")
+            contacts.append((uid, agency))
+        for k in range(coordinators):
+            add_user(app, str(DUTY_UID - 1 - k), "coordinator", channel="telegram")
+    finally:
+        app.db.dispose()
+    return contacts, by_agency
+
+
+# -- driving the double ------------------------------------------------------------------------
+class Driver:
+    """The double in a background thread, plus what the benchmark records on it."""
+
+    def __init__(self) -> None:
+        from tests.doubles.telegram_api import TelegramDoubleThread
+
+        self.tg = TelegramDoubleThread(TOKEN, limits=None).start()
+        self.d = self.tg.double
+        self.first_batch: float | None = None  # time.time() of the first getUpdates with updates
+        self.tg.call(self._wrap_get_updates)
+
+    def _wrap_get_updates(self) -> None:
+        inner = self.d._handlers["getUpdates"]
+
+        async def get_updates(p):
+            result = await inner(p)
+            if result and self.first_batch is None:
+                self.first_batch = time.time()
+            return result
+
+        self.d._handlers["getUpdates"] = get_updates
+
+    def make_users(self, uids, name: str) -> None:
+        self.tg.call(lambda: [self.d.make_user(uid, f"{name} {uid}") for uid in uids])
+
+    def queue(self, messages: list[tuple[int, str]]) -> dict[tuple[int, int], float]:
+        """Emit all messages now; returns {(chat, message_id): time emitted}."""
+        async def run():
+            out = {}
+            for uid, text in messages:
+                m = await self.d.user_sends(uid, text)
+                out[(m["chat"]["id"], m["message_id"])] = time.time()
+            return out
+
+        return self.tg.run(run(), timeout=120)
+
+    def feed(self, messages: list[tuple[int, str]], rate: float) -> dict[tuple[int, int], float]:
+        """Emit messages at `rate` per second (on the double's loop, on schedule)."""
+        async def run():
+            loop = asyncio.get_running_loop()
+            start, out = loop.time(), {}
+            for i, (uid, text) in enumerate(messages):
+                delay = start + i / rate - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                m = await self.d.user_sends(uid, text)
+                out[(m["chat"]["id"], m["message_id"])] = time.time()
+            return out
+
+        return self.tg.run(run(), timeout=len(messages) / rate + 60)
+
+    def answers(self, since: int) -> dict[tuple[int, int], float]:
+        """{(chat, user's message id): time answered} for the bot's replies in sent[since:]."""
+        def collect():
+            out = {}
+            for r in self.d.sent[since:]:
+                ref = (r.message or {}).get("reply_to_message")
+                if ref and ref.get("from", {}).get("is_bot") is False:
+                    out.setdefault((r.chat_id, ref["message_id"]), r.time)
+            return out
+
+        return self.tg.call(collect)
+
+    def wait_answered(self, keys, since: int, proc: subprocess.Popen, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        keys = set(keys)
+        while True:
+            got = self.answers(since)
+            if keys <= got.keys():
+                return {k: got[k] for k in keys}
+            if proc.poll() is not None:
+                raise SystemExit(f"the bot exited ({proc.returncode}) with {len(keys - got.keys())} unanswered")
+            if time.monotonic() > deadline:
+                raise SystemExit(f"timed out: {len(keys - got.keys())} of {len(keys)} unanswered")
+            time.sleep(0.25)
+
+    def stop(self) -> None:
+        self.tg.stop()
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """(this process: mostly the double, children: the bots) user+system CPU seconds so far."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+def stop(proc: subprocess.Popen) -> int:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            return proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return proc.wait(10)
+
+
+def throughput(drv: Driver, sent: dict, answered: dict) -> tuple[float, float]:
+    t0 = drv.first_batch or min(sent.values())
+    elapsed = max(answered.values()) - t0
+    return len(answered) / elapsed, elapsed
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+# -- the phases --------------------------------------------------------------------------------
+def run_echo(drv: Driver, n: int, users: int, log: Path) -> dict:
+    uids = [ECHO_UID + k for k in range(users)]
+    drv.make_users(uids, "Echo")
+    since, drv.first_batch = len(drv.d.sent), None
+    sent = drv.queue([(uids[i % users], f"/tiendo CB-{1 + i % 58:02d} {1 + i % 98} e{i:04d}") for i in range(n)])
+    cpu0 = cpu_seconds()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, __file__, "--echo-child", drv.tg.base_url, drv.tg.base_file_url],
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        answered = drv.wait_answered(sent, since, proc, timeout=300)
+    finally:
+        stop(proc)
+    cpu1 = cpu_seconds()
+    ups, elapsed = throughput(drv, sent, answered)
+    return {"ups": ups, "seconds": elapsed, "answered": len(answered),
+            "double_cpu": cpu1[0] - cpu0[0], "bot_cpu": cpu1[1] - cpu0[1]}
+
+
+def status_updates(contacts, by_agency, n: int, tag: str, counter: Counter) -> list[tuple[int, str]]:
+    out = []
+    for i in range(n):
+        uid, agency = contacts[i % len(contacts)]
+        codes = by_agency[agency]
+        code = codes[counter[uid] % len(codes)]
+        counter[uid] += 1
+        out.append((uid, f"/tiendo {code} {1 + counter[uid] % 98} {tag}{i:04d}"))
+    return out
+
+
+def run_dutybot(drv: Driver, args, workdir: Path) -> dict:
+    db_path = workdir / "dutybot.db"
+    contacts, by_agency = make_world(db_path, args.users, args.coordinators)
+    drv.make_users([uid for uid, _ in contacts] + [DUTY_UID - 1 - k for k in range(args.coordinators)], "Cán bộ")
+    for k in range(args.coordinators):  # a coordinator has written to the bot, so it may write back
+        drv.tg.run(drv.d.user_sends(DUTY_UID - 1 - k, "xin chào"))
+    drv.tg.call(lambda: drv.d._confirm(10**12))  # those greetings are not part of the measure
+    counter: Counter = Counter()
+    burst = status_updates(contacts, by_agency, args.updates, "b", counter)
+    since, drv.first_batch = len(drv.d.sent), None
+    sent = drv.queue(burst)
+    env = {**os.environ, "DUTYBOT_TELEGRAM__TOKEN": TOKEN, "DUTYBOT_TELEGRAM__BASE_URL": drv.tg.base_url,
+           "DUTYBOT_TELEGRAM__BASE_FILE_URL": drv.tg.base_file_url, "DUTYBOT_STORAGE__URL": f"sqlite:///{db_path}"}
+    exe = Path(sys.executable).with_name("dutybot")
+    cmd = [str(exe), "run"] if exe.exists() else [sys.executable, "-m", "bot.cli", "run"]
+    if args.no_scheduler:
+        cmd = [sys.executable, __file__, "--dutybot-child"]
+    if args.bot_cmd:
+        cmd = args.bot_cmd.split()
+    log = workdir / "dutybot.log"
+    cpu0 = cpu_seconds()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    spy = None
+    if args.py_spy:
+        spy = subprocess.Popen([args.py_spy_bin, "record", "--pid", str(proc.pid), "--format", "speedscope",
+                                "-o", args.py_spy, "--rate", "200", "--subprocesses", "--idle"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        answered = drv.wait_answered(sent, since, proc, timeout=600)
+        ups, elapsed = throughput(drv, sent, answered)
+        double_cpu = cpu_seconds()[0] - cpu0[0]
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
+        # (c) latency at a steady rate, same process.
+        time.sleep(1.0)
+        paced = status_updates(contacts, by_agency, int(args.rate * args.seconds), "l", counter)
+        since = len(drv.d.sent)
+        fed = drv.feed(paced, args.rate)
+        got = drv.wait_answered(fed, since, proc, timeout=120)
+        lat = [(got[k] - fed[k]) * 1000 for k in fed]
+    finally:
+        rc = stop(proc)
+    bot_cpu = cpu_seconds()[1] - cpu0[1]  # the whole run, burst and latency phase (and py-spy)
+    return {"ups": ups, "seconds": elapsed, "answered": len(answered), "latencies": lat, "rc": rc, "log": log,
+            "double_cpu": double_cpu, "bot_cpu": bot_cpu}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--updates", type=int, default=2000)
+    p.add_argument("--users", type=int, default=200)
+    p.add_argument("--rate", type=float, default=50.0, help="updates/s in the latency phase")
+    p.add_argument("--seconds", type=float, default=20.0, help="length of the latency phase")
+    p.add_argument("--coordinators", type=int, default=1)
+    p.add_argument("--no-scheduler", action="store_true",
+                   help="run dutybot without its reminder scheduler (diagnosis; not the real thing)")
+    p.add_argument("--py-spy", metavar="PATH", help="profile dutybot during the burst (needs py-spy)")
+    p.add_argument("--py-spy-bin", default="py-spy")
+    p.add_argument("--bot-cmd", metavar="CMD", help="run CMD instead of `dutybot run` (experiments; same env)")
+    p.add_argument("--echo-only", action="store_true", help="only the echo bot (is the double fast enough?)")
+    p.add_argument("--keep", action="store_true", help="keep the work folder (database, logs)")
+    p.add_argument("--echo-child", nargs=2, metavar=("BASE_URL", "BASE_FILE_URL"), help=argparse.SUPPRESS)
+    p.add_argument("--dutybot-child", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.dutybot_child:
+        dutybot_without_scheduler()
+        return 0
+    if args.echo_child:
+        echo_bot(*args.echo_child)
+        return 0
+
+    workdir = Path(tempfile.mkdtemp(prefix="dutybot-bench-"))
+    drv = Driver()
+    try:
+        return measure(args, drv, workdir)
+    finally:
+        drv.stop()
+        if args.keep:
+            print(f"work folder: {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure(args, drv: Driver, workdir: Path) -> int:
+    echo = run_echo(drv, args.updates, args.users, workdir / "echo.log")
+    if args.echo_only:
+        print(f"PTB echo: {echo['ups']:.1f} updates/s; CPU s: echo {echo['bot_cpu']:.1f}, "
+              f"double {echo['double_cpu']:.1f} in {echo['seconds']:.1f} s")
+        emit({"echo_ups": round(echo["ups"], 1), "updates": args.updates, "users": args.users, **machine_note()})
+        return 0
+    duty = run_dutybot(drv, args, workdir)
+    violations = len(drv.tg.call(lambda: list(drv.d.validation_errors)))
+    lat = duty["latencies"]
+    ratio = duty["ups"] / echo["ups"]
+    figures = {
+        "echo_ups": round(echo["ups"], 1), "dutybot_ups": round(duty["ups"], 1), "ratio": round(ratio, 3),
+        "p50_ms": round(statistics.median(lat), 1), "p95_ms": round(pct(lat, 95), 1),
+        "p99_ms": round(pct(lat, 99), 1), "max_ms": round(max(lat), 1),
+        "latency_rate": args.rate, "latency_updates": len(lat),
+        "updates": args.updates, "users": args.users, "coordinators": args.coordinators,
+        "scheduler": not args.no_scheduler,
+        # CPU per update (start-up included) varies less with the machine's load than updates/s.
+        "echo_cpu_ms_per_update": round(echo["bot_cpu"] / args.updates * 1000, 2),
+        "dutybot_cpu_ms_per_update": round(duty["bot_cpu"] / (args.updates + len(lat)) * 1000, 2),
+        "violations": violations, **machine_note(),
+    }
+    table(["bot", "updates", "users", "seconds", "updates/s", "bot CPU ms/update", "double CPU s"],
+          [["PTB echo", echo["answered"], args.users, echo["seconds"], echo["ups"],
+            figures["echo_cpu_ms_per_update"], echo["double_cpu"]],
+           ["dutybot", duty["answered"], args.users, duty["seconds"], duty["ups"],
+            figures["dutybot_cpu_ms_per_update"], duty["double_cpu"]]],
+          title=f"Throughput: {args.updates} queued updates (target: dutybot >= 0.7 x echo; got {ratio:.2f})")
+    table(["rate/s", "updates", "p50 ms", "p95 ms", "p99 ms", "max ms"],
+          [[args.rate, len(lat), figures["p50_ms"], figures["p95_ms"], figures["p99_ms"], figures["max_ms"]]],
+          title="dutybot latency, user message -> answer (target: p99 <= 50 ms)")
+    emit(figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
