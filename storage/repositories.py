@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from storage.models import (
@@ -173,6 +175,17 @@ class SqlStore:
         q = (select(Task).where(Task.next_reminder_at.is_not(None), Task.next_reminder_at <= now)
              .order_by(Task.next_reminder_at).limit(limit))
         return list(self.s.exec(q))
+
+    def record_slot(self, *, task_id: int, key: str, kind: str, at: datetime, now: datetime, late: bool) -> bool:
+        """Record a sent reminder slot once; False when it was already recorded (no error)."""
+        dialect = self.s.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        table = ReminderSlot.__table__
+        stmt = insert(table).values(task_id=task_id, key=key, kind=kind, at=at, created_at=now, late=late)
+        # RETURNING tells reliably whether a row went in (rowcount is -1 with RETURNING on psycopg).
+        res = self.s.connection().execute(
+            stmt.on_conflict_do_nothing(index_elements=["task_id", "key"]).returning(table.c.id))
+        return res.first() is not None
 
     def next_reminder_moment(self) -> datetime | None:
         return self.s.exec(select(func.min(Task.next_reminder_at))).one()

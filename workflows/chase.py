@@ -7,6 +7,7 @@ next pass recomputes it from the policy; the scheduler only decides when to look
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -60,7 +61,7 @@ def slot_notice(task, slot: Slot, *, late: bool) -> Notice:
                   dedupe_key=f"slot:{task.id}:{slot.key}", with_buttons=slot.kind in _CONTACT_KINDS)
 
 
-def run_pass(store, now: datetime, base: Policy, tz: ZoneInfo, *, slot_cls, limit: int = 5000) -> PassResult:
+def run_pass(store, now: datetime, base: Policy, tz: ZoneInfo, *, slot_cls=None, limit: int = 5000) -> PassResult:
     """Turn every due slot into notices (recording the slot), and re-plan the tasks read."""
     result = PassResult(notices=[])
     tasks = store.tasks_due_for_reminders(now, limit)
@@ -80,8 +81,10 @@ def run_pass(store, now: datetime, base: Policy, tz: ZoneInfo, *, slot_cls, limi
         sent = store.slot_keys(task.id)
         for slot in due_slots(state, now, sent, tz):
             late = slot.send_at < now - LATE_AFTER
-            store.add(slot_cls(task_id=task.id, key=slot.key, kind=slot.kind, at=slot.at, created_at=now, late=late))
             sent = sent | {slot.key}
+            # Another pass (another instance) may have recorded it a moment ago: then it is theirs.
+            if not store.record_slot(task_id=task.id, key=slot.key, kind=slot.kind, at=slot.at, now=now, late=late):
+                continue
             result.slots += 1
             if late and slot.recipient == "contact":
                 late_by_agency[task.lead].append((task, slot))
@@ -95,9 +98,10 @@ def run_pass(store, now: datetime, base: Policy, tz: ZoneInfo, *, slot_cls, limi
             result.notices.append(slot_notice(task, slot, late=True))
             continue
         codes = sorted({t.code for t, _ in items})
+        digest = hashlib.sha256("|".join(sorted(f"{t.id}/{s.key}" for t, s in items)).encode()).hexdigest()[:24]
         result.notices.append(Notice(
             key="slot.catch_up", to="agency", agency=agency, kind="catch_up",
-            dedupe_key=f"catchup:{agency}:{':'.join(f'{t.id}/{s.key}' for t, s in items)}"[:200],
+            dedupe_key=f"catchup:{agency}:{digest}",
             params={"count": len(items), "codes": ", ".join(codes)}))
     return result
 
