@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
 
     secrets = [s.get_secret_value() for s in (settings.telegram.token, settings.telegram.webhook_secret,
                                                settings.zalo.token, settings.zalo.webhook_secret) if s]
-    setup(logging.INFO if args.verbose else logging.WARNING, secrets)
+    level = logging.INFO if args.verbose else getattr(logging, settings.logging.level)
+    setup(level, secrets, settings.logging.format)
     from bot import cli_commands
 
     try:

@@ -168,6 +168,11 @@ class ServerSettings(_Section):
     health: bool = False
 
 
+class LoggingSettings(_Section):
+    format: Literal["text", "json"] = "text"  # json: one object per line, for log shippers
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+
 class LimitSettings(_Section):
     outbox_per_contact: int = Field(200, ge=1)   # pending messages for one person before we warn
     evidence_total_bytes: int = Field(2 * 1024**3, ge=1)
@@ -190,6 +195,7 @@ class Settings(BaseSettings):
     zalo: ZaloSettings = ZaloSettings()
     server: ServerSettings = ServerSettings()
     limits: LimitSettings = LimitSettings()
+    logging: LoggingSettings = LoggingSettings()
 
 
 def template_dirs(settings: Settings) -> list[Path]:

@@ -7,6 +7,7 @@ string, and the known tokens verbatim, before a record is formatted.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -34,9 +35,25 @@ class RedactTokens(logging.Filter):
         return True
 
 
-def setup(level: int, secrets: list[str] | None = None) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (time, level, logger, message, worker, exception) for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from bot.instance import WORKER_ID
+
+        entry = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname,
+                 "logger": record.name, "message": record.getMessage(), "worker": WORKER_ID}
+        if record.exc_text or record.exc_info:
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup(level: int, secrets: list[str] | None = None, fmt: str = "text") -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))  # migrations are chatty at INFO
     flt = RedactTokens(secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(flt)
+        if fmt == "json":
+            handler.setFormatter(JsonFormatter())

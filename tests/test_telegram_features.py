@@ -222,3 +222,16 @@ async def test_a_refused_command_is_answered_once_and_its_update_finished(bot):
             assert {r.status for r in store.s.exec(select(InboundUpdate))} == {"done"}
     finally:
         await rt.stop()
+
+
+def test_json_logs_are_one_object_per_line_and_redacted():
+    import json as _json
+
+    from bot.logs import JsonFormatter
+
+    flt = RedactTokens([TOKEN])
+    record = logging.getLogger("x").makeRecord("dutybot", logging.WARNING, __file__, 1, "send to /bot%s/x failed",
+                                              (TOKEN,), None)
+    flt.filter(record)
+    entry = _json.loads(JsonFormatter().format(record))
+    assert entry["level"] == "WARNING" and TOKEN not in entry["message"] and entry["worker"]
