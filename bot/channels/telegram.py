@@ -16,6 +16,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, ApplicationBuilder, TypeHandler
 
 from bot import inbox
+from bot.channels.inbox_loop import InboxLoop
 from bot.channels.base import Attachment, ChannelError, IncomingMessage, Reply
 from bot.delivery import queue_reply
 from bot.channels.tg_menu import set_menus
@@ -38,7 +39,7 @@ def build_application(token: str, base_url: str, base_file_url: str | None = Non
     return builder.connection_pool_size(32).build()
 
 
-class TelegramChannel:
+class TelegramChannel(InboxLoop):
     name = CHANNEL
 
     def __init__(self, app: App, router: Router, *, on_change: Callable[[], None] = lambda: None,
@@ -87,19 +88,6 @@ class TelegramChannel:
             await asyncio.to_thread(inbox.store_updates, self.app, CHANNEL, items)
             offset = max(u.update_id for u in updates) + 1  # confirmed by the next call, after the commit
             self._wake.set()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def process_forever(self) -> None:
-        while not self._stopping:
-            done = await self.process_pending()
-            if not done:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
 
     async def process_pending(self, limit: int = 200) -> int:
         """Process stored updates: each chat's in order, different chats side by side."""

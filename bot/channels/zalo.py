@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from bot import inbox
+from bot.channels.inbox_loop import InboxLoop
 from bot.channels.base import Attachment, ChannelError, IncomingMessage, Reply
 from bot.channels.text import split_text
 from bot.context import App
@@ -81,7 +82,7 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"
 
 
-class ZaloChannel:
+class ZaloChannel(InboxLoop):
     name = CHANNEL
     quota_backoff = 5.0       # first pause after a 429, doubled while 429s continue
     max_quota_backoff = 600.0
@@ -211,19 +212,6 @@ class ZaloChannel:
                 log.exception("storing Zalo updates failed; retrying in %.1fs", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30)
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def process_forever(self) -> None:
-        while not self._stopping:
-            done = await self.process_pending()
-            if not done:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
 
     async def process_pending(self, limit: int = 100) -> int:
         rows = await asyncio.to_thread(inbox.pending, self.app, CHANNEL, limit)
