@@ -23,6 +23,11 @@ from workflows.ports import Notice
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+# A row that keeps failing (network, 5xx) is parked once it is this old, not after N tries:
+# an outage of an hour must not lose messages; flood limits (retry_after) never park a row.
+MAX_AGE = timedelta(hours=24)
+SHORT_WAIT = 0.25  # seconds of overall spacing worth sleeping through inside one drain
+MAX_OUTAGE_PAUSE = 8.0
 # How long a claimed row stays this worker's; after that another worker may take it over.
 CLAIM = timedelta(seconds=60)
 
@@ -47,6 +52,7 @@ class Delivery:
         self.app, self.channels = app, channels
         self.pacers = pacers or {}
         self.worker = WORKER_ID
+        self._outage = 1.0
         self.next_wait: float | None = None  # seconds until a paced row may go (None: nothing waits)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -121,19 +127,32 @@ class Delivery:
                 break
             pacer = self.pacers.get(row.channel)
             if pacer is not None:
+                own = pacer.chat_delay(row.chat_id, time.monotonic())
+                if own > 0:  # this chat (or everyone) must wait; others may go
+                    self.next_wait = own if self.next_wait is None else min(self.next_wait, own)
+                    continue
                 wait = pacer.delay(row.chat_id, time.monotonic())
-                if wait > 0:  # this chat (or everyone) must wait; others may go
+                if wait > SHORT_WAIT:
                     self.next_wait = wait if self.next_wait is None else min(self.next_wait, wait)
                     continue
+                if wait > 0:  # only the overall spacing: wait it out rather than re-query
+                    await asyncio.sleep(wait)
                 pacer.sent(row.chat_id, time.monotonic())
             channel = self.channels[row.channel]
             try:
                 message_id = await channel.send(row.chat_id, reply_from_row(row))
             except ChannelError as exc:
-                if exc.retry_after and pacer is not None:
-                    pacer.retry_after(row.chat_id, exc.retry_after, time.monotonic())
+                if pacer is not None:
+                    if exc.retry_after:
+                        pacer.retry_after(row.chat_id, exc.retry_after, time.monotonic())
+                    elif not exc.permanent and not exc.blocked:
+                        # Network or 5xx: the platform is down for everyone; probe with one row
+                        # at growing intervals instead of sending every row into the outage.
+                        pacer.pause_all(self._outage, time.monotonic())
+                        self._outage = min(self._outage * 2, MAX_OUTAGE_PAUSE)
                 await asyncio.to_thread(self._failed, row, exc)
                 continue
+            self._outage = 1.0
             await asyncio.to_thread(self._sent, row, message_id)
             sent += 1
         return sent
@@ -163,10 +182,11 @@ class Delivery:
                         key="unreachable", to="coordinators", kind="news", urgent=True,
                         params={"name": user.name, "agency": user.agency_code or "-", "channel": row.channel},
                         dedupe_key=f"unreachable:{user.id}:{row.channel}:{now.date()}")], now)
-            if exc.permanent or exc.blocked or db_row.attempts >= MAX_ATTEMPTS:
+            too_old = db_row.created_at is not None and now - db_row.created_at > MAX_AGE
+            if exc.permanent or exc.blocked or (too_old and not exc.retry_after):
                 db_row.status = "parked"
                 log.warning("outbox %s parked: %s", row.id, exc)
-            else:
-                # Network and 5xx errors back off exponentially; a flood limit says how long.
-                wait = exc.retry_after or min(2 ** db_row.attempts, 300)
-                db_row.next_attempt_at = now + timedelta(seconds=wait)
+            elif exc.retry_after:  # a flood limit says exactly how long
+                db_row.next_attempt_at = now + timedelta(seconds=exc.retry_after)
+            else:  # network or 5xx: a short per-row backoff; the channel-wide pause does the rest
+                db_row.next_attempt_at = now + timedelta(seconds=min(2 ** min(db_row.attempts, 3), 8))

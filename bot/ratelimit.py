@@ -38,16 +38,23 @@ class Pacer:
     def is_group(chat_id: str) -> bool:
         return chat_id.startswith("-")
 
-    def delay(self, chat_id: str, now: float) -> float:
-        wait = max(0.0, self._global_next - now, self._paused_until - now, self._chat_next.get(chat_id, 0.0) - now)
+    def chat_delay(self, chat_id: str, now: float) -> float:
+        """The wait owed to this chat alone (or to a pause of everyone), not to the overall spacing."""
+        wait = max(0.0, self._paused_until - now, self._chat_next.get(chat_id, 0.0) - now)
         if self.is_group(chat_id):
             window = self._group_sent.get(chat_id)
             if window and len(window) >= self.limits.group_per_minute:
                 wait = max(wait, window[0] + self.limits.group_window - now)
         return wait
 
+    def delay(self, chat_id: str, now: float) -> float:
+        return max(self.chat_delay(chat_id, now), self._global_next - now)
+
     def sent(self, chat_id: str, now: float) -> None:
-        self._global_next = max(self._global_next, now) + 1.0 / self.limits.per_second
+        step = 1.0 / self.limits.per_second
+        # Spacing from the planned slot, not from when we woke: wake-up lateness does not add up
+        # (but an idle spell does not bank more than a couple of sends either).
+        self._global_next = max(self._global_next + step, now - 2 * step)
         if self.is_group(chat_id):
             window = self._group_sent.setdefault(chat_id, deque())
             window.append(now)
@@ -64,3 +71,7 @@ class Pacer:
         self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), until)
         if everyone:
             self._paused_until = max(self._paused_until, until)
+
+    def pause_all(self, seconds: float, now: float) -> None:
+        """The platform itself is failing (network, 5xx): nobody gets a send before then."""
+        self._paused_until = max(self._paused_until, now + seconds)

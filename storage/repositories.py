@@ -190,8 +190,14 @@ class SqlStore:
     def next_reminder_moment(self) -> datetime | None:
         return self.s.exec(select(func.min(Task.next_reminder_at))).one()
 
-    def task_statuses(self, event_id: int) -> dict[str, str]:
-        return dict(self.s.exec(select(Task.code, Task.status).where(Task.event_id == event_id)).all())
+    def task_statuses(self, event_id: int, codes=None) -> dict[str, str]:
+        """Status by code for the event's tasks (only `codes`, when given)."""
+        q = select(Task.code, Task.status).where(Task.event_id == event_id)
+        if codes is not None:
+            if not codes:
+                return {}
+            q = q.where(Task.code.in_(list(codes)))
+        return dict(self.s.exec(q).all())
 
     def slot_keys(self, task_id: int) -> frozenset[str]:
         return frozenset(self.s.exec(select(ReminderSlot.key).where(ReminderSlot.task_id == task_id)))

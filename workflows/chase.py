@@ -66,12 +66,15 @@ def run_pass(store, now: datetime, base: Policy, tz: ZoneInfo, *, slot_cls=None,
     result = PassResult(notices=[])
     tasks = store.tasks_due_for_reminders(now, limit)
     events, statuses = {}, {}
+    needed: dict[int, set[str]] = defaultdict(set)
+    for task in tasks:  # only the dependencies of due tasks, not every task of the event
+        needed[task.event_id].update(task.depends_on or [])
     late_by_agency: dict[str, list[tuple]] = defaultdict(list)
     for task in tasks:
         result.tasks_seen += 1
         if task.event_id not in events:
             events[task.event_id] = store.get_event(task.event_id)
-            statuses[task.event_id] = store.task_statuses(task.event_id)
+            statuses[task.event_id] = store.task_statuses(task.event_id, needed[task.event_id])
         event = events[task.event_id]
         if task.status in CLOSED or event.launched_at is None or getattr(event, "ended_at", None) is not None:
             task.next_reminder_at = None
