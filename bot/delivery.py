@@ -22,7 +22,6 @@ from storage.models import Outbox, User
 from workflows.ports import Notice
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 8
 # A row that keeps failing (network, 5xx) is parked once it is this old, not after N tries:
 # an outage of an hour must not lose messages; flood limits (retry_after) never park a row.
 MAX_AGE = timedelta(hours=24)

@@ -190,19 +190,6 @@ class TelegramChannel(InboxLoop):
         return att
 
     # -- outbound ------------------------------------------------------------------------
-    async def deliver(self, chat_id: str, reply: Reply) -> str:
-        """Send a reply and remember which task it was about (replies to it bind to the task)."""
-        message_id = await self.send(chat_id, reply)
-        if reply.task_id is not None:
-            await asyncio.to_thread(self._remember, chat_id, message_id, reply)
-        return message_id
-
-    def _remember(self, chat_id: str, message_id: str, reply: Reply) -> None:
-        with self.app.db.write() as s:
-            from storage.repositories import SqlStore
-
-            SqlStore(s).remember_sent(CHANNEL, chat_id, message_id, reply.task_id, reply.kind, self.app.now())
-
     async def send(self, chat_id: str, reply: Reply) -> str:
         try:
             if reply.document is not None:

@@ -313,17 +313,6 @@ class ZaloChannel(InboxLoop):
                 created_at=now, next_attempt_at=now + timedelta(seconds=wait)))
 
     # -- outbound ------------------------------------------------------------------------
-    async def deliver(self, chat_id: str, reply: Reply) -> str:
-        """Send a reply and remember which task it was about (a bare answer binds to it)."""
-        message_id = await self.send(chat_id, reply)
-        if reply.task_id is not None and message_id:
-            await asyncio.to_thread(self._remember, chat_id, message_id, reply)
-        return message_id
-
-    def _remember(self, chat_id: str, message_id: str, reply: Reply) -> None:
-        with self.app.db.write() as s:
-            SqlStore(s).remember_sent(CHANNEL, chat_id, message_id, reply.task_id, reply.kind, self.app.now())
-
     async def send(self, chat_id: str, reply: Reply) -> str:
         texts = await asyncio.to_thread(self._prepare, chat_id, reply)
         text = self.render(reply, texts)

@@ -84,9 +84,7 @@ def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[
             me.pending = {"kind": "blocked_reason", "task_id": task.id}
             return [Reply(texts("ask.reason", code=task.code), task_id=task.id, kind="ask")]
         me.pending = None
-        if prefix == "p":
-            reply = _apply(app, msg, user, texts, store, task, "progress", percent=min(int(action), 100))
-        elif action.isdigit():
+        if action.isdigit():  # "p:<id>:<pct>" or a confirmed "c:<id>:<pct>"
             reply = _apply(app, msg, user, texts, store, task, "progress", percent=min(int(action), 100))
         else:
             kind = {"ack": "ack", "done": "done", "unblk": "unblocked"}.get(action)

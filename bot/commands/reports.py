@@ -9,13 +9,18 @@ from bot.render.export import event_export
 from bot.render.xlsx import workbook_bytes
 
 
-@command("report", "baocao", audience=READER, menu=("staff",))
-def report(call: Call) -> list[Reply]:
+def _event_data(call: Call):
+    """The event named by the optional argument (else the current one) and its export data."""
     if len(call.args) > 1:
         raise UsageError()
     with call.app.read() as store:
         event = event_by_ref(store, call, call.args[0] if call.args else None)
-        data = event_export(store, event, call.app.now())
+        return event, event_export(store, event, call.app.now())
+
+
+@command("report", "baocao", audience=READER, menu=("staff",))
+def report(call: Call) -> list[Reply]:
+    event, data = _event_data(call)
     name = f"dutybot-event-{event.id}.xlsx"
     return [Reply(call.texts("report.caption", event=event.name, count=len(data["tasks"])),
                   document=(name, workbook_bytes(data, call.texts)))]
@@ -25,11 +30,7 @@ def report(call: Call) -> list[Reply]:
 def chart(call: Call) -> list[Reply]:
     from bot.render.chart import chart_png
 
-    if len(call.args) > 1:
-        raise UsageError()
-    with call.app.read() as store:
-        event = event_by_ref(store, call, call.args[0] if call.args else None)
-        data = event_export(store, event, call.app.now())
+    event, data = _event_data(call)
     if not data["tasks"]:
         return call.reply("err.no_tasks", event=event.name)
     return [Reply(call.texts("chart.caption", event=event.name), photo=chart_png(data, call.texts, call.app.now()))]
