@@ -277,7 +277,7 @@ def run_dutybot(drv: Driver, args, workdir: Path) -> dict:
     spy = None
     if args.py_spy:
         spy = subprocess.Popen([args.py_spy_bin, "record", "--pid", str(proc.pid), "--format", "speedscope",
-                                "-o", args.py_spy, "--rate", "200", "--subprocesses", "--idle"],
+                                "-o", args.py_spy, "--rate", "200", "--subprocesses"] + ([] if os.environ.get("BENCH_SPY_CPU") else ["--idle"]),
                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         answered = drv.wait_answered(sent, since, proc, timeout=600)

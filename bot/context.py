@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -15,6 +16,10 @@ from bot.notify import Notifier
 from storage.db import Database
 from storage.repositories import SqlStore
 from workflows.spec import parse_duration
+
+
+# The transaction of the inbox batch being processed in this thread (see `App.batch`).
+_batch_session: ContextVar = ContextVar("batch_session", default=None)
 
 
 def _utcnow() -> datetime:
@@ -49,14 +54,37 @@ class App:
         return template_dirs(self.settings)
 
     @contextmanager
+    def batch(self) -> Iterator[SqlStore]:
+        """One transaction for a batch of inbox updates: every `write()` inside it becomes a
+        savepoint of it and every `read()` reads through it (so an update sees what the ones
+        before it in the batch changed). Committed when the block ends, all or nothing.
+
+        Why: a transaction per update costs a BEGIN/COMMIT (an fsync on PostgreSQL) and a
+        session per read; a busy chat's updates arrive by the hundred."""
+        with self.db.write() as session:
+            token = _batch_session.set(session)
+            try:
+                yield SqlStore(session)
+            finally:
+                _batch_session.reset(token)
+
+    @contextmanager
     def write(self) -> Iterator[SqlStore]:
-        """One write transaction; it also marks the update being processed as done (bot.inbox)."""
+        """One write transaction; it also marks the update being processed as done (bot.inbox).
+
+        Inside `batch()` it is a savepoint: rolled back alone on error, committed with the batch."""
         claim = current_claim.get()
         fresh = claim is not None and not claim.consumed
+        ambient = _batch_session.get()
         try:
-            with self.db.write() as session:
-                claim_in(session, self.now())
-                yield SqlStore(session)
+            if ambient is not None:
+                with ambient.begin_nested():
+                    claim_in(ambient, self.now())
+                    yield SqlStore(ambient)
+            else:
+                with self.db.write() as session:
+                    claim_in(session, self.now())
+                    yield SqlStore(session)
         except BaseException:
             if fresh:  # rolled back: the update is not done yet (its mark was rolled back too)
                 claim.consumed = False
@@ -64,5 +92,9 @@ class App:
 
     @contextmanager
     def read(self) -> Iterator[SqlStore]:
+        ambient = _batch_session.get()
+        if ambient is not None:
+            yield SqlStore(ambient)
+            return
         with self.db.read() as session:
             yield SqlStore(session)

@@ -33,7 +33,7 @@ CLAIM = timedelta(seconds=60)
 
 def reply_from_row(row: Outbox) -> Reply:
     buttons = [[Button(b["label"], b["data"]) for b in r] for r in row.payload.get("buttons", [])]
-    return Reply(row.text, buttons=buttons, task_id=row.task_id, kind=row.kind)
+    return Reply(row.text, buttons=buttons, task_id=row.task_id, kind=row.kind, reply_to=row.payload.get("reply_to"))
 
 
 def queue_reply(app: App, channel: str, chat_id: str, reply: Reply, retry_after: float | None) -> None:

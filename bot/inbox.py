@@ -83,3 +83,16 @@ def finish(app, row_id: int, *, error: str | None = None) -> None:
     with app.db.write() as s:
         s.execute(update(InboundUpdate).where(InboundUpdate.id == row_id, InboundUpdate.status == "pending")
                   .values(status="failed" if error else "done", processed_at=app.now(), error=error))
+
+
+def mark_done(session, row_ids: list[int], now) -> None:
+    """Inside a batch: the updates that changed nothing (read-only or refused) are done too."""
+    if row_ids:
+        session.execute(update(InboundUpdate)
+                        .where(InboundUpdate.id.in_(row_ids), InboundUpdate.status == "pending")
+                        .values(status="done", processed_at=now))
+
+
+def mark_failed(session, row_id: int, error: str, now) -> None:
+    session.execute(update(InboundUpdate).where(InboundUpdate.id == row_id, InboundUpdate.status == "pending")
+                    .values(status="failed", processed_at=now, error=error))

@@ -31,8 +31,7 @@ class Router:
 
     def identify(self, msg: IncomingMessage):
         with self.app.read() as store:
-            ident = store.identity(msg.channel, msg.user_id)
-            user = store.user(ident.user_id) if ident else None
+            ident, user = store.identity_and_user(msg.channel, msg.user_id)
             if user is None or not user.active:
                 return None
             # A bare number answers the numbered choices last offered in this chat.

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import chain
 
-from sqlalchemy import func, update
+from sqlalchemy import event, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -14,6 +15,28 @@ from storage.models import (
     Task, User,
 )
 from workflows.ports import Ctx
+
+
+# Who is staff, how to reach a person and which event is current are read for every
+# command and notice, and a batch of inbox updates (one session) has hundreds: they are kept
+# in the session's `info` and dropped whenever people or events change in it, or a
+# (savepoint) rollback happens.
+_PEOPLE = "dutybot.people"
+
+
+def _people_touched(session) -> bool:
+    return any(isinstance(o, (User, Identity, Event)) for o in chain(session.new, session.dirty, session.deleted))
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_people_on_flush(session, _ctx, _instances) -> None:
+    if _PEOPLE in session.info and _people_touched(session):
+        session.info.pop(_PEOPLE, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_people_on_rollback(session) -> None:
+    session.info.pop(_PEOPLE, None)
 
 
 class SqlStore:
@@ -48,7 +71,10 @@ class SqlStore:
         return self.s.get(Event, event_id)
 
     def list_events(self) -> list[Event]:
-        return list(self.s.exec(select(Event).order_by(Event.id)))
+        cache = self._people()
+        if "events" not in cache:
+            cache["events"] = list(self.s.exec(select(Event).order_by(Event.id)))
+        return list(cache["events"])
 
     def current_event(self, now: datetime) -> Event | None:
         """The event people mean when they name none: the latest launched one, else the latest."""
@@ -118,8 +144,25 @@ class SqlStore:
         q = select(Identity).where(Identity.channel == channel, Identity.external_id == str(external_id))
         return self.s.exec(q).first()
 
+    def identity_and_user(self, channel: str, external_id: str) -> tuple[Identity, User] | tuple[None, None]:
+        """Who writes: one query for the identity and its person."""
+        q = (select(Identity, User).join(User, User.id == Identity.user_id)
+             .where(Identity.channel == channel, Identity.external_id == str(external_id)))
+        row = self.s.exec(q).first()
+        return (row[0], row[1]) if row else (None, None)
+
+    def _people(self) -> dict:
+        cache = self.s.info.get(_PEOPLE)
+        if cache is None or _people_touched(self.s):
+            cache = self.s.info[_PEOPLE] = {}
+        return cache
+
     def identities_of(self, user_id: int) -> list[Identity]:
-        return list(self.s.exec(select(Identity).where(Identity.user_id == user_id).order_by(Identity.id)))
+        cache = self._people()
+        key = ("identities", user_id)
+        if key not in cache:
+            cache[key] = list(self.s.exec(select(Identity).where(Identity.user_id == user_id).order_by(Identity.id)))
+        return list(cache[key])
 
     def remember_choices(self, channel: str, chat_id: str, choices: list[str] | None) -> None:
         """Store the numbered choices just offered in a chat (None clears them)."""
@@ -128,8 +171,12 @@ class SqlStore:
             ident.choices = choices
 
     def users_with_role(self, *roles: str) -> list[User]:
-        q = select(User).where(User.role.in_(roles), User.active == True).order_by(User.id)  # noqa: E712
-        return list(self.s.exec(q))
+        cache = self._people()
+        key = ("roles", *sorted(roles))
+        if key not in cache:
+            q = select(User).where(User.role.in_(roles), User.active == True).order_by(User.id)  # noqa: E712
+            cache[key] = list(self.s.exec(q))
+        return list(cache[key])
 
     def contacts_of(self, agency: str, *, deputies: bool | None = None) -> list[User]:
         q = select(User).where(User.role == "contact", User.agency_code == agency, User.active == True)  # noqa: E712
@@ -213,8 +260,10 @@ class SqlStore:
             exists = self.s.exec(select(Outbox.id).where(Outbox.dedupe_key == row.dedupe_key)).first()
             if exists is not None:
                 return False
-        self.s.add(row)
-        self.s.flush()
+            self.s.add(row)
+            self.s.flush()  # the next row with this key must find it
+            return True
+        self.s.add(row)  # flushed with the rest of the transaction's writes, in one go
         return True
 
     def pending_for_user(self, user_id: int) -> int:

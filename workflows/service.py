@@ -25,6 +25,7 @@ class Result:
     task: Any
     notices: list[Notice] = field(default_factory=list)
     detail: dict = field(default_factory=dict)
+    audit_entry: Any = None  # the entry written (its id, once flushed, is what undo names)
 
 
 def _task_params(task) -> dict:
@@ -70,7 +71,7 @@ def report(store: Store, ctx: Ctx, task, kind: str, *, percent: int | None = Non
         detail["reason"] = reason.strip()
     if note:
         detail["note"] = note.strip()
-    store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="status", detail=detail)
+    entry = store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="status", detail=detail)
 
     notices = []
     if not is_staff(ctx.actor):
@@ -81,7 +82,7 @@ def report(store: Store, ctx: Ctx, task, kind: str, *, percent: int | None = Non
                                       "note": (note or "").strip()}))
     if target == "done":
         notices += _unblocked_notices(store, task)
-    return Result(task, notices, detail)
+    return Result(task, notices, detail, audit_entry=entry)
 
 
 UNDO_WINDOW = timedelta(minutes=5)

@@ -10,18 +10,29 @@ class InboxLoop:
     """Mixin: needs `name`, `app`, `_wake` (asyncio.Event), `_stopping` (bool),
     `async process_pending() -> int` and `async send(chat_id, reply) -> str`."""
 
-    async def deliver(self, chat_id: str, reply) -> str:
-        """Send a reply and remember which task it was about (a bare answer to it binds to the task)."""
+    async def deliver(self, chat_id: str, reply, memo: list | None = None) -> str:
+        """Send a reply and remember which task it was about (a bare answer to it binds to the task).
+
+        With `memo`, what to remember is appended there for the caller to write in one go
+        (`remember`) after a whole batch of replies, instead of a transaction per reply."""
         message_id = await self.send(chat_id, reply)
         if reply.task_id is not None and message_id:
-            await asyncio.to_thread(self._remember, chat_id, message_id, reply)
+            item = (chat_id, message_id, reply.task_id, reply.kind)
+            if memo is not None:
+                memo.append(item)
+            else:
+                await asyncio.to_thread(self.remember, [item])
         return message_id
 
-    def _remember(self, chat_id: str, message_id: str, reply) -> None:
+    def remember(self, items: list[tuple]) -> None:
+        if not items:
+            return
         from storage.repositories import SqlStore
 
         with self.app.db.write() as s:
-            SqlStore(s).remember_sent(self.name, chat_id, message_id, reply.task_id, reply.kind, self.app.now())
+            store, now = SqlStore(s), self.app.now()
+            for chat_id, message_id, task_id, kind in items:
+                store.remember_sent(self.name, chat_id, message_id, task_id, kind, now)
 
     def wake(self) -> None:
         self._wake.set()

@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import OperationalError
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application, ApplicationBuilder, TypeHandler
+from telegram.ext import Application, ApplicationBuilder
 
-from bot import inbox
+from bot import answers, inbox
 from bot.channels.inbox_loop import InboxLoop
 from bot.channels.base import Attachment, ChannelError, IncomingMessage, Reply
 from bot.delivery import queue_reply
@@ -39,6 +42,26 @@ def build_application(token: str, base_url: str, base_file_url: str | None = Non
     return builder.connection_pool_size(32).build()
 
 
+@dataclass
+class _Job:
+    """One stored update on its way: parsed, handled in the batch, answered after the commit."""
+    row_id: int
+    update: Update | None = None
+    msg: IncomingMessage | None = None
+    replies: list[Reply] = field(default_factory=list)
+    staff_joined: bool = False
+    error: str | None = None
+    keys: dict[int, str] = field(default_factory=dict)  # reply index -> its outbox key (bot.answers)
+
+
+@dataclass
+class _Outcome:
+    """What happened to a batch's answers, settled in one transaction (bot.answers.settle)."""
+    sent: list = field(default_factory=list)
+    failed: list = field(default_factory=list)
+    memo: list = field(default_factory=list)
+
+
 class TelegramChannel(InboxLoop):
     name = CHANNEL
 
@@ -47,11 +70,10 @@ class TelegramChannel(InboxLoop):
         cfg = app.settings.telegram
         self.app, self.router, self.on_change, self.poll_timeout = app, router, on_change, poll_timeout
         self.application = build_application(cfg.token.get_secret_value(), cfg.base_url, cfg.base_file_url or None)
-        self.application.add_handler(TypeHandler(Update, self._on_update))
         self.bot = self.application.bot
         self._wake = asyncio.Event()
         self._stopping = False
-        self._parallel = asyncio.Semaphore(8)
+        self._parallel = asyncio.Semaphore(16)
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -59,6 +81,7 @@ class TelegramChannel(InboxLoop):
         me = await self.bot.get_me()
         self.app.bot_usernames[CHANNEL] = me.username
         await set_menus(self.bot, await asyncio.to_thread(self._staff_chats))
+        await asyncio.to_thread(answers.release_orphans, self.app, CHANNEL)
         await self.application.start()
 
     async def stop(self) -> None:
@@ -90,68 +113,142 @@ class TelegramChannel(InboxLoop):
             self._wake.set()
 
     async def process_pending(self, limit: int = 200) -> int:
-        """Process stored updates: each chat's in order, different chats side by side."""
+        """Process stored updates in batches: one transaction for the batch, then the answers.
+
+        Each update still takes effect once: its row is marked done inside the savepoint of its
+        own change (`App.write`), and the batch commits all of them or none, before any answer
+        is sent. Answers go out per chat in order, different chats side by side."""
         rows = await asyncio.to_thread(inbox.pending, self.app, CHANNEL, limit)
-        by_chat: dict[object, list] = {}
+        if not rows:
+            return 0
+        jobs = []
         for row in rows:
-            by_chat.setdefault(_chat_of(row.payload), []).append(row)
-
-        async def one_chat(chat_rows) -> None:
-            async with self._parallel:
-                for row in chat_rows:
-                    await self.process_row(row.id, row.payload)
-
-        await asyncio.gather(*(one_chat(r) for r in by_chat.values()))
+            job = _Job(row.id)
+            try:
+                job.update = Update.de_json(row.payload, self.bot)
+                job.msg = await self._incoming(job.update)
+            except Exception as exc:  # a bug must not stall the queue; the row keeps the error
+                log.exception("update %s unreadable", row.id)
+                job.error = f"{type(exc).__name__}: {exc}"[:500]
+            jobs.append(job)
+        try:
+            await asyncio.to_thread(self._handle_batch, jobs)
+        except OperationalError:  # the database is down or locked: the rows stay pending
+            log.exception("database unavailable; %d updates stay queued", len(jobs))
+            await asyncio.sleep(1.0)
+            return 0
+        await self._answer(jobs)
+        self.on_change()
         return len(rows)
 
-    async def process_row(self, row_id: int, payload: dict) -> None:
-        claim = inbox.InboundClaim(row_id)
-        token = inbox.current_claim.set(claim)
-        error = None
+    def _handle_batch(self, jobs: list[_Job]) -> None:
         try:
-            await self.application.process_update(Update.de_json(payload, self.bot))
-        except Exception as exc:  # a bug must not stall the queue; the row keeps the error
-            log.exception("update %s failed", row_id)
-            error = f"{type(exc).__name__}: {exc}"[:500]
-        finally:
-            inbox.current_claim.reset(token)
-        if not claim.consumed or error:
-            await asyncio.to_thread(inbox.finish, self.app, row_id, error=error)
-        self.on_change()
+            self._handle_together(jobs)
+        except OperationalError:
+            raise
+        except Exception as exc:
+            for job in jobs:
+                job.replies, job.staff_joined = [], False
+            if len(jobs) > 1:  # find the bad one: each update alone, the others unharmed
+                log.warning("a batch of %d updates failed; processing them one by one", len(jobs))
+                for job in jobs:
+                    self._handle_batch([job])
+                return
+            log.exception("update %s failed", jobs[0].row_id)
+            jobs[0].error = f"{type(exc).__name__}: {exc}"[:500]
+            inbox.finish(self.app, jobs[0].row_id, error=jobs[0].error)
+
+    def _handle_together(self, jobs: list[_Job]) -> None:
+        now = self.app.now()
+        with self.app.batch() as store:
+            unchanged, staged = [], []
+            for job in jobs:
+                if job.error is not None:
+                    inbox.mark_failed(store.s, job.row_id, job.error, now)
+                    continue
+                claim = inbox.InboundClaim(job.row_id)
+                token = inbox.current_claim.set(claim)
+                try:
+                    job.replies = self.router.handle(job.msg) if job.msg is not None else []
+                finally:
+                    inbox.current_claim.reset(token)
+                if job.msg is not None and job.msg.text.startswith("/start "):
+                    job.staff_joined = bool(self._staff_chats(job.msg.chat_id))
+                if not claim.consumed:  # read-only, refused, or not for us: done all the same
+                    unchanged.append(job.row_id)
+                staged += self._stage(job)
+            inbox.mark_done(store.s, unchanged, now)
+            answers.stage(store.s, CHANNEL, staged, now)
+
+    @staticmethod
+    def _stage(job: _Job) -> list[tuple[str, str, Reply]]:
+        """The answers to write down with the batch (the ones that are not edits or files)."""
+        msg, out = job.msg, []
+        if msg is None:
+            return out
+        is_button = job.update.callback_query is not None
+        for k, reply in enumerate(job.replies):
+            if is_button and reply.edit and job.update.callback_query.message is not None:
+                continue
+            if not is_button and msg.message_id:
+                reply.reply_to = msg.message_id
+            if answers.durable(reply):
+                job.keys[k] = answers.key_for(CHANNEL, job.row_id, k)
+                out.append((job.keys[k], msg.chat_id, reply))
+        return out
+
+    async def _answer(self, jobs: list[_Job]) -> None:
+        by_chat: dict[object, list[_Job]] = {}
+        for job in jobs:
+            if job.update is not None:
+                by_chat.setdefault(job.msg.chat_id if job.msg else None, []).append(job)
+        out = _Outcome()
+
+        async def one_chat(chat_jobs: list[_Job]) -> None:
+            async with self._parallel:
+                for job in chat_jobs:
+                    try:
+                        await self._answer_one(job, out)
+                    except Exception:  # the change is committed; its written answer goes later
+                        log.exception("answering update %s failed", job.row_id)
+
+        await asyncio.gather(*(one_chat(j) for j in by_chat.values()))
+        await asyncio.to_thread(answers.settle, self.app, CHANNEL, out.sent, out.failed, out.memo)
+
+    async def _answer_one(self, job: _Job, out: _Outcome) -> None:
+        query, msg = job.update.callback_query, job.msg
+        if query is not None:  # every button press gets an answer, even when handling failed
+            toast = next((r.toast for r in job.replies if r.toast), None)
+            await query.answer(toast[:190] if toast else None)
+        if msg is None:
+            return
+        if job.staff_joined:
+            await set_menus(self.bot, [msg.chat_id], default=False)  # a coordinator just joined
+        for k, reply in enumerate(job.replies):
+            if query is not None and reply.edit and query.message is not None:
+                await self._edit(query.message.chat_id, query.message.message_id, reply)
+                continue
+            key = job.keys.get(k)
+            try:
+                message_id = await self.send(msg.chat_id, reply)
+            except ChannelError as exc:
+                if key is not None:
+                    out.failed.append((key, exc))
+                elif exc.permanent or exc.blocked:
+                    log.warning("reply to telegram:%s refused: %s", msg.chat_id, exc)
+                else:  # a file that could not go now: through the outbox after the wait
+                    await asyncio.to_thread(queue_reply, self.app, CHANNEL, msg.chat_id, reply, exc.retry_after)
+                continue
+            if key is not None:
+                out.sent.append((key, msg.chat_id, message_id, reply))
+            elif reply.task_id is not None and message_id:
+                out.memo.append((msg.chat_id, message_id, reply.task_id, reply.kind))
 
     def _staff_chats(self, chat_id: str | None = None) -> list[str]:
         with self.app.read() as store:
             staff = {u.id for u in store.users_with_role("admin", "coordinator", "observer")}
             return [i.chat_id for uid in staff for i in store.identities_of(uid)
                     if i.channel == CHANNEL and (chat_id is None or i.chat_id == chat_id)]
-
-    async def _on_update(self, update: Update, context) -> None:
-        query = update.callback_query
-        replies: list[Reply] = []
-        try:
-            msg = await self._incoming(update)
-            if msg is None:
-                return
-            replies = await asyncio.to_thread(self.router.handle, msg)
-        finally:
-            if query is not None:  # every button press gets an answer, even when handling failed
-                toast = next((r.toast for r in replies if r.toast), None)
-                await query.answer(toast[:190] if toast else None)
-        if msg.text.startswith("/start ") and await asyncio.to_thread(self._staff_chats, msg.chat_id):
-            await set_menus(self.bot, [msg.chat_id], default=False)  # a coordinator just joined
-        for reply in replies:
-            if query is not None and reply.edit and query.message is not None:
-                await self._edit(query.message.chat_id, query.message.message_id, reply)
-            else:
-                if query is None and msg.message_id:
-                    reply.reply_to = msg.message_id
-                try:
-                    await self.deliver(msg.chat_id, reply)
-                except ChannelError as exc:
-                    if exc.permanent or exc.blocked:
-                        raise
-                    # A flood limit or a network error must not lose the answer: queue it.
-                    await asyncio.to_thread(queue_reply, self.app, CHANNEL, msg.chat_id, reply, exc.retry_after)
 
     async def _incoming(self, update: Update) -> IncomingMessage | None:
         user = update.effective_user

@@ -1,0 +1,94 @@
+"""Answers to inbox updates are written down before they are sent, so a crash loses none.
+
+The batch that applies a status update also inserts its answer into the outbox, claimed by
+this process for a short while; after the commit the channel sends it at once and marks it
+sent (with the rest of the batch, in one statement). Killed in between, the claim runs out
+and the delivery worker sends what was not. Files and photos (a report, evidence) are
+answered directly only: they are large, and a person who asked for one can ask again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import bindparam, insert, update
+
+from bot.channels.base import ChannelError, Reply
+from bot.instance import WORKER_ID
+from storage.models import Outbox, SentMessage
+
+log = logging.getLogger(__name__)
+# Longer than a send takes (a send that outlives it may be sent again by the delivery worker).
+CLAIM = timedelta(seconds=30)
+CLAIMER = f"{WORKER_ID}:answer"[:80]
+_MARK = "answer:"
+
+
+def durable(reply: Reply) -> bool:
+    return not reply.edit and reply.document is None and reply.photo is None
+
+
+def key_for(channel: str, row_id: int, index: int) -> str:
+    """One key per (update, answer): a replayed update can never queue its answer twice."""
+    return f"{_MARK}{channel}:{row_id}:{index}"
+
+
+def stage(session, channel: str, answers: list[tuple[str, str, Reply]], now) -> None:
+    """Insert (key, chat_id, reply) rows, claimed by this process, in the batch's transaction."""
+    if not answers:
+        return
+    rows = [dict(dedupe_key=key, user_id=None, channel=channel, chat_id=str(chat_id), kind=reply.kind,
+                 text=reply.text, payload=_payload(reply), task_id=reply.task_id, urgent=True, status="pending",
+                 attempts=0, created_at=now, next_attempt_at=now, claimed_by=CLAIMER, claimed_until=now + CLAIM)
+            for key, chat_id, reply in answers]
+    session.execute(insert(Outbox.__table__), rows)
+
+
+def _payload(reply: Reply) -> dict:
+    payload = {"buttons": [[{"label": b.label, "data": b.data} for b in row] for row in reply.buttons]}
+    if reply.reply_to:
+        payload["reply_to"] = str(reply.reply_to)
+    return payload
+
+
+def settle(app, channel: str, sent: list[tuple[str, str, str, Reply]],
+           failed: list[tuple[str, ChannelError]], remember: list[tuple[str, str, int, str]]) -> None:
+    """After sending: mark sent rows, hand failed ones to the delivery worker (or park them),
+    and remember which task each message was about; one transaction for the whole batch."""
+    if not (sent or failed or remember):
+        return
+    now = app.now()
+    with app.db.write() as s:
+        if sent:
+            t = Outbox.__table__
+            s.execute(update(t).where(t.c.dedupe_key == bindparam("k"))
+                      .values(status="sent", sent_at=now, attempts=1, claimed_by=None, claimed_until=None,
+                              external_message_id=bindparam("mid")),
+                      [{"k": key, "mid": str(mid)[:64]} for key, _chat, mid, _r in sent])
+        for key, exc in failed:
+            values = dict(claimed_by=None, claimed_until=None, attempts=1, last_error=str(exc)[:500])
+            if exc.permanent or exc.blocked:
+                values["status"] = "parked"
+                log.warning("answer %s refused: %s", key, exc)
+            else:  # a flood limit or a network error: the delivery worker sends it after the wait
+                values["next_attempt_at"] = now + timedelta(seconds=exc.retry_after or 1)
+            s.execute(update(Outbox).where(Outbox.dedupe_key == key).values(**values))
+        rows = [dict(channel=channel, chat_id=str(chat), message_id=str(mid), task_id=task_id, kind=kind, at=now)
+                for chat, mid, task_id, kind in remember]
+        rows += [dict(channel=channel, chat_id=str(chat), message_id=str(mid), task_id=r.task_id, kind=r.kind, at=now)
+                 for _key, chat, mid, r in sent if r.task_id is not None and mid]
+        if rows:
+            s.execute(insert(SentMessage.__table__), rows)
+
+
+def release_orphans(app, channel: str) -> int:
+    """At start on SQLite (one process at a time): answers claimed by a previous, dead process
+    go out now instead of after their claim runs out."""
+    if not app.db.is_sqlite:
+        return 0
+    with app.db.write() as s:
+        res = s.execute(update(Outbox).where(Outbox.channel == channel, Outbox.status == "pending",
+                                             Outbox.dedupe_key.like(f"{_MARK}%"), Outbox.claimed_by != CLAIMER)
+                        .values(claimed_by=None, claimed_until=None))
+        return res.rowcount or 0

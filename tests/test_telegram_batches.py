@@ -1,0 +1,198 @@
+"""Stored updates are processed in batches (one transaction, a savepoint per change).
+
+Over real HTTP against the Telegram double: what queued up while the bot was away arrives in
+one getUpdates and is handled as one batch. These tests check that batching changes nothing
+a person can see: order, isolation of a bad update, answers that survive a crash.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import select
+
+from bot import answers
+from bot.app import add_admin
+from bot.channels.base import IncomingMessage
+from bot.ratelimit import Limits
+from bot.router import Router
+from bot.runtime import Runtime
+from storage.models import InboundUpdate, Outbox, User
+from tests.conftest import make_app
+from tests.doubles.telegram_api import TelegramDouble
+from tests.helpers import add_user, seed_event
+
+TOKEN = "123456:TESTtokenTESTtokenTESTtokenTESTtok"
+
+
+@pytest.fixture
+async def bot(sqlite_url):
+    async with TelegramDouble(token=TOKEN, limits=None) as tg:
+        app = make_app(sqlite_url, lambda: datetime.now(timezone.utc), telegram={
+            "token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url})
+        event = seed_event(app, datetime.now(timezone.utc) + timedelta(days=30))
+        add_admin(app, "telegram", "9001", "Admin")
+        add_user(app, "9002", "coordinator", channel="telegram")
+        add_user(app, "9101", "contact", "CA", channel="telegram")
+        add_user(app, "9102", "contact", "SYT", channel="telegram")
+        with app.write() as store:
+            store.get_event(event.id).launched_at = app.now()
+        yield tg, app
+
+
+async def start(app):
+    runtime = Runtime(app, limits=Limits.unlimited(), poll_timeout=1)
+    await runtime.start()
+    return runtime
+
+
+def answer_to(sent):
+    return lambda r: r.chat_id == sent["chat"]["id"] and \
+        (r.message or {}).get("reply_to_message", {}).get("message_id") == sent["message_id"]
+
+
+def task(app, code):
+    with app.read() as store:
+        return store.find_task(store.current_event(app.now()).id, code)
+
+
+async def test_a_queued_burst_is_applied_in_order_and_each_update_sees_the_ones_before(bot):
+    tg, app = bot
+    ca, syt, coord = tg.make_user(9101, "CA"), tg.make_user(9102, "SYT"), tg.make_user(9002, "Điều phối")
+    # All of this waits at the platform, so the bot fetches it in one getUpdates: one batch.
+    first = await tg.user_sends(ca, "/tiendo NC-11 30 bắt đầu")
+    second = await tg.user_sends(ca, "/xong NC-11 đã xong")
+    wrong = await tg.user_sends(syt, "/xong NC-11")  # another agency's task: refused, changes nothing
+    look = await tg.user_sends(coord, "/nv NC-11")
+    rt = await start(app)
+    try:
+        r1 = await tg.wait_for(answer_to(first), timeout=10)
+        r2 = await tg.wait_for(answer_to(second), timeout=10)
+        r3 = await tg.wait_for(answer_to(wrong), timeout=10)
+        r4 = await tg.wait_for(answer_to(look), timeout=10)
+    finally:
+        await rt.stop()
+    assert "30%" in r1.text and "xong" in r2.text.lower()
+    assert "NC-11" in r3.text and "không" in r3.text.lower()
+    # The coordinator's look came after the change in the same batch, and saw it.
+    assert "Đã xong" in r4.text or "xong" in r4.text.lower()
+    t = task(app, "NC-11")
+    assert t.status == "done" and t.percent == 100
+    with app.read() as store:
+        history = [(a.detail.get("from"), a.detail.get("to")) for a in store.history(t.id) if a.action == "status"]
+        rows = list(store.s.exec(select(InboundUpdate)))
+    assert history == [("todo", "in_progress"), ("in_progress", "done")]
+    assert {r.status for r in rows} == {"done"} and len(rows) == 4
+    # The undo button of each answer names its own audit entry.
+    undo1 = next(d for d in r1.callback_data() if d.startswith("u:"))
+    undo2 = next(d for d in r2.callback_data() if d.startswith("u:"))
+    assert undo1 != undo2
+    assert tg.validation_errors == []
+
+
+async def test_a_failing_update_does_not_hold_back_the_rest_of_its_batch(bot, monkeypatch):
+    tg, app = bot
+    real = Router.handle
+
+    def handle(self, msg: IncomingMessage):
+        if "boom" in (msg.text or ""):
+            raise RuntimeError("a bug in one command")
+        return real(self, msg)
+
+    monkeypatch.setattr(Router, "handle", handle)
+    ca = tg.make_user(9101, "CA")
+    before = await tg.user_sends(ca, "/tiendo NC-11 40")
+    bad = await tg.user_sends(ca, "/tiendo CB-23 boom")
+    after = await tg.user_sends(ca, "/tiendo NL-01 60")
+    rt = await start(app)
+    try:
+        await tg.wait_for(answer_to(before), timeout=10)
+        await tg.wait_for(answer_to(after), timeout=10)
+    finally:
+        await rt.stop()
+    assert task(app, "NC-11").percent == 40 and task(app, "NL-01").percent == 60
+    assert task(app, "CB-23").status == "todo"
+    with app.read() as store:
+        rows = {r.payload["message"]["message_id"]: r for r in store.s.exec(select(InboundUpdate))}
+    assert rows[bad["message_id"]].status == "failed" and "a bug in one command" in rows[bad["message_id"]].error
+    assert rows[before["message_id"]].status == rows[after["message_id"]].status == "done"
+    assert not [r for r in tg.sent if answer_to(bad)(r)]
+
+
+async def test_an_answer_written_down_but_not_sent_is_delivered_after_a_crash(bot, monkeypatch):
+    tg, app = bot
+    ca = tg.make_user(9101, "CA")
+
+    async def crash_before_answering(self, jobs):  # as if killed right after the commit
+        return None
+
+    from bot.channels.telegram import TelegramChannel
+
+    with monkeypatch.context() as m:
+        m.setattr(TelegramChannel, "_answer", crash_before_answering)
+        sent = await tg.user_sends(ca, "/xong NC-11")
+        rt = await start(app)
+        try:
+            await tg._wait_until(lambda: task(app, "NC-11").status == "done", 10, lambda: "NC-11 done")
+        finally:
+            await rt.stop()
+    assert not [r for r in tg.sent if answer_to(sent)(r)]
+    with app.read() as store:
+        row = store.s.exec(select(Outbox).where(Outbox.dedupe_key.like("answer:%"))).one()
+    assert row.status == "pending" and row.claimed_by == answers.CLAIMER
+
+    # A new process (another claimer) starts: on SQLite it takes the dead one's answers at once.
+    monkeypatch.setattr(answers, "CLAIMER", "another-process:answer")
+    rt = await start(app)
+    try:
+        got = await tg.wait_for(answer_to(sent), timeout=10)
+        await tg._wait_until(lambda: _status(app, row.id) == "sent", 10, lambda: "row sent")
+    finally:
+        await rt.stop()
+    assert "NC-11" in got.text
+    assert len([r for r in tg.sent if answer_to(sent)(r)]) == 1  # once, not again
+    assert task(app, "NC-11").status == "done"
+
+
+def _status(app, row_id):
+    with app.read() as store:
+        return store.s.get(Outbox, row_id).status
+
+
+def test_people_read_once_per_batch_still_see_changes_made_in_it(db_url, clock):
+    """Staff and identities are cached for a batch; a change in it (or a rollback) is seen."""
+    app = make_app(db_url, clock)
+    seed_event(app)
+    with app.write() as store:
+        store.current_event(app.now()).launched_at = app.now()
+    add_user(app, "coord", "coordinator")
+    add_user(app, "ca", "contact", "CA")
+    router = Router(app)
+
+    def say(text, who="ca"):
+        return router.handle(IncomingMessage(channel="fake", user_id=who, chat_id=who, chat_type="private",
+                                             display_name=who, text=text))
+
+    def news_for(name):
+        with app.read() as store:
+            user = store.s.exec(select(User).where(User.name == name)).one()
+            return store.s.exec(select(Outbox).where(Outbox.user_id == user.id)).all()
+
+    with app.batch():
+        say("/tiendo NC-11 10")  # reads and caches the coordinators
+        with app.write() as store:  # a second coordinator joins inside the same batch
+            u = store.add(User(name="coord2", role="coordinator", created_at=app.now()))
+            from storage.models import Identity
+            store.add(Identity(user_id=u.id, channel="fake", external_id="coord2", chat_id="coord2",
+                               created_at=app.now()))
+        with pytest.raises(RuntimeError):
+            with app.write() as store:  # ... and a third one is rolled back
+                store.add(User(name="ghost", role="coordinator", created_at=app.now()))
+                store.users_with_role("coordinator")  # cached with the ghost in it
+                raise RuntimeError("rolled back")
+        say("/tiendo NC-11 20")
+    assert len(news_for("coord")) == 2
+    assert len(news_for("coord2")) == 1  # joined mid-batch: got the news after joining
+    with app.read() as store:
+        assert not store.s.exec(select(User).where(User.name == "ghost")).all()
