@@ -12,7 +12,7 @@ import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, cast, func, update
+from sqlalchemy import BigInteger, cast, func, insert, update
 from sqlmodel import select
 
 from storage.models import InboundUpdate
@@ -96,3 +96,32 @@ def mark_done(session, row_ids: list[int], now) -> None:
 def mark_failed(session, row_id: int, error: str, now) -> None:
     session.execute(update(InboundUpdate).where(InboundUpdate.id == row_id, InboundUpdate.status == "pending")
                     .values(status="failed", processed_at=now, error=error))
+
+
+def take(session, channel: str, items: list[tuple[str, dict]], now) -> dict[str, int]:
+    """Inside a batch (the poller's path): store the updates not seen before as pending rows of
+    this very transaction, which processes them and commits their rows with their effects.
+    Returns {key: row id} of the new ones; a key seen before (a redelivery) is left out."""
+    if not items:
+        return {}
+    keys = [k for k, _ in items]
+    seen = set(session.execute(select(InboundUpdate.update_key).where(InboundUpdate.channel == channel,
+                                                                      InboundUpdate.update_key.in_(keys))).scalars())
+    rows, fresh = [], set()
+    for key, payload in items:
+        if key not in seen and key not in fresh:
+            fresh.add(key)
+            rows.append(dict(channel=channel, update_key=key, payload=payload, status="pending", received_at=now))
+    if not rows:
+        return {}
+    t = InboundUpdate.__table__
+    result = session.execute(insert(t).returning(t.c.id, t.c.update_key, sort_by_parameter_order=True), rows)
+    return {key: row_id for row_id, key in result}
+
+
+def store_failed(app, channel: str, key: str, payload: dict, error: str) -> None:
+    """An update whose processing failed on its own is kept, with the error, and not retried."""
+    with app.db.write() as s:
+        if take(s, channel, [(key, payload)], app.now()):
+            s.execute(update(InboundUpdate).where(InboundUpdate.channel == channel, InboundUpdate.update_key == key)
+                      .values(status="failed", processed_at=app.now(), error=error))

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import Texts
 from bot.views import task_buttons
-from storage.models import Outbox
 from storage.repositories import SqlStore
 from workflows.ports import Notice
 
@@ -82,11 +81,10 @@ class Notifier:
                 if notice.with_buttons and notice.task_id is not None:
                     payload["buttons"] = [[{"label": b.label, "data": b.data} for b in row]
                                           for row in task_buttons(texts, notice.task_id)]
-                row = Outbox(
+                count += store.enqueue_values(dict(
                     dedupe_key=f"{notice.dedupe_key}:{user.id}" if notice.dedupe_key else None,
                     user_id=user.id, channel=ident.channel, chat_id=ident.chat_id, kind=notice.kind,
                     text=render_notice(texts, notice), payload=payload, task_id=notice.task_id,
                     urgent=notice.urgent, created_at=now, next_attempt_at=now,
-                )
-                count += store.enqueue(row)
+                ))
         return count

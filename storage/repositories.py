@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from itertools import chain
 
-from sqlalchemy import event, func, update
+from sqlalchemy import event, func, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -37,6 +37,11 @@ def _forget_people_on_flush(session, _ctx, _instances) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_people_on_rollback(session) -> None:
     session.info.pop(_PEOPLE, None)
+
+
+_OUTBOX_DEFAULTS = dict(dedupe_key=None, user_id=None, payload={}, task_id=None, urgent=False, status="pending",
+                        attempts=0, sent_at=None, last_error=None, external_message_id=None, claimed_by=None,
+                        claimed_until=None)
 
 
 class SqlStore:
@@ -105,13 +110,14 @@ class SqlStore:
         return list(self.s.exec(select(Task).where(Task.event_id == event_id).order_by(Task.deadline, Task.number)))
 
     # -- audit ---------------------------------------------------------------------------
-    def audit(self, *, event_id, task_id, ctx: Ctx, action: str, detail: dict) -> None:
+    def audit(self, *, event_id, task_id, ctx: Ctx, action: str, detail: dict) -> int:
+        """Append an audit entry now (a plain INSERT: entries are never changed); returns its id."""
         actor = ctx.actor
-        entry = AuditEntry(event_id=event_id, task_id=task_id, at=ctx.now,
-                           actor_id=getattr(actor, "id", None), actor=getattr(actor, "name", "system"),
-                           channel=ctx.channel, action=action, detail=detail, message_ref=ctx.message_ref)
-        self.s.add(entry)
-        return entry
+        res = self.s.execute(insert(AuditEntry.__table__).values(
+            event_id=event_id, task_id=task_id, at=ctx.now, actor_id=getattr(actor, "id", None),
+            actor=getattr(actor, "name", "system"), channel=ctx.channel, action=action, detail=detail,
+            message_ref=ctx.message_ref))
+        return res.inserted_primary_key[0]
 
     def last_audit_id(self, task_id: int) -> int | None:
         return self.s.exec(select(func.max(AuditEntry.id)).where(AuditEntry.task_id == task_id)).one()
@@ -256,15 +262,20 @@ class SqlStore:
     # -- outbox --------------------------------------------------------------------------
     def enqueue(self, row: Outbox) -> bool:
         """Insert an outbox row; a row whose dedupe_key already exists is skipped (False)."""
-        if row.dedupe_key is not None:
-            exists = self.s.exec(select(Outbox.id).where(Outbox.dedupe_key == row.dedupe_key)).first()
-            if exists is not None:
-                return False
-            self.s.add(row)
-            self.s.flush()  # the next row with this key must find it
+        return self.enqueue_values({c.name: getattr(row, c.name) for c in Outbox.__table__.columns
+                                    if c.name != "id"})
+
+    def enqueue_values(self, values: dict) -> bool:
+        """`enqueue` from column values: a plain INSERT (no ORM object, no flush), and with a
+        dedupe key ON CONFLICT DO NOTHING, so two workers queueing the same key cannot clash."""
+        values = {**_OUTBOX_DEFAULTS, **values}
+        table = Outbox.__table__
+        if values.get("dedupe_key") is None:
+            self.s.execute(insert(table).values(**values))
             return True
-        self.s.add(row)  # flushed with the rest of the transaction's writes, in one go
-        return True
+        dialect_insert = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        stmt = dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        return self.s.execute(stmt.returning(table.c.id)).first() is not None
 
     def pending_for_user(self, user_id: int) -> int:
         q = select(func.count()).select_from(Outbox).where(Outbox.user_id == user_id, Outbox.status == "pending")

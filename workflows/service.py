@@ -25,7 +25,7 @@ class Result:
     task: Any
     notices: list[Notice] = field(default_factory=list)
     detail: dict = field(default_factory=dict)
-    audit_entry: Any = None  # the entry written (its id, once flushed, is what undo names)
+    audit_id: int | None = None  # the audit entry written: what the undo button names
 
 
 def _task_params(task) -> dict:
@@ -82,7 +82,7 @@ def report(store: Store, ctx: Ctx, task, kind: str, *, percent: int | None = Non
                                       "note": (note or "").strip()}))
     if target == "done":
         notices += _unblocked_notices(store, task)
-    return Result(task, notices, detail, audit_entry=entry)
+    return Result(task, notices, detail, audit_id=entry)
 
 
 UNDO_WINDOW = timedelta(minutes=5)

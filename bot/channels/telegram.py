@@ -52,6 +52,9 @@ class _Job:
     staff_joined: bool = False
     error: str | None = None
     keys: dict[int, str] = field(default_factory=dict)  # reply index -> its outbox key (bot.answers)
+    key: str = ""  # the update_id, on the poller's path
+    payload: dict | None = None
+    skip: bool = False  # seen before (a redelivery): applied and answered the first time
 
 
 @dataclass
@@ -73,7 +76,10 @@ class TelegramChannel(InboxLoop):
         self.bot = self.application.bot
         self._wake = asyncio.Event()
         self._stopping = False
-        self._parallel = asyncio.Semaphore(16)
+        # Chats answered side by side; few at once: httpx's pool costs more per request as
+        # it grows, and sending is CPU-bound here (measured: 1-2 beat 16).
+        self._parallel = asyncio.Semaphore(int(__import__("os").environ.get("TGPAR", "2")))
+        self._answering: list[asyncio.Task] = []
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -87,11 +93,17 @@ class TelegramChannel(InboxLoop):
     async def stop(self) -> None:
         self._stopping = True
         self._wake.set()
+        if self._answering:  # committed batches still being answered: let them finish
+            await asyncio.wait(set(self._answering), timeout=10)
         await self.application.stop()
         await self.application.shutdown()
 
-    # -- inbound: poll -> store -> confirm -> process once ---------------------------------
+    # -- inbound: poll -> store and apply in one transaction -> confirm -> answer -----------
     async def poll_forever(self) -> None:
+        """Fetch updates and apply each batch in ONE transaction that also stores them; only
+        then confirm them (the next getUpdates' offset). Killed before the commit, nothing is
+        stored and Telegram sends the same updates again; after it, each is stored as done and
+        a redelivery is recognised by its update_id: every update takes effect exactly once."""
         last = await asyncio.to_thread(inbox.max_numeric_key, self.app, CHANNEL)
         offset = last + 1 if last is not None else None
         backoff = 1.0
@@ -104,65 +116,85 @@ class TelegramChannel(InboxLoop):
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30)
                 continue
-            backoff = 1.0
             if not updates:
+                backoff = 1.0
                 continue
-            items = [(str(u.update_id), u.to_dict()) for u in updates]
-            await asyncio.to_thread(inbox.store_updates, self.app, CHANNEL, items)
+            jobs = [await self._job(_Job(0, update=u, key=str(u.update_id))) for u in updates]
+            try:
+                await asyncio.to_thread(self._handle_batch, jobs, True)
+            except OperationalError:  # the database is down or locked: fetch the same updates again
+                log.exception("database unavailable; %d updates not confirmed", len(jobs))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30)
+                continue
+            backoff = 1.0
             offset = max(u.update_id for u in updates) + 1  # confirmed by the next call, after the commit
-            self._wake.set()
+            await self._answer_later(jobs)
+            self.on_change()
+
+    async def _job(self, job: _Job) -> _Job:
+        try:
+            if job.update is None:
+                job.update = Update.de_json(job.payload, self.bot)
+            elif job.payload is None:
+                job.payload = job.update.to_dict()
+            job.msg = await self._incoming(job.update)
+        except Exception as exc:  # a bug must not stall the queue; the row keeps the error
+            log.exception("update %s unreadable", job.key or job.row_id)
+            job.error = f"{type(exc).__name__}: {exc}"[:500]
+            job.payload = job.payload if job.payload is not None else {}
+        return job
 
     async def process_pending(self, limit: int = 200) -> int:
-        """Process stored updates in batches: one transaction for the batch, then the answers.
-
-        Each update still takes effect once: its row is marked done inside the savepoint of its
-        own change (`App.write`), and the batch commits all of them or none, before any answer
-        is sent. Answers go out per chat in order, different chats side by side."""
+        """Process updates stored but not yet applied (webhook mode, or left by an older
+        version): one transaction for the batch, then the answers."""
         rows = await asyncio.to_thread(inbox.pending, self.app, CHANNEL, limit)
         if not rows:
             return 0
-        jobs = []
-        for row in rows:
-            job = _Job(row.id)
-            try:
-                job.update = Update.de_json(row.payload, self.bot)
-                job.msg = await self._incoming(job.update)
-            except Exception as exc:  # a bug must not stall the queue; the row keeps the error
-                log.exception("update %s unreadable", row.id)
-                job.error = f"{type(exc).__name__}: {exc}"[:500]
-            jobs.append(job)
+        jobs = [await self._job(_Job(row.id, payload=row.payload)) for row in rows]
         try:
-            await asyncio.to_thread(self._handle_batch, jobs)
+            await asyncio.to_thread(self._handle_batch, jobs, False)
         except OperationalError:  # the database is down or locked: the rows stay pending
             log.exception("database unavailable; %d updates stay queued", len(jobs))
             await asyncio.sleep(1.0)
             return 0
-        await self._answer(jobs)
+        await self._answer_later(jobs)
         self.on_change()
         return len(rows)
 
-    def _handle_batch(self, jobs: list[_Job]) -> None:
+    def _handle_batch(self, jobs: list[_Job], take: bool) -> None:
         try:
-            self._handle_together(jobs)
+            self._handle_together(jobs, take)
         except OperationalError:
             raise
         except Exception as exc:
             for job in jobs:
-                job.replies, job.staff_joined = [], False
+                job.replies, job.staff_joined, job.keys, job.skip = [], False, {}, False
             if len(jobs) > 1:  # find the bad one: each update alone, the others unharmed
                 log.warning("a batch of %d updates failed; processing them one by one", len(jobs))
                 for job in jobs:
-                    self._handle_batch([job])
+                    self._handle_batch([job], take)
                 return
-            log.exception("update %s failed", jobs[0].row_id)
-            jobs[0].error = f"{type(exc).__name__}: {exc}"[:500]
-            inbox.finish(self.app, jobs[0].row_id, error=jobs[0].error)
+            job = jobs[0]
+            log.exception("update %s failed", job.key or job.row_id)
+            job.error = f"{type(exc).__name__}: {exc}"[:500]  # a button press still gets its answer
+            if take:
+                inbox.store_failed(self.app, CHANNEL, job.key, job.payload or {}, job.error)
+            else:
+                inbox.finish(self.app, job.row_id, error=job.error)
 
-    def _handle_together(self, jobs: list[_Job]) -> None:
+    def _handle_together(self, jobs: list[_Job], take: bool) -> None:
         now = self.app.now()
         with self.app.batch() as store:
+            if take:
+                ids = inbox.take(store.s, CHANNEL, [(j.key, j.payload) for j in jobs], now)
+                for job in jobs:
+                    job.skip = job.key not in ids  # seen before: applied the first time
+                    job.row_id = ids.get(job.key, 0)
             unchanged, staged = [], []
             for job in jobs:
+                if job.skip:
+                    continue
                 if job.error is not None:
                     inbox.mark_failed(store.s, job.row_id, job.error, now)
                     continue
@@ -197,10 +229,28 @@ class TelegramChannel(InboxLoop):
                 out.append((job.keys[k], msg.chat_id, reply))
         return out
 
+    async def _answer_later(self, jobs: list[_Job]) -> None:
+        """Answer a committed batch in the background, after the batches before it (so a chat's
+        answers keep their order), while the next batch is fetched and applied."""
+        while len(self._answering) >= 2:  # bounded: do not run ahead of the sending
+            await asyncio.wait({self._answering[0]})
+        previous = self._answering[-1] if self._answering else None
+        task = asyncio.create_task(self._answer_after(previous, jobs))
+        self._answering.append(task)
+        task.add_done_callback(self._answering.remove)
+
+    async def _answer_after(self, previous: asyncio.Task | None, jobs: list[_Job]) -> None:
+        if previous is not None:
+            await asyncio.wait({previous})
+        try:
+            await self._answer(jobs)
+        except Exception:  # settling failed: the written answers go out through the outbox
+            log.exception("answering a batch failed")
+
     async def _answer(self, jobs: list[_Job]) -> None:
         by_chat: dict[object, list[_Job]] = {}
         for job in jobs:
-            if job.update is not None:
+            if job.update is not None and not job.skip:
                 by_chat.setdefault(job.msg.chat_id if job.msg else None, []).append(job)
         out = _Outcome()
 

@@ -69,7 +69,7 @@ def _report(call: Call, ref: str, kind: str, **kw) -> list[Reply]:
         codes = {d.code: d for d in store.tasks_by_codes(t.event_id, t.depends_on or [])}
         line = task_line(call.texts, result.task, call.app.now(), codes)
         store.s.flush()
-        entry_id = result.audit_entry.id if result.audit_entry is not None else store.last_audit_id(t.id)
+        entry_id = result.audit_id if result.audit_id is not None else store.last_audit_id(t.id)
         undo = [[Button(call.texts("button.undo"), f"u:{entry_id}")]]
     return [Reply(call.texts(f"reported.{result.task.status}", code=t.code) + "\n" + line, task_id=t.id,
                   buttons=undo)]
