@@ -94,14 +94,16 @@ def mark_done(session, row_ids: list[int], now) -> None:
 
 
 def mark_failed(session, row_id: int, error: str, now) -> None:
-    session.execute(update(InboundUpdate).where(InboundUpdate.id == row_id, InboundUpdate.status == "pending")
+    session.execute(update(InboundUpdate).where(InboundUpdate.id == row_id, InboundUpdate.status != "failed")
                     .values(status="failed", processed_at=now, error=error))
 
 
-def take(session, channel: str, items: list[tuple[str, dict]], now) -> dict[str, int]:
-    """Inside a batch (the poller's path): store the updates not seen before as pending rows of
-    this very transaction, which processes them and commits their rows with their effects.
-    Returns {key: row id} of the new ones; a key seen before (a redelivery) is left out."""
+def take(session, channel: str, items: list[tuple[str, dict]], now, *, done: bool = False) -> dict[str, int]:
+    """Inside a batch (the poller's path): store the updates not seen before as rows of this very
+    transaction, which processes them and commits their rows with their effects (so they may
+    be written `done` at once: nobody else can see them before the commit, and a second copy
+    cannot go in: the key is unique). Returns {key: row id} of the new ones; a key seen before
+    (a redelivery) is left out."""
     if not items:
         return {}
     keys = [k for k, _ in items]
@@ -111,7 +113,8 @@ def take(session, channel: str, items: list[tuple[str, dict]], now) -> dict[str,
     for key, payload in items:
         if key not in seen and key not in fresh:
             fresh.add(key)
-            rows.append(dict(channel=channel, update_key=key, payload=payload, status="pending", received_at=now))
+            rows.append(dict(channel=channel, update_key=key, payload=payload, status="done" if done else "pending",
+                             received_at=now, processed_at=now if done else None))
     if not rows:
         return {}
     t = InboundUpdate.__table__

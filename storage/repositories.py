@@ -44,6 +44,14 @@ _OUTBOX_DEFAULTS = dict(dedupe_key=None, user_id=None, payload={}, task_id=None,
                         claimed_until=None)
 
 
+_AUDIT_INSERT = insert(AuditEntry.__table__)
+_OUTBOX_INSERT = insert(Outbox.__table__)
+_OUTBOX_INSERT_ONCE = {  # by "is PostgreSQL": ON CONFLICT DO NOTHING, RETURNING says if a row went in
+    pg: ins(Outbox.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Outbox.__table__.c.id)
+    for pg, ins in ((True, pg_insert), (False, sqlite_insert))
+}
+
+
 class SqlStore:
     """Reads and writes through `session`; the caller owns commit/rollback."""
 
@@ -113,7 +121,9 @@ class SqlStore:
     def audit(self, *, event_id, task_id, ctx: Ctx, action: str, detail: dict) -> int:
         """Append an audit entry now (a plain INSERT: entries are never changed); returns its id."""
         actor = ctx.actor
-        res = self.s.execute(insert(AuditEntry.__table__).values(
+        # On the connection: no autoflush of the session's pending changes for a plain INSERT;
+        # one prepared statement with parameters (building `.values(...)` each time costs more).
+        res = self.s.connection().execute(_AUDIT_INSERT, dict(
             event_id=event_id, task_id=task_id, at=ctx.now, actor_id=getattr(actor, "id", None),
             actor=getattr(actor, "name", "system"), channel=ctx.channel, action=action, detail=detail,
             message_ref=ctx.message_ref))
@@ -151,11 +161,27 @@ class SqlStore:
         return self.s.exec(q).first()
 
     def identity_and_user(self, channel: str, external_id: str) -> tuple[Identity, User] | tuple[None, None]:
-        """Who writes: one query for the identity and its person."""
-        q = (select(Identity, User).join(User, User.id == Identity.user_id)
-             .where(Identity.channel == channel, Identity.external_id == str(external_id)))
-        row = self.s.exec(q).first()
-        return (row[0], row[1]) if row else (None, None)
+        """Who writes: one query for the identity and its person (or none, after `prefetch_senders`)."""
+        cache = self._people()
+        key = ("sender", channel, str(external_id))
+        if key not in cache:
+            q = (select(Identity, User).join(User, User.id == Identity.user_id)
+                 .where(Identity.channel == channel, Identity.external_id == str(external_id)))
+            row = self.s.exec(q).first()
+            cache[key] = (row[0], row[1]) if row else (None, None)
+        return cache[key]
+
+    def prefetch_senders(self, channel: str, external_ids) -> None:
+        """Look up everyone who wrote in a batch at once (dropped, like the rest, when people change)."""
+        ids = sorted({str(i) for i in external_ids})
+        if not ids:
+            return
+        cache = self._people()
+        found = {i.external_id: (i, u) for i, u in self.s.exec(
+            select(Identity, User).join(User, User.id == Identity.user_id)
+            .where(Identity.channel == channel, Identity.external_id.in_(ids)))}
+        for ext in ids:
+            cache[("sender", channel, ext)] = found.get(ext, (None, None))
 
     def _people(self) -> dict:
         cache = self.s.info.get(_PEOPLE)
@@ -269,13 +295,12 @@ class SqlStore:
         """`enqueue` from column values: a plain INSERT (no ORM object, no flush), and with a
         dedupe key ON CONFLICT DO NOTHING, so two workers queueing the same key cannot clash."""
         values = {**_OUTBOX_DEFAULTS, **values}
-        table = Outbox.__table__
+        conn = self.s.connection()  # no autoflush for a plain INSERT
         if values.get("dedupe_key") is None:
-            self.s.execute(insert(table).values(**values))
+            conn.execute(_OUTBOX_INSERT, values)
             return True
-        dialect_insert = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
-        stmt = dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-        return self.s.execute(stmt.returning(table.c.id)).first() is not None
+        stmt = _OUTBOX_INSERT_ONCE[conn.dialect.name == "postgresql"]
+        return conn.execute(stmt, values).first() is not None
 
     def pending_for_user(self, user_id: int) -> int:
         q = select(func.count()).select_from(Outbox).where(Outbox.user_id == user_id, Outbox.status == "pending")

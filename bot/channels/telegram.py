@@ -186,11 +186,12 @@ class TelegramChannel(InboxLoop):
     def _handle_together(self, jobs: list[_Job], take: bool) -> None:
         now = self.app.now()
         with self.app.batch() as store:
-            if take:
-                ids = inbox.take(store.s, CHANNEL, [(j.key, j.payload) for j in jobs], now)
+            if take:  # rows of this transaction, written done: no claim needed (bot.inbox.take)
+                ids = inbox.take(store.s, CHANNEL, [(j.key, j.payload) for j in jobs], now, done=True)
                 for job in jobs:
                     job.skip = job.key not in ids  # seen before: applied the first time
                     job.row_id = ids.get(job.key, 0)
+            store.prefetch_senders(CHANNEL, [j.msg.user_id for j in jobs if j.msg is not None and not j.skip])
             unchanged, staged = [], []
             for job in jobs:
                 if job.skip:
@@ -198,7 +199,7 @@ class TelegramChannel(InboxLoop):
                 if job.error is not None:
                     inbox.mark_failed(store.s, job.row_id, job.error, now)
                     continue
-                claim = inbox.InboundClaim(job.row_id)
+                claim = None if take else inbox.InboundClaim(job.row_id)
                 token = inbox.current_claim.set(claim)
                 try:
                     job.replies = self.router.handle(job.msg) if job.msg is not None else []
@@ -206,7 +207,7 @@ class TelegramChannel(InboxLoop):
                     inbox.current_claim.reset(token)
                 if job.msg is not None and job.msg.text.startswith("/start "):
                     job.staff_joined = bool(self._staff_chats(job.msg.chat_id))
-                if not claim.consumed:  # read-only, refused, or not for us: done all the same
+                if claim is not None and not claim.consumed:  # read-only, refused, not for us: done too
                     unchanged.append(job.row_id)
                 staged += self._stage(job)
             inbox.mark_done(store.s, unchanged, now)
