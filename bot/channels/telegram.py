@@ -23,6 +23,7 @@ from bot.channels.inbox_loop import InboxLoop
 from bot.channels.base import Attachment, ChannelError, IncomingMessage, Reply
 from bot.delivery import queue_reply
 from bot.channels.tg_menu import set_menus
+from bot.channels.tg_request import AiohttpRequest
 from bot.channels.text import split_text
 from bot.context import App
 from bot.router import Router
@@ -39,7 +40,7 @@ SHARED_IDS = {1087968824, 777000, 136817688}
 def build_application(token: str, base_url: str, base_file_url: str | None = None) -> Application:
     builder = ApplicationBuilder().token(token).base_url(base_url).updater(None).job_queue(None)
     builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot"))
-    return builder.connection_pool_size(32).build()
+    return builder.request(AiohttpRequest(connections=16)).get_updates_request(AiohttpRequest(connections=1)).build()
 
 
 @dataclass

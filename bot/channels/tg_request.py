@@ -1,0 +1,71 @@
+"""python-telegram-bot's networking on aiohttp (PTB's documented `BaseRequest` extension point).
+
+Why: every update costs one request (its answer) plus a share of getUpdates, and with PTB's
+default httpx backend that HTTP layer alone (connection-pool bookkeeping, async-library
+detection, stream wrappers per request) cost about as much CPU as a bare echo bot spends on
+a whole update. aiohttp, already here for the webhook server, does the same request for
+markedly less (bench/telegram_updates.py). PTB still builds every call, validates and parses
+every answer and raises its own errors; only the bytes on the wire go through aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+
+class AiohttpRequest(BaseRequest):
+    def __init__(self, *, connections: int = 8, read_timeout: float | None = 5.0, connect_timeout: float = 5.0,
+                 media_timeout: float = 60.0) -> None:
+        self._connections = connections
+        self._read_timeout, self._connect_timeout, self._media_timeout = read_timeout, connect_timeout, media_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._connections, ttl_dns_cache=300),
+                headers={"User-Agent": self.USER_AGENT}, auto_decompress=True)
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         read_timeout=BaseRequest.DEFAULT_NONE, write_timeout=BaseRequest.DEFAULT_NONE,
+                         connect_timeout=BaseRequest.DEFAULT_NONE,
+                         pool_timeout=BaseRequest.DEFAULT_NONE) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        files = request_data.multipart_data if request_data else None
+        fields = request_data.json_parameters if request_data else None
+        body: object = fields
+        if files:  # a photo or a document: multipart, like PTB's own backend
+            form = aiohttp.FormData()
+            for name, value in (fields or {}).items():
+                form.add_field(name, value)
+            for name, (filename, content, mime) in files.items():
+                data = content.read() if hasattr(content, "read") else content
+                form.add_field(name, data, filename=filename, content_type=mime)
+            body = form
+        read = self._read_timeout if isinstance(read_timeout, type(BaseRequest.DEFAULT_NONE)) else read_timeout
+        connect = self._connect_timeout if isinstance(connect_timeout, type(BaseRequest.DEFAULT_NONE)) \
+            else connect_timeout
+        if files and read is not None:
+            read = max(read, self._media_timeout)
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
+        try:
+            async with self._session.request(method, url, data=body, timeout=timeout) as resp:
+                return resp.status, await resp.read()
+        except asyncio.TimeoutError as err:
+            raise TimedOut from err
+        except aiohttp.ClientError as err:
+            # The class name only: the URL (and so the token) stays out of the message.
+            raise NetworkError(f"aiohttp.{type(err).__name__}") from err
