@@ -24,6 +24,11 @@ from workflows.ports import Ctx
 _PEOPLE = "dutybot.people"
 
 
+def _people_touched_tasks(session) -> bool:
+    """Tasks added or removed but not yet flushed: resolve references by query meanwhile."""
+    return any(isinstance(o, Task) for o in chain(session.new, session.deleted))
+
+
 def _people_touched(session) -> bool:
     return any(isinstance(o, (User, Identity, Event)) for o in chain(session.new, session.dirty, session.deleted))
 
@@ -37,6 +42,20 @@ def _forget_people_on_flush(session, _ctx, _instances) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_people_on_rollback(session) -> None:
     session.info.pop(_PEOPLE, None)
+    session.info.pop(_TASK_IDS, None)
+
+
+# Task references already resolved in this session ((event, REF) -> id), so a batch in which
+# the same tasks come up again finds them in the identity map without a query. SQLite only:
+# there the batch holds the one write lock, so no one else can change a task meanwhile; on
+# PostgreSQL every lookup is a `SELECT ... FOR UPDATE`. Dropped when tasks are added or removed.
+_TASK_IDS = "dutybot.task_ids"
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_task_ids_on_flush(session, _ctx, _instances) -> None:
+    if _TASK_IDS in session.info and any(isinstance(o, Task) for o in chain(session.new, session.deleted)):
+        session.info.pop(_TASK_IDS, None)
 
 
 _OUTBOX_DEFAULTS = dict(dedupe_key=None, user_id=None, payload={}, task_id=None, urgent=False, status="pending",
@@ -104,15 +123,27 @@ class SqlStore:
     def find_task(self, event_id: int, ref: str, *, lock: bool = False) -> Task | None:
         """A task by code (`CB-05`, any case) or number (`#17` or `17`)."""
         ref = ref.strip()
-        q = select(Task).where(Task.event_id == event_id)
         digits = ref.lstrip("#")
+        key = (event_id, f"#{int(digits)}" if digits.isdigit() else ref.upper())
+        known = self._task_ids()
+        if known is not None and key in known:
+            return self.s.get(Task, known[key])
+        q = select(Task).where(Task.event_id == event_id)
         if digits.isdigit():
             q = q.where(Task.number == int(digits))
         else:
             q = q.where(func.upper(Task.code) == ref.upper())
         if lock:
             q = q.with_for_update()
-        return self.s.exec(q).first()
+        task = self.s.exec(q).first()
+        if task is not None and known is not None:
+            known[key] = task.id
+        return task
+
+    def _task_ids(self) -> dict | None:
+        if self.s.get_bind().dialect.name != "sqlite" or _people_touched_tasks(self.s):
+            return None
+        return self.s.info.setdefault(_TASK_IDS, {})
 
     def tasks(self, event_id: int) -> list[Task]:
         return list(self.s.exec(select(Task).where(Task.event_id == event_id).order_by(Task.deadline, Task.number)))
@@ -136,7 +167,13 @@ class SqlStore:
         codes = list(codes)
         if not codes:
             return []
-        return list(self.s.exec(select(Task).where(Task.event_id == event_id, Task.code.in_(codes))))
+        known = self._task_ids()
+        if known is not None and all((event_id, c.upper()) in known for c in codes):
+            return [t for c in codes if (t := self.s.get(Task, known[(event_id, c.upper())])) is not None]
+        found = list(self.s.exec(select(Task).where(Task.event_id == event_id, Task.code.in_(codes))))
+        if known is not None:
+            known.update({(event_id, t.code.upper()): t.id for t in found})
+        return found
 
     def history(self, task_id: int) -> list[AuditEntry]:
         q = select(AuditEntry).where(AuditEntry.task_id == task_id).order_by(AuditEntry.at, AuditEntry.id)
