@@ -11,7 +11,7 @@ import logging
 import time
 from datetime import timedelta
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_
 from sqlmodel import select
 
 from bot.channels.base import Button, ChannelError, Reply
@@ -86,9 +86,14 @@ class Delivery:
                 clauses.append(Outbox.channel == name)
         free = or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now, Outbox.claimed_by == self.worker)
         due = and_(Outbox.status == "pending", Outbox.next_attempt_at <= now, free, or_(*clauses))
-        with self.app.db.read() as s:  # cheap look first: most wake-ups find nothing to do
-            candidates = list(s.exec(select(Outbox.id, Outbox.channel, Outbox.chat_id).where(due)
-                                     .order_by(Outbox.urgent.desc(), Outbox.id).limit(limit * 5)))
+        # Cheap look first (most wake-ups find nothing to do): only each chat's next row, picked
+        # by the database, so a long backlog for one chat (a coordinator's news) costs one row.
+        rank = func.row_number().over(partition_by=(Outbox.channel, Outbox.chat_id),
+                                      order_by=(Outbox.urgent.desc(), Outbox.id)).label("rank")
+        heads = (select(Outbox.id, Outbox.channel, Outbox.chat_id, Outbox.urgent, rank).where(due)).subquery()
+        with self.app.db.read() as s:
+            candidates = list(s.exec(select(heads.c.id, heads.c.channel, heads.c.chat_id).where(heads.c.rank == 1)
+                                     .order_by(heads.c.urgent.desc(), heads.c.id).limit(limit * 5)))
         if not candidates:
             return []
         mono, chosen, seen = time.monotonic(), [], set()
