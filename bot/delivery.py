@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 MAX_AGE = timedelta(hours=24)
 SHORT_WAIT = 0.25  # seconds of overall spacing worth sleeping through inside one drain
 MAX_OUTAGE_PAUSE = 8.0
+MIN_LOOK_INTERVAL = 0.1  # seconds between two looks at the outbox
 # How long a claimed row stays this worker's; after that another worker may take it over.
 CLAIM = timedelta(seconds=60)
 
@@ -55,6 +56,7 @@ class Delivery:
         self.next_wait: float | None = None  # seconds until a paced row may go (None: nothing waits)
         self._wake = asyncio.Event()
         self._stopping = False
+        self._last_look = 0.0
 
     def wake(self) -> None:
         self._wake.set()
@@ -62,6 +64,12 @@ class Delivery:
     async def run_forever(self) -> None:
         """Drain the outbox continuously; sleep until woken or until the pacer allows more."""
         while not self._stopping:
+            # Wake-ups come with every processed batch of updates; looking more often than
+            # this finds nothing new worth the query (news and reminders can wait 0.1 s).
+            since = time.monotonic() - self._last_look
+            if since < MIN_LOOK_INTERVAL:
+                await asyncio.sleep(MIN_LOOK_INTERVAL - since)
+            self._last_look = time.monotonic()
             sent = await self.drain_once()
             if sent == 0:
                 self._wake.clear()
