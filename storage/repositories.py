@@ -45,8 +45,9 @@ def _forget_people_on_rollback(session) -> None:
     session.info.pop(_TASK_IDS, None)
 
 
-# Task references already resolved in this session ((event, REF) -> id), so a batch in which
-# the same tasks come up again finds them in the identity map without a query. SQLite only:
+# Task references already resolved in this session ((event, REF) -> the Task, held here: the
+# session's identity map only holds objects weakly), so a batch in which the same tasks come
+# up again finds them without a query. SQLite only:
 # there the batch holds the one write lock, so no one else can change a task meanwhile; on
 # PostgreSQL every lookup is a `SELECT ... FOR UPDATE`. Dropped when tasks are added or removed.
 _TASK_IDS = "dutybot.task_ids"
@@ -127,7 +128,7 @@ class SqlStore:
         key = (event_id, f"#{int(digits)}" if digits.isdigit() else ref.upper())
         known = self._task_ids()
         if known is not None and key in known:
-            return self.s.get(Task, known[key])
+            return known[key]
         q = select(Task).where(Task.event_id == event_id)
         if digits.isdigit():
             q = q.where(Task.number == int(digits))
@@ -137,7 +138,7 @@ class SqlStore:
             q = q.with_for_update()
         task = self.s.exec(q).first()
         if task is not None and known is not None:
-            known[key] = task.id
+            known[key] = task
         return task
 
     def _task_ids(self) -> dict | None:
@@ -169,10 +170,10 @@ class SqlStore:
             return []
         known = self._task_ids()
         if known is not None and all((event_id, c.upper()) in known for c in codes):
-            return [t for c in codes if (t := self.s.get(Task, known[(event_id, c.upper())])) is not None]
+            return [known[(event_id, c.upper())] for c in codes]
         found = list(self.s.exec(select(Task).where(Task.event_id == event_id, Task.code.in_(codes))))
         if known is not None:
-            known.update({(event_id, t.code.upper()): t.id for t in found})
+            known.update({(event_id, t.code.upper()): t for t in found})
         return found
 
     def history(self, task_id: int) -> list[AuditEntry]:
