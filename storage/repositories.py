@@ -319,6 +319,24 @@ class SqlStore:
     def slot_keys(self, task_id: int) -> frozenset[str]:
         return frozenset(self.s.exec(select(ReminderSlot.key).where(ReminderSlot.task_id == task_id)))
 
+    def slot_keys_of(self, task_ids) -> dict[int, frozenset[str]]:
+        """`slot_keys` for many tasks in one query (a reminder pass reads them for every task)."""
+        ids, out = list(task_ids), {}
+        for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+            for task_id, key in self.s.exec(select(ReminderSlot.task_id, ReminderSlot.key)
+                                            .where(ReminderSlot.task_id.in_(chunk))):
+                out.setdefault(task_id, set()).add(key)
+        return {t: frozenset(out.get(t, ())) for t in ids}
+
+    def last_reports_of(self, task_ids) -> dict[int, datetime | None]:
+        """`last_report_at` for many tasks in one query."""
+        ids, out = list(task_ids), {}
+        for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+            q = (select(AuditEntry.task_id, func.max(AuditEntry.at))
+                 .where(AuditEntry.task_id.in_(chunk), AuditEntry.action == "status").group_by(AuditEntry.task_id))
+            out.update(dict(self.s.exec(q).all()))
+        return {t: out.get(t) for t in ids}
+
     def last_report_at(self, task_id: int) -> datetime | None:
         q = select(func.max(AuditEntry.at)).where(AuditEntry.task_id == task_id, AuditEntry.action == "status")
         return self.s.exec(q).one()

@@ -70,6 +70,10 @@ def run_pass(store, now: datetime, base: Policy, tz: ZoneInfo, *, slot_cls=None,
     for task in tasks:  # only the dependencies of due tasks, not every task of the event
         needed[task.event_id].update(task.depends_on or [])
     late_by_agency: dict[str, list[tuple]] = defaultdict(list)
+    open_ids = [t.id for t in tasks if t.status not in CLOSED]
+    # Read for all the pass's tasks at once when the store can (one query each, not one per task).
+    reports = store.last_reports_of(open_ids) if hasattr(store, "last_reports_of") else None
+    slot_sets = store.slot_keys_of(open_ids) if hasattr(store, "slot_keys_of") else None
     for task in tasks:
         result.tasks_seen += 1
         if task.event_id not in events:
@@ -80,8 +84,8 @@ def run_pass(store, now: datetime, base: Policy, tz: ZoneInfo, *, slot_cls=None,
             task.next_reminder_at = None
             continue
         state = task_state(task, event, policy_for(base, event, task), statuses[task.event_id],
-                           store.last_report_at(task.id))
-        sent = store.slot_keys(task.id)
+                           reports[task.id] if reports is not None else store.last_report_at(task.id))
+        sent = slot_sets[task.id] if slot_sets is not None else store.slot_keys(task.id)
         for slot in due_slots(state, now, sent, tz):
             late = slot.send_at < now - LATE_AFTER
             sent = sent | {slot.key}
