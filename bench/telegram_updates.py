@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/telegram_updates.py [--updates 2000] [--users 200] [--rate 50]
         [--seconds 20] [--coordinators 1] [--keep] [--echo-only] [--no-scheduler]
-        [--py-spy PATH [--py-spy-bin BIN]] [--bot-cmd CMD]
+        [--py-spy PATH [--py-spy-bin BIN] [--py-spy-cpu]] [--bot-cmd CMD]
 
 One Telegram Bot API double (tests/doubles, flood limits off: the measure is the bot, not the
 limiter) runs in a thread of this process; each bot runs as its own process against it:
@@ -277,7 +277,7 @@ def run_dutybot(drv: Driver, args, workdir: Path) -> dict:
     spy = None
     if args.py_spy:
         spy = subprocess.Popen([args.py_spy_bin, "record", "--pid", str(proc.pid), "--format", "speedscope",
-                                "-o", args.py_spy, "--rate", "200", "--subprocesses"] + ([] if os.environ.get("BENCH_SPY_CPU") else ["--idle"]),
+                                "-o", args.py_spy, "--rate", "200", "--subprocesses"] + ([] if args.py_spy_cpu else ["--idle"]),
                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         answered = drv.wait_answered(sent, since, proc, timeout=600)
@@ -311,6 +311,7 @@ def main(argv=None) -> int:
                    help="run dutybot without its reminder scheduler (diagnosis; not the real thing)")
     p.add_argument("--py-spy", metavar="PATH", help="profile dutybot during the burst (needs py-spy)")
     p.add_argument("--py-spy-bin", default="py-spy")
+    p.add_argument("--py-spy-cpu", action="store_true", help="profile only running threads (no --idle)")
     p.add_argument("--bot-cmd", metavar="CMD", help="run CMD instead of `dutybot run` (experiments; same env)")
     p.add_argument("--echo-only", action="store_true", help="only the echo bot (is the double fast enough?)")
     p.add_argument("--keep", action="store_true", help="keep the work folder (database, logs)")

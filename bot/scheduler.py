@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 logging.getLogger("apscheduler.executors.default").setLevel(logging.ERROR)
 SAFETY_TICK = timedelta(seconds=5)
 # A change sets its task's next_reminder_at to "now" (re-plan me); re-planning waits this long so a
-# busy minute of status updates costs a pass every 2 s, not one per batch.
-POKE_DELAY = timedelta(seconds=2)
+# busy minute of status updates costs a pass every half second, not one per batch.
+POKE_DELAY = timedelta(milliseconds=500)
 # Exactly one instance plans reminders: the holder of this lease. It is renewed on every
 # tick; if the leader dies, another instance takes over once it expires.
 LEADER_LEASE = "scheduler"

@@ -6,8 +6,9 @@ real subprocess against it and a SQLite file. 3,000 `/tiendo` commands from 50 c
 (each on its own agency's tasks, each with a distinct note) are queued before the bot
 starts. Once some hundreds are processed the bot is SIGKILLed, then restarted until the
 queue is empty and stopped with SIGTERM. Then: each note is in the audit log exactly once,
-every stored update is done, no user message got two answers (at most the one in flight at
-the kill got none), and the bot broke no Bot API rule.
+every stored update is done, every user message got its answer (answers are written with
+the change and sent after a restart), a few got two (those sent but not yet marked sent at
+the kill: at most the batches being answered, 2 x 100), and the bot broke no Bot API rule.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def test_kill_9_during_a_burst_then_restart_applies_every_update_once(tmp_path):
                   deadline, proc, log, db_path)
             t_done = time.monotonic()
             # Give the last answer time to reach the double before stopping.
-            _wait("the answers", lambda: len(_answers(tg)) >= UPDATES - 1, deadline, proc, log, db_path)
+            _wait("the answers", lambda: len(set(_answers(tg))) >= UPDATES, deadline, proc, log, db_path)
             proc.send_signal(signal.SIGTERM)
             rc = proc.wait(20)
         finally:
@@ -195,11 +196,13 @@ def test_kill_9_during_a_burst_then_restart_applies_every_update_once(tmp_path):
         f"missing: {sorted(expected - set(notes))[:20]}, extra: {sorted(set(notes) - expected)[:20]}"
     assert after["done"] == after["stored"] == UPDATES and after["pending"] == after["failed"] == 0, (after, errors)
 
-    # Replies: none twice; at most the update in flight at the kill went unanswered.
+    # Replies: every message answered (none lost with the kill); a second answer only for the
+    # answers in flight at the kill (sent, not yet marked sent): at most two batches of 100.
     per_message = Counter(answers)
-    assert all(n == 1 for n in per_message.values()), [k for k, n in per_message.items() if n > 1][:10]
     unanswered = set(message_note) - set(per_message)
-    assert len(unanswered) <= 1, sorted(message_note[k] for k in unanswered)[:20]
+    assert not unanswered, sorted(message_note[k] for k in unanswered)[:20]
+    duplicates = sum(n - 1 for n in per_message.values())
+    assert all(n <= 2 for n in per_message.values()) and duplicates <= 200, duplicates
     assert validation_errors == []
 
     elapsed = time.monotonic() - started
@@ -207,7 +210,7 @@ def test_kill_9_during_a_burst_then_restart_applies_every_update_once(tmp_path):
     print(f"\ncrash test: {at_kill['done']} done before kill ({rate_before:.0f}/s incl. start-up), "
           f"{UPDATES - at_kill['done']} after restart in {t_done - t_kill:.1f}s "
           f"({(UPDATES - at_kill['done']) / (t_done - t_kill):.0f}/s incl. start-up); answered at kill "
-          f"{answered_at_kill}; unanswered {len(unanswered)}; duplicates 0; total {elapsed:.1f}s")
+          f"{answered_at_kill}; unanswered {len(unanswered)}; answered twice {duplicates}; total {elapsed:.1f}s")
 
 
 def _answers(tg) -> list[tuple[int, int]]:

@@ -79,7 +79,7 @@ class TelegramChannel(InboxLoop):
         self._stopping = False
         # Chats answered side by side; few at once: httpx's pool costs more per request as
         # it grows, and sending is CPU-bound here (measured: 1-2 beat 16).
-        self._parallel = asyncio.Semaphore(int(__import__("os").environ.get("TGPAR", "2")))
+        self._parallel = asyncio.Semaphore(2)
         self._answering: list[asyncio.Task] = []
 
     # -- lifecycle -----------------------------------------------------------------------
