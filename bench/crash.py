@@ -10,8 +10,9 @@ moments of the same window. --kills times, at a random moment, the bench sends S
 process it started and starts it again at once. At the end (everything due, the last one
 started normally), it counts, from what the double received and what the database holds:
 lost reminders (target 0), lost updates (target 0), duplicate deliveries (target ≤ 1 per kill on
-average: a send whose outcome was not yet recorded is the only allowed duplicate), and also
-replies to updates that never came (they are sent directly, not through the outbox).
+average: a send whose outcome was not yet recorded is the only allowed duplicate: for answers
+to updates, the ones of the batch being answered at the kill), and also replies to updates
+that never came (answers are written to the outbox with the change and sent after a restart).
 Prints a table and, as its LAST line, one JSON object. The machine has 2 cores shared with
 others: timings may be disturbed (the load average is printed).
 """
