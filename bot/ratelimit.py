@@ -33,6 +33,7 @@ class Pacer:
         self._chat_next: dict[str, float] = {}
         self._group_sent: dict[str, deque[float]] = {}
         self._paused_until = 0.0
+        self._held: dict[str, float] = {}  # chat -> until when the server told us to wait
 
     @staticmethod
     def is_group(chat_id: str) -> bool:
@@ -46,6 +47,18 @@ class Pacer:
             if window and len(window) >= self.limits.group_per_minute:
                 wait = max(wait, window[0] + self.limits.group_window - now)
         return wait
+
+    def held(self, chat_id: str, now: float) -> float:
+        """The wait the platform itself imposed (retry_after, an outage pause), not our spacing."""
+        return max(0.0, self._paused_until - now, self._held.get(chat_id, 0.0) - now)
+
+    def sent_direct(self, chat_id: str, now: float) -> None:
+        """An answer went out at once (not through the outbox): space this chat's next outbox
+        message after it, without charging the overall rate the outbox paces itself by."""
+        if self.is_group(chat_id):
+            self._group_sent.setdefault(chat_id, deque()).append(now)
+        else:
+            self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), now + self.limits.private_interval)
 
     def delay(self, chat_id: str, now: float) -> float:
         return max(self.chat_delay(chat_id, now), self._global_next - now)
@@ -69,6 +82,9 @@ class Pacer:
         """The server asked us to wait: nothing to this chat (or to anyone) before then."""
         until = now + seconds
         self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), until)
+        self._held[chat_id] = max(self._held.get(chat_id, 0.0), until)
+        if len(self._held) > 50_000:
+            self._held = {c: t for c, t in self._held.items() if t > now}
         if everyone:
             self._paused_until = max(self._paused_until, until)
 

@@ -42,15 +42,15 @@ class Runtime:
         self.web_runner: web.AppRunner | None = None
         self._lock = None
         self._web_routes: list[tuple[str, object]] = []
-        if app.settings.telegram.token:
-            from bot.channels.telegram import TelegramChannel
-
-            self.channels["telegram"] = TelegramChannel(app, self.router, on_change=self.changed,
-                                                        poll_timeout=poll_timeout)
         tg_cfg = app.settings.telegram
         pacers = {"telegram": Pacer(limits or Limits(per_second=tg_cfg.max_per_second,
                                                      private_interval=tg_cfg.chat_interval,
                                                      group_per_minute=tg_cfg.group_per_minute))}
+        if app.settings.telegram.token:
+            from bot.channels.telegram import TelegramChannel
+
+            self.channels["telegram"] = TelegramChannel(app, self.router, on_change=self.changed,
+                                                        poll_timeout=poll_timeout, pacer=pacers["telegram"])
         if app.settings.zalo.token:
             from bot.channels.zalo import ZaloChannel
 

@@ -196,3 +196,25 @@ def test_people_read_once_per_batch_still_see_changes_made_in_it(db_url, clock):
     assert len(news_for("coord2")) == 1  # joined mid-batch: got the news after joining
     with app.read() as store:
         assert not store.s.exec(select(User).where(User.name == "ghost")).all()
+
+
+async def test_answers_wait_out_a_retry_after_and_still_arrive(bot):
+    """A 429 on an answer: it is not lost (the outbox sends it after the wait), nothing goes to
+    that chat inside the window, and the next answer still arrives, once."""
+    tg, app = bot
+    ca = tg.make_user(9101, "CA")
+    rt = Runtime(app, limits=Limits.unlimited(), poll_timeout=1)  # pacing off: only retry_after holds
+    await rt.start()
+    try:
+        tg.fail_next(1, status=429, retry_after=2, methods=["sendMessage"])
+        first = await tg.user_sends(ca, "/tiendo NC-11 10")
+        await tg._wait_until(lambda: tg.stats["429"] >= 1, 10, lambda: "the 429")
+        second = await tg.user_sends(ca, "/tiendo NC-11 20")  # inside the 2 s window
+        r1 = await tg.wait_for(answer_to(first), timeout=15)
+        r2 = await tg.wait_for(answer_to(second), timeout=15)
+    finally:
+        await rt.stop()
+    assert "10%" in r1.text and "20%" in r2.text
+    assert tg.stats["sent_inside_retry_after"] == 0
+    assert len([r for r in tg.sent if answer_to(first)(r) or answer_to(second)(r)]) == 2
+    assert task(app, "NC-11").percent == 20

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ from bot.channels.tg_menu import set_menus
 from bot.channels.tg_request import AiohttpRequest
 from bot.channels.text import split_text
 from bot.context import App
+from bot.ratelimit import Pacer
 from bot.router import Router
 
 log = logging.getLogger(__name__)
@@ -70,8 +72,9 @@ class TelegramChannel(InboxLoop):
     name = CHANNEL
 
     def __init__(self, app: App, router: Router, *, on_change: Callable[[], None] = lambda: None,
-                 poll_timeout: int = 20) -> None:
+                 poll_timeout: int = 20, pacer: Pacer | None = None) -> None:
         cfg = app.settings.telegram
+        self.pacer = pacer  # shared with the delivery worker: answers honour retry_after too
         self.app, self.router, self.on_change, self.poll_timeout = app, router, on_change, poll_timeout
         self.application = build_application(cfg.token.get_secret_value(), cfg.base_url, cfg.base_file_url or None)
         self.bot = self.application.bot
@@ -281,9 +284,17 @@ class TelegramChannel(InboxLoop):
                 await self._edit(query.message.chat_id, query.message.message_id, reply)
                 continue
             key = job.keys.get(k)
+            hold = self.pacer.held(str(msg.chat_id), time.monotonic()) if self.pacer is not None else 0.0
+            if hold > 0 and key is not None:  # Telegram said wait: the outbox sends it after the wait
+                out.failed.append((key, ChannelError("held by a flood limit", retry_after=hold)))
+                continue
             try:
                 message_id = await self.send(msg.chat_id, reply)
+                if self.pacer is not None:
+                    self.pacer.sent_direct(str(msg.chat_id), time.monotonic())
             except ChannelError as exc:
+                if exc.retry_after and self.pacer is not None:
+                    self.pacer.retry_after(str(msg.chat_id), exc.retry_after, time.monotonic())
                 if key is not None:
                     out.failed.append((key, exc))
                 elif exc.permanent or exc.blocked:

@@ -255,9 +255,7 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
         return web.Response(body=body, headers=_JSON_HEADERS)
 
     def _check_window(self, method: str, params: dict[str, Any]) -> None:
-        chat_id = params.get("chat_id")
-        if type(chat_id) is not int:
-            chat_id = None
+        chat_id = _chat_key(params.get("chat_id"))
         left = self._flood.window_remaining(chat_id, time.monotonic(), counted=method.lower() in self._counted)
         if left > 0:
             self.stats["sent_inside_retry_after"] += 1
@@ -268,8 +266,8 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
         self.stats["by_status"][err.code] += 1
         if err.code == 429:
             self.stats["429"] += 1
-            chat_id = (params or {}).get("chat_id")
-            if type(chat_id) is int and err.retry_after:
+            chat_id = _chat_key((params or {}).get("chat_id"))
+            if chat_id is not None and err.retry_after:
                 self._flood.open_window(chat_id, err.retry_after, time.monotonic())
         entry = {"method": method, "status": err.code, "description": err.description,
                  "params": {k: (f"<file {v.filename!r}, {len(v.data)} bytes>" if isinstance(v, UploadedFile)
@@ -349,3 +347,12 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
 
     def assert_no_violations(self) -> None:
         assert not self.validation_errors, f"Bot API violations: {self.validation_errors}"
+
+
+def _chat_key(chat_id: Any) -> int | None:
+    """A numeric chat id, whether the bot sent it as a number or as a string ("9101" is chat 9101)."""
+    if type(chat_id) is int:
+        return chat_id
+    if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
+        return int(chat_id)
+    return None
