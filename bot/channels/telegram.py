@@ -391,16 +391,6 @@ class TelegramChannel(InboxLoop):
                 raise
 
 
-def _chat_of(payload: dict):
-    """The chat an update belongs to (its updates are processed in order)."""
-    for key in ("message", "edited_message", "callback_query", "my_chat_member"):
-        part = payload.get(key)
-        if isinstance(part, dict):
-            chat = part.get("chat") or (part.get("message") or {}).get("chat") or {}
-            return chat.get("id") or (part.get("from") or {}).get("id")
-    return None
-
-
 def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
