@@ -47,22 +47,11 @@ def claim_in(session, now) -> None:
 
 
 def store_updates(app, channel: str, items: list[tuple[str, dict]]) -> int:
-    """Insert (key, payload) pairs not seen before; returns how many were new."""
+    """Store (key, payload) pairs not seen before as pending rows (webhooks); returns how many were new."""
     if not items:
         return 0
-    now = app.now()
     with app.db.write() as s:
-        keys = [k for k, _ in items]
-        seen = set(s.exec(select(InboundUpdate.update_key).where(InboundUpdate.channel == channel,
-                                                                 InboundUpdate.update_key.in_(keys))))
-        new = 0
-        for key, payload in items:
-            if key in seen:
-                continue
-            seen.add(key)
-            s.add(InboundUpdate(channel=channel, update_key=key, payload=payload, received_at=now))
-            new += 1
-        return new
+        return len(take(s, channel, items, app.now()))
 
 
 def max_numeric_key(app, channel: str) -> int | None:

@@ -56,9 +56,14 @@ class Pacer:
         """An answer went out at once (not through the outbox): space this chat's next outbox
         message after it, without charging the overall rate the outbox paces itself by."""
         if self.is_group(chat_id):
-            self._group_sent.setdefault(chat_id, deque()).append(now)
+            window = self._group_sent.setdefault(chat_id, deque())
+            window.append(now)
+            while window and window[0] + self.limits.group_window <= now:
+                window.popleft()
         else:
             self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), now + self.limits.private_interval)
+            if len(self._chat_next) > 50_000:  # forget chats whose pause is long over
+                self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
 
     def delay(self, chat_id: str, now: float) -> float:
         return max(self.chat_delay(chat_id, now), self._global_next - now)
@@ -68,15 +73,7 @@ class Pacer:
         # Spacing from the planned slot, not from when we woke: wake-up lateness does not add up
         # (but an idle spell does not bank more than a couple of sends either).
         self._global_next = max(self._global_next + step, now - 2 * step)
-        if self.is_group(chat_id):
-            window = self._group_sent.setdefault(chat_id, deque())
-            window.append(now)
-            while window and window[0] + self.limits.group_window <= now:
-                window.popleft()
-        else:
-            self._chat_next[chat_id] = now + self.limits.private_interval
-            if len(self._chat_next) > 50_000:  # forget chats whose pause is long over
-                self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+        self.sent_direct(chat_id, now)
 
     def retry_after(self, chat_id: str, seconds: float, now: float, *, everyone: bool = False) -> None:
         """The server asked us to wait: nothing to this chat (or to anyone) before then."""

@@ -24,7 +24,7 @@ from workflows.ports import Ctx
 _PEOPLE = "dutybot.people"
 
 
-def _people_touched_tasks(session) -> bool:
+def _tasks_added_or_removed(session) -> bool:
     """Tasks added or removed but not yet flushed: resolve references by query meanwhile."""
     return any(isinstance(o, Task) for o in chain(session.new, session.deleted))
 
@@ -55,7 +55,7 @@ _TASK_IDS = "dutybot.task_ids"
 
 @event.listens_for(Session, "before_flush")
 def _forget_task_ids_on_flush(session, _ctx, _instances) -> None:
-    if _TASK_IDS in session.info and any(isinstance(o, Task) for o in chain(session.new, session.deleted)):
+    if _TASK_IDS in session.info and _tasks_added_or_removed(session):
         session.info.pop(_TASK_IDS, None)
 
 
@@ -142,7 +142,7 @@ class SqlStore:
         return task
 
     def _task_ids(self) -> dict | None:
-        if self.s.get_bind().dialect.name != "sqlite" or _people_touched_tasks(self.s):
+        if self.s.get_bind().dialect.name != "sqlite" or _tasks_added_or_removed(self.s):
             return None
         return self.s.info.setdefault(_TASK_IDS, {})
 
