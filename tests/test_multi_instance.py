@@ -33,7 +33,8 @@ TOKEN = "123:TEST"
 def _spawn(url: str, tg, n: int) -> list[subprocess.Popen]:
     env = {**os.environ, "DUTYBOT_STORAGE__URL": url, "DUTYBOT_TELEGRAM__TOKEN": TOKEN,
            "DUTYBOT_TELEGRAM__BASE_URL": tg.base_url, "DUTYBOT_TELEGRAM__BASE_FILE_URL": tg.base_file_url,
-           "DUTYBOT_TELEGRAM__MAX_PER_SECOND": "400", "DUTYBOT_TELEGRAM__CHAT_INTERVAL": "0"}
+           "DUTYBOT_TELEGRAM__MAX_PER_SECOND": "400", "DUTYBOT_TELEGRAM__CHAT_INTERVAL": "0",
+           "DUTYBOT_REMINDERS__QUIET_HOURS": ""}  # on the wall clock: the same at any hour
     return [subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--role", "worker"], cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(n)]
 

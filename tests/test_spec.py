@@ -71,11 +71,14 @@ def test_bundled_template_loads_with_every_agency_phase_and_duty():
     assert t.duty("NOPE") is None and t.agency("NOPE") is None
 
 
-def test_bundled_template_reminders_equal_the_product_defaults():
-    r = load_template(BUNDLED).reminders
-    assert r.before == ["3d", "1d", "2h"] and r.cue_before == ["30m", "10m"]
-    assert (r.overdue_every, r.escalate_after, r.ack_timeout) == ("24h", "24h", "24h")
-    assert (r.checkin_escalate_after, r.quiet_hours) == ("3m", "21:30-07:00")
+def test_bundled_template_follows_the_configured_reminder_policy():
+    # It states no [reminders]: what an operator sets in config.toml applies to it.
+    from bot.config import load_settings
+    from workflows.reminders import Policy
+
+    assert load_template(BUNDLED).reminders is None
+    base = Policy.from_strings(**load_settings(None, reminders={"quiet_hours": "22:00-06:00"}).reminders.model_dump())
+    assert base.quiet_hours == (time(22), time(6))
 
 
 def test_ceremony_day_cues_are_at_their_clock_times():
@@ -202,7 +205,7 @@ def test_a_missing_required_key_points_at_the_block_header():
 def test_template_table_problems():
     text = re.sub('^timezone = "Asia/Ho_Chi_Minh"', 'timezone = "Asia/Hanoi"', TEXT, flags=re.M)
     text = re.sub('^start_time = "07:00"', 'start_time = "7h"', text, flags=re.M)
-    text = re.sub('^quiet_hours = "21:30-07:00"', 'quiet_hours = "21:30-25:00"', text, flags=re.M)
+    text = text.replace("# ---- Agencies", '[reminders]\nquiet_hours = "21:30-25:00"\n\n# ---- Agencies', 1)
     got = {p.field: p for p in problems_of(text)}
     assert set(got) == {"template.timezone", "template.start_time", "reminders.quiet_hours"}
     assert got["template.timezone"].line == line_of(text, "Asia/Hanoi")
@@ -222,7 +225,7 @@ def test_toml_syntax_error_reports_its_line():
 
 
 def test_unknown_top_level_key_and_self_dependency():
-    text = re.sub(r"^\[reminders\]", "[reminder]", TEXT, flags=re.M)
+    text = TEXT.replace("# ---- Agencies", '[reminder] # a typo\nquiet_hours = "22:00-06:00"\n\n# ---- Agencies', 1)
     text = sub_in_duty(text, "SL-04", 'depends_on = ["SL-03"]', 'depends_on = ["SL-04", "SL-03"]')
     got = {p.field: p for p in problems_of(text)}
     assert "did you mean 'reminders'" in got["reminder"].message
