@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Texts
@@ -54,6 +54,16 @@ def render_notice(texts: Texts, notice: Notice) -> str:
     return texts(notice.key if "." in notice.key else f"notice.{notice.key}", **params)
 
 
+# Longest grouped message, in characters of our HTML: one message on each app (Telegram takes
+# 4096 and Zalo 2000 after markup; room left for emoji, which count twice).
+GROUP_MAX = {"zalo": 1800, None: 3600}
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 class Notifier:
     def __init__(self, tz: ZoneInfo, default_lang: str, backlog_limit: int = 10**9) -> None:
         self.tz, self.default_lang, self.backlog_limit = tz, default_lang, backlog_limit
@@ -68,6 +78,28 @@ class Notifier:
         self.enqueue(store, [warn], now)
         return True
 
+    def _folded(self, store: SqlStore, user, ident, notice: Notice, texts: Texts, text: str) -> bool:
+        """Plain news for someone whose previous news is still waiting (a chat's pace is one
+        message a second) joins that message instead of queueing behind it: a coordinator
+        gets one grouped message of what changed, not a backlog of a thousand."""
+        if notice.kind != "news" or notice.urgent or notice.dedupe_key:
+            return False
+        row = store.newest_waiting(user.id)
+        if (row is None or row.kind != "news" or row.urgent or row.dedupe_key or row.attempts or row.claimed_by
+                or row.payload.get("buttons") or (row.channel, row.chat_id) != (ident.channel, ident.chat_id)):
+            return False
+        grouped = row.payload.get("grouped")
+        body = row.text.split("\n\n", 1)[1] if grouped else row.text
+        since = _aware(datetime.fromisoformat(grouped["since"]) if grouped else row.created_at)
+        count = (grouped["count"] if grouped else 1) + 1
+        head = texts("notice.grouped", count=count, since=since)
+        merged = f"{head}\n\n{body}\n\n{text}"
+        if len(merged) > GROUP_MAX.get(ident.channel, GROUP_MAX[None]):
+            return False  # full: this news starts the next message
+        payload = {"grouped": {"count": count, "since": since.isoformat()}}
+        task_id = row.task_id if row.task_id == notice.task_id else None  # a reply to it binds to no one task
+        return store.fold_into(row.id, merged, payload, task_id)
+
     def enqueue(self, store: SqlStore, notices: list[Notice], now: datetime) -> int:
         """Write one outbox row per (notice, recipient); returns how many were new."""
         count = 0
@@ -81,10 +113,14 @@ class Notifier:
                 if notice.with_buttons and notice.task_id is not None:
                     payload["buttons"] = [[{"label": b.label, "data": b.data} for b in row]
                                           for row in task_buttons(texts, notice.task_id)]
+                text = render_notice(texts, notice)
+                if not payload and self._folded(store, user, ident, notice, texts, text):
+                    count += 1
+                    continue
                 count += store.enqueue_values(dict(
                     dedupe_key=f"{notice.dedupe_key}:{user.id}" if notice.dedupe_key else None,
                     user_id=user.id, channel=ident.channel, chat_id=ident.chat_id, kind=notice.kind,
-                    text=render_notice(texts, notice), payload=payload, task_id=notice.task_id,
+                    text=text, payload=payload, task_id=notice.task_id,
                     urgent=notice.urgent, created_at=now, next_attempt_at=now,
                 ))
         return count

@@ -358,6 +358,23 @@ class SqlStore:
         stmt = _OUTBOX_INSERT_ONCE[conn.dialect.name == "postgresql"]
         return conn.execute(stmt, values).first() is not None
 
+    def newest_waiting(self, user_id: int):
+        """The user's newest unsent message as a plain row (not an ORM object, which would go
+        stale when `fold_into` rewrites it), locked on PostgreSQL: news folded into it by two
+        writers at once queue up instead of one overwriting the other."""
+        c = Outbox.__table__.c
+        q = (select(c.id, c.channel, c.chat_id, c.kind, c.urgent, c.dedupe_key, c.attempts, c.claimed_by, c.text,
+                    c.payload, c.task_id, c.created_at)
+             .where(c.user_id == user_id, c.status == "pending").order_by(c.id.desc()).limit(1).with_for_update())
+        return self.s.connection().execute(q).first()
+
+    def fold_into(self, row_id: int, text: str, payload: dict, task_id: int | None) -> bool:
+        """Rewrite a waiting row that no worker has touched yet; False if one got to it first."""
+        stmt = (update(Outbox).where(Outbox.id == row_id, Outbox.status == "pending", Outbox.attempts == 0,
+                                     Outbox.claimed_by.is_(None))
+                .values(text=text, payload=payload, task_id=task_id).execution_options(synchronize_session=False))
+        return self.s.connection().execute(stmt).rowcount == 1
+
     def pending_for_user(self, user_id: int) -> int:
         q = select(func.count()).select_from(Outbox).where(Outbox.user_id == user_id, Outbox.status == "pending")
         return self.s.exec(q).one()
