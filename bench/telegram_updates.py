@@ -221,7 +221,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 # -- the phases --------------------------------------------------------------------------------
-def run_echo(drv: Driver, n: int, users: int, log: Path) -> dict:
+def run_echo(drv: Driver, n: int, users: int, log: Path, rate: float = 0.0, seconds: float = 0.0) -> dict:
     uids = [ECHO_UID + k for k in range(users)]
     drv.make_users(uids, "Echo")
     since, drv.first_batch = len(drv.d.sent), None
@@ -230,14 +230,24 @@ def run_echo(drv: Driver, n: int, users: int, log: Path) -> dict:
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, __file__, "--echo-child", drv.tg.base_url, drv.tg.base_file_url],
                                 stdout=out, stderr=subprocess.STDOUT)
+    lat = []
     try:
         answered = drv.wait_answered(sent, since, proc, timeout=300)
+        double_cpu = cpu_seconds()[0] - cpu0[0]  # the burst only, as for dutybot
+        if rate and seconds:  # the reference for dutybot's latency: the same paced feed
+            time.sleep(1.0)
+            paced = [(uids[i % users], f"/tiendo CB-{1 + i % 58:02d} {1 + i % 98} q{i:04d}")
+                     for i in range(int(rate * seconds))]
+            since2 = len(drv.d.sent)
+            fed = drv.feed(paced, rate)
+            got = drv.wait_answered(fed, since2, proc, timeout=120)
+            lat = [(got[k] - fed[k]) * 1000 for k in fed]
     finally:
         stop(proc)
-    cpu1 = cpu_seconds()
+    bot_cpu = cpu_seconds()[1] - cpu0[1]  # a child's CPU is counted once it has exited: the whole run
     ups, elapsed = throughput(drv, sent, answered)
-    return {"ups": ups, "seconds": elapsed, "answered": len(answered),
-            "double_cpu": cpu1[0] - cpu0[0], "bot_cpu": cpu1[1] - cpu0[1]}
+    return {"ups": ups, "seconds": elapsed, "answered": len(answered), "latencies": lat,
+            "double_cpu": double_cpu, "bot_cpu": bot_cpu}
 
 
 def status_updates(contacts, by_agency, n: int, tag: str, counter: Counter) -> list[tuple[int, str]]:
@@ -274,11 +284,12 @@ def run_dutybot(drv: Driver, args, workdir: Path) -> dict:
     cpu0 = cpu_seconds()
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    spy = None
-    if args.py_spy:
-        spy = subprocess.Popen([args.py_spy_bin, "record", "--pid", str(proc.pid), "--format", "speedscope",
-                                "-o", args.py_spy, "--rate", "200", "--subprocesses"] + ([] if args.py_spy_cpu else ["--idle"]),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    def profiler():
+        return subprocess.Popen([args.py_spy_bin, "record", "--pid", str(proc.pid), "--format", "speedscope",
+                                 "-o", args.py_spy, "--rate", "200", "--subprocesses"] + ([] if args.py_spy_cpu else ["--idle"]),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+    spy = profiler() if args.py_spy and args.py_spy_phase == "burst" else None
     try:
         answered = drv.wait_answered(sent, since, proc, timeout=600)
         ups, elapsed = throughput(drv, sent, answered)
@@ -290,8 +301,12 @@ def run_dutybot(drv: Driver, args, workdir: Path) -> dict:
         time.sleep(1.0)
         paced = status_updates(contacts, by_agency, int(args.rate * args.seconds), "l", counter)
         since = len(drv.d.sent)
+        spy = profiler() if args.py_spy and args.py_spy_phase == "latency" else None
         fed = drv.feed(paced, args.rate)
         got = drv.wait_answered(fed, since, proc, timeout=120)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
         lat = [(got[k] - fed[k]) * 1000 for k in fed]
     finally:
         rc = stop(proc)
@@ -311,6 +326,7 @@ def main(argv=None) -> int:
                    help="run dutybot without its reminder scheduler (diagnosis; not the real thing)")
     p.add_argument("--py-spy", metavar="PATH", help="profile dutybot during the burst (needs py-spy)")
     p.add_argument("--py-spy-bin", default="py-spy")
+    p.add_argument("--py-spy-phase", choices=("burst", "latency"), default="burst")
     p.add_argument("--py-spy-cpu", action="store_true", help="profile only running threads (no --idle)")
     p.add_argument("--bot-cmd", metavar="CMD", help="run CMD instead of `dutybot run` (experiments; same env)")
     p.add_argument("--echo-only", action="store_true", help="only the echo bot (is the double fast enough?)")
@@ -338,7 +354,7 @@ def main(argv=None) -> int:
 
 
 def measure(args, drv: Driver, workdir: Path) -> int:
-    echo = run_echo(drv, args.updates, args.users, workdir / "echo.log")
+    echo = run_echo(drv, args.updates, args.users, workdir / "echo.log", args.rate, args.seconds)
     if args.echo_only:
         print(f"PTB echo: {echo['ups']:.1f} updates/s; CPU s: echo {echo['bot_cpu']:.1f}, "
               f"double {echo['double_cpu']:.1f} in {echo['seconds']:.1f} s")
@@ -352,11 +368,13 @@ def measure(args, drv: Driver, workdir: Path) -> int:
         "echo_ups": round(echo["ups"], 1), "dutybot_ups": round(duty["ups"], 1), "ratio": round(ratio, 3),
         "p50_ms": round(statistics.median(lat), 1), "p95_ms": round(pct(lat, 95), 1),
         "p99_ms": round(pct(lat, 99), 1), "max_ms": round(max(lat), 1),
+        "echo_p50_ms": round(statistics.median(echo["latencies"]), 1) if echo["latencies"] else None,
+        "echo_p99_ms": round(pct(echo["latencies"], 99), 1) if echo["latencies"] else None,
         "latency_rate": args.rate, "latency_updates": len(lat),
         "updates": args.updates, "users": args.users, "coordinators": args.coordinators,
         "scheduler": not args.no_scheduler,
         # CPU per update (start-up included) varies less with the machine's load than updates/s.
-        "echo_cpu_ms_per_update": round(echo["bot_cpu"] / args.updates * 1000, 2),
+        "echo_cpu_ms_per_update": round(echo["bot_cpu"] / (args.updates + len(echo["latencies"])) * 1000, 2),
         "dutybot_cpu_ms_per_update": round(duty["bot_cpu"] / (args.updates + len(lat)) * 1000, 2),
         "violations": violations, **machine_note(),
     }
@@ -366,9 +384,19 @@ def measure(args, drv: Driver, workdir: Path) -> int:
            ["dutybot", duty["answered"], args.users, duty["seconds"], duty["ups"],
             figures["dutybot_cpu_ms_per_update"], duty["double_cpu"]]],
           title=f"Throughput: {args.updates} queued updates (target: dutybot >= 0.7 x echo; got {ratio:.2f})")
-    table(["rate/s", "updates", "p50 ms", "p95 ms", "p99 ms", "max ms"],
-          [[args.rate, len(lat), figures["p50_ms"], figures["p95_ms"], figures["p99_ms"], figures["max_ms"]]],
-          title="dutybot latency, user message -> answer (target: p99 <= 50 ms)")
+    rows = [["dutybot", args.rate, len(lat), figures["p50_ms"], figures["p95_ms"], figures["p99_ms"], figures["max_ms"]]]
+    if echo["latencies"]:
+        el = echo["latencies"]
+        rows.append(["PTB echo", args.rate, len(el), round(statistics.median(el), 1), round(pct(el, 95), 1),
+                     round(pct(el, 99), 1), round(max(el), 1)])
+    table(["bot", "rate/s", "updates", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows,
+          title="latency, user message -> answer (target: dutybot p99 <= 50 ms; the echo bot for reference)")
+    # The same latencies in order of sending, by quarter of the phase: a tail that grows with
+    # time is a backlog building up, a flat one is the cost of each update.
+    quarters = [lat[i * len(lat) // 4:(i + 1) * len(lat) // 4] for i in range(4)]
+    table(["quarter", "p50 ms", "p99 ms"],
+          [[f"{i + 1}/4", round(statistics.median(q), 1), round(pct(q, 99), 1)] for i, q in enumerate(quarters) if q],
+          title="latency over the phase")
     emit(figures)
     return 0
 
