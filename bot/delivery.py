@@ -10,13 +10,16 @@ import asyncio
 import logging
 import time
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import select
 
 from bot.channels.base import Button, ChannelError, Reply
 from bot.context import App
+from bot.i18n import Texts
 from bot.instance import WORKER_ID
+from bot.notify import GROUP_SEP, grouped_text
 from bot.ratelimit import Pacer
 from storage.models import Outbox, User
 from workflows.ports import Notice
@@ -32,9 +35,12 @@ MIN_LOOK_INTERVAL = 0.1  # seconds between two looks at the outbox
 CLAIM = timedelta(seconds=60)
 
 
-def reply_from_row(row: Outbox) -> Reply:
+def reply_from_row(row: Outbox, tz: ZoneInfo) -> Reply:
     buttons = [[Button(b["label"], b["data"]) for b in r] for r in row.payload.get("buttons", [])]
-    return Reply(row.text, buttons=buttons, task_id=row.task_id, kind=row.kind, reply_to=row.payload.get("reply_to"))
+    text = row.text
+    if GROUP_SEP in text:  # news grouped while it waited (bot.notify): its header is written now
+        text = grouped_text(Texts(row.payload.get("lang", "vi"), tz), text, row.created_at)
+    return Reply(text, buttons=buttons, task_id=row.task_id, kind=row.kind, reply_to=row.payload.get("reply_to"))
 
 
 def queue_reply(app: App, channel: str, chat_id: str, reply: Reply, retry_after: float | None) -> None:
@@ -152,7 +158,7 @@ class Delivery:
                 pacer.sent(row.chat_id, time.monotonic())
             channel = self.channels[row.channel]
             try:
-                message_id = await channel.send(row.chat_id, reply_from_row(row))
+                message_id = await channel.send(row.chat_id, reply_from_row(row, self.app.tz))
             except ChannelError as exc:
                 if pacer is not None:
                     if exc.retry_after:

@@ -54,19 +54,29 @@ def render_notice(texts: Texts, notice: Notice) -> str:
     return texts(notice.key if "." in notice.key else f"notice.{notice.key}", **params)
 
 
+# Grouped news: items joined by a separator no rendered text contains (render_notice drops it),
+# the header ("N updates since ...") added when it is sent (bot.delivery), in the row's language.
+GROUP_SEP = "\x1e"
 # Longest grouped message, in characters of our HTML: one message on each app (Telegram takes
-# 4096 and Zalo 2000 after markup; room left for emoji, which count twice).
-GROUP_MAX = {"zalo": 1800, None: 3600}
+# 4096 and Zalo 2000 after markup; room left for the header and emoji, which count twice).
+GROUP_MAX = {"zalo": 1700, None: 3500}
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+def grouped_text(texts: Texts, text: str, since: datetime) -> str:
+    """What a grouped row says when it is sent: a header counting the items, then the items."""
+    items = text.split(GROUP_SEP)
+    if len(items) == 1:
+        return text
+    since = since if since.tzinfo else since.replace(tzinfo=timezone.utc)  # SQLite: naive UTC
+    return texts("notice.grouped", count=len(items), since=since) + "\n\n" + "\n\n".join(items)
 
 
 class Notifier:
     def __init__(self, tz: ZoneInfo, default_lang: str, backlog_limit: int = 10**9) -> None:
         self.tz, self.default_lang, self.backlog_limit = tz, default_lang, backlog_limit
+        # user id -> the plain-news row this process queued last for them (see _append); a
+        # stale entry is harmless: the append finds the row sent or taken and a new one starts.
+        self._open: dict[int, int] = {}
 
     def _over_backlog(self, store: SqlStore, user, notice: Notice, now: datetime) -> bool:
         """A contact with too many unsent messages gets only urgent ones; coordinators are told once a day."""
@@ -78,27 +88,20 @@ class Notifier:
         self.enqueue(store, [warn], now)
         return True
 
-    def _folded(self, store: SqlStore, user, ident, notice: Notice, texts: Texts, text: str) -> bool:
-        """Plain news for someone whose previous news is still waiting (a chat's pace is one
-        message a second) joins that message instead of queueing behind it: a coordinator
-        gets one grouped message of what changed, not a backlog of a thousand."""
-        if notice.kind != "news" or notice.urgent or notice.dedupe_key:
+    def _plain_news(self, notice: Notice, payload: dict) -> bool:
+        return notice.kind == "news" and not notice.urgent and not notice.dedupe_key and not payload
+
+    def _append(self, store: SqlStore, user, ident, notice: Notice, text: str) -> bool:
+        """Plain news for someone whose last message from us is plain news still waiting (a
+        chat's pace is one message a second) joins it instead of queueing behind it: a
+        coordinator gets one grouped message of what changed, not a backlog of a thousand.
+        Only the row this process queued last for them: a later urgent row or reminder is
+        never overtaken."""
+        row_id = self._open.get(user.id)
+        if row_id is None:
             return False
-        row = store.newest_waiting(user.id)
-        if (row is None or row.kind != "news" or row.urgent or row.dedupe_key or row.attempts or row.claimed_by
-                or row.payload.get("buttons") or (row.channel, row.chat_id) != (ident.channel, ident.chat_id)):
-            return False
-        grouped = row.payload.get("grouped")
-        body = row.text.split("\n\n", 1)[1] if grouped else row.text
-        since = _aware(datetime.fromisoformat(grouped["since"]) if grouped else row.created_at)
-        count = (grouped["count"] if grouped else 1) + 1
-        head = texts("notice.grouped", count=count, since=since)
-        merged = f"{head}\n\n{body}\n\n{text}"
-        if len(merged) > GROUP_MAX.get(ident.channel, GROUP_MAX[None]):
-            return False  # full: this news starts the next message
-        payload = {"grouped": {"count": count, "since": since.isoformat()}}
-        task_id = row.task_id if row.task_id == notice.task_id else None  # a reply to it binds to no one task
-        return store.fold_into(row.id, merged, payload, task_id)
+        limit = GROUP_MAX.get(ident.channel, GROUP_MAX[None])
+        return store.append_news(row_id, user.id, GROUP_SEP, text, notice.task_id, limit)
 
     def enqueue(self, store: SqlStore, notices: list[Notice], now: datetime) -> int:
         """Write one outbox row per (notice, recipient); returns how many were new."""
@@ -113,14 +116,20 @@ class Notifier:
                 if notice.with_buttons and notice.task_id is not None:
                     payload["buttons"] = [[{"label": b.label, "data": b.data} for b in row]
                                           for row in task_buttons(texts, notice.task_id)]
-                text = render_notice(texts, notice)
-                if not payload and self._folded(store, user, ident, notice, texts, text):
-                    count += 1
-                    continue
-                count += store.enqueue_values(dict(
+                text = render_notice(texts, notice).replace(GROUP_SEP, " ")
+                values = dict(
                     dedupe_key=f"{notice.dedupe_key}:{user.id}" if notice.dedupe_key else None,
                     user_id=user.id, channel=ident.channel, chat_id=ident.chat_id, kind=notice.kind,
                     text=text, payload=payload, task_id=notice.task_id,
                     urgent=notice.urgent, created_at=now, next_attempt_at=now,
-                ))
+                )
+                if not self._plain_news(notice, payload):
+                    self._open.pop(user.id, None)  # later news must not overtake this row
+                    count += store.enqueue_values(values)
+                elif self._append(store, user, ident, notice, text):
+                    count += 1
+                else:
+                    values["payload"] = {"lang": texts.lang}  # for the header, if it is grouped
+                    self._open[user.id] = store.enqueue_new(values)
+                    count += 1
         return count

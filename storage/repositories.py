@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from itertools import chain
 
-from sqlalchemy import event, func, insert, update
+from sqlalchemy import case, event, func, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -358,21 +358,20 @@ class SqlStore:
         stmt = _OUTBOX_INSERT_ONCE[conn.dialect.name == "postgresql"]
         return conn.execute(stmt, values).first() is not None
 
-    def newest_waiting(self, user_id: int):
-        """The user's newest unsent message as a plain row (not an ORM object, which would go
-        stale when `fold_into` rewrites it), locked on PostgreSQL: news folded into it by two
-        writers at once queue up instead of one overwriting the other."""
-        c = Outbox.__table__.c
-        q = (select(c.id, c.channel, c.chat_id, c.kind, c.urgent, c.dedupe_key, c.attempts, c.claimed_by, c.text,
-                    c.payload, c.task_id, c.created_at)
-             .where(c.user_id == user_id, c.status == "pending").order_by(c.id.desc()).limit(1).with_for_update())
-        return self.s.connection().execute(q).first()
+    def enqueue_new(self, values: dict) -> int:
+        """A plain INSERT of an outbox row without dedupe key; returns its id."""
+        return self.s.connection().execute(_OUTBOX_INSERT, {**_OUTBOX_DEFAULTS, **values}).inserted_primary_key[0]
 
-    def fold_into(self, row_id: int, text: str, payload: dict, task_id: int | None) -> bool:
-        """Rewrite a waiting row that no worker has touched yet; False if one got to it first."""
-        stmt = (update(Outbox).where(Outbox.id == row_id, Outbox.status == "pending", Outbox.attempts == 0,
-                                     Outbox.claimed_by.is_(None))
-                .values(text=text, payload=payload, task_id=task_id).execution_options(synchronize_session=False))
+    def append_news(self, row_id: int, user_id: int, sep: str, text: str, task_id: int | None, max_len: int) -> bool:
+        """Append to a waiting plain-news row no worker has touched yet, in one statement (the
+        database concatenates: two writers cannot lose each other's text, and a rolled-back
+        append leaves nothing behind). False if the row is gone, taken, or would grow too long."""
+        t = Outbox.__table__
+        stmt = (update(t).where(t.c.id == row_id, t.c.user_id == user_id, t.c.status == "pending", t.c.kind == "news",
+                                t.c.urgent.is_(False), t.c.attempts == 0, t.c.claimed_by.is_(None),
+                                func.length(t.c.text) + len(sep) + len(text) <= max_len)
+                .values(text=t.c.text + sep + text,
+                        task_id=case((t.c.task_id == task_id, t.c.task_id), else_=None)))
         return self.s.connection().execute(stmt).rowcount == 1
 
     def pending_for_user(self, user_id: int) -> int:

@@ -17,9 +17,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.delivery import Delivery
+from bot.delivery import Delivery, reply_from_row
 from bot.i18n import strip_html
-from bot.notify import GROUP_MAX
+from bot.notify import GROUP_SEP
 from storage.models import Outbox
 from tests.helpers import FakeChannel, add_user
 from workflows.ports import Notice
@@ -47,16 +47,21 @@ def codes(text: str) -> list[str]:
     return re.findall(r"T-\d{4}", text)
 
 
+def shown(app, row: Outbox) -> str:
+    """The row as it is sent (grouped rows get their header then)."""
+    return reply_from_row(row, app.tz).text
+
+
 def test_news_waiting_for_a_coordinator_grows_into_one_message(app, clock):
     add_user(app, "coord", "coordinator")
     enqueue(app, news(1))
     clock.advance(seconds=1)
     enqueue(app, news(2), news(3))  # the second and third while the first still waits
     (row,) = rows_for(app, "coord")
-    text = strip_html(row.text)
+    text = strip_html(shown(app, row))
     assert codes(text) == ["T-0001", "T-0002", "T-0003"]  # in the order they happened
     assert text.startswith("🗞 3 tin cập nhật từ 01/05/2026 09:00")  # 02:00 UTC, shown in Hà Nội time
-    assert row.payload["grouped"]["count"] == 3 and row.task_id is None
+    assert GROUP_SEP not in text and row.task_id is None
 
 
 def test_the_grouped_message_is_delivered_once_and_later_news_starts_a_new_one(app, clock):
@@ -69,7 +74,7 @@ def test_the_grouped_message_is_delivered_once_and_later_news_starts_a_new_one(a
     enqueue(app, news(3))  # the grouped row is gone: this one is on its own
     rows = rows_for(app, "coord")
     assert [r.status for r in rows] == ["sent", "pending"] and codes(rows[1].text) == ["T-0003"]
-    assert "grouped" not in rows[1].payload
+    assert not strip_html(shown(app, rows[1])).startswith("🗞")
 
 
 def test_only_plain_news_is_grouped(app):
@@ -102,14 +107,15 @@ def test_a_full_message_starts_the_next_and_nothing_is_lost(app):
     add_user(app, "coord", "coordinator")
     add_user(app, "zcoord", "coordinator", channel="zalo")
     for n in range(300):
-        enqueue(app, news(n, actor="Đồng chí <Trưởng> & phó"))
-    for handle, limit in (("coord", GROUP_MAX[None]), ("zcoord", GROUP_MAX["zalo"])):
+        enqueue(app, news(n, actor="Đồng chí <Trưởng> & phó \x1e"))  # a separator in user text is dropped
+    for handle, limit in (("coord", 4096), ("zcoord", 2000)):  # one message on each app
         rows = rows_for(app, handle)
-        assert 2 < len(rows) < 300 and all(len(r.text) <= limit for r in rows)
-        assert [c for r in rows for c in codes(r.text)] == [f"T-{n:04d}" for n in range(300)]
-        assert all("&lt;Trưởng&gt; &amp; phó" in r.text and "<Trưởng>" not in r.text for r in rows)
-        counts = [r.payload.get("grouped", {}).get("count", 1) for r in rows]
-        assert counts == [len(codes(r.text)) for r in rows]
+        texts = [shown(app, r) for r in rows]
+        assert 2 < len(rows) < 300 and all(len(t) <= limit for t in texts)
+        assert [c for t in texts for c in codes(t)] == [f"T-{n:04d}" for n in range(300)]
+        assert all("&lt;Trưởng&gt; &amp; phó" in t and "<Trưởng>" not in t and GROUP_SEP not in t for t in texts)
+        heads = [re.match(r"🗞 (\d+) ", t) for t in texts]
+        assert all(h and int(h[1]) == len(codes(t)) for h, t in zip(heads, texts))
 
 
 def test_two_writers_folding_at_once_lose_nothing(app):
