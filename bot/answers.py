@@ -67,7 +67,7 @@ def settle(app, channel: str, sent: list[tuple[str, str, str, Reply]],
                               external_message_id=bindparam("mid")),
                       [{"k": key, "mid": str(mid)[:64]} for key, _chat, mid, _r in sent])
         for key, exc in failed:
-            values = dict(claimed_by=None, claimed_until=None, attempts=1, last_error=str(exc)[:500])
+            values = dict(claimed_by=None, claimed_until=None, attempts=1, last_error=exc.stored())
             if exc.permanent or exc.blocked:
                 values["status"] = "parked"
                 log.warning("answer %s refused: %s", key, exc)

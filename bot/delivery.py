@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import timedelta
+from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
 from sqlmodel import select
 
-from bot.channels.base import Button, ChannelError, Reply
+from bot.channels.base import RETRY_MARK, Button, ChannelError, Reply
 from bot.context import App
 from bot.i18n import Texts
 from bot.instance import WORKER_ID
@@ -66,6 +66,29 @@ class Delivery:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def restore_holds(self) -> int:
+        """At start: chats a flood limit told us to leave alone until a moment still to come
+        (a row waits for it in the outbox) are held again, so that a restart does not send
+        into the window: answers and other rows to that chat wait too. Returns how many."""
+        now = self.app.now()
+        q = (select(Outbox.channel, Outbox.chat_id, func.max(Outbox.next_attempt_at))
+             .where(Outbox.status == "pending", Outbox.next_attempt_at > now,
+                    Outbox.last_error.like(f"{RETRY_MARK}%"))
+             .group_by(Outbox.channel, Outbox.chat_id))
+        with self.app.db.read() as s:
+            rows = list(s.exec(q))
+        mono, held = time.monotonic(), 0
+        for channel, chat_id, until in rows:
+            pacer = self.pacers.get(channel)
+            if pacer is None:
+                continue
+            until = until if until.tzinfo else until.replace(tzinfo=timezone.utc)  # SQLite: naive UTC
+            pacer.retry_after(chat_id, (until - now).total_seconds(), mono)
+            held += 1
+        if held:
+            log.info("%d chats still inside a flood-limit window: held until it ends", held)
+        return held
 
     async def run_forever(self) -> None:
         """Drain the outbox continuously; sleep until woken or until the pacer allows more."""
@@ -191,7 +214,7 @@ class Delivery:
             db_row = store.s.get(Outbox, row.id)
             db_row.attempts += 1
             db_row.claimed_by = db_row.claimed_until = None
-            db_row.last_error = str(exc)[:500]
+            db_row.last_error = exc.stored()
             if exc.blocked and db_row.user_id is not None:
                 user = store.s.get(User, db_row.user_id)
                 if not user.unreachable:  # tell the coordinators once

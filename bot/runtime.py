@@ -79,6 +79,7 @@ class Runtime:
 
     async def start(self) -> None:
         self._lock = lock_sqlite(self.app.db.url)
+        await asyncio.to_thread(self.delivery.restore_holds)  # before anything is sent
         for channel in self.channels.values():
             await channel.start()
         tg = self.channels.get("telegram")

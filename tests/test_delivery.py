@@ -223,7 +223,7 @@ async def test_retry_after_is_honoured(world):
     await delivery.drain_once()
     refused_at = world.tg.errors[-1]["time"]
     row = world.row(held)
-    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "flood limit")
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "retry_after 1s: flood limit")
     assert row.next_attempt_at >= world.clock() + timedelta(seconds=1)
     # The database would allow it now; the pacer still holds the chat until the window ends.
     world.clock.advance(seconds=1)

@@ -67,3 +67,11 @@ class ChannelError(Exception):
                  retry_after: float | None = None) -> None:
         super().__init__(message)
         self.permanent, self.blocked, self.retry_after = permanent, blocked, retry_after
+
+    def stored(self) -> str:
+        """The outbox's `last_error`; a flood limit is marked (RETRY_MARK) so that a restart can
+        find the chats still inside their window (bot.delivery.Delivery.restore_holds)."""
+        return (f"{RETRY_MARK}{self.retry_after:g}s: {self}" if self.retry_after else str(self))[:500]
+
+
+RETRY_MARK = "retry_after "
