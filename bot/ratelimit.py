@@ -53,8 +53,7 @@ class Pacer:
         return max(0.0, self._paused_until - now, self._held.get(chat_id, 0.0) - now)
 
     def sent_direct(self, chat_id: str, now: float) -> None:
-        """An answer went out at once (not through the outbox): space this chat's next outbox
-        message after it, without charging the overall rate the outbox paces itself by."""
+        """The per-chat part of `sent`: space this chat's next message after this one."""
         if self.is_group(chat_id):
             window = self._group_sent.setdefault(chat_id, deque())
             window.append(now)
@@ -64,6 +63,14 @@ class Pacer:
             self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), now + self.limits.private_interval)
             if len(self._chat_next) > 50_000:  # forget chats whose pause is long over
                 self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+
+    def take_turn(self, chat_id: str, now: float) -> float:
+        """Reserve the next slot of the overall rate for a send to this chat (answers count
+        against it like every send); returns how long to wait for it. Reserving before waiting
+        keeps two senders from waking for the same slot."""
+        wait = max(0.0, self._global_next - now)
+        self.sent(chat_id, now + wait)
+        return wait
 
     def delay(self, chat_id: str, now: float) -> float:
         return max(self.chat_delay(chat_id, now), self._global_next - now)

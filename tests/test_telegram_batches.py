@@ -220,3 +220,21 @@ async def test_answers_wait_out_a_retry_after_and_still_arrive(bot):
     assert tg.stats["sent_inside_retry_after"] == 0
     assert len([r for r in tg.sent if answer_to(first)(r) or answer_to(second)(r)]) == 2
     assert task(app, "NC-11").percent == 20
+
+
+async def test_answers_count_against_the_overall_rate(bot):
+    """Over ~30 messages a second Telegram holds back the whole bot; answers are messages too,
+    so a burst of them is spaced at the configured overall rate (here 10/s), not sent at once."""
+    tg, app = bot
+    users = [tg.make_user(9101, "CA"), tg.make_user(9102, "SYT")]
+    asked = [await tg.user_sends(users[i % 2], "/viec") for i in range(12)]  # one batch of 12
+    rt = Runtime(app, limits=Limits(per_second=10, private_interval=0.0, group_per_minute=1000), poll_timeout=1)
+    await rt.start()
+    try:
+        got = [await tg.wait_for(answer_to(a), timeout=15) for a in asked]
+    finally:
+        await rt.stop()
+    times = sorted(r.time for r in got)
+    # 12 answers: the first four may go at once (an idle pacer banks a few slots), then 1/10 s
+    # apart: at least 8 gaps of 0.1 s (10 % slack); unpaced they all go within ~0.1 s.
+    assert times[-1] - times[0] >= 8 * 0.1 * 0.9

@@ -310,10 +310,15 @@ class TelegramChannel(InboxLoop):
             if hold > 0 and key is not None:  # Telegram said wait: the outbox sends it after the wait
                 out.failed.append((key, ChannelError("held by a flood limit", retry_after=hold)))
                 continue
+            if self.pacer is not None:
+                # Answers count against the overall rate like every other send (over ~30/s
+                # Telegram holds back the whole bot, not one chat); they take the next slot
+                # and, when the outbox has used the budget, wait their turn for it.
+                wait = self.pacer.take_turn(str(msg.chat_id), time.monotonic())
+                if wait > 0:
+                    await asyncio.sleep(wait)
             try:
                 message_id = await self.send(msg.chat_id, reply)
-                if self.pacer is not None:
-                    self.pacer.sent_direct(str(msg.chat_id), time.monotonic())
             except ChannelError as exc:
                 if exc.retry_after and self.pacer is not None:
                     self.pacer.retry_after(str(msg.chat_id), exc.retry_after, time.monotonic())
