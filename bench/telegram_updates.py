@@ -274,8 +274,10 @@ def run_dutybot(drv: Driver, args, workdir: Path) -> dict:
     sent = drv.queue(burst)
     env = {**os.environ, "DUTYBOT_TELEGRAM__TOKEN": TOKEN, "DUTYBOT_TELEGRAM__BASE_URL": drv.tg.base_url,
            "DUTYBOT_TELEGRAM__BASE_FILE_URL": drv.tg.base_file_url, "DUTYBOT_STORAGE__URL": f"sqlite:///{db_path}",
-           # The double's flood limits are off, and so is the bot's own pacing: the bot is measured.
-           "DUTYBOT_TELEGRAM__MAX_PER_SECOND": "100000", "DUTYBOT_TELEGRAM__CHAT_INTERVAL": "0"}
+           # The double's flood limits are off, and so is the bot's overall rate (answers count
+           # against it: 50 answers/s would wait for a 29/s budget); the per-chat pacing stays,
+           # so the coordinator's news goes at most once a second, as in production.
+           "DUTYBOT_TELEGRAM__MAX_PER_SECOND": "100000"}
     exe = Path(sys.executable).with_name("dutybot")
     cmd = [str(exe), "run"] if exe.exists() else [sys.executable, "-m", "bot.cli", "run"]
     if args.no_scheduler:
