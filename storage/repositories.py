@@ -351,10 +351,10 @@ class SqlStore:
         """`enqueue` from column values: a plain INSERT (no ORM object, no flush), and with a
         dedupe key ON CONFLICT DO NOTHING, so two workers queueing the same key cannot clash."""
         values = {**_OUTBOX_DEFAULTS, **values}
-        conn = self.s.connection()  # no autoflush for a plain INSERT
         if values.get("dedupe_key") is None:
-            conn.execute(_OUTBOX_INSERT, values)
+            self.enqueue_new(values)
             return True
+        conn = self.s.connection()  # no autoflush for a plain INSERT
         stmt = _OUTBOX_INSERT_ONCE[conn.dialect.name == "postgresql"]
         return conn.execute(stmt, values).first() is not None
 
