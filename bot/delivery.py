@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import timedelta, timezone
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_
@@ -83,7 +83,6 @@ class Delivery:
             pacer = self.pacers.get(channel)
             if pacer is None:
                 continue
-            until = until if until.tzinfo else until.replace(tzinfo=timezone.utc)  # SQLite: naive UTC
             pacer.retry_after(chat_id, (until - now).total_seconds(), mono)
             held += 1
         if held:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Texts
@@ -67,7 +67,6 @@ def grouped_text(texts: Texts, text: str, since: datetime) -> str:
     items = text.split(GROUP_SEP)
     if len(items) == 1:
         return text
-    since = since if since.tzinfo else since.replace(tzinfo=timezone.utc)  # SQLite: naive UTC
     return texts("notice.grouped", count=len(items), since=since) + "\n\n" + "\n\n".join(items)
 
 
