@@ -9,7 +9,9 @@ answered directly only: they are large, and a person who asked for one can ask a
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import bindparam, insert, update
@@ -92,3 +94,44 @@ def release_orphans(app, channel: str) -> int:
                                              Outbox.dedupe_key.like(f"{_MARK}%"), Outbox.claimed_by != CLAIMER)
                         .values(claimed_by=None, claimed_until=None))
         return res.rowcount or 0
+
+
+@dataclass
+class Outcome:
+    """What happened to answers once sent: `settle`'s arguments, collected."""
+    sent: list = field(default_factory=list)
+    failed: list = field(default_factory=list)
+    memo: list = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.sent or self.failed or self.memo)
+
+
+class Settler:
+    """Settles sent answers in the background: outcomes collect while one `settle` runs, and
+    the next takes them all, so the next batch's answers never wait for it (under load several
+    batches settle in one transaction). A crash before it leaves the answers claimed: they are
+    sent again, never lost."""
+
+    def __init__(self, app, channel: str) -> None:
+        self.app, self.channel = app, channel
+        self._waiting = Outcome()
+        self._task: asyncio.Task | None = None
+
+    def add(self, out: Outcome) -> None:
+        for name in ("sent", "failed", "memo"):
+            getattr(self._waiting, name).extend(getattr(out, name))
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+
+    async def drain(self, timeout: float) -> None:
+        if self._task is not None:
+            await asyncio.wait({self._task}, timeout=timeout)
+
+    async def _run(self) -> None:
+        while self._waiting:
+            out, self._waiting = self._waiting, Outcome()
+            try:
+                await asyncio.to_thread(settle, self.app, self.channel, out.sent, out.failed, out.memo)
+            except Exception:  # the outbox sends them again when their claim runs out
+                log.exception("settling %d answers failed", len(out.sent) + len(out.failed))

@@ -60,14 +60,6 @@ class _Job:
     skip: bool = False  # seen before (a redelivery): applied and answered the first time
 
 
-@dataclass
-class _Outcome:
-    """What happened to a batch's answers, settled in one transaction (bot.answers.settle)."""
-    sent: list = field(default_factory=list)
-    failed: list = field(default_factory=list)
-    memo: list = field(default_factory=list)
-
-
 class TelegramChannel(InboxLoop):
     name = CHANNEL
 
@@ -84,10 +76,7 @@ class TelegramChannel(InboxLoop):
         # it grows, and sending is CPU-bound here (measured: 1-2 beat 16).
         self._parallel = asyncio.Semaphore(2)
         self._answering: list[asyncio.Task] = []
-        # Outcomes of sent answers wait here for one settling transaction; the next batch's
-        # answers do not wait for it (under load several batches settle together).
-        self._unsettled = _Outcome()
-        self._settling: asyncio.Task | None = None
+        self._settler = answers.Settler(app, CHANNEL)
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -103,8 +92,7 @@ class TelegramChannel(InboxLoop):
         self._wake.set()
         if self._answering:  # committed batches still being answered: let them finish
             await asyncio.wait(set(self._answering), timeout=10)
-        if self._settling is not None:  # ... and be marked sent, so a restart does not resend them
-            await asyncio.wait({self._settling}, timeout=10)
+        await self._settler.drain(timeout=10)  # ... and be marked sent, so a restart does not resend them
         await self.application.stop()
         await self.application.shutdown()
 
@@ -263,7 +251,7 @@ class TelegramChannel(InboxLoop):
         for job in jobs:
             if job.update is not None and not job.skip:
                 by_chat.setdefault(job.msg.chat_id if job.msg else None, []).append(job)
-        out = _Outcome()
+        out = answers.Outcome()
 
         async def one_chat(chat_jobs: list[_Job]) -> None:
             async with self._parallel:
@@ -274,25 +262,9 @@ class TelegramChannel(InboxLoop):
                         log.exception("answering update %s failed", job.row_id)
 
         await asyncio.gather(*(one_chat(j) for j in by_chat.values()))
-        self._settle_soon(out)
+        self._settler.add(out)
 
-    def _settle_soon(self, out: _Outcome) -> None:
-        for name in ("sent", "failed", "memo"):
-            getattr(self._unsettled, name).extend(getattr(out, name))
-        if self._settling is None or self._settling.done():
-            self._settling = asyncio.create_task(self._settle_all())
-
-    async def _settle_all(self) -> None:
-        """Settle what was sent so far in one transaction, again while more comes in. A crash
-        before it leaves the answers claimed: they are sent again (bot.answers), never lost."""
-        while self._unsettled.sent or self._unsettled.failed or self._unsettled.memo:
-            out, self._unsettled = self._unsettled, _Outcome()
-            try:
-                await asyncio.to_thread(answers.settle, self.app, CHANNEL, out.sent, out.failed, out.memo)
-            except Exception:  # the outbox sends them again when their claim runs out
-                log.exception("settling %d answers failed", len(out.sent) + len(out.failed))
-
-    async def _answer_one(self, job: _Job, out: _Outcome) -> None:
+    async def _answer_one(self, job: _Job, out: answers.Outcome) -> None:
         query, msg = job.update.callback_query, job.msg
         if query is not None:  # every button press gets an answer, even when handling failed
             toast = next((r.toast for r in job.replies if r.toast), None)
