@@ -96,6 +96,12 @@ class Scheduler:
         return leases.acquire(self.app.db, LEADER_LEASE, WORKER_ID, LEADER_TTL, datetime.now(timezone.utc))
 
     async def wake(self) -> None:
+        try:
+            await self._wake()
+        except asyncio.CancelledError:  # shut down mid-pass: nothing is lost, the database says what is due
+            log.debug("reminder pass cancelled by shutdown")
+
+    async def _wake(self) -> None:
         self.leader = await asyncio.to_thread(self.is_leader)
         if not self.leader:
             return
@@ -109,6 +115,12 @@ class Scheduler:
             self._plan(max(moment, datetime.now(timezone.utc) + timedelta(milliseconds=50)))
 
     async def _digest(self) -> None:
+        try:
+            await self._digest_once()
+        except asyncio.CancelledError:  # shut down mid-way: its transaction commits or rolls back whole
+            log.debug("digest cancelled by shutdown")
+
+    async def _digest_once(self) -> None:
         if not await asyncio.to_thread(self.is_leader):
             return
         queued = await asyncio.to_thread(self.digest)

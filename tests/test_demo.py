@@ -53,3 +53,13 @@ def test_readme_run_command_drives_the_local_chat_from_a_pipe(tmp_path):
     assert "Created the demo" in out.stdout
     assert "xong" in out.stdout and "quá hạn" in out.stdout  # the coordinator's status view
     assert "Việc của STC" in out.stdout
+
+
+def test_quitting_the_local_chat_at_once_is_a_clean_end(tmp_path):
+    """`/quit` while the first reminder pass is still running: no traceback on the terminal."""
+    env = {**os.environ, "DUTYBOT_STORAGE__URL": f"sqlite:///{tmp_path / 'quit.db'}"}
+    env.pop("DUTYBOT_TELEGRAM__TOKEN", None)
+    env.pop("DUTYBOT_ZALO__TOKEN", None)
+    out = subprocess.run([sys.executable, "-m", "bot.cli", "run"], input="/help\n/quit\n", capture_output=True,
+                         text=True, env=env, cwd=ROOT, timeout=180)
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-2000:]
