@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/telegram_updates.py [--updates 2000] [--users 200] [--rate 50]
         [--seconds 20] [--coordinators 1] [--keep] [--echo-only] [--no-scheduler]
-        [--py-spy PATH [--py-spy-bin BIN] [--py-spy-cpu]] [--bot-cmd CMD]
+        [--py-spy PATH [--py-spy-bin BIN] [--py-spy-cpu] [--py-spy-gil]] [--bot-cmd CMD]
 
 One Telegram Bot API double (tests/doubles, flood limits off: the measure is the bot, not the
 limiter) runs in a thread of this process; each bot runs as its own process against it:
@@ -289,8 +289,9 @@ def run_dutybot(drv: Driver, args, workdir: Path) -> dict:
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     def profiler():
+        flags = ([] if args.py_spy_cpu else ["--idle"]) + (["--gil"] if args.py_spy_gil else [])
         return subprocess.Popen([args.py_spy_bin, "record", "--pid", str(proc.pid), "--format", "speedscope",
-                                 "-o", args.py_spy, "--rate", "200", "--subprocesses"] + ([] if args.py_spy_cpu else ["--idle"]),
+                                 "-o", args.py_spy, "--rate", "200", "--subprocesses", *flags],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
 
     spy = profiler() if args.py_spy and args.py_spy_phase == "burst" else None
@@ -332,6 +333,7 @@ def main(argv=None) -> int:
     p.add_argument("--py-spy-bin", default="py-spy")
     p.add_argument("--py-spy-phase", choices=("burst", "latency"), default="burst")
     p.add_argument("--py-spy-cpu", action="store_true", help="profile only running threads (no --idle)")
+    p.add_argument("--py-spy-gil", action="store_true", help="profile only the thread holding the GIL")
     p.add_argument("--bot-cmd", metavar="CMD", help="run CMD instead of `dutybot run` (experiments; same env)")
     p.add_argument("--echo-only", action="store_true", help="only the echo bot (is the double fast enough?)")
     p.add_argument("--keep", action="store_true", help="keep the work folder (database, logs)")

@@ -14,11 +14,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import update
 
 from bot.channels.base import ChannelError, Reply
 from bot.instance import WORKER_ID
-from storage.models import Outbox, SentMessage
+from storage import statements as st
+from storage.models import Outbox
 
 log = logging.getLogger(__name__)
 # Longer than a send takes (a send that outlives it may be sent again by the delivery worker).
@@ -44,7 +45,7 @@ def stage(session, channel: str, answers: list[tuple[str, str, Reply]], now) -> 
                  text=reply.text, payload=_payload(reply), task_id=reply.task_id, urgent=True, status="pending",
                  attempts=0, created_at=now, next_attempt_at=now, claimed_by=CLAIMER, claimed_until=now + CLAIM)
             for key, chat_id, reply in answers]
-    session.execute(insert(Outbox.__table__), rows)
+    session.execute(st.OUTBOX_INSERT, rows)
 
 
 def _payload(reply: Reply) -> dict:
@@ -63,11 +64,8 @@ def settle(app, channel: str, sent: list[tuple[str, str, str, Reply]],
     now = app.now()
     with app.db.write() as s:
         if sent:
-            t = Outbox.__table__
-            s.execute(update(t).where(t.c.dedupe_key == bindparam("k"))
-                      .values(status="sent", sent_at=now, attempts=1, claimed_by=None, claimed_until=None,
-                              external_message_id=bindparam("mid")),
-                      [{"k": key, "mid": str(mid)[:64]} for key, _chat, mid, _r in sent])
+            s.execute(st.MARK_SENT, [{"p_key": key, "p_mid": str(mid)[:64], "p_now": now}
+                                     for key, _chat, mid, _r in sent])
         for key, exc in failed:
             values = dict(claimed_by=None, claimed_until=None, attempts=1, last_error=exc.stored())
             if exc.permanent or exc.blocked:
@@ -81,7 +79,7 @@ def settle(app, channel: str, sent: list[tuple[str, str, str, Reply]],
         rows += [dict(channel=channel, chat_id=str(chat), message_id=str(mid), task_id=r.task_id, kind=r.kind, at=now)
                  for _key, chat, mid, r in sent if r.task_id is not None and mid]
         if rows:
-            s.execute(insert(SentMessage.__table__), rows)
+            s.execute(st.SENT_INSERT, rows)
 
 
 def release_orphans(app, channel: str) -> int:

@@ -16,7 +16,6 @@ from workflows import events as event_uc
 from workflows import invites
 from workflows.dates import DateParseError, parse_when
 from workflows.errors import DutyError
-from workflows.plan import plan_tasks
 from workflows.ports import Ctx
 from workflows.spec import TemplateError, list_templates, load_template, resolve_template
 

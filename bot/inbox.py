@@ -12,9 +12,10 @@ import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, cast, func, insert, update
+from sqlalchemy import BigInteger, cast, func, update
 from sqlmodel import select
 
+from storage import statements as st
 from storage.models import InboundUpdate
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,7 @@ def claim_in(session, now) -> None:
     claim = current_claim.get()
     if claim is None or claim.consumed:
         return
-    res = session.execute(update(InboundUpdate)
-                          .where(InboundUpdate.id == claim.id, InboundUpdate.status == "pending")
-                          .values(status="done", processed_at=now))
+    res = session.execute(st.INBOX_CLAIM, {"p_row": claim.id, "p_now": now})
     if res.rowcount != 1:
         raise AlreadyProcessed(claim.id)
     claim.consumed = True
@@ -77,9 +76,7 @@ def finish(app, row_id: int, *, error: str | None = None) -> None:
 def mark_done(session, row_ids: list[int], now) -> None:
     """Inside a batch: the updates that changed nothing (read-only or refused) are done too."""
     if row_ids:
-        session.execute(update(InboundUpdate)
-                        .where(InboundUpdate.id.in_(row_ids), InboundUpdate.status == "pending")
-                        .values(status="done", processed_at=now))
+        session.execute(st.INBOX_DONE, {"p_rows": list(row_ids), "p_now": now})
 
 
 def mark_failed(session, row_id: int, error: str, now) -> None:
@@ -96,8 +93,7 @@ def take(session, channel: str, items: list[tuple[str, dict]], now, *, done: boo
     if not items:
         return {}
     keys = [k for k, _ in items]
-    seen = set(session.execute(select(InboundUpdate.update_key).where(InboundUpdate.channel == channel,
-                                                                      InboundUpdate.update_key.in_(keys))).scalars())
+    seen = set(session.execute(st.INBOX_SEEN, {"p_channel": channel, "p_keys": keys}).scalars())
     rows, fresh = [], set()
     for key, payload in items:
         if key not in seen and key not in fresh:
@@ -106,8 +102,7 @@ def take(session, channel: str, items: list[tuple[str, dict]], now, *, done: boo
                              received_at=now, processed_at=now if done else None))
     if not rows:
         return {}
-    t = InboundUpdate.__table__
-    result = session.execute(insert(t).returning(t.c.id, t.c.update_key, sort_by_parameter_order=True), rows)
+    result = session.execute(st.INBOX_INSERT, rows)
     return {key: row_id for row_id, key in result}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from itertools import chain
 
-from sqlalchemy import case, event, func, insert, update
+from sqlalchemy import event, func, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -14,6 +14,7 @@ from storage.models import (
     Agency, AuditEntry, Event, Evidence, ExtensionRequest, Identity, Invite, Outbox, ReminderSlot, SentMessage,
     Task, User,
 )
+from storage import statements as st
 from workflows.ports import Ctx
 
 
@@ -65,7 +66,6 @@ _OUTBOX_DEFAULTS = dict(dedupe_key=None, user_id=None, payload={}, task_id=None,
 
 
 _AUDIT_INSERT = insert(AuditEntry.__table__)
-_OUTBOX_INSERT = insert(Outbox.__table__)
 _OUTBOX_INSERT_ONCE = {  # by "is PostgreSQL": ON CONFLICT DO NOTHING, RETURNING says if a row went in
     pg: ins(Outbox.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Outbox.__table__.c.id)
     for pg, ins in ((True, pg_insert), (False, sqlite_insert))
@@ -106,7 +106,7 @@ class SqlStore:
     def list_events(self) -> list[Event]:
         cache = self._people()
         if "events" not in cache:
-            cache["events"] = list(self.s.exec(select(Event).order_by(Event.id)))
+            cache["events"] = list(self.s.exec(st.EVENTS))
         return list(cache["events"])
 
     def current_event(self, now: datetime) -> Event | None:
@@ -118,7 +118,7 @@ class SqlStore:
 
     def task(self, task_id: int, *, lock: bool = False) -> Task | None:
         if lock:
-            return self.s.exec(select(Task).where(Task.id == task_id).with_for_update()).first()
+            return self.s.exec(st.TASK_LOCKED, params={"p_task": task_id}).first()
         return self.s.get(Task, task_id)
 
     def find_task(self, event_id: int, ref: str, *, lock: bool = False) -> Task | None:
@@ -129,14 +129,10 @@ class SqlStore:
         known = self._task_ids()
         if known is not None and key in known:
             return known[key]
-        q = select(Task).where(Task.event_id == event_id)
-        if digits.isdigit():
-            q = q.where(Task.number == int(digits))
-        else:
-            q = q.where(func.upper(Task.code) == ref.upper())
-        if lock:
-            q = q.with_for_update()
-        task = self.s.exec(q).first()
+        by_number = digits.isdigit()
+        params = {"p_event": event_id, "p_number": int(digits)} if by_number else \
+            {"p_event": event_id, "p_code": ref.upper()}
+        task = self.s.exec(st.FIND_TASK[by_number, lock], params=params).first()
         if task is not None and known is not None:
             known[key] = task
         return task
@@ -162,7 +158,7 @@ class SqlStore:
         return res.inserted_primary_key[0]
 
     def last_audit_id(self, task_id: int) -> int | None:
-        return self.s.exec(select(func.max(AuditEntry.id)).where(AuditEntry.task_id == task_id)).one()
+        return self.s.exec(st.LAST_AUDIT_ID, params={"p_task": task_id}).one()
 
     def tasks_by_codes(self, event_id: int, codes) -> list[Task]:
         codes = list(codes)
@@ -171,7 +167,7 @@ class SqlStore:
         known = self._task_ids()
         if known is not None and all((event_id, c.upper()) in known for c in codes):
             return [known[(event_id, c.upper())] for c in codes]
-        found = list(self.s.exec(select(Task).where(Task.event_id == event_id, Task.code.in_(codes))))
+        found = list(self.s.exec(st.TASKS_BY_CODES, params={"p_event": event_id, "p_codes": codes}))
         if known is not None:
             known.update({(event_id, t.code.upper()): t for t in found})
         return found
@@ -203,9 +199,7 @@ class SqlStore:
         cache = self._people()
         key = ("sender", channel, str(external_id))
         if key not in cache:
-            q = (select(Identity, User).join(User, User.id == Identity.user_id)
-                 .where(Identity.channel == channel, Identity.external_id == str(external_id)))
-            row = self.s.exec(q).first()
+            row = self.s.exec(st.SENDER, params={"p_channel": channel, "p_ext": str(external_id)}).first()
             cache[key] = (row[0], row[1]) if row else (None, None)
         return cache[key]
 
@@ -215,9 +209,8 @@ class SqlStore:
         if not ids:
             return
         cache = self._people()
-        found = {i.external_id: (i, u) for i, u in self.s.exec(
-            select(Identity, User).join(User, User.id == Identity.user_id)
-            .where(Identity.channel == channel, Identity.external_id.in_(ids)))}
+        found = {i.external_id: (i, u) for i, u in self.s.exec(st.SENDERS, params={"p_channel": channel,
+                                                                                     "p_exts": ids})}
         for ext in ids:
             cache[("sender", channel, ext)] = found.get(ext, (None, None))
 
@@ -231,7 +224,7 @@ class SqlStore:
         cache = self._people()
         key = ("identities", user_id)
         if key not in cache:
-            cache[key] = list(self.s.exec(select(Identity).where(Identity.user_id == user_id).order_by(Identity.id)))
+            cache[key] = list(self.s.exec(st.IDENTITIES_OF, params={"p_user": user_id}))
         return list(cache[key])
 
     def remember_choices(self, channel: str, chat_id: str, choices: list[str] | None) -> None:
@@ -244,8 +237,7 @@ class SqlStore:
         cache = self._people()
         key = ("roles", *sorted(roles))
         if key not in cache:
-            q = select(User).where(User.role.in_(roles), User.active == True).order_by(User.id)  # noqa: E712
-            cache[key] = list(self.s.exec(q))
+            cache[key] = list(self.s.exec(st.USERS_WITH_ROLE, params={"p_roles": list(roles)}))
         return list(cache[key])
 
     def contacts_of(self, agency: str, *, deputies: bool | None = None) -> list[User]:
@@ -360,23 +352,18 @@ class SqlStore:
 
     def enqueue_new(self, values: dict) -> int:
         """A plain INSERT of an outbox row without dedupe key; returns its id."""
-        return self.s.connection().execute(_OUTBOX_INSERT, {**_OUTBOX_DEFAULTS, **values}).inserted_primary_key[0]
+        return self.s.connection().execute(st.OUTBOX_INSERT, {**_OUTBOX_DEFAULTS, **values}).inserted_primary_key[0]
 
     def append_news(self, row_id: int, user_id: int, sep: str, text: str, task_id: int | None, max_len: int) -> bool:
         """Append to a waiting plain-news row no worker has touched yet, in one statement (the
         database concatenates: two writers cannot lose each other's text, and a rolled-back
         append leaves nothing behind). False if the row is gone, taken, or would grow too long."""
-        t = Outbox.__table__
-        stmt = (update(t).where(t.c.id == row_id, t.c.user_id == user_id, t.c.status == "pending", t.c.kind == "news",
-                                t.c.urgent.is_(False), t.c.attempts == 0, t.c.claimed_by.is_(None),
-                                func.length(t.c.text) + len(sep) + len(text) <= max_len)
-                .values(text=t.c.text + sep + text,
-                        task_id=case((t.c.task_id == task_id, t.c.task_id), else_=None)))
-        return self.s.connection().execute(stmt).rowcount == 1
+        return self.s.connection().execute(st.APPEND_NEWS, dict(
+            p_row=row_id, p_user=user_id, p_grow=len(sep) + len(text), p_max=max_len, p_sep=sep, p_item=text,
+            p_same_task=task_id)).rowcount == 1
 
     def pending_for_user(self, user_id: int) -> int:
-        q = select(func.count()).select_from(Outbox).where(Outbox.user_id == user_id, Outbox.status == "pending")
-        return self.s.exec(q).one()
+        return self.s.exec(st.PENDING_FOR_USER, params={"p_user": user_id}).one()
 
     def evidence_bytes(self) -> int:
         return self.s.exec(select(func.coalesce(func.sum(Evidence.size), 0))).one()

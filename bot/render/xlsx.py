@@ -128,7 +128,6 @@ def workbook_bytes(data: dict, texts: Texts, *, now: datetime | None = None) -> 
     """The .xlsx file for `data` (the dict of `event_export`), headings in `texts.lang`."""
     tz = event_tz(data, texts.tz)
     now = report_now(data, now, tz)
-    lang = texts.lang
     vs = views(data, now, tz)
     wb = Workbook(write_only=True)
 
