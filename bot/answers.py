@@ -114,22 +114,33 @@ class Settler:
     def __init__(self, app, channel: str) -> None:
         self.app, self.channel = app, channel
         self._waiting = Outcome()
+        self._waiters: list[asyncio.Future] = []  # one per add(), resolved once its outcome is written
         self._task: asyncio.Task | None = None
 
-    def add(self, out: Outcome) -> None:
+    def add(self, out: Outcome) -> asyncio.Future:
+        """Queue an outcome; the future resolves once it is written (or writing it failed)."""
+        done = asyncio.get_running_loop().create_future()
         for name in ("sent", "failed", "memo"):
             getattr(self._waiting, name).extend(getattr(out, name))
+        self._waiters.append(done)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
+        return done
 
     async def drain(self, timeout: float) -> None:
         if self._task is not None:
             await asyncio.wait({self._task}, timeout=timeout)
 
     async def _run(self) -> None:
-        while self._waiting:
+        while self._waiters:
             out, self._waiting = self._waiting, Outcome()
+            waiters, self._waiters = self._waiters, []
             try:
-                await asyncio.to_thread(settle, self.app, self.channel, out.sent, out.failed, out.memo)
+                if out:
+                    await asyncio.to_thread(settle, self.app, self.channel, out.sent, out.failed, out.memo)
             except Exception:  # the outbox sends them again when their claim runs out
                 log.exception("settling %d answers failed", len(out.sent) + len(out.failed))
+            finally:
+                for done in waiters:
+                    if not done.done():
+                        done.set_result(None)

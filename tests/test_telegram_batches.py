@@ -156,6 +156,33 @@ async def test_an_answer_written_down_but_not_sent_is_delivered_after_a_crash(bo
     assert task(app, "NC-11").status == "done"
 
 
+async def test_a_quick_free_text_reply_waits_for_its_task_message_to_be_remembered(bot, monkeypatch):
+    """Which task a sent message is about is written after sending, in the background. A
+    contact who answers the card at once ("xong rồi") must still be read against that task,
+    not asked "which task?" (CI once caught the photo evidence test in this gap)."""
+    import time as _time
+
+    tg, app = bot
+    ca = tg.make_user(9101, "CA")
+    real_settle = answers.settle
+
+    def slow_settle(*args, **kwargs):  # a busy database: the memo lands a while after the send
+        _time.sleep(0.6)
+        return real_settle(*args, **kwargs)
+
+    monkeypatch.setattr(answers, "settle", slow_settle)
+    rt = await start(app)
+    try:
+        card = await tg.user_sends(ca, "/nv NC-11")
+        task_msg = await tg.wait_for(answer_to(card), timeout=10)
+        reply = await tg.user_sends(ca, "xong rồi", reply_to=task_msg)
+        got = await tg.wait_for(answer_to(reply), timeout=10)
+    finally:
+        await rt.stop()
+    assert "NC-11" in got.text and "việc nào" not in got.text
+    assert task(app, "NC-11").status == "done"
+
+
 def _status(app, row_id):
     with app.read() as store:
         return store.s.get(Outbox, row_id).status

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -77,6 +78,10 @@ class TelegramChannel(InboxLoop):
         self._parallel = asyncio.Semaphore(2)
         self._answering: list[asyncio.Task] = []
         self._settler = answers.Settler(app, CHANNEL)
+        # Chats whose answers are being sent or settled: which task a message there was about
+        # (bot.answers.settle) may not be written yet; a free-text reply waits for it.
+        self._unsettled: Counter[str] = Counter()
+        self._settled = asyncio.Event()
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -118,6 +123,7 @@ class TelegramChannel(InboxLoop):
                 backoff = 1.0
                 continue
             jobs = [await self._job(_Job(0, update=u, key=str(u.update_id))) for u in updates]
+            await self._context_settled(jobs)
             try:
                 await asyncio.to_thread(self._handle_batch, jobs, True)
             except OperationalError:  # the database is down or locked: fetch the same updates again
@@ -150,6 +156,7 @@ class TelegramChannel(InboxLoop):
         if not rows:
             return 0
         jobs = [await self._job(_Job(row.id, payload=row.payload)) for row in rows]
+        await self._context_settled(jobs)
         try:
             await asyncio.to_thread(self._handle_batch, jobs, False)
         except OperationalError:  # the database is down or locked: the rows stay pending
@@ -228,25 +235,54 @@ class TelegramChannel(InboxLoop):
                 out.append((job.keys[k], msg.chat_id, reply))
         return out
 
+    async def _context_settled(self, jobs: list[_Job], timeout: float = 10.0) -> None:
+        """A free-text reply or a photo is read against the task message it answers (or the
+        chat's last one), remembered only once that message's batch is settled. When such a
+        message comes from a chat whose answers are still in flight, wait for them first:
+        a quick "xong" must not be asked "which task?". Commands and buttons name their task
+        and never wait."""
+        chats = {j.msg.chat_id for j in jobs if j.msg is not None and j.msg.callback is None
+                 and not j.skip and (j.msg.attachment is not None or not j.msg.text.startswith("/"))}
+        deadline = time.monotonic() + timeout
+        while chats & self._unsettled.keys() and time.monotonic() < deadline:
+            self._settled.clear()
+            try:
+                await asyncio.wait_for(self._settled.wait(), deadline - time.monotonic())
+            except TimeoutError:  # a stuck settle must not stall the inbox; read as it stands
+                log.warning("answers to %d chats still unsettled; reading replies without them", len(chats))
+
+    def _release(self, chats: list[str]) -> None:
+        self._unsettled.subtract(chats)
+        self._unsettled += Counter()  # drop the chats at zero
+        self._settled.set()
+
     async def _answer_later(self, jobs: list[_Job]) -> None:
         """Answer a committed batch in the background, after the batches before it (so a chat's
         answers keep their order), while the next batch is fetched and applied."""
         while len(self._answering) >= 2:  # bounded: do not run ahead of the sending
             await asyncio.wait({self._answering[0]})
+        chats = list({j.msg.chat_id for j in jobs if j.msg is not None and not j.skip})
+        self._unsettled.update(chats)
         previous = self._answering[-1] if self._answering else None
-        task = asyncio.create_task(self._answer_after(previous, jobs))
+        task = asyncio.create_task(self._answer_after(previous, jobs, chats))
         self._answering.append(task)
         task.add_done_callback(self._answering.remove)
 
-    async def _answer_after(self, previous: asyncio.Task | None, jobs: list[_Job]) -> None:
-        if previous is not None:
-            await asyncio.wait({previous})
+    async def _answer_after(self, previous: asyncio.Task | None, jobs: list[_Job], chats: list[str]) -> None:
+        settled = None
         try:
-            await self._answer(jobs)
+            if previous is not None:
+                await asyncio.wait({previous})
+            settled = await self._answer(jobs)
         except Exception:  # settling failed: the written answers go out through the outbox
             log.exception("answering a batch failed")
+        finally:
+            if settled is None:
+                self._release(chats)
+            else:
+                settled.add_done_callback(lambda _f: self._release(chats))
 
-    async def _answer(self, jobs: list[_Job]) -> None:
+    async def _answer(self, jobs: list[_Job]) -> asyncio.Future:
         by_chat: dict[object, list[_Job]] = {}
         for job in jobs:
             if job.update is not None and not job.skip:
@@ -262,7 +298,7 @@ class TelegramChannel(InboxLoop):
                         log.exception("answering update %s failed", job.row_id)
 
         await asyncio.gather(*(one_chat(j) for j in by_chat.values()))
-        self._settler.add(out)
+        return self._settler.add(out)
 
     async def _answer_one(self, job: _Job, out: answers.Outcome) -> None:
         query, msg = job.update.callback_query, job.msg
