@@ -287,18 +287,25 @@ class TelegramChannel(InboxLoop):
         for job in jobs:
             if job.update is not None and not job.skip:
                 by_chat.setdefault(job.msg.chat_id if job.msg else None, []).append(job)
-        out = answers.Outcome()
+        settling: list[asyncio.Future] = []
 
         async def one_chat(chat_jobs: list[_Job]) -> None:
-            async with self._parallel:
-                for job in chat_jobs:
-                    try:
-                        await self._answer_one(job, out)
-                    except Exception:  # the change is committed; its written answer goes later
-                        log.exception("answering update %s failed", job.row_id)
+            out = answers.Outcome()
+            try:
+                async with self._parallel:
+                    for job in chat_jobs:
+                        try:
+                            await self._answer_one(job, out)
+                        except Exception:  # the change is committed; its written answer goes later
+                            log.exception("answering update %s failed", job.row_id)
+            finally:
+                # Settled as soon as this chat is answered, not when the whole batch is: killed
+                # meanwhile, only answers not yet marked sent go again (the Settler still
+                # writes whatever collects during one settle in one transaction).
+                settling.append(self._settler.add(out))
 
         await asyncio.gather(*(one_chat(j) for j in by_chat.values()))
-        return self._settler.add(out)
+        return asyncio.gather(*settling)
 
     async def _answer_one(self, job: _Job, out: answers.Outcome) -> None:
         query, msg = job.update.callback_query, job.msg
