@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -144,3 +147,35 @@ class Settler:
                 for done in waiters:
                     if not done.done():
                         done.set_result(None)
+
+
+class InFlight:
+    """Chats whose answers are still being sent or settled. Which task a sent message is about
+    is written by `settle`, after the send; a free-text reply from such a chat is read only
+    once it is written, or it would be asked "which task?"."""
+
+    def __init__(self) -> None:
+        self._count: Counter[str] = Counter()
+        self._changed = asyncio.Event()
+
+    def hold(self, chats: Iterable[str]) -> None:
+        self._count.update(chats)
+
+    def release(self, chats: Iterable[str]) -> None:
+        self._count.subtract(chats)
+        self._count += Counter()  # drops the chats at zero
+        self._changed.set()
+
+    async def wait_clear(self, chats: set[str], timeout: float) -> bool:
+        """Wait until none of `chats` has answers in flight; False when `timeout` ran out."""
+        deadline = time.monotonic() + timeout
+        while chats & self._count.keys():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), left)
+            except TimeoutError:
+                return False
+        return True

@@ -183,6 +183,22 @@ async def test_a_quick_free_text_reply_waits_for_its_task_message_to_be_remember
     assert task(app, "NC-11").status == "done"
 
 
+async def test_in_flight_answers_hold_only_their_own_chats_and_never_forever():
+    import asyncio
+
+    flight = answers.InFlight()
+    flight.hold(["1", "2"])
+    flight.hold(["1"])
+    assert await flight.wait_clear({"3"}, timeout=0.01)  # another chat does not wait
+    assert not await flight.wait_clear({"1"}, timeout=0.05)  # stuck: gives up, says so
+    waiting = asyncio.create_task(flight.wait_clear({"1"}, timeout=5))
+    flight.release(["1", "2"])
+    await asyncio.sleep(0.01)
+    assert not waiting.done()  # "1" was held twice
+    flight.release(["1"])
+    assert await waiting
+
+
 def _status(app, row_id):
     with app.read() as store:
         return store.s.get(Outbox, row_id).status

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -78,10 +77,7 @@ class TelegramChannel(InboxLoop):
         self._parallel = asyncio.Semaphore(2)
         self._answering: list[asyncio.Task] = []
         self._settler = answers.Settler(app, CHANNEL)
-        # Chats whose answers are being sent or settled: which task a message there was about
-        # (bot.answers.settle) may not be written yet; a free-text reply waits for it.
-        self._unsettled: Counter[str] = Counter()
-        self._settled = asyncio.Event()
+        self._in_flight = answers.InFlight()
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -243,18 +239,8 @@ class TelegramChannel(InboxLoop):
         and never wait."""
         chats = {j.msg.chat_id for j in jobs if j.msg is not None and j.msg.callback is None
                  and not j.skip and (j.msg.attachment is not None or not j.msg.text.startswith("/"))}
-        deadline = time.monotonic() + timeout
-        while chats & self._unsettled.keys() and time.monotonic() < deadline:
-            self._settled.clear()
-            try:
-                await asyncio.wait_for(self._settled.wait(), deadline - time.monotonic())
-            except TimeoutError:  # a stuck settle must not stall the inbox; read as it stands
-                log.warning("answers to %d chats still unsettled; reading replies without them", len(chats))
-
-    def _release(self, chats: list[str]) -> None:
-        self._unsettled.subtract(chats)
-        self._unsettled += Counter()  # drop the chats at zero
-        self._settled.set()
+        if not await self._in_flight.wait_clear(chats, timeout):  # a stuck settle must not stall the inbox
+            log.warning("answers to %d chats still unsettled; reading replies without them", len(chats))
 
     async def _answer_later(self, jobs: list[_Job]) -> None:
         """Answer a committed batch in the background, after the batches before it (so a chat's
@@ -262,7 +248,7 @@ class TelegramChannel(InboxLoop):
         while len(self._answering) >= 2:  # bounded: do not run ahead of the sending
             await asyncio.wait({self._answering[0]})
         chats = list({j.msg.chat_id for j in jobs if j.msg is not None and not j.skip})
-        self._unsettled.update(chats)
+        self._in_flight.hold(chats)
         previous = self._answering[-1] if self._answering else None
         task = asyncio.create_task(self._answer_after(previous, jobs, chats))
         self._answering.append(task)
@@ -278,9 +264,9 @@ class TelegramChannel(InboxLoop):
             log.exception("answering a batch failed")
         finally:
             if settled is None:
-                self._release(chats)
+                self._in_flight.release(chats)
             else:
-                settled.add_done_callback(lambda _f: self._release(chats))
+                settled.add_done_callback(lambda _f: self._in_flight.release(chats))
 
     async def _answer(self, jobs: list[_Job]) -> asyncio.Future:
         by_chat: dict[object, list[_Job]] = {}
