@@ -281,3 +281,20 @@ async def test_answers_count_against_the_overall_rate(bot):
     # 12 answers: the first four may go at once (an idle pacer banks a few slots), then 1/10 s
     # apart: at least 8 gaps of 0.1 s (10 % slack); unpaced they all go within ~0.1 s.
     assert times[-1] - times[0] >= 8 * 0.1 * 0.9
+
+
+def test_sent_messages_come_back_without_the_quoted_message_but_updates_keep_it():
+    """bot.channels.tg_request trims what dutybot never reads from a send's answer only."""
+    import json
+
+    from bot.channels.tg_request import AiohttpRequest
+
+    quoted = {"message_id": 3, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "xong"}
+    sent = {"message_id": 4, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "ok",
+            "reply_to_message": quoted}
+    req = AiohttpRequest()
+    answer = req.parse_json_payload(json.dumps({"ok": True, "result": sent}).encode())
+    assert answer["result"]["message_id"] == 4 and "reply_to_message" not in answer["result"]
+    updates = req.parse_json_payload(json.dumps({"ok": True, "result": [
+        {"update_id": 1, "message": {**quoted, "reply_to_message": quoted}}]}).encode())
+    assert updates["result"][0]["message"]["reply_to_message"] == quoted
