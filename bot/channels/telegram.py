@@ -15,24 +15,23 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import OperationalError
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram import Update
+from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import answers, inbox
 from bot.channels.inbox_loop import InboxLoop
 from bot.channels.base import Attachment, ChannelError, IncomingMessage, Reply
 from bot.delivery import queue_reply
+from bot.channels import tg_send
 from bot.channels.tg_menu import set_menus
 from bot.channels.tg_request import AiohttpRequest
-from bot.channels.text import split_text
 from bot.context import App
 from bot.ratelimit import Pacer
 from bot.router import Router
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
-MAX_TEXT = 4096
 ALLOWED_UPDATES = ["message", "callback_query"]
 # Telegram's shared identities: anonymous group admins and linked channels. A message
 # "from" them proves nothing about who wrote it, so they get no privileges.
@@ -304,7 +303,7 @@ class TelegramChannel(InboxLoop):
             await set_menus(self.bot, [msg.chat_id], default=False)  # a coordinator just joined
         for k, reply in enumerate(job.replies):
             if query is not None and reply.edit and query.message is not None:
-                await self._edit(query.message.chat_id, query.message.message_id, reply)
+                await tg_send.edit(self.bot, query.message.chat_id, query.message.message_id, reply)
                 continue
             key = job.keys.get(k)
             hold = self.pacer.held(str(msg.chat_id), time.monotonic()) if self.pacer is not None else 0.0
@@ -379,52 +378,4 @@ class TelegramChannel(InboxLoop):
 
     # -- outbound ------------------------------------------------------------------------
     async def send(self, chat_id: str, reply: Reply) -> str:
-        try:
-            if reply.document is not None:
-                name, data = reply.document
-                m = await self.bot.send_document(chat_id, document=data, filename=name,
-                                                 caption=reply.text[:1024], parse_mode="HTML")
-                return str(m.message_id)
-            if reply.photo is not None:
-                m = await self.bot.send_photo(chat_id, photo=reply.photo, caption=reply.text[:1024],
-                                              parse_mode="HTML")
-                return str(m.message_id)
-            parts = split_text(reply.text, MAX_TEXT)
-            message_id = ""
-            for i, part in enumerate(parts):
-                markup = _markup(reply) if i == len(parts) - 1 else None
-                answer = ReplyParameters(int(reply.reply_to), allow_sending_without_reply=True) \
-                    if reply.reply_to and i == 0 else None
-                m = await self.bot.send_message(chat_id, part, parse_mode="HTML", reply_markup=markup,
-                                                reply_parameters=answer)
-                message_id = str(m.message_id)
-            return message_id
-        except RetryAfter as exc:
-            raise ChannelError("flood limit", retry_after=_seconds(exc.retry_after)) from exc
-        except Forbidden as exc:
-            raise ChannelError(str(exc), blocked=True) from exc
-        except BadRequest as exc:
-            raise ChannelError(str(exc), permanent=True) from exc
-        except (NetworkError, TimedOut) as exc:
-            raise ChannelError(f"network: {exc}") from exc
-        except TelegramError as exc:
-            raise ChannelError(str(exc)) from exc
-
-    async def _edit(self, chat_id: int, message_id: int, reply: Reply) -> None:
-        try:
-            await self.bot.edit_message_text(reply.text[:MAX_TEXT], chat_id=chat_id, message_id=message_id,
-                                             parse_mode="HTML", reply_markup=_markup(reply))
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                raise
-
-
-def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-                                 for row in reply.buttons])
-
-
-def _seconds(value) -> float:
-    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+        return await tg_send.send(self.bot, chat_id, reply)
