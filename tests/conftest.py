@@ -119,5 +119,6 @@ def pytest_collection_modifyitems(config, items):
                                    "set DUTYBOT_TG_API_SPEC to point elsewhere)")
     for item in items:
         module = getattr(item, "module", None)
-        if module is not None and any(n in vars(module) for n in ("TelegramDouble", "TelegramDoubleThread")):
+        uses_double = module is not None and any(n in vars(module) for n in ("TelegramDouble", "TelegramDoubleThread"))
+        if uses_double or item.get_closest_marker("telegram_double") is not None:  # the marker: imported inside
             item.add_marker(skip)

@@ -353,6 +353,7 @@ async def test_a_blocked_contact_is_reported_unreachable(world):
         assert s.exec(select(Outbox.status).where(Outbox.chat_id == "ca1", Outbox.kind == "broadcast")).one() == "parked"
 
 
+@pytest.mark.telegram_double
 @pytest.mark.parametrize("preferred", ["telegram", None])
 async def test_a_contact_on_both_apps_gets_each_reminder_once(db_url, preferred):
     from tests.doubles.telegram_api import TelegramDouble
