@@ -297,3 +297,11 @@ def resolve_template(ref, extra_dirs: Sequence[Path] = ()) -> Path:
     ids = ", ".join(known) or "none"
     raise TemplateError([Problem(ref_text, 0, "template",
                                  f"no template file or id {ref_text!r} (known ids: {ids})")])
+
+
+def resolve_template_id(ref: str, extra_dirs: Sequence[Path] = ()) -> Path | None:
+    """The file of template id `ref` from the template folders, or None.
+
+    For chat input: `ref` is only ever compared with the ids found in the folders, never used
+    as a path, so nothing a person types can make the server read, or even look for, a file."""
+    return list_templates(extra_dirs).get(str(ref))

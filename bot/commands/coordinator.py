@@ -13,7 +13,7 @@ from workflows import invites, service
 from workflows.errors import DutyError
 from workflows.ports import Notice
 from workflows.queries import agency_rows, overdue_tasks
-from workflows.spec import TemplateError, load_template, resolve_template
+from workflows.spec import TemplateError, list_templates, load_template, resolve_template_id
 
 
 @command("events", "sukien", audience=READER, menu=("staff",))
@@ -167,10 +167,17 @@ def broadcast(call: Call) -> list[Reply]:
 def newevent(call: Call) -> list[Reply]:
     if len(call.args) < 3:
         raise UsageError()
+    # Only a template id from the template folders: chat input never names a server file.
+    path = resolve_template_id(call.args[0], call.app.template_dirs)
+    if path is None:
+        known = ", ".join(list_templates(call.app.template_dirs)) or "—"
+        raise DutyError("unknown_template", template=call.args[0][:64], known=known)
     try:
-        template = load_template(resolve_template(call.args[0], call.app.template_dirs))
+        template = load_template(path)
     except TemplateError as exc:
-        raise DutyError("bad_template", detail=str(exc).splitlines()[0]) from None
+        # The file's own path stays on the server: the detail names the template by its id.
+        detail = str(exc).splitlines()[0].replace(str(path), path.stem)
+        raise DutyError("bad_template", detail=detail) from None
     start, rest = split_when(call, call.args[1:])
     if not rest:
         raise UsageError()
