@@ -60,7 +60,8 @@ def task_card(texts: Texts, task, now: datetime, by_code: dict, evidence: int = 
     return Safe("\n".join(parts))
 
 
-def history_lines(texts: Texts, entries) -> list[Safe]:
+def history_lines(texts: Texts, entries, *, names: bool = True) -> list[Safe]:
+    """The audit trail as lines; without `names` (a group chat) nobody's name or account is shown."""
     out = []
     for e in entries:
         detail = e.detail or {}
@@ -73,9 +74,11 @@ def history_lines(texts: Texts, entries) -> list[Safe]:
                 what += f": {detail['reason']}"
             if detail.get("note"):
                 what += f" ({detail['note']})"
-        out.append(texts("line.audit", at=e.at, actor=e.actor, channel=e.channel,
-                         action=texts(f"action.{e.action}") if texts.has(f"action.{e.action}") else e.action,
-                         detail=what))
+        action = texts(f"action.{e.action}") if texts.has(f"action.{e.action}") else e.action
+        if names:
+            out.append(texts("line.audit", at=e.at, actor=e.actor, channel=e.channel, action=action, detail=what))
+        else:
+            out.append(texts("line.audit_anon", at=e.at, action=action, detail=what))
     return out
 
 

@@ -46,9 +46,12 @@ def task(call: Call) -> list[Reply]:
         codes = by_code(store, t.event_id)
         card = task_card(call.texts, t, now, codes, store.evidence_count(t.id))
         history = store.history(t.id) if can_read_all(call.user) else []
-        evidence = store.evidence_of(t.id)[-5:] if can_read_all(call.user) else []
+        # A group hears no personal data: the history without names, no evidence files.
+        private = call.msg.chat_type == "private"
+        evidence = store.evidence_of(t.id)[-5:] if can_read_all(call.user) and private else []
     if history:
-        card = card + "\n" + call.texts("card.history") + "\n" + "\n".join(history_lines(call.texts, history[-15:]))
+        lines = history_lines(call.texts, history[-15:], names=private)
+        card = card + "\n" + call.texts("card.history") + "\n" + "\n".join(lines)
     mine = call.user.role == "contact" and t.lead == call.user.agency_code and t.status not in CLOSED
     buttons = task_buttons(call.texts, t.id) if mine else []
     replies = [Reply(card, buttons=buttons, task_id=t.id, kind="task")]

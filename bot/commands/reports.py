@@ -21,6 +21,11 @@ def _event_data(call: Call):
 @command("report", "baocao", audience=READER, menu=("staff",))
 def report(call: Call) -> list[Reply]:
     event, data = _event_data(call)
+    if call.msg.chat_type != "private":
+        # A group gets the summary sheet only: the tasks, notes and audit sheets name people.
+        name = f"dutybot-event-{event.id}-summary.xlsx"
+        return [Reply(call.texts("report.group_caption", event=event.name),
+                      document=(name, workbook_bytes(data, call.texts, summary_only=True)))]
     name = f"dutybot-event-{event.id}.xlsx"
     return [Reply(call.texts("report.caption", event=event.name, count=len(data["tasks"])),
                   document=(name, workbook_bytes(data, call.texts)))]

@@ -124,8 +124,10 @@ class _Sheet:
         self.append([self.cell(h, font=_BOLD, fill=_HEAD_FILL, border=_THIN) for h in headings])
 
 
-def workbook_bytes(data: dict, texts: Texts, *, now: datetime | None = None) -> bytes:
-    """The .xlsx file for `data` (the dict of `event_export`), headings in `texts.lang`."""
+def workbook_bytes(data: dict, texts: Texts, *, now: datetime | None = None, summary_only: bool = False) -> bytes:
+    """The .xlsx file for `data` (the dict of `event_export`), headings in `texts.lang`.
+
+    `summary_only`: just the per-agency counts (for a group chat: no names, notes or audit)."""
     tz = event_tz(data, texts.tz)
     now = report_now(data, now, tz)
     vs = views(data, now, tz)
@@ -136,9 +138,10 @@ def workbook_bytes(data: dict, texts: Texts, *, now: datetime | None = None) -> 
         return dt.replace(tzinfo=None) if dt else None
 
     _summary(wb, texts, data, vs, now, local)
-    _tasks(wb, texts, data, vs, local)
-    _audit(wb, texts, data, local)
-    _after_action(wb, texts, data, now, local)
+    if not summary_only:
+        _tasks(wb, texts, data, vs, local)
+        _audit(wb, texts, data, local)
+        _after_action(wb, texts, data, now, local)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
