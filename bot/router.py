@@ -14,7 +14,7 @@ from bot.channels.base import IncomingMessage, Reply
 from bot.commands import ANYONE, CONTACT, REGISTRY, Call, UsageError
 from bot.commands.replies import handle_callback, handle_text
 from bot.context import App
-from bot.i18n import Texts
+from bot.i18n import Texts, strip_html
 from bot.inbox import AlreadyProcessed
 from workflows.access import AccessDenied
 from workflows.dates import DateParseError
@@ -57,7 +57,12 @@ class Router:
         except AccessDenied as exc:
             return [Reply(texts(f"err.{exc.code}"))]
         except DutyError as exc:
-            return [Reply(texts(f"err.{exc.code}", **exc.params))]
+            params = dict(exc.params)
+            if isinstance(params.get("status"), str):  # a stored status reads as its local name
+                params["status"] = texts.status(params["status"])
+            text = texts(f"err.{exc.code}", **params)
+            # A refused button press also gets the answer as the button's toast.
+            return [Reply(text, toast=strip_html(text) if msg.callback is not None else None)]
         except DateParseError as exc:
             return [Reply(texts("err.bad_date", text=exc.text))]
         except AlreadyProcessed:

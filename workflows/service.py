@@ -163,7 +163,7 @@ def request_extension(store: Store, ctx: Ctx, task, when: datetime, reason: str,
     if not reason.strip():
         raise DutyError("reason_required")
     if when <= task.deadline:
-        raise DutyError("extension_not_later", code=task.code)
+        raise DutyError("extension_not_later", code=task.code, deadline=task.deadline)
     req = store.add(request_cls(task_id=task.id, requested_by=ctx.actor.id, requested_deadline=when,
                                 previous_deadline=task.deadline, reason=reason.strip(), created_at=ctx.now))
     detail = {"request": req.id, "to": when.isoformat(), "reason": reason.strip()}
