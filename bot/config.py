@@ -176,6 +176,8 @@ class LoggingSettings(_Section):
 class LimitSettings(_Section):
     outbox_per_contact: int = Field(200, ge=1)   # pending messages for one person before we warn
     evidence_total_bytes: int = Field(2 * 1024**3, ge=1)
+    # Evidence files the tasks of one agency may hold (workflows.quota); the total above still applies.
+    evidence_per_agency_bytes: int = Field(200 * 1024**2, ge=1)
 
 
 class Settings(BaseSettings):

@@ -368,6 +368,12 @@ class SqlStore:
     def evidence_bytes(self) -> int:
         return self.s.exec(select(func.coalesce(func.sum(Evidence.size), 0))).one()
 
+    def evidence_bytes_of_agency(self, agency: str) -> int:
+        """Bytes of evidence on the tasks `agency` leads (its quota, see workflows.quota)."""
+        q = (select(func.coalesce(func.sum(Evidence.size), 0)).select_from(Evidence)
+             .join(Task, Task.id == Evidence.task_id).where(Task.lead == agency))
+        return self.s.exec(q).one()
+
     def pending_by_chat(self, channel: str) -> dict[str, int]:
         q = (select(Outbox.chat_id, func.count()).where(Outbox.channel == channel, Outbox.status == "pending")
              .group_by(Outbox.chat_id))

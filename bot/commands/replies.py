@@ -19,6 +19,7 @@ from workflows import service
 from workflows.access import can_see_task, require_update
 from workflows.errors import DutyError
 from workflows.ports import Ctx, Notice
+from workflows.quota import check_agency_quota, mib
 
 _CB = re.compile(r"^(t|p|c):(\d{1,9}):(ack|prog|done|blk|unblk|\d{1,3})$")
 _UNDO = re.compile(r"^u:(\d{1,12})$")
@@ -173,6 +174,11 @@ def _evidence(app, msg, user, texts, store, task) -> Reply:
                                             params={"limit": app.settings.limits.evidence_total_bytes},
                                             dedupe_key=f"evidence_full:{app.now().date()}")], app.now())
         return Reply(texts("err.evidence_storage_full", code=task.code), task_id=task.id)
+    refusal = check_agency_quota(store, task, att.size, app.settings.limits.evidence_per_agency_bytes)
+    if refusal is not None:  # nothing stored; the coordinators hear it once per agency and quota
+        app.notifier.enqueue(store, [refusal.notice], app.now())
+        return Reply(texts("err.evidence_quota", code=task.code, agency=refusal.agency, size=mib(refusal.size),
+                           used=mib(refusal.used), limit=mib(refusal.limit)), task_id=task.id)
     result = service.attach_evidence(
         store, _ctx(app, msg, user), task, Evidence, kind=att.kind, size=att.size,
         max_bytes=app.settings.evidence.max_bytes, data=att.data, filename=att.filename, mime=att.mime,
