@@ -12,7 +12,7 @@ import re
 from bot import commands
 from bot.channels.base import IncomingMessage, Reply
 from bot.commands import ANYONE, CONTACT, REGISTRY, Call, UsageError
-from bot.commands.replies import handle_callback, handle_text
+from bot.commands.replies import drop_pending, handle_callback, handle_text
 from bot.context import App
 from bot.i18n import Texts, strip_html
 from bot.inbox import AlreadyProcessed
@@ -91,6 +91,8 @@ class Router:
         if group and (cmd.audience in (CONTACT, ANYONE) and name not in ("help", "trogiup") or cmd.name in ("invite", "link")):
             # Nothing private in a group: a contact's tasks, invite codes, joining stay 1:1.
             return [Reply(texts("err.private_only"))]
+        if user is not None:
+            drop_pending(self.app, user)  # a command is never the answer to "vướng gì?"
         call = Call(self.app, msg, user, texts, name, rest.split())
         try:
             return cmd.handler(call)

@@ -53,6 +53,7 @@ def _visible_task(store: SqlStore, user, task_id: int):
 
 def _undo(app: App, msg: IncomingMessage, user, texts: Texts, entry_id: int) -> list[Reply]:
     with app.write() as store:
+        store.user(user.id).pending = None
         entry = store.audit_entry(entry_id)
         if entry is None or entry.task_id is None:
             return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]
@@ -96,13 +97,31 @@ def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[
     return [reply]
 
 
+def drop_pending(app: App, user) -> None:
+    """A command (or any move that is not the answer) drops the question the bot asked back."""
+    if getattr(user, "pending", None):
+        with app.write() as store:
+            store.user(user.id).pending = None
+        user.pending = None
+
+
+def _answers_pending(pending: dict | None, text: str) -> bool:
+    """Is this text the answer to "vướng gì?" rather than a report of its own ("Không vướng gì", "xong rồi")?"""
+    from bot.understanding import understand
+
+    if not pending or pending.get("kind") != "blocked_reason" or not text:
+        return False
+    reading = understand(text, last_prompt="ask")
+    return reading.kind == "blocked" or not reading.confident
+
+
 def _bound_task_id(store: SqlStore, msg: IncomingMessage, user) -> int | None:
-    if user.pending and user.pending.get("task_id"):
-        return int(user.pending["task_id"])
-    if msg.reply_to:
+    if msg.reply_to:  # answering a particular task message wins over a question asked earlier
         sent = store.sent_message(msg.channel, msg.chat_id, msg.reply_to)
         if sent is not None and sent.task_id is not None:
             return sent.task_id
+    if user.pending and user.pending.get("task_id"):
+        return int(user.pending["task_id"])
     last = store.last_task_message(msg.channel, msg.chat_id)
     return last.task_id if last is not None else None
 
@@ -117,16 +136,28 @@ def handle_text(app: App, msg: IncomingMessage, user, texts: Texts) -> list[Repl
         task = _visible_task(store, user, task_id)
         me = store.user(user.id)
         pending, me.pending = me.pending, None
+        if pending and pending.get("task_id") != task.id:
+            pending = None  # the question was about another task
         if msg.attachment is not None:
             return [_evidence(app, msg, user, texts, store, task)]
         text = msg.text.strip()
-        if pending and pending.get("kind") == "blocked_reason" and text:
+        if _answers_pending(pending, text):
             return [_apply(app, msg, user, texts, store, task, "blocked", reason=text)]
+        if pending and pending.get("kind") == "blocked_reason" and _says_no_blocker(text):
+            return [Reply(texts("pending.no_blocker", code=task.code), task_id=task.id)]
         if pending and pending.get("kind") == "percent":
             m = _PERCENT.fullmatch(text)
             if m and int(m.group(1)) <= 100:
                 return [_apply(app, msg, user, texts, store, task, "progress", percent=int(m.group(1)))]
         return [_understood(app, msg, user, texts, store, task, text)]
+
+
+def _says_no_blocker(text: str) -> bool:
+    """ "Không vướng gì", "ko có gì vướng": an answer to "vướng gì?" that records nothing."""
+    from bot.understanding import understand
+
+    reading = understand(text, last_prompt="ask")
+    return reading.kind in ("progress", "ack") and reading.percent is None
 
 
 def _understood(app, msg, user, texts, store, task, text: str) -> Reply:
