@@ -1,20 +1,35 @@
-"""The `dutybot` command. Wrong arguments print usage and exit 2; nothing is written then."""
+"""The `dutybot` command. Wrong arguments exit 2 (with the usage when it helps), a failed
+operation (backup, restore) exits 1 with one line; nothing is written then."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 from bot.config import ConfigError, load_settings
 
+EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a tool stopped by SIGPIPE (`| head`)
 
 
 class CliError(Exception):
-    """A wrong argument found after parsing (unknown event, bad date): exit 2, nothing written."""
+    """A wrong argument found after parsing (unknown event, bad date): exit 2, nothing written.
+
+    `usage=True` when the argument's form was wrong and the usage line shows the right one."""
+
+    def __init__(self, message: str, *, usage: bool = False) -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+class CliFailed(Exception):
+    """The arguments were right but the operation could not be done (a bad backup file, a
+    missing folder): exit 1 with one line, nothing changed."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -101,18 +116,32 @@ def main(argv: list[str] | None = None) -> int:
     from bot import cli_commands
 
     try:
-        return cli_commands.dispatch(args, settings) or 0
+        code = cli_commands.dispatch(args, settings) or 0
+        sys.stdout.flush()  # inside the try: a reader that went away (`| head`) is met here
+        return code
     except CliError as exc:
         print(f"dutybot: error: {exc}", file=sys.stderr)
-        parser.print_usage(sys.stderr)
+        if exc.usage:
+            parser.print_usage(sys.stderr)
         return EXIT_USAGE
+    except CliFailed as exc:
+        print(f"dutybot: {exc}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader closed the pipe: stop quietly. Point stdout at /dev/null so the
+        # interpreter's final flush does not raise again (the Python docs' recipe).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def write_out(text: str | bytes, out: str | None) -> None:
     if out:
-        Path(out).write_bytes(text if isinstance(text, bytes) else text.encode())
+        try:
+            Path(out).write_bytes(text if isinstance(text, bytes) else text.encode())
+        except OSError as exc:
+            raise CliFailed(f"cannot write {out}: {exc.strerror}") from None
     elif isinstance(text, bytes):
         sys.stdout.buffer.write(text)
     else:

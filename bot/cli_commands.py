@@ -8,7 +8,7 @@ from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from bot.app import SystemActor, add_admin, open_app, run, run_console
-from bot.cli import CliError, dumps, write_out
+from bot.cli import CliError, CliFailed, dumps, write_out
 from bot.config import Settings, template_dirs
 from bot.i18n import Texts, format_time
 from storage.models import Event, Invite, Task
@@ -246,7 +246,7 @@ def cmd_export(args, settings) -> int:
         write_out(to_csv(data), args.out)
     else:
         if not args.out and sys.stdout.isatty():
-            raise CliError("xlsx is binary: give --out FILE (or redirect stdout)")
+            raise CliError("xlsx is binary: give --out FILE (or redirect stdout)", usage=True)
         write_out(workbook_bytes(data, Texts(settings.general.language, app.tz)), args.out)
     return 0
 
@@ -254,8 +254,15 @@ def cmd_export(args, settings) -> int:
 def cmd_user_add_admin(args, settings) -> int:
     channel, _, external_id = args.identity.partition(":")
     if channel not in ("telegram", "zalo", "console") or not external_id:
-        raise CliError(f"expected CHANNEL:ID like telegram:123456789, got {args.identity!r}")
-    user, created = add_admin(open_app(settings), channel, external_id)
+        raise CliError(f"expected CHANNEL:ID like telegram:123456789, got {args.identity!r}", usage=True)
+    app = open_app(settings)
+    with app.read() as store:
+        ident = store.identity(channel, external_id)
+        known = store.user(ident.user_id) if ident is not None else None
+    if known is not None and known.role == "admin":
+        print(f"already admin #{known.id} ({channel}:{external_id}); nothing changed")
+        return 0
+    user, created = add_admin(app, channel, external_id)
     print(f"{'added' if created else 'promoted'} admin #{user.id} ({channel}:{external_id})")
     return 0
 
@@ -281,13 +288,13 @@ def cmd_db_upgrade(args, settings) -> int:
 def cmd_db_backup(args, settings) -> int:
     from pathlib import Path
 
-    from storage.backup import backup
+    from storage.backup import BackupError, backup
 
     try:
         backup(settings.storage.url, Path(args.out))
-    except (RuntimeError, OSError) as exc:
-        raise CliError(str(exc)) from None
-    print(f"backup written to {args.out}")
+    except (BackupError, OSError) as exc:
+        raise CliFailed(f"backup failed: {exc}") from None
+    print(f"backup written to {args.out} (readable by its owner only)")
     return 0
 
 
@@ -295,24 +302,24 @@ def cmd_db_restore(args, settings) -> int:
     from pathlib import Path
 
     from bot.instance import AlreadyRunning, lock_sqlite
-    from storage.backup import restore
+    from storage.backup import BackupError, restore
 
-    if not Path(args.file).is_file():
-        raise CliError(f"no backup file {args.file}")
     try:
         lock = lock_sqlite(settings.storage.url)  # refuse while dutybot runs on this file
     except AlreadyRunning as exc:
-        raise CliError(str(exc)) from None
+        raise CliFailed(str(exc)) from None
     try:
-        restore(settings.storage.url, Path(args.file))
-    except (RuntimeError, OSError) as exc:
-        raise CliError(str(exc)) from None
+        done = restore(settings.storage.url, Path(args.file))
+    except (BackupError, OSError) as exc:
+        raise CliFailed(f"restore refused: {exc}; nothing was changed") from None
     finally:
         if lock is not None:
             lock.close()
     from storage.db import Database
     from storage.migrate import current, upgrade
 
+    if done.safety_copy is not None:
+        print(f"the database as it was is kept in {done.safety_copy}")
     db = Database(settings.storage.url)
     upgrade(db)  # a backup from an older release is brought up to date
     print(f"restored {args.file}; database at revision {current(db)}")

@@ -6,13 +6,16 @@ A bad value stops start-up with one line naming the key and what was expected
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError,
+                               TomlConfigSettingsSource)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config.toml"
@@ -75,7 +78,22 @@ class GeneralSettings(_Section):
 
 
 class AccessSettings(_Section):
-    admins: list[str] = []
+    # From the environment also as "telegram:1,zalo:abc": a JSON list needs quotes that a shell
+    # `set -a; . dutybot.env` strips, and systemd's EnvironmentFile= keeps: one form for both.
+    admins: Annotated[list[str], NoDecode] = []
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _comma_separated(cls, v):
+        if isinstance(v, str):
+            v = v.strip()
+            if v.startswith("["):
+                try:
+                    return json.loads(v)
+                except ValueError:
+                    raise ValueError(f"expected 'telegram:123,zalo:abc' or a JSON list, got {v!r}") from None
+            return [item.strip() for item in v.split(",") if item.strip()]
+        return v
 
     @field_validator("admins")
     @classmethod
@@ -222,10 +240,22 @@ def load_settings(path: Path | str | None = None, **overrides) -> Settings:
         return _FileSettings(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
+        key = ".".join(str(p) for p in err["loc"][:2])
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
-        raise ConfigError(f"config error: {key}: {msg} (in {toml_path} or DUTYBOT_{key.upper().replace('.', '__')})") from None
+        var = f"DUTYBOT_{key.upper().replace('.', '__')}"
+        where = f"the environment variable {var}" if _env_has(var) else f"{toml_path} or {var}"
+        raise ConfigError(f"config error: {key}: {msg} (in {where})") from None
+    except SettingsError as exc:  # an environment value that is not the JSON its field needs
+        found = re.search(r'field "([^"]+)"', str(exc))
+        section = found.group(1) if found else ""
+        names = sorted(n for n in os.environ if n.upper().startswith(f"DUTYBOT_{section.upper()}__")) or ["DUTYBOT_…"]
+        raise ConfigError(f"config error: cannot read the environment variable {', '.join(names)}: "
+                          "a list needs JSON like [\"3d\", \"1d\"]") from None
     except Exception as exc:  # a TOML syntax error in the file
         raise ConfigError(f"config error: cannot read {toml_path}: {exc}") from None
+
+
+def _env_has(name: str) -> bool:
+    return any(n.upper() == name for n in os.environ)

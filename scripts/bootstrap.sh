@@ -26,6 +26,8 @@ fi
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "Installing dutybot and its dependencies into .venv (first run only) …" >&2
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[test]" >&2
+  # Without the notice setuptools prints on every editable install (10 lines of stars).
+  PYTHONWARNINGS="ignore::UserWarning:setuptools.command.editable_wheel" \
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root[test]" >&2
   echo "$want" > "$stamp"
 fi

@@ -109,7 +109,7 @@ def test_user_admin_and_db_upgrade(cli):
     assert cli("db", "upgrade")[1].startswith("database at revision")
     code, out, _ = cli("user", "add-admin", "telegram:123456")
     assert code == 0 and "added admin" in out
-    assert "promoted" in cli("user", "add-admin", "telegram:123456")[1]
+    assert "already admin" in cli("user", "add-admin", "telegram:123456")[1]
     assert "telegram:123456" in cli("user", "list")[1]
 
 

@@ -378,7 +378,8 @@ def test_workbook_of_a_huge_event():
 def test_csv_has_exactly_the_tasks_sheet_fields():
     data = scenario()
     text = to_csv(data)
-    reader = csv.DictReader(io.StringIO(text))
+    assert text.startswith("\ufeff")  # the BOM: Excel on Windows reads UTF-8 only with it
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
     assert tuple(reader.fieldnames) == CSV_FIELDS
     got = {r["code"]: r for r in reader}
     assert len(got) == 13
@@ -447,7 +448,7 @@ def test_cli_exports_and_an_unknown_event(tmp_path, monkeypatch, capsys):
     capsys.readouterr()
     assert main(["export", event_id, "--format", "csv"]) == 0
     header = capsys.readouterr().out.splitlines()[0]
-    assert header == ",".join(CSV_FIELDS)
+    assert header == "\ufeff" + ",".join(CSV_FIELDS)
     assert main(["export", "999", "--format", "xlsx", "--out", str(tmp_path / "x.xlsx")]) != 0
     assert "no event 999" in capsys.readouterr().err
     assert not (tmp_path / "x.xlsx").exists()

@@ -83,12 +83,27 @@ def to_json(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (`=cmd|' /C calc'!A0`).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """User text that would start a formula is written with a leading ' (shown as text)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def to_csv(data: dict) -> str:
-    """The tasks sheet as CSV: machine names (status, agency codes), ISO times, `overdue` true/false."""
+    """The tasks sheet as CSV: machine names (status, agency codes), ISO times, `overdue` true/false.
+
+    Starts with a UTF-8 byte order mark, so Excel on Windows reads the diacritics right."""
     buf = io.StringIO()
+    buf.write("\ufeff")
     writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     for row in data["tasks"]:
-        writer.writerow({**row, "supporting": " ".join(row["supporting"]),
-                         "overdue": "true" if row["overdue"] else "false"})
+        writer.writerow({key: _cell(value) for key, value in
+                         {**row, "supporting": " ".join(row["supporting"]),
+                          "overdue": "true" if row["overdue"] else "false"}.items()})
     return buf.getvalue()
