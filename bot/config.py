@@ -175,6 +175,10 @@ class ZaloSettings(_Section):
     # Zalo publishes no send limits (only 429 "Quota exceeded"): pace well under a guess.
     max_per_second: float = Field(5.0, gt=0)
     chat_interval: float = Field(1.0, ge=0)  # seconds between two messages to one chat
+    # Received photos are fetched only from these hosts (or their subdomains), over https and
+    # without following a redirect elsewhere: a forged photo_url must not make dutybot fetch
+    # an internal address. Loopback is allowed only when base_url itself is loopback (tests).
+    media_hosts: list[str] = ["zdn.vn", "zadn.vn", "zalo.me", "zaloapp.com", "zaloplatforms.com"]
 
 
 class ServerSettings(_Section):
@@ -196,6 +200,11 @@ class LimitSettings(_Section):
     evidence_total_bytes: int = Field(2 * 1024**3, ge=1)
     # Evidence files the tasks of one agency may hold (workflows.quota); the total above still applies.
     evidence_per_agency_bytes: int = Field(200 * 1024**2, ge=1)
+    # Floods (Telegram and Zalo): a member sending more than this in a minute is told once; the
+    # rest are applied but not answered (0: no limit). An unknown sender is answered at most once
+    # per `stranger_answer_every` seconds, and their files are never downloaded.
+    sender_per_minute: int = Field(20, ge=0)
+    stranger_answer_every: float = Field(3600.0, ge=0)
 
 
 class Settings(BaseSettings):

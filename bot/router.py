@@ -14,6 +14,7 @@ from bot.channels.base import IncomingMessage, Reply
 from bot.commands import ANYONE, CONTACT, REGISTRY, Call, UsageError
 from bot.commands.replies import drop_pending, handle_callback, handle_text
 from bot.context import App
+from bot.floodgate import SenderGate, Verdict
 from bot.i18n import Texts, strip_html
 from bot.inbox import AlreadyProcessed
 from workflows.access import AccessDenied
@@ -25,8 +26,10 @@ _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@(\w+))?(?:\s+(.*))?$", re.S)
 
 
 class Router:
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(self, app: App, gate: SenderGate | None = None) -> None:
+        # `gate`: how much each sender is answered (bot.floodgate); the channels facing the
+        # public (Telegram, Zalo) get one, the local chat and unit tests do not.
+        self.app, self.gate = app, gate
         commands.load_all()
 
     def identify(self, msg: IncomingMessage):
@@ -49,7 +52,22 @@ class Router:
     def handle(self, msg: IncomingMessage) -> list[Reply]:
         """Everything a person sends goes through here; the result is what to answer."""
         user = self.identify(msg)
+        msg.sender_known = user is not None
         texts = self.texts_for(user, msg)
+        verdict = self.gate.check(f"{msg.channel}:{msg.user_id}", known=user is not None) if self.gate else None
+        if verdict is Verdict.QUIET and user is None:
+            # A stranger already told how to join this hour hears nothing more, unless this
+            # message makes them a member (an invite code): joining is never held back.
+            if not (msg.text or "").lstrip().startswith("/"):
+                return []
+            replies = self._answer(msg, user, texts)
+            return replies if self.identify(msg) is not None else []
+        replies = self._answer(msg, user, texts)
+        if verdict is Verdict.SLOW_DOWN:
+            return [Reply(texts("flood.slow_down"))]
+        return [] if verdict is Verdict.QUIET else replies
+
+    def _answer(self, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
         try:
             return self._dispatch(msg, user, texts)
         except UsageError as exc:

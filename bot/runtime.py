@@ -23,6 +23,7 @@ from bot.delivery import Delivery
 from bot.health import health_report
 from bot.instance import lock_sqlite
 from bot.ratelimit import Limits, Pacer
+from bot.floodgate import SenderGate
 from bot.router import Router
 from bot.scheduler import Scheduler
 
@@ -36,7 +37,7 @@ class Runtime:
         if role not in ROLES:
             raise ValueError(role)
         self.app, self.role = app, role
-        self.router = Router(app)
+        self.router = Router(app, SenderGate.from_settings(app.settings.limits))
         self.channels: dict = {}
         self.tasks: list[asyncio.Task] = []
         self.web_runner: web.AppRunner | None = None

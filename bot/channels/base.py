@@ -13,7 +13,9 @@ class Attachment:
     size: int = 0
     filename: str = ""
     mime: str = ""
-    fetch: Callable[[], Awaitable[bytes]] | None = None
+    # Fetches the file on demand, reading at most `limit` bytes (None: larger than that).
+    # Called only for senders whose file may be kept (bot.attachments), never for strangers.
+    fetch: Callable[[int], Awaitable[bytes | None]] | None = None
     data: bytes | None = None
 
 
@@ -33,6 +35,7 @@ class IncomingMessage:
     callback: str | None = None
     callback_id: str | None = None
     attachment: Attachment | None = None
+    sender_known: bool | None = None  # set by the router: a member (answered first) or a stranger
 
     @property
     def ref(self) -> str:

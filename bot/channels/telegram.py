@@ -19,7 +19,7 @@ from telegram import Update
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application, ApplicationBuilder
 
-from bot import answers, inbox
+from bot import answers, attachments, inbox
 from bot.channels.inbox_loop import InboxLoop
 from bot.channels.base import Attachment, ChannelError, IncomingMessage, Reply
 from bot.delivery import queue_reply
@@ -118,9 +118,9 @@ class TelegramChannel(InboxLoop):
                 backoff = 1.0
                 continue
             jobs = [await self._job(_Job(0, update=u, key=str(u.update_id))) for u in updates]
-            await self._context_settled(jobs)
             try:
-                await asyncio.to_thread(self._handle_batch, jobs, True)
+                for part in self._slices(jobs):
+                    await self._apply(part, True)
             except OperationalError:  # the database is down or locked: fetch the same updates again
                 log.exception("database unavailable; %d updates not confirmed", len(jobs))
                 await asyncio.sleep(backoff)
@@ -128,8 +128,24 @@ class TelegramChannel(InboxLoop):
                 continue
             backoff = 1.0
             offset = max(u.update_id for u in updates) + 1  # confirmed by the next call, after the commit
-            await self._answer_later(jobs)
             self.on_change()
+
+    def _slices(self, jobs: list[_Job]) -> list[list[_Job]]:
+        """A batch in slices whose files to fetch fit a budget (most batches: one slice)."""
+        limit = self.app.settings.evidence.max_bytes
+        sizes = [min(j.msg.attachment.size or limit, limit + 1) if attachments.wants_fetch(j.msg) else 0
+                 for j in jobs]
+        return attachments.slices(jobs, sizes, budget=4 * limit)
+
+    async def _apply(self, jobs: list[_Job], take: bool) -> None:
+        """Fetch the members' files, apply the jobs in one transaction, answer in the background."""
+        await attachments.fetch_for_members(self.app, CHANNEL, [j.msg for j in jobs if not j.skip])
+        await self._context_settled(jobs)
+        try:
+            await asyncio.to_thread(self._handle_batch, jobs, take)
+        finally:
+            attachments.release(j.msg for j in jobs)  # stored (or refused): the bytes are not needed
+        await self._answer_later(jobs)
 
     async def _job(self, job: _Job) -> _Job:
         try:
@@ -151,14 +167,13 @@ class TelegramChannel(InboxLoop):
         if not rows:
             return 0
         jobs = [await self._job(_Job(row.id, payload=row.payload)) for row in rows]
-        await self._context_settled(jobs)
         try:
-            await asyncio.to_thread(self._handle_batch, jobs, False)
+            for part in self._slices(jobs):
+                await self._apply(part, False)
         except OperationalError:  # the database is down or locked: the rows stay pending
             log.exception("database unavailable; %d updates stay queued", len(jobs))
             await asyncio.sleep(1.0)
             return 0
-        await self._answer_later(jobs)
         self.on_change()
         return len(rows)
 
@@ -273,6 +288,8 @@ class TelegramChannel(InboxLoop):
             if job.update is not None and not job.skip:
                 by_chat.setdefault(job.msg.chat_id if job.msg else None, []).append(job)
         settling: list[asyncio.Future] = []
+        # Members' chats first: answers to the people doing the work never wait behind strangers.
+        chats = sorted(by_chat.values(), key=lambda js: not any(j.msg is not None and j.msg.sender_known for j in js))
 
         async def one_chat(chat_jobs: list[_Job]) -> None:
             out = answers.Outcome()
@@ -289,7 +306,7 @@ class TelegramChannel(InboxLoop):
                 # writes whatever collects during one settle in one transaction).
                 settling.append(self._settler.add(out))
 
-        await asyncio.gather(*(one_chat(j) for j in by_chat.values()))
+        await asyncio.gather(*(one_chat(j) for j in chats))
         return asyncio.gather(*settling)
 
     async def _answer_one(self, job: _Job, out: answers.Outcome) -> None:
@@ -359,22 +376,25 @@ class TelegramChannel(InboxLoop):
         reply_to = str(m.reply_to_message.message_id) if m.reply_to_message else None
         att = None
         if m.photo:
-            att = await self._attachment("photo", m.photo[-1].file_id, m.photo[-1].file_size or 0, "photo.jpg",
+            att = self._attachment("photo", m.photo[-1].file_id, m.photo[-1].file_size or 0, "photo.jpg",
                                          "image/jpeg")
         elif m.document:
             d = m.document
-            att = await self._attachment("document", d.file_id, d.file_size or 0, d.file_name or "file",
+            att = self._attachment("document", d.file_id, d.file_size or 0, d.file_name or "file",
                                          d.mime_type or "")
         return IncomingMessage(**base, text=m.text or m.caption or "", message_id=str(m.message_id),
                                reply_to=reply_to, attachment=att)
 
-    async def _attachment(self, kind: str, file_id: str, size: int, name: str, mime: str) -> Attachment:
-        att = Attachment(kind=kind, file_ref=file_id, size=size, filename=name, mime=mime)
-        if size <= self.app.settings.evidence.max_bytes:  # too large: refused by the engine, not fetched
-            f = await self.bot.get_file(file_id)
-            att.data = bytes(await f.download_as_bytearray())
-            att.size = len(att.data)
-        return att
+    def _attachment(self, kind: str, file_id: str, size: int, name: str, mime: str) -> Attachment:
+        """Described only: fetched later, and only for a member (bot.attachments)."""
+        return Attachment(kind=kind, file_ref=file_id, size=size, filename=name, mime=mime,
+                          fetch=lambda limit: self._download(file_id, limit))
+
+    async def _download(self, file_id: str, limit: int) -> bytes | None:
+        f = await self.bot.get_file(file_id)
+        if (f.file_size or 0) > limit or not f.file_path:
+            return None
+        return await self.bot.request.fetch_capped(f.file_path, limit)
 
     # -- outbound ------------------------------------------------------------------------
     async def send(self, chat_id: str, reply: Reply) -> str:

@@ -80,3 +80,26 @@ class AiohttpRequest(BaseRequest):
         except aiohttp.ClientError as err:
             # The class name only: the URL (and so the token) stays out of the message.
             raise NetworkError(f"aiohttp.{type(err).__name__}") from err
+
+    async def fetch_capped(self, url: str, limit: int) -> bytes | None:
+        """GET a file and read at most `limit` bytes of it, so a file that says it is small and
+        is not (or says nothing) never costs more memory than the limit: None when larger."""
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=self._connect_timeout, sock_read=self._media_timeout)
+        try:
+            async with self._session.get(url, timeout=timeout) as resp:
+                if resp.status != 200:
+                    raise NetworkError(f"file download: HTTP {resp.status}")
+                if (resp.content_length or 0) > limit:
+                    return None
+                data = bytearray()
+                async for chunk in resp.content.iter_chunked(64 * 1024):
+                    data += chunk
+                    if len(data) > limit:
+                        return None
+                return bytes(data)
+        except asyncio.TimeoutError as err:
+            raise TimedOut from err
+        except aiohttp.ClientError as err:
+            raise NetworkError(f"aiohttp.{type(err).__name__}") from err

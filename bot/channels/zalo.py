@@ -25,10 +25,11 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from bot import inbox
+from bot import attachments, inbox
 from bot.channels.inbox_loop import InboxLoop
 from bot.channels.base import Attachment, ChannelError, IncomingMessage, Reply
 from bot.channels.text import split_text
+from bot.channels.zalo_media import MediaPolicy
 from bot.context import App
 from bot.i18n import Texts, strip_html
 from bot.ratelimit import Limits, Pacer
@@ -97,6 +98,7 @@ class ZaloChannel(InboxLoop):
         self._token = cfg.token.get_secret_value()
         self._api = f"{cfg.base_url}{self._token}/"
         self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=10.0), follow_redirects=True)
+        self.media = MediaPolicy(cfg.media_hosts, cfg.base_url)
         self.pacer = pacer or Pacer(Limits(per_second=cfg.max_per_second, private_interval=cfg.chat_interval))
         self.me: dict = {}
         self._wake = asyncio.Event()
@@ -251,7 +253,7 @@ class ZaloChannel(InboxLoop):
         elif event == "message.image.received":
             url = m.get("photo_url") or m.get("photo") or m.get("url")
             url = url.get("url") if isinstance(url, dict) else url
-            att = await self._photo(str(url)) if url else None
+            att = self._photo(str(url)) if url else None
             msg = IncomingMessage(**base, text=str(m.get("caption") or ""), attachment=att)
         elif event == "message.sticker.received":
             return
@@ -259,29 +261,24 @@ class ZaloChannel(InboxLoop):
             texts = await asyncio.to_thread(self._texts_for, chat_id)
             await self._reply(chat_id, Reply(texts("zalo.unsupported")))
             return
-        for reply in await asyncio.to_thread(self.router.handle, msg):
+        await attachments.fetch_for_members(self.app, CHANNEL, [msg])
+        try:
+            replies = await asyncio.to_thread(self.router.handle, msg)
+        finally:
+            attachments.release([msg])
+        for reply in replies:
             await self._reply(chat_id, reply)
 
-    async def _photo(self, url: str) -> Attachment:
-        """Download a received image, within `evidence.max_bytes` (larger: refused by the engine)."""
-        limit = self.app.settings.evidence.max_bytes
+    def _photo(self, url: str) -> Attachment:
+        """Described only: fetched later, only for a member and only from Zalo's media hosts."""
         att = Attachment(kind="photo", file_ref=url[:500], filename="photo.jpg", mime="image/jpeg")
-        try:
-            async with self.http.stream("GET", url) as r:
-                r.raise_for_status()
-                att.mime = r.headers.get("content-type", att.mime).split(";")[0].strip() or att.mime
-                att.size = int(r.headers.get("content-length") or 0)
-                if att.size > limit:
-                    return att
-                data = bytearray()
-                async for chunk in r.aiter_bytes():
-                    data += chunk
-                    if len(data) > limit:
-                        att.size = len(data)
-                        return att
-                att.data, att.size = bytes(data), len(data)
-        except (httpx.HTTPError, ValueError) as exc:  # kept as a reference to the URL
-            log.warning("cannot download Zalo photo: %s", type(exc).__name__)
+
+        async def fetch(limit: int) -> bytes | None:
+            data, mime = await self.media.fetch(self.http, url, limit)
+            att.mime = mime or att.mime
+            return data
+
+        att.fetch = fetch
         return att
 
     async def _reply(self, chat_id: str, reply: Reply) -> None:

@@ -200,6 +200,8 @@ def _understood(app, msg, user, texts, store, task, text: str) -> Reply:
 
 def _evidence(app, msg, user, texts, store, task) -> Reply:
     att = msg.attachment
+    if att.data is None and att.size <= app.settings.evidence.max_bytes:  # could not be fetched: keep nothing
+        return Reply(texts("evidence.not_received", code=task.code), task_id=task.id)
     if store.evidence_bytes() + att.size > app.settings.limits.evidence_total_bytes:
         app.notifier.enqueue(store, [Notice(key="evidence_full", to="coordinators", kind="news", urgent=True,
                                             params={"limit": app.settings.limits.evidence_total_bytes},

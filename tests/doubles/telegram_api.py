@@ -221,7 +221,7 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
         self.stats.clear()
         self.stats.update({
             "requests": 0, "by_method": Counter(), "by_status": Counter(), "429": 0, "flood_429": 0,
-            "sent_inside_retry_after": 0, "injected_failures": 0, "violations": 0,
+            "sent_inside_retry_after": 0, "injected_failures": 0, "violations": 0, "downloads": 0,
         })
 
     # -- HTTP ---------------------------------------------------------------------------------
@@ -292,6 +292,7 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
         entry = self._files.by_path(request.match_info["path"])
         if entry is None:
             return _not_found()
+        self.stats["downloads"] += 1
         return web.Response(body=entry.data, content_type="application/octet-stream")
 
     # -- recording and waiting ----------------------------------------------------------------
