@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     wf.add_parser("list", help="bundled and installed templates, one id per line")
     check = wf.add_parser("check", help="validate template files")
     check.add_argument("files", nargs="+", metavar="FILE")
+    imp = wf.add_parser("import", help="a plan document (.docx, .xlsx, .csv) as a template")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--start", metavar="WHEN", help="the event start (default: read from the document)")
+    imp.add_argument("--out", metavar="FILE.toml", help="write the template here (default: stdout)")
     preview = wf.add_parser("preview", help="every task and every message, in time order")
     preview.add_argument("file", metavar="FILE")
     preview.add_argument("--start", required=True, metavar="WHEN")
@@ -79,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser("export", help="an event's tasks and audit trail")
     exp.add_argument("event", type=int, metavar="EVENT")
-    exp.add_argument("--format", choices=("json", "csv", "xlsx"), required=True)
+    exp.add_argument("--format", choices=("json", "csv", "xlsx", "docx"), required=True)
     exp.add_argument("--out", metavar="FILE")
 
     user = sub.add_parser("user", help="users: add-admin, list").add_subparsers(dest="sub", required=True)

@@ -91,6 +91,31 @@ def cmd_workflow_check(args, settings) -> int:
     return 2 if failed else 0
 
 
+def cmd_workflow_import(args, settings) -> int:
+    """A plan document → a template: problems per row on stderr, exit 2 (nothing written) when unusable."""
+    from pathlib import Path
+
+    from workflows.importer import import_plan
+
+    tz = settings.general.timezone
+    start = _when(args.start, settings, ZoneInfo(tz)) if args.start else None
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    result = import_plan(data, args.file, start=start, tz=tz)
+    for line in result.lines():
+        print(line, file=sys.stderr)
+    if result.toml is None:
+        print(f"{result.source}: error: {result.error}; nothing written", file=sys.stderr)
+        return 2
+    write_out(result.toml, args.out)
+    print(f"{result.source}: {result.duties} duties, {result.agencies} agencies, {result.phases} phases; "
+          f"{result.duties - result.rows_to_check} rows read fully, {result.rows_to_check} to check"
+          + (f" -> {args.out}" if args.out else ""), file=sys.stderr)
+    return 0
+
+
 def _base_policy(settings: Settings):
     from workflows.reminders import Policy
 
@@ -330,6 +355,7 @@ _HANDLERS = {
     ("run", None): cmd_run, ("chat", None): cmd_chat,
     ("workflow", "list"): cmd_workflow_list, ("workflow", "check"): cmd_workflow_check,
     ("workflow", "preview"): cmd_workflow_preview,
+    ("workflow", "import"): cmd_workflow_import,
     ("event", "create"): cmd_event_create, ("event", "list"): cmd_event_list,
     ("event", "launch"): cmd_event_launch, ("event", "move"): cmd_event_move,
     ("simulate", None): cmd_simulate, ("invite", None): cmd_invite, ("export", None): cmd_export,
