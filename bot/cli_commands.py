@@ -269,6 +269,12 @@ def cmd_export(args, settings) -> int:
         write_out(to_json(data), args.out)
     elif args.format == "csv":
         write_out(to_csv(data), args.out)
+    elif args.format == "docx":
+        from bot.render.report_docx import build_report_docx
+
+        if not args.out and sys.stdout.isatty():
+            raise CliError("docx is binary: give --out FILE (or redirect stdout)")
+        write_out(build_report_docx(data), args.out)
     else:
         if not args.out and sys.stdout.isatty():
             raise CliError("xlsx is binary: give --out FILE (or redirect stdout)", usage=True)
