@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("event", help="events: create, list, launch, move").add_subparsers(dest="sub", required=True)
     create = ev.add_parser("create", help="instantiate a template")
     create.add_argument("template", metavar="TEMPLATE")
-    create.add_argument("--start", required=True, metavar="WHEN")
+    create.add_argument("--start", metavar="WHEN", help="the event start (default: the template's `start`)")
     create.add_argument("--name")
     lst = ev.add_parser("list")
     lst.add_argument("--format", choices=("text", "json"), default="text")

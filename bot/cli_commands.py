@@ -109,7 +109,10 @@ def cmd_workflow_import(args, settings) -> int:
     if result.toml is None:
         print(f"{result.source}: error: {result.error}; nothing written", file=sys.stderr)
         return 2
-    write_out(result.toml, args.out)
+    try:
+        write_out(result.toml, args.out)
+    except OSError as exc:
+        raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     print(f"{result.source}: {result.duties} duties, {result.agencies} agencies, {result.phases} phases; "
           f"{result.duties - result.rows_to_check} rows read fully, {result.rows_to_check} to check"
           + (f" -> {args.out}" if args.out else ""), file=sys.stderr)
@@ -184,7 +187,14 @@ def cmd_simulate(args, settings) -> int:
 # -- event -------------------------------------------------------------------------------------
 def cmd_event_create(args, settings) -> int:
     template = _template(args.template, settings)
-    start = _when(args.start, settings, ZoneInfo(template.timezone), default_time=template.start_time)
+    if args.start:
+        start = _when(args.start, settings, ZoneInfo(template.timezone), default_time=template.start_time)
+    elif template.start:  # an imported plan names its own start
+        from datetime import datetime
+
+        start = datetime.strptime(template.start.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(template.timezone))
+    else:
+        raise CliError("give --start WHEN (the template names no start)")
     app = open_app(settings)
     with app.write() as store:
         event = event_uc.create_event(store, _ctx(app), template, start.astimezone(timezone.utc), args.name,

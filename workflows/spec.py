@@ -182,8 +182,21 @@ class _Header(_Model):
     timezone: str = "Asia/Ho_Chi_Minh"
     default_due_time: time = time(17, 0)
     start_time: time = time(8, 0)
+    start: str = ""  # "2027-07-26 20:00": the event's own start (an imported plan names it); optional
 
     _name = field_validator("name")(_check_text)
+
+    @field_validator("start")
+    @classmethod
+    def _start(cls, value):
+        from datetime import datetime
+
+        if value:
+            try:
+                datetime.strptime(value.strip(), "%Y-%m-%d %H:%M")
+            except ValueError:
+                raise ValueError(f"bad start {value!r}; expected 'YYYY-MM-DD HH:MM' like '2027-05-19 07:00'") from None
+        return value
 
     @field_validator("timezone")
     @classmethod

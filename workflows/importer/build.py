@@ -151,6 +151,7 @@ def to_toml(built: Built, *, name: str, source: str, start: datetime | None, sta
         f"timezone = {_s(str(tz))}",
         f"default_due_time = \"{default_due_time:%H:%M}\"",
         f"start_time = \"{(start.time() if start else time(8, 0)):%H:%M}\"",
+    ] + ([f"start = \"{start:%Y-%m-%d %H:%M}\""] if start else []) + [
         "",
     ]
     for a in built.agencies:
