@@ -12,6 +12,8 @@ from bot.context import App
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Identity, User
+from workflows import people
+from workflows.ports import Ctx
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +40,49 @@ def open_app(settings: Settings, *, migrate: bool = True, clock=None) -> App:
     return app
 
 
+def config_admin_identities(settings: Settings) -> set[str]:
+    """`[access] admins` as a set of "channel:id"."""
+    return {entry.strip() for entry in settings.access.admins}
+
+
 def ensure_config_admins(app: App) -> None:
-    """Admins named in `[access] admins` exist as users with the admin role."""
-    for entry in app.settings.access.admins:
+    """Re-sync the admins of `[access] admins` at every start: those listed are admins; an admin
+    who was made one by the config and is no longer listed is removed (logged, audited).
+    Admins made with the CLI (`user add-admin`, `user set-role`) stay; so do admins from before
+    this was tracked (admin_source NULL) until the config lists them once."""
+    listed = config_admin_identities(app.settings)
+    for entry in sorted(listed):
         channel, external_id = entry.split(":", 1)
-        add_admin(app, channel, external_id)
+        add_admin(app, channel, external_id, source="config")
+    with app.write() as store:
+        ctx = Ctx(actor=SystemActor(name="config"), channel="config", now=app.now())
+        for user in store.users_with_role("admin"):
+            ids = {f"{i.channel}:{i.external_id}" for i in store.identities_of(user.id)}
+            if user.admin_source != "config" or ids & listed:
+                continue
+            people.deactivate(store, ctx, user, reason="not in [access] admins")
+            log.warning("admin #%s %s (%s) is no longer in [access] admins: removed (history kept); "
+                        "`dutybot user set-role` or an invite brings them back", user.id, user.name,
+                        ", ".join(sorted(ids)) or "no identity")
 
 
-def add_admin(app: App, channel: str, external_id: str, name: str | None = None) -> tuple[User, bool]:
-    """Make (or promote) the user behind channel:id an admin; returns (user, created)."""
+def add_admin(app: App, channel: str, external_id: str, name: str | None = None, *,
+              source: str = "cli") -> tuple[User, bool]:
+    """Make (or promote) the user behind channel:id an admin; returns (user, created).
+
+    `source` says why ("config" or "cli"): an admin made by the CLI stays one when the config
+    later lists and unlists them; a removed person named here is brought back."""
     with app.write() as store:
         ident = store.identity(channel, external_id)
         if ident is not None:
             user = store.user(ident.user_id)
-            user.role, user.agency_code = "admin", None
+            was_admin = user.active and user.role == "admin"
+            user.role, user.agency_code, user.is_deputy, user.active = "admin", None, False, True
+            if source == "cli" or not was_admin or user.admin_source is None:
+                user.admin_source = source
             return user, False
-        user = store.add(User(name=name or f"admin {channel}:{external_id}", role="admin", created_at=app.now()))
+        user = store.add(User(name=name or f"admin {channel}:{external_id}", role="admin", created_at=app.now(),
+                              admin_source=source))
         store.add(Identity(user_id=user.id, channel=channel, external_id=external_id, chat_id=external_id,
                            created_at=app.now()))
         return user, True

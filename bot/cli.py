@@ -80,16 +80,26 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("target", metavar="AGENCY|coordinator|observer")
     inv.add_argument("--event", type=int)
     inv.add_argument("--deputy", action="store_true", help="the invitee is the agency's deputy contact")
+    inv.add_argument("--replace", action="store_true",
+                     help="the invitee replaces the agency's current contact(s) of that kind when joining")
 
     exp = sub.add_parser("export", help="an event's tasks and audit trail")
     exp.add_argument("event", type=int, metavar="EVENT")
     exp.add_argument("--format", choices=("json", "csv", "xlsx", "docx"), required=True)
     exp.add_argument("--out", metavar="FILE")
 
-    user = sub.add_parser("user", help="users: add-admin, list").add_subparsers(dest="sub", required=True)
+    user = sub.add_parser("user", help="users: add-admin, list, remove, set-role").add_subparsers(dest="sub",
+                                                                                               required=True)
     add_admin = user.add_parser("add-admin")
     add_admin.add_argument("identity", metavar="CHANNEL:ID")
     user.add_parser("list")
+    rm = user.add_parser("remove", help="remove a person: refused everywhere at once, history kept")
+    rm.add_argument("person", metavar="CHANNEL:ID|USER_ID")
+    sr = user.add_parser("set-role", help="change a person's role (and agency, for a contact)")
+    sr.add_argument("person", metavar="CHANNEL:ID|USER_ID")
+    sr.add_argument("role", choices=("admin", "coordinator", "observer", "contact"))
+    sr.add_argument("--agency", metavar="CODE", help="the agency (contacts only)")
+    sr.add_argument("--deputy", action="store_true", help="the agency's deputy contact")
 
     db = sub.add_parser("db", help="database: upgrade, backup, restore").add_subparsers(dest="sub", required=True)
     db.add_parser("upgrade")

@@ -7,6 +7,7 @@ import sys
 from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from bot import cli_people
 from bot.app import SystemActor, add_admin, open_app, run, run_console
 from bot.cli import CliError, CliFailed, dumps, write_out
 from bot.config import Settings, template_dirs
@@ -257,9 +258,11 @@ def cmd_invite(args, settings) -> int:
             if args.event is not None:
                 _event(store, args.event)
             code, inv = invites.create_invite(store, _ctx(app), args.target, ttl=app.invite_ttl, invite_cls=Invite,
-                                              event_id=args.event, deputy=args.deputy)
+                                              event_id=args.event, deputy=args.deputy, replace=args.replace)
     except DutyError as exc:
-        raise CliError(f"unknown agency {args.target!r}" if exc.code == "unknown_agency" else exc.code) from None
+        raise CliError(f"unknown agency {args.target!r}" if exc.code == "unknown_agency" else
+                       "--replace is for agency contact invites" if exc.code == "replace_contacts_only" else
+                       exc.code) from None
     tz = ZoneInfo(settings.general.timezone)
     print(code)
     bot = settings.telegram.bot_username
@@ -314,7 +317,8 @@ def cmd_user_list(args, settings) -> int:
         for u in store.users():
             ids = ", ".join(f"{i.channel}:{i.external_id}" for i in store.identities_of(u.id))
             agency = f"{u.agency_code}{' deputy' if u.is_deputy else ''}" if u.agency_code else "-"
-            print(f"{u.id}\t{u.role}\t{agency}\t{u.name}\t{ids}")
+            state = "" if u.active else "\tremoved"
+            print(f"{u.id}\t{u.role}\t{agency}\t{u.name}\t{ids}{state}")
     return 0
 
 
@@ -376,5 +380,6 @@ _HANDLERS = {
     ("event", "launch"): cmd_event_launch, ("event", "move"): cmd_event_move,
     ("simulate", None): cmd_simulate, ("invite", None): cmd_invite, ("export", None): cmd_export,
     ("user", "add-admin"): cmd_user_add_admin, ("user", "list"): cmd_user_list,
+    ("user", "remove"): cli_people.cmd_user_remove, ("user", "set-role"): cli_people.cmd_user_set_role,
     ("db", "upgrade"): cmd_db_upgrade, ("db", "backup"): cmd_db_backup, ("db", "restore"): cmd_db_restore,
 }

@@ -22,7 +22,7 @@ def recipients(store: SqlStore, notice: Notice) -> list:
         return store.contacts_of(notice.agency, deputies=True)
     if notice.to == "user" and notice.user_id is not None:
         user = store.user(notice.user_id)
-        return [user] if user else []
+        return [user] if user is not None and user.active else []  # a removed person hears nothing more
     return []
 
 

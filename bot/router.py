@@ -23,6 +23,7 @@ from workflows.errors import DutyError
 
 log = logging.getLogger(__name__)
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@(\w+))?(?:\s+(.*))?$", re.S)
+_JOIN = re.compile(r"^/(start|batdau)(@\w+)?\s+\S+$", re.I)  # with a code: how a removed person comes back
 
 
 class Router:
@@ -33,10 +34,16 @@ class Router:
         commands.load_all()
 
     def identify(self, msg: IncomingMessage):
+        """The member who wrote, or None (a stranger, or someone removed)."""
+        user = self._sender(msg)
+        return user if user is not None and user.active else None
+
+    def _sender(self, msg: IncomingMessage):
+        """Whoever this account belongs to, removed or not."""
         with self.app.read() as store:
             ident, user = store.identity_and_user(msg.channel, msg.user_id)
             if user is None or not user.active:
-                return None
+                return user
             # A bare number answers the numbered choices last offered in this chat.
             text = (msg.text or "").strip()
             if msg.callback is None and ident.choices and text.isdigit() and 1 <= int(text) <= len(ident.choices):
@@ -51,18 +58,23 @@ class Router:
 
     def handle(self, msg: IncomingMessage) -> list[Reply]:
         """Everything a person sends goes through here; the result is what to answer."""
-        user = self.identify(msg)
+        sender = self._sender(msg)
+        user = sender if sender is not None and sender.active else None
+        # A removed person is refused everything (commands, old buttons, free text) except
+        # joining again with a new invite code.
+        removed = sender is not None and user is None and (msg.callback is not None
+                                                           or not _JOIN.match((msg.text or "").strip()))
         msg.sender_known = user is not None
-        texts = self.texts_for(user, msg)
+        texts = self.texts_for(sender, msg)
         verdict = self.gate.check(f"{msg.channel}:{msg.user_id}", known=user is not None) if self.gate else None
         if verdict is Verdict.QUIET and user is None:
             # A stranger already told how to join this hour hears nothing more, unless this
             # message makes them a member (an invite code): joining is never held back.
-            if not (msg.text or "").lstrip().startswith("/"):
+            if removed or not (msg.text or "").lstrip().startswith("/"):
                 return []
             replies = self._answer(msg, user, texts)
             return replies if self.identify(msg) is not None else []
-        replies = self._answer(msg, user, texts)
+        replies = self._removed(msg, texts) if removed else self._answer(msg, user, texts)
         if verdict is Verdict.SLOW_DOWN:
             return [Reply(texts("flood.slow_down"))]
         return [] if verdict is Verdict.QUIET else replies
@@ -85,6 +97,12 @@ class Router:
             return [Reply(texts("err.bad_date", text=exc.text))]
         except AlreadyProcessed:
             return []  # a replayed update: its effects and replies happened the first time
+
+    def _removed(self, msg: IncomingMessage, texts: Texts) -> list[Reply]:
+        if msg.callback is None and msg.chat_type != "private" and not _COMMAND.match((msg.text or "").strip()):
+            return []  # group chatter is not addressed to the bot
+        text = texts("err.removed")
+        return [Reply(text, toast=strip_html(text) if msg.callback is not None else None)]
 
     def _dispatch(self, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
         if msg.callback is not None:

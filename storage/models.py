@@ -55,7 +55,10 @@ class User(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=8)
     preferred_channel: str | None = Field(default=None, max_length=16)
     unreachable: bool = False
-    active: bool = True
+    active: bool = True  # False: removed (workflows.people); history kept, a new invite brings them back
+    # How an admin became one: "config" ([access] admins: re-synced at every start, demoted when
+    # no longer listed), "cli" (`dutybot user add-admin` / `set-role`: stays); NULL: from before.
+    admin_source: str | None = Field(default=None, max_length=16)
     digest: bool = True
     # A question the bot asked and is waiting on ({"kind": "blocked_reason", "task_id": 5}).
     pending: dict | None = Field(default=None, sa_column=Column(JSON))
@@ -158,6 +161,9 @@ class Invite(SQLModel, table=True):
     used_by: int | None = Field(default=None, foreign_key="user.id")
     # role "link": binds the redeeming account (on another app) to this existing user.
     link_user_id: int | None = Field(default=None, foreign_key="user.id")
+    # A contact invite that, once redeemed, removes the agency's current contacts of the same
+    # kind (primary or deputy): handing over an agency leaves no gap and no stale contact.
+    replaces_contacts: bool = False
 
 
 class Evidence(SQLModel, table=True):

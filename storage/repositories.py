@@ -362,6 +362,18 @@ class SqlStore:
             p_row=row_id, p_user=user_id, p_grow=len(sep) + len(text), p_max=max_len, p_sep=sep, p_item=text,
             p_same_task=task_id)).rowcount == 1
 
+    def cancel_outbox_for(self, user_id: int, now: datetime) -> int:
+        """Messages still waiting for a removed person are not sent (kept, marked cancelled)."""
+        res = self.s.execute(update(Outbox).where(Outbox.user_id == user_id, Outbox.status == "pending")
+                             .values(status="cancelled", last_error="recipient removed", claimed_by=None,
+                                     claimed_until=None, next_attempt_at=now))
+        return res.rowcount
+
+    def is_active(self, user_id: int) -> bool:
+        """The person exists and has not been removed (see workflows.people.is_active)."""
+        user = self.s.get(User, user_id)
+        return bool(user is not None and user.active)
+
     def pending_for_user(self, user_id: int) -> int:
         return self.s.exec(st.PENDING_FOR_USER, params={"p_user": user_id}).one()
 

@@ -26,8 +26,11 @@ def hash_code(code: str) -> str:
 
 
 def create_invite(store: Store, ctx: Ctx, target: str, *, ttl: timedelta, invite_cls, event_id: int | None = None,
-                  deputy: bool = False) -> tuple[str, object]:
-    """Make an invite for an agency contact, an observer or (admins only) a coordinator."""
+                  deputy: bool = False, replace: bool = False) -> tuple[str, object]:
+    """Make an invite for an agency contact, an observer or (admins only) a coordinator.
+
+    `replace` (contacts only): whoever redeems it replaces the agency's current contacts of
+    the same kind (workflows.people.replace_contacts)."""
     require_staff(ctx.actor)
     t = target.strip()
     if t.lower() in ("coordinator", "dieuphoi", "điều phối"):
@@ -41,13 +44,15 @@ def create_invite(store: Store, ctx: Ctx, target: str, *, ttl: timedelta, invite
         if store.agency(agency) is None:
             raise DutyError("unknown_agency", agency=t)
         role = "contact"
+    if replace and role != "contact":
+        raise DutyError("replace_contacts_only")
     code = new_code()
     invite = store.add(invite_cls(code_hash=hash_code(code), role=role, agency_code=agency, is_deputy=deputy,
                                   event_id=event_id, created_by=ctx.actor.id, created_at=ctx.now,
-                                  expires_at=ctx.now + ttl))
+                                  expires_at=ctx.now + ttl, replaces_contacts=replace))
     store.audit(event_id=event_id, task_id=None, ctx=ctx, action="invite_created",
                 detail={"invite": invite.id, "role": role, "agency": agency, "deputy": deputy,
-                        "expires": invite.expires_at.isoformat()})
+                        "expires": invite.expires_at.isoformat(), **({"replace": True} if replace else {})})
     return code, invite
 
 

@@ -112,12 +112,17 @@ def reassign(call: Call) -> list[Reply]:
 
 @command("invite", "moi", audience=STAFF, menu=("staff",))
 def invite(call: Call) -> list[Reply]:
-    if not 1 <= len(call.args) <= 2 or (len(call.args) == 2 and call.args[1].lower() not in ("deputy", "pho")):
+    flags = [a.lower() for a in call.args[1:]]
+    if not 1 <= len(call.args) <= 3 or len(set(flags)) != len(flags) \
+            or any(f not in ("deputy", "pho", "replace", "thay") for f in flags):
+        raise UsageError()
+    deputy, replace = bool({"deputy", "pho"} & set(flags)), bool({"replace", "thay"} & set(flags))
+    if deputy and flags.count("deputy") + flags.count("pho") > 1:
         raise UsageError()
     with call.app.write() as store:
         event = store.current_event(call.app.now())
         code, inv = invites.create_invite(store, call.ctx(), call.args[0], ttl=call.app.invite_ttl, invite_cls=Invite,
-                                          event_id=event.id if event else None, deputy=len(call.args) == 2)
+                                          event_id=event.id if event else None, deputy=deputy, replace=replace)
     return [Reply(invite_text(call, code, inv))]
 
 
@@ -125,7 +130,10 @@ def invite_text(call: Call, code: str, inv) -> Safe:
     target = inv.agency_code or call.texts(f"role.{inv.role}")
     bot = call.app.bot_usernames.get("telegram")
     link = f"https://t.me/{bot}?start={code}" if bot else ""
-    return call.texts("invite.made", target=target, code=code, link=link, expires=inv.expires_at)
+    text = call.texts("invite.made", target=target, code=code, link=link, expires=inv.expires_at)
+    if getattr(inv, "replaces_contacts", False):  # say what redeeming it will do
+        text = Safe(text + "\n" + call.texts("invite.replaces", agency=inv.agency_code))
+    return text
 
 
 @command("remind", "nhac", audience=STAFF, menu=("staff",))
