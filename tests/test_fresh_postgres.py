@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from storage.migrate import head
 from tests.conftest import PG_SKIP, PG_URL
 from tests.doubles.telegram_api import TelegramDoubleThread
 
@@ -39,7 +40,7 @@ def test_empty_database_to_serving(unused_tcp_port):
                                       capture_output=True, timeout=120)
 
             up = dutybot("db", "upgrade")
-            assert up.returncode == 0 and "revision 0001" in up.stdout, up.stderr
+            assert up.returncode == 0 and f"revision {head()}" in up.stdout, up.stderr
             assert dutybot("user", "add-admin", "telegram:4242").returncode == 0
             proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
