@@ -49,6 +49,9 @@ class StorageSettings(_Section):
     url: str = "sqlite:///data/dutybot.db"
     busy_timeout_ms: int = Field(10000, ge=0)
     pool_size: int = Field(5, ge=1, le=100)
+    # Delivered messages and processed updates older than this are deleted (events, tasks,
+    # audit and evidence never are).
+    retention_days: int = Field(90, ge=1)
 
     @field_validator("url")
     @classmethod

@@ -20,7 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.context import App
 from bot.instance import WORKER_ID
-from storage import leases
+from storage import leases, retention
 from storage.models import ReminderSlot
 from workflows import chase
 from workflows.reminders import Policy
@@ -28,6 +28,9 @@ from workflows.reminders import Policy
 log = logging.getLogger(__name__)
 # "skipped: maximum number of running instances reached" is expected with coalescing wake-ups.
 logging.getLogger("apscheduler.executors.default").setLevel(logging.ERROR)
+# "Added job …" on every re-planned wake-up would be most of an INFO log.
+logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)
+RETENTION_EVERY = timedelta(hours=1)
 SAFETY_TICK = timedelta(seconds=5)
 # A change sets its task's next_reminder_at to "now" (re-plan me); re-planning waits this long so a
 # busy minute of status updates costs a pass every half second, not one per batch.
@@ -71,6 +74,8 @@ class Scheduler:
         if self.digest is not None:
             hh, mm = (int(x) for x in self.app.settings.reminders.digest_time.split(":"))
             self.sched.add_job(self._digest, CronTrigger(hour=hh, minute=mm, timezone=self.app.tz), id="digest")
+        self.sched.add_job(self.prune, IntervalTrigger(seconds=RETENTION_EVERY.total_seconds()), id="retention",
+                           next_run_time=datetime.now(timezone.utc) + timedelta(minutes=1))
         self.sched.start()
 
     def shutdown(self) -> None:
@@ -113,6 +118,20 @@ class Scheduler:
         if moment is not None:
             # Never sooner than a moment from now: a due moment in the past means "at once".
             self._plan(max(moment, datetime.now(timezone.utc) + timedelta(milliseconds=50)))
+
+    async def prune(self) -> retention.Pruned | None:
+        """The leader deletes old delivered/processed traffic (storage.retention), in small batches."""
+        try:
+            if not await asyncio.to_thread(self.is_leader):
+                return None
+            pruned = await asyncio.to_thread(retention.prune, self.app.db, self.app.now(),
+                                             self.app.settings.storage.retention_days)
+        except asyncio.CancelledError:  # shut down mid-way: each batch commits or rolls back whole
+            return None
+        if pruned.total:
+            log.info("retention: deleted %d delivered messages and %d processed updates older than %d days",
+                     pruned.outbox, pruned.inbox, self.app.settings.storage.retention_days)
+        return pruned
 
     async def _digest(self) -> None:
         try:
