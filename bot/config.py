@@ -248,6 +248,10 @@ def load_settings(path: Path | str | None = None, **overrides) -> Settings:
         ) -> tuple[PydanticBaseSettingsSource, ...]:
             return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
 
+    unset = sorted(n for n, v in os.environ.items() if n.upper().startswith("DUTYBOT_") and "CHANGE-ME" in v)
+    if unset:  # deploy/dutybot.env.example's placeholders, not yet replaced
+        raise ConfigError(f"config error: {', '.join(unset)} still says CHANGE-ME: put the real value in the "
+                          "environment file (/etc/dutybot/dutybot.env)")
     try:
         return _FileSettings(**overrides)
     except ValidationError as exc:

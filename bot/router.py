@@ -121,6 +121,9 @@ class Router:
         cmd = REGISTRY.get(name)
         if cmd is None:
             return [Reply(texts("err.unknown_command", name=name))] if user else [Reply(texts("unknown.hello"))]
+        if user is None and cmd.name == "whoami" and not group:
+            # A stranger learns only their own account id, to give an admin who adds them.
+            return [Reply(texts("unknown.whoami", identity=f"{msg.channel}:{msg.user_id}"))]
         if not cmd.allows(getattr(user, "role", None)):
             # An unknown person learns nothing, not even which commands exist.
             return [Reply(texts("unknown.hello" if user is None else "err.staff_only"))]
