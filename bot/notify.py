@@ -9,6 +9,7 @@ from bot.i18n import Texts
 from bot.views import task_buttons
 from storage.repositories import SqlStore
 from workflows.ports import Notice
+from workflows.spec import parse_duration
 
 
 def recipients(store: SqlStore, notice: Notice) -> list:
@@ -47,6 +48,12 @@ def render_notice(texts: Texts, notice: Notice) -> str:
             params["status"] = f'{texts.status("in_progress")} {params["percent"]}%'
         else:
             params["status"] = texts.status(params["status"])
+    for key in ("before", "overdue_for"):  # '3d' in the engine, '3 ngày' for people
+        if isinstance(params.get(key), str):
+            try:
+                params[key] = texts.duration(parse_duration(params[key]))
+            except ValueError:
+                pass
     if "late" in params:
         params["late"] = texts("word.late") if params["late"] else ""
     if "waiting_on" in params:

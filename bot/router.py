@@ -126,7 +126,11 @@ class Router:
             return [Reply(texts("unknown.whoami", identity=f"{msg.channel}:{msg.user_id}"))]
         if not cmd.allows(getattr(user, "role", None)):
             # An unknown person learns nothing, not even which commands exist.
-            return [Reply(texts("unknown.hello" if user is None else "err.staff_only"))]
+            if user is None:
+                return [Reply(texts("unknown.hello"))]
+            if cmd.audience == CONTACT:  # an observer tried a contact's command: say whose it is
+                return [Reply(texts("err.contact_only", name=name, role=texts(f"role.{user.role}")))]
+            return [Reply(texts("err.staff_only"))]
         if group and (cmd.audience in (CONTACT, ANYONE) and name not in ("help", "trogiup") or cmd.name in ("invite", "link")):
             # Nothing private in a group: a contact's tasks, invite codes, joining stay 1:1.
             return [Reply(texts("err.private_only"))]

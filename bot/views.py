@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from bot.channels.base import Button
 from bot.i18n import Safe, Texts
@@ -64,22 +64,51 @@ def history_lines(texts: Texts, entries, *, names: bool = True) -> list[Safe]:
     """The audit trail as lines; without `names` (a group chat) nobody's name or account is shown."""
     out = []
     for e in entries:
-        detail = e.detail or {}
-        what = detail.get("to", "")
-        if e.action == "status":
-            what = texts.status(detail.get("to", ""))
-            if detail.get("percent") and detail.get("to") == "in_progress":
-                what += f" {detail['percent']}%"
-            if detail.get("reason"):
-                what += f": {detail['reason']}"
-            if detail.get("note"):
-                what += f" ({detail['note']})"
+        what = audit_detail(texts, e.action, e.detail or {})
         action = texts(f"action.{e.action}") if texts.has(f"action.{e.action}") else e.action
+        at = e.at if e.at.tzinfo else e.at.replace(tzinfo=timezone.utc)  # stored in UTC, read naive on SQLite
         if names:
-            out.append(texts("line.audit", at=e.at, actor=e.actor, channel=e.channel, action=action, detail=what))
+            out.append(texts("line.audit", at=at, actor=e.actor, channel=e.channel, action=action, detail=what))
         else:
-            out.append(texts("line.audit_anon", at=e.at, action=action, detail=what))
+            out.append(texts("line.audit_anon", at=at, action=action, detail=what))
     return out
+
+
+def _when(value) -> datetime | str:
+    """An ISO time from an audit detail as a datetime (shown local dd/mm/yyyy hh:mm); else as is."""
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else value or ""
+    except ValueError:
+        return value
+
+
+def audit_detail(texts: Texts, action: str, d: dict) -> Safe:
+    """What an audit entry changed, in words: statuses by name, times local, with the reasons."""
+    if action == "status":
+        to = d.get("to", "")
+        what = texts("history.percent", status=texts.status(to), percent=d["percent"]) \
+            if d.get("percent") and to == "in_progress" else texts("history.status", status=texts.status(to))
+    elif action == "undo":
+        what = texts("history.undo", status=texts.status(d.get("to", "")))
+    elif action == "deadline":
+        what = texts("history.deadline", to=_when(d.get("to")), **{"from": _when(d.get("from"))})
+    elif action in ("extension_requested", "extension_approved", "extension_rejected"):
+        what = texts("history.extension", to=_when(d.get("to")))
+    elif action == "deadline_moved":
+        what = texts("history.moved", to=_when(d.get("to")))
+    elif action == "reassign":
+        what = texts("history.reassign", to=d.get("to", ""), **{"from": d.get("from", "")})
+    elif action == "evidence":
+        kind = d.get("kind", "")
+        what = texts("history.evidence", kind=texts(f"evidence_kind.{kind}") if texts.has(f"evidence_kind.{kind}")
+                     else kind)  # not the file's name: the history may be read in a group
+    else:
+        what = Safe("")
+    if d.get("reason"):
+        what = Safe(what + texts("history.reason", reason=d["reason"]))
+    if d.get("note"):
+        what = Safe(what + texts("history.note", note=d["note"]))
+    return what
 
 
 def _short(text: str, limit: int = 90) -> str:

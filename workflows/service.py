@@ -13,6 +13,7 @@ from typing import Any
 from workflows.access import is_staff, require_staff, require_update
 from workflows.errors import DutyError
 from workflows.ports import Ctx, Notice, Store
+from workflows.quota import mib
 from workflows.states import CLOSED, check_transition
 
 REPORT_KINDS = ("ack", "progress", "done", "blocked", "unblocked")
@@ -200,7 +201,7 @@ def attach_evidence(store: Store, ctx: Ctx, task, evidence_cls, *, kind: str, si
     """Attach a photo/document/link to a task, within the configured size limit."""
     require_update(ctx.actor, task.lead)
     if size > max_bytes:
-        raise DutyError("evidence_too_large", size=size, limit=max_bytes)
+        raise DutyError("evidence_too_large", size=mib(size), limit=mib(max_bytes))
     ev = store.add(evidence_cls(task_id=task.id, kind=kind, filename=filename, mime=mime, size=size, data=data,
                                 caption=caption, external_ref=external_ref, user_id=ctx.actor.id,
                                 channel=ctx.channel, at=ctx.now))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.channels.base import Reply
 from bot.commands import ANYONE, MEMBER, ORDERED, Call, UsageError, command
 from bot.commands.people import handover
-from bot.i18n import Texts
+from bot.i18n import Safe, Texts
 from storage.models import Identity, Invite, User
 from workflows import invites, people
 from workflows.errors import DutyError
@@ -63,10 +63,17 @@ def help_(call: Call) -> list[Reply]:
     if call.user is None:
         return call.reply("unknown.hello")
     lines = [call.texts("help.head")]
+    role = call.user.role
+    menu = "contact" if role == "contact" else "staff"
     for cmd in ORDERED:
-        if cmd.audience != ANYONE and cmd.allows(call.user.role):
-            alias = f" (/{cmd.aliases[0]})" if cmd.aliases else ""
-            lines.append(call.texts("help.line", name=cmd.name, alias=alias, usage=call.texts(cmd.usage_key)))
+        # Only this role's own commands: a coordinator's help does not list the contacts' /xong.
+        if cmd.audience == ANYONE and cmd.name != "lang" or not cmd.allows(role) or cmd.menu and menu not in cmd.menu:
+            continue
+        usage = call.texts(cmd.usage_key)
+        if call.texts.has(f"what.{cmd.name}"):
+            lines.append(call.texts("help.line", usage=usage, what=call.texts(f"what.{cmd.name}")))
+        else:
+            lines.append(Safe("• " + usage))
     return [Reply("\n".join(lines))]
 
 
@@ -84,9 +91,14 @@ def lang(call: Call) -> list[Reply]:
 
 @command("whoami", "toila", audience=MEMBER)
 def whoami(call: Call) -> list[Reply]:
-    u = call.user
-    agency = f" · {u.agency_code}{' (deputy)' if u.is_deputy else ''}" if u.agency_code else ""
-    return call.reply("whoami", name=u.name, role=call.texts(f"role.{u.role}"), agency=agency)
+    u, texts = call.user, call.texts
+    with call.app.read() as store:
+        ag = store.agency(u.agency_code) if u.agency_code else None
+        channels = sorted({i.channel for i in store.identities_of(u.id)})
+    agency = texts("whoami.agency", name=ag.name if ag else u.agency_code, code=u.agency_code,
+                   deputy=texts("whoami.deputy") if u.is_deputy else "") if u.agency_code else ""
+    where = texts("whoami.channels", channels=", ".join(channels)) if channels else ""
+    return call.reply("whoami.me", name=u.name, role=texts(f"role.{u.role}"), agency=Safe(agency + where))
 
 
 def _link(call: Call, store, invite, user, code: str, now) -> list[Reply]:

@@ -12,6 +12,9 @@ from workflows.access import can_read_all
 from workflows.states import CLOSED
 
 
+_SUPPORTING_CODES = 40  # codes named in /viec before "... and N more"
+
+
 @command("tasks", "viec", audience=CONTACT, menu=("contact",))
 def tasks(call: Call) -> list[Reply]:
     if call.args and call.args != ["all"] and call.args != ["tatca"]:
@@ -29,9 +32,15 @@ def tasks(call: Call) -> list[Reply]:
     mine.sort(key=lambda t: t.deadline)
     lines = [call.texts("tasks.head", agency=agency, event=event.name, count=len(mine))]
     lines += [task_line(call.texts, t, now, codes) for t in mine] or [call.texts("tasks.none")]
-    if helping and not show_all:
+    helping.sort(key=lambda t: t.deadline)
+    if helping and show_all:  # every supported task, one line each
+        lines.append(call.texts("tasks_more.supporting_head", count=len(helping)))
+        lines += [task_line(call.texts, t, now, codes) for t in helping]
+    elif helping:  # every code, or as many as fit and how many more there are
         lines.append(call.texts("tasks.supporting", count=len(helping),
-                                codes=", ".join(t.code for t in sorted(helping, key=lambda t: t.deadline)[:12])))
+                                codes=", ".join(t.code for t in helping[:_SUPPORTING_CODES])))
+        if len(helping) > _SUPPORTING_CODES:
+            lines.append(call.texts("tasks_more.supporting_more", count=len(helping) - _SUPPORTING_CODES))
     lines.append(call.texts("tasks.footer"))
     return [Reply("\n".join(lines))]
 

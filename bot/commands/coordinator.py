@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.channels.base import Reply
 from bot.commands import READER, STAFF, Call, UsageError, command
 from bot.commands._helpers import by_code, current_event, event_by_ref, notify, split_when, task_by_ref, when
@@ -275,9 +277,12 @@ def preview(call: Call) -> list[Reply]:
     if agency is not None:
         items = [m for m in items if m["agency"] == agency.code]
     lines = [call.texts("preview.head", count=len(items), target=agency.code if agency else event.name)]
+    texts = call.texts
     for m in items[:_PREVIEW_LINES]:
-        lines.append(call.texts("preview.line", at=m["at"][:16].replace("T", " "), kind=m["kind"],
-                                task=m["task"] or "—", agency=m["agency"] or "—", recipient=m["recipient"]))
+        kind, recipient = f"preview_kind.{m['kind']}", f"recipient.{m['recipient']}"
+        lines.append(texts("preview.line", at=datetime.fromisoformat(m["at"]), task=m["task"] or "—",
+                           kind=texts(kind) if texts.has(kind) else m["kind"], agency=m["agency"] or "—",
+                           recipient=texts(recipient) if texts.has(recipient) else m["recipient"]))
     if len(items) > _PREVIEW_LINES:
         lines.append(call.texts("preview.more", count=len(items) - _PREVIEW_LINES))
     return [Reply("\n".join(lines))]

@@ -204,7 +204,7 @@ def _evidence(app, msg, user, texts, store, task) -> Reply:
         return Reply(texts("evidence.not_received", code=task.code), task_id=task.id)
     if store.evidence_bytes() + att.size > app.settings.limits.evidence_total_bytes:
         app.notifier.enqueue(store, [Notice(key="evidence_full", to="coordinators", kind="news", urgent=True,
-                                            params={"limit": app.settings.limits.evidence_total_bytes},
+                                            params={"limit": mib(app.settings.limits.evidence_total_bytes)},
                                             dedupe_key=f"evidence_full:{app.now().date()}")], app.now())
         return Reply(texts("err.evidence_storage_full", code=task.code), task_id=task.id)
     refusal = check_agency_quota(store, task, att.size, app.settings.limits.evidence_per_agency_bytes)

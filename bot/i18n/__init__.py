@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 import tomllib
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -84,6 +84,15 @@ class Texts:
     def __call__(self, key: str, **params) -> Safe:
         template = self._cat.get(key) or catalogue("vi").get(key) or key
         return Safe(_PLACEHOLDER.sub(lambda m: self.value(params.get(m.group(1), "")), template))
+
+    def duration(self, td: timedelta) -> str:
+        """'3 ngày', '1 ngày 12 giờ', '30 phút' (en: '3 days', '1 day 12 hours')."""
+        minutes = max(0, int(td.total_seconds()) // 60)
+        d, rest = divmod(minutes, 1440)
+        h, m = divmod(rest, 60)
+        parts = [self(f"duration.{unit}{'' if n == 1 else 's'}", n=n)
+                 for n, unit in ((d, "day"), (h, "hour"), (m, "minute")) if n]
+        return " ".join(parts) or self("duration.minutes", n=0)
 
     def has(self, key: str) -> bool:
         return key in self._cat
