@@ -65,6 +65,7 @@ class GeneralSettings(_Section):
     timezone: str = "Asia/Ho_Chi_Minh"
     language: Literal["vi", "en"] = "vi"
     templates_dirs: list[str] = []
+    imports_dir: str = "data/imports"  # plans imported in chat (relative to the working directory)
 
     @field_validator("timezone")
     @classmethod

@@ -12,6 +12,7 @@ import re
 from bot import commands
 from bot.channels.base import IncomingMessage, Reply
 from bot.commands import ANYONE, CONTACT, REGISTRY, Call, UsageError
+from bot.commands import plan_import
 from bot.commands.replies import drop_pending, handle_callback, handle_text
 from bot.context import App
 from bot.floodgate import SenderGate, Verdict
@@ -108,6 +109,8 @@ class Router:
         if msg.callback is not None:
             if user is None:
                 return [Reply(texts("unknown.hello"), toast=texts("unknown.short"))]
+            if msg.callback.startswith("plan:"):
+                return plan_import.handle_callback(self.app, msg, user, texts)
             return handle_callback(self.app, msg, user, texts)
         match = _COMMAND.match(msg.text.strip()) if msg.text else None
         group = msg.chat_type != "private"
@@ -116,6 +119,8 @@ class Router:
                 return []  # group chatter is not addressed to the bot
             if user is None:
                 return [Reply(texts("unknown.hello"))]
+            if plan_import.is_plan_document(msg, user):
+                return plan_import.handle_document(self.app, msg, user, texts)
             return handle_text(self.app, msg, user, texts)
         name, _bot, rest = match.group(1).lower(), match.group(2), match.group(3) or ""
         cmd = REGISTRY.get(name)

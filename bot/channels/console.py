@@ -13,15 +13,17 @@ import itertools
 import sys
 from typing import TextIO
 
-from bot.channels.base import IncomingMessage, Reply
+from bot.channels.base import Attachment, IncomingMessage, Reply
 from bot.context import App
 from bot.delivery import Delivery
 from bot.i18n import strip_html
 from bot.router import Router
 
 CHANNEL = "console"
-_HELP = ("Local chat. /users lists who exists, /as NAME switches identity, "
-         "/quit leaves. Type a number to press a button.")
+_HELP = ("Local chat. /users lists who exists, /as NAME switches identity, /file PATH [CAPTION] sends a "
+         "file (a plan .docx/.xlsx/.csv, or evidence), /quit leaves. Type a number to press a button. "
+         "Files the bot sends are saved under data/chat-files/.")
+FILES_OUT = "data/chat-files"  # relative to the working directory, like the SQLite file
 
 
 class ConsoleChannel:
@@ -55,10 +57,25 @@ class ConsoleChannel:
     def _show(self, reply: Reply) -> None:
         self._print("🤖 " + strip_html(reply.text).replace("\n", "\n   "))
         if reply.document:
-            self._print(f"   📎 {reply.document[0]} ({len(reply.document[1])} bytes)")
+            saved = self._save(*reply.document)
+            self._print(f"   📎 {reply.document[0]} ({len(reply.document[1])} bytes)" + (f" → {saved}" if saved else ""))
         flat = [b for row in reply.buttons for b in row]
         if flat:
             self._print("   " + "  ".join(f"[{i}] {b.label}" for i, b in enumerate(flat, 1)))
+
+    @staticmethod
+    def _save(name: str, data: bytes) -> str | None:
+        """Keep a file the bot sent where the person at the keyboard can open it."""
+        from pathlib import Path
+
+        folder = Path(FILES_OUT)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / Path(name).name
+            path.write_bytes(data)
+        except OSError:
+            return None
+        return str(path)
 
     def users(self) -> list[tuple[str, str, int]]:
         """(handle, label, messages waiting) for every console identity."""
@@ -98,14 +115,41 @@ class ConsoleChannel:
             self._print(_HELP)
         elif self.current is None:
             self._print("⚠ choose who you are first: /as NAME (see /users)")
+        elif word in ("/file", "/tep"):
+            await self._send_file(line)
         else:
             await self._to_bot(line)
         await self.delivery.drain_once()
         return True
 
-    async def _to_bot(self, line: str) -> None:
+    async def _send_file(self, line: str) -> None:
+        """`/file PATH [CAPTION]`: send a file from this computer as if attached in a private chat
+        (the person at the keyboard owns these files; no chat user can name a server path)."""
+        import shlex
+        from pathlib import Path
+
+        try:
+            parts = shlex.split(line)
+        except ValueError:
+            parts = line.split()
+        if len(parts) < 2:
+            self._print("⚠ usage: /file PATH [CAPTION]")
+            return
+        path = Path(parts[1]).expanduser()
+        limit = self.app.settings.evidence.max_bytes
+        try:
+            size = path.stat().st_size
+            data = path.read_bytes() if size <= limit else None
+        except OSError as exc:
+            self._print(f"⚠ cannot read {path}: {exc.strerror or exc}")
+            return
+        att = Attachment(kind="document", file_ref=f"console:{path.name}", size=size, filename=path.name,
+                         mime="", data=data)
+        await self._to_bot(" ".join(parts[2:]), attachment=att)
+
+    async def _to_bot(self, line: str, attachment: Attachment | None = None) -> None:
         msg = IncomingMessage(channel=CHANNEL, user_id=self.current, chat_id=self.current, text=line,
-                              message_id=str(next(self._ids)))
+                              message_id=str(next(self._ids)), attachment=attachment)
         replies = await asyncio.to_thread(self.router.handle, msg)
         for reply in replies:
             mid = await self.send(self.current, reply)

@@ -1,4 +1,4 @@
-"""Report commands: the workbook as a file."""
+"""Report commands: the workbook (or the formal .docx Báo cáo) as a file."""
 
 from __future__ import annotations
 
@@ -9,18 +9,30 @@ from bot.render.export import event_export
 from bot.render.xlsx import workbook_bytes
 
 
-def _event_data(call: Call):
+def _event_data(call: Call, args: list[str] | None = None):
     """The event named by the optional argument (else the current one) and its export data."""
-    if len(call.args) > 1:
+    args = call.args if args is None else args
+    if len(args) > 1:
         raise UsageError()
     with call.app.read() as store:
-        event = event_by_ref(store, call, call.args[0] if call.args else None)
+        event = event_by_ref(store, call, args[0] if args else None)
         return event, event_export(store, event, call.app.now())
 
 
 @command("report", "baocao", audience=READER, menu=("staff",))
 def report(call: Call) -> list[Reply]:
-    event, data = _event_data(call)
+    """The workbook; `/baocao docx [EVENT]` the formal Báo cáo (Decree 30) as a Word file."""
+    formats = [a for a in call.args if a.lower() in ("docx", "word", "xlsx", "excel")]
+    if len(formats) > 1:
+        raise UsageError()
+    event, data = _event_data(call, [a for a in call.args if a not in formats])
+    if formats and formats[0].lower() in ("docx", "word"):
+        if call.msg.chat_type != "private":  # its reasons and notes are people's words: not for a group
+            return call.reply("err.private_only")
+        from bot.render.report_docx import build_report_docx
+
+        return [Reply(call.texts("formal.caption", event=event.name, count=len(data["tasks"])),
+                      document=(f"bao-cao-su-kien-{event.id}.docx", build_report_docx(data)))]
     if call.msg.chat_type != "private":
         # A group gets the summary sheet only: the tasks, notes and audit sheets name people.
         name = f"dutybot-event-{event.id}-summary.xlsx"

@@ -20,9 +20,13 @@ _PHASE_STOP = {"cong", "tac", "giai", "doan", "phan", "muc", "cac", "va", "cho",
 
 @dataclass
 class Issue:
+    """A row not read fully: `message` in English (CLI); `key` and `params` for a translated line (chat)."""
+
     row: int | None
     field: str
     message: str
+    key: str = ""
+    params: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -90,23 +94,26 @@ def _duty(r: PlanRow, registry: Registry, start, phase: str, n: int, agencies: d
     title = r.title.strip()
     if not words(title):
         title = f"(dòng {r.row}: không có nội dung)"
-        checks.append(Issue(r.row, "title", "no task text in this row"))
+        checks.append(Issue(r.row, "title", "no task text in this row", "no_title"))
     lead_cell = registry.read_cell(r.lead)
     support_cell = registry.read_cell(r.support)
     for cell, name in ((lead_cell, "lead"), (support_cell, "supporting")):
         for u in cell.unknown:
             code = registry.make(u).code
-            checks.append(Issue(r.row, name, f"unknown agency {u!r}; gave it the code {code}"))
+            checks.append(Issue(r.row, name, f"unknown agency {u!r}; gave it the code {code}", "unknown_agency",
+                                {"name": u, "code": code}))
     leads = lead_cell.agencies
     if not leads:
         lead = PLACEHOLDER_LEAD
         shown = r.lead.strip() or "(empty)"
-        checks.append(Issue(r.row, "lead", f"no lead agency in {shown!r}; set to {lead.code} ({lead.name})"))
+        checks.append(Issue(r.row, "lead", f"no lead agency in {shown!r}; set to {lead.code} ({lead.name})", "no_lead",
+                            {"code": lead.code}))
     else:
         lead = leads[0]
         if len(leads) > 1:
             rest = ", ".join(a.code for a in leads[1:])
-            checks.append(Issue(r.row, "lead", f"several lead agencies; {lead.code} leads, {rest} support"))
+            checks.append(Issue(r.row, "lead", f"several lead agencies; {lead.code} leads, {rest} support",
+                                "several_leads", {"lead": lead.code, "rest": rest}))
     support = [a for a in leads[1:] + support_cell.agencies if a.code != lead.code]
     support = list({a.code: a for a in support}.values())
     vague = lead_cell.vague + support_cell.vague
@@ -118,9 +125,11 @@ def _duty(r: PlanRow, registry: Registry, start, phase: str, n: int, agencies: d
     due, cue = deadline.due, deadline.cue
     if due is None:
         due = NO_DEADLINE_DUE
-        checks.append(Issue(r.row, "due", f"{deadline.problem}; set to the event start ({due})"))
+        checks.append(Issue(r.row, "due", f"{deadline.problem}; set to the event start ({due})", "no_deadline",
+                            {"text": " ".join(r.due.split())[:80]}))
     elif deadline.problem:
-        checks.append(Issue(r.row, "due", deadline.problem))
+        checks.append(Issue(r.row, "due", deadline.problem, "due_doubt", {"text": " ".join(r.due.split())[:80],
+                                                                          "due": due}))
     if r.due.strip():
         notes.append(f"Thời gian theo kế hoạch: {' '.join(r.due.split())}")
     if r.note.strip():
