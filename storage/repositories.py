@@ -362,12 +362,23 @@ class SqlStore:
             p_row=row_id, p_user=user_id, p_grow=len(sep) + len(text), p_max=max_len, p_sep=sep, p_item=text,
             p_same_task=task_id)).rowcount == 1
 
-    def cancel_outbox_for(self, user_id: int, now: datetime) -> int:
-        """Messages still waiting for a removed person are not sent (kept, marked cancelled)."""
-        res = self.s.execute(update(Outbox).where(Outbox.user_id == user_id, Outbox.status == "pending")
-                             .values(status="cancelled", last_error="recipient removed", claimed_by=None,
-                                     claimed_until=None, next_attempt_at=now))
+    def cancel_outbox_for(self, user_id: int, now: datetime, *, channel: str | None = None) -> int:
+        """Messages still waiting for a removed person (or an unlinked app of theirs: `channel`)
+        are not sent; the rows are kept, marked cancelled."""
+        q = update(Outbox).where(Outbox.user_id == user_id, Outbox.status == "pending")
+        if channel is not None:
+            q = q.where(Outbox.channel == channel)
+        res = self.s.execute(q.values(status="cancelled", last_error="recipient removed", claimed_by=None,
+                                      claimed_until=None, next_attempt_at=now))
         return res.rowcount
+
+    def remove_identities(self, user_id: int, channel: str) -> int:
+        """Unlink a person's account(s) on one app (their history names the person, not the account)."""
+        found = list(self.s.exec(select(Identity).where(Identity.user_id == user_id, Identity.channel == channel)))
+        for ident in found:
+            self.s.delete(ident)
+        self.s.flush()
+        return len(found)
 
     def is_active(self, user_id: int) -> bool:
         """The person exists and has not been removed (see workflows.people.is_active)."""

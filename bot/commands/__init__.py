@@ -85,4 +85,4 @@ def command(name: str, *aliases: str, audience: str, menu: tuple[str, ...] = ())
 
 
 def load_all() -> None:
-    from bot.commands import common, contact, coordinator, people, reports  # noqa: F401
+    from bot.commands import common, contact, coordinator, linking, people, reports  # noqa: F401

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from bot.channels.base import Reply
 from bot.commands import ANYONE, MEMBER, ORDERED, Call, UsageError, command
+from bot.commands.linking import redeem_link
 from bot.commands.people import handover
 from bot.i18n import Safe, Texts
-from storage.models import Identity, Invite, User
+from storage.models import Identity, User
 from workflows import invites, people
 from workflows.errors import DutyError
 from workflows.ports import Ctx
@@ -30,7 +31,7 @@ def _join(call: Call, code: str) -> list[Reply]:
         user = store.user(ident.user_id) if ident else None
         invite = invites.check_code(store, code, now)
         if invite.role == "link":
-            return _link(call, store, invite, user, code, now)
+            return redeem_link(call, store, invite, user, code, now)
         if user is None:
             lang = call.texts.lang
             user = store.add(User(name=msg.display_name or f"{msg.channel}:{msg.user_id}", role=invite.role,
@@ -99,30 +100,6 @@ def whoami(call: Call) -> list[Reply]:
                    deputy=texts("whoami.deputy") if u.is_deputy else "") if u.agency_code else ""
     where = texts("whoami.channels", channels=", ".join(channels)) if channels else ""
     return call.reply("whoami.me", name=u.name, role=texts(f"role.{u.role}"), agency=Safe(agency + where))
-
-
-def _link(call: Call, store, invite, user, code: str, now) -> list[Reply]:
-    """Bind this app's account to the person who asked for the link code."""
-    msg = call.msg
-    if user is not None:
-        raise DutyError("already_member")
-    owner = store.user(invite.link_user_id)
-    store.add(Identity(user_id=owner.id, channel=msg.channel, external_id=str(msg.user_id), chat_id=str(msg.chat_id),
-                       display_name=msg.display_name, created_at=now))
-    invites.redeem(store, code, owner.id, now)
-    store.audit(event_id=None, task_id=None, ctx=Ctx(actor=owner, channel=msg.channel, now=now, message_ref=msg.ref),
-                action="linked", detail={"invite": invite.id, "channel": msg.channel})
-    return call.reply("link.done", name=owner.name, channel=msg.channel)
-
-
-@command("link", "lienket", audience=MEMBER)
-def link(call: Call) -> list[Reply]:
-    """A code to use on the other app (Telegram <-> Zalo): both reach the same person."""
-    if call.args:
-        raise UsageError()
-    with call.app.write() as store:
-        code, inv = invites.create_link(store, call.ctx(), invite_cls=Invite)
-    return call.reply("link.made", code=code, expires=inv.expires_at)
 
 
 @command("channel", "kenh", audience=MEMBER)
