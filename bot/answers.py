@@ -21,6 +21,8 @@ from sqlalchemy import update
 
 from bot.channels.base import ChannelError, Reply
 from bot.instance import WORKER_ID
+from bot.liveness import Pulse
+from storage import retry
 from storage import statements as st
 from storage.models import Outbox
 
@@ -119,6 +121,7 @@ class Settler:
         self._waiting = Outcome()
         self._waiters: list[asyncio.Future] = []  # one per add(), resolved once its outcome is written
         self._task: asyncio.Task | None = None
+        self.pulse = Pulse(f"{channel}-answers")  # runs only when there is something to settle
 
     def add(self, out: Outcome) -> asyncio.Future:
         """Queue an outcome; the future resolves once it is written (or writing it failed)."""
@@ -140,13 +143,30 @@ class Settler:
             waiters, self._waiters = self._waiters, []
             try:
                 if out:
-                    await asyncio.to_thread(settle, self.app, self.channel, out.sent, out.failed, out.memo)
-            except Exception:  # the outbox sends them again when their claim runs out
-                log.exception("settling %d answers failed", len(out.sent) + len(out.failed))
+                    await self._settle(out)
             finally:
                 for done in waiters:
                     if not done.done():
                         done.set_result(None)
+
+    async def _settle(self, out: Outcome) -> None:
+        """Write one outcome; while the database is down, try again for as long as the answers'
+        claim lasts (after that the delivery worker sends them again anyway)."""
+        first = time.monotonic()
+        while True:
+            try:
+                await asyncio.to_thread(retry.transaction, settle, self.app, self.channel,
+                                        out.sent, out.failed, out.memo)
+                self.pulse.ok()
+                return
+            except Exception as exc:
+                if not retry.is_transient(exc) or time.monotonic() - first > CLAIM.total_seconds() - 5:
+                    self.pulse.failed(exc)
+                    log.warning("%d answers not marked sent (%s); the outbox sends them again",
+                                len(out.sent) + len(out.failed), type(exc).__name__)
+                    self.pulse.gave_up()
+                    return
+                await self.pulse.pause(exc)
 
 
 class InFlight:

@@ -19,8 +19,10 @@ from bot.channels.base import RETRY_MARK, Button, ChannelError, Reply
 from bot.context import App
 from bot.i18n import Texts
 from bot.instance import WORKER_ID
+from bot.liveness import Pulse
 from bot.notify import GROUP_SEP, grouped_text
 from bot.ratelimit import Pacer
+from storage import retry
 from storage.models import Outbox, User
 from workflows.ports import Notice
 
@@ -63,6 +65,10 @@ class Delivery:
         self._wake = asyncio.Event()
         self._stopping = False
         self._last_look = 0.0
+        self.pulse = Pulse("delivery", expect=1.0)
+        # Sent, but the database could not be told (it went down meanwhile): recorded first
+        # thing once it is back, instead of sending the message again when its claim expires.
+        self._unrecorded: list[tuple[Outbox, str]] = []
 
     def wake(self) -> None:
         self._wake.set()
@@ -98,7 +104,13 @@ class Delivery:
             if since < MIN_LOOK_INTERVAL:
                 await asyncio.sleep(MIN_LOOK_INTERVAL - since)
             self._last_look = time.monotonic()
-            sent = await self.drain_once()
+            try:
+                sent = await self.drain_once()
+            except Exception as exc:  # the database (or a bug) must not end delivery: try again
+                await self.pulse.pause(exc, self._wake)
+                self._wake.clear()
+                continue
+            self.pulse.ok()
             if sent == 0:
                 self._wake.clear()
                 timeout = min(self.next_wait if self.next_wait is not None else 1.0, 1.0)
@@ -159,7 +171,10 @@ class Delivery:
         """Send what is due now and allowed by the pacers; returns how many rows were sent."""
         sent = 0
         self.next_wait = None
-        rows = await asyncio.to_thread(self._due, limit)
+        while self._unrecorded:
+            await asyncio.to_thread(retry.transaction, self._sent, *self._unrecorded[0])
+            self._unrecorded.pop(0)
+        rows = await asyncio.to_thread(retry.transaction, self._due, limit)
         if rows:
             self.next_wait = None  # recomputed below for rows the pacer holds back
         for row in rows:
@@ -190,10 +205,14 @@ class Delivery:
                         # at growing intervals instead of sending every row into the outage.
                         pacer.pause_all(self._outage, time.monotonic())
                         self._outage = min(self._outage * 2, MAX_OUTAGE_PAUSE)
-                await asyncio.to_thread(self._failed, row, exc)
+                await asyncio.to_thread(retry.transaction, self._failed, row, exc)
                 continue
             self._outage = 1.0
-            await asyncio.to_thread(self._sent, row, message_id)
+            try:
+                await asyncio.to_thread(retry.transaction, self._sent, row, message_id)
+            except Exception:
+                self._unrecorded.append((row, message_id))
+                raise
             sent += 1
         return sent
 

@@ -1,4 +1,6 @@
-"""What an operator (or a load balancer) asks: is the database up, who leads, is mail piling up."""
+"""What an operator (or a load balancer) asks: is the database up, are the loops alive, who
+leads, is mail piling up. `healthy` is False (HTTP 503) when the database does not answer, a
+loop is dead, stuck or failing for a while, or a due outbox row has waited too long."""
 
 from __future__ import annotations
 
@@ -14,7 +16,16 @@ from storage.models import Outbox
 
 def health_report(app, runtime=None) -> dict:
     now = datetime.now(timezone.utc)
-    report = {"worker": WORKER_ID, "role": getattr(runtime, "role", None), "database": "ok"}
+    cfg = app.settings.server
+    report = {"healthy": True, "problems": [], "worker": WORKER_ID, "role": getattr(runtime, "role", None),
+              "database": "ok"}
+    liveness = getattr(runtime, "liveness", None)
+    if liveness is not None:
+        report["loops"] = liveness.report(cfg.health_stuck_after)
+        for name, state in report["loops"].items():
+            if not state["healthy"]:
+                what = "dead" if state["dead"] else "stuck" if state["stuck"] else "failing"
+                report["problems"].append(f"loop {name} {what}")
     try:
         with app.db.read() as s:
             s.exec(text("SELECT 1"))
@@ -25,9 +36,21 @@ def health_report(app, runtime=None) -> dict:
             last = s.exec(select(Outbox.last_error, Outbox.created_at).where(Outbox.last_error.is_not(None))
                           .order_by(Outbox.id.desc()).limit(1)).first()
             report["last_delivery_error"] = last[0] if last else None
+            # How long the most overdue message has been waiting to go (rows a flood limit or
+            # quiet hours hold are not due yet): a stalled delivery shows here first.
+            oldest = s.exec(select(func.min(Outbox.next_attempt_at))
+                            .where(Outbox.status == "pending", Outbox.next_attempt_at <= app.now())).one()
+            if oldest is not None and oldest.tzinfo is None:  # SQLite gives naive UTC
+                oldest = oldest.replace(tzinfo=timezone.utc)
+            age = max((app.now() - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+            report["oldest_due_seconds"] = round(age, 1)
+            if age > cfg.health_max_due_age:
+                report["problems"].append(f"outbox: a due message has waited {age:.0f} s")
         leader = leases.holder(app.db, "scheduler", now)
         report["scheduler_leader"] = leader
         report["is_leader"] = leader == WORKER_ID
     except Exception as exc:  # the point of a health check is to say so, not to crash
         report["database"] = f"error: {type(exc).__name__}"
+        report["problems"].append("database unreachable")
+    report["healthy"] = not report["problems"]
     return report

@@ -18,10 +18,12 @@ import signal
 from aiohttp import web
 
 from bot import inbox
+from bot.channels import webhook_input
 from bot.context import App
 from bot.delivery import Delivery
 from bot.health import health_report
 from bot.instance import lock_sqlite
+from bot.liveness import Liveness
 from bot.ratelimit import Limits, Pacer
 from bot.floodgate import SenderGate
 from bot.router import Router
@@ -59,6 +61,7 @@ class Runtime:
                                                 pacer=Pacer(limits) if limits else None)
             pacers["zalo"] = self.channels["zalo"].pacer  # one object: a 429 pauses every Zalo send
         self.delivery = Delivery(app, self.channels, pacers)
+        self.liveness = Liveness()  # every loop's pulse, for /health
         self.scheduler = Scheduler(app, on_queued=self.delivery.wake, digest=self._digest) \
             if scheduler and role in ("all", "worker") else None
 
@@ -89,16 +92,17 @@ class Runtime:
                 self._web_routes.append(("/telegram", self._telegram_webhook(tg)))
             else:
                 await tg.bot.delete_webhook()
-                self.tasks.append(asyncio.create_task(tg.poll_forever(), name="tg-poll"))
-            self.tasks.append(asyncio.create_task(tg.process_forever(), name="tg-process"))
+                self._loop(tg.poll_pulse, tg.poll_forever(), "tg-poll")
+            self._loop(tg.process_pulse, tg.process_forever(), "tg-process")
+            self.liveness.add(tg._settler.pulse)
         zl = self.channels.get("zalo")
         if zl is not None and self.receives:
             if self.app.settings.zalo.mode == "webhook":
                 self._web_routes.append(("/zalo", zl.webhook_handler()))
             else:
                 await zl.delete_webhook()
-                self.tasks.append(asyncio.create_task(zl.poll_forever(), name="zalo-poll"))
-            self.tasks.append(asyncio.create_task(zl.process_forever(), name="zalo-process"))
+                self._loop(zl.poll_pulse, zl.poll_forever(), "zalo-poll")
+            self._loop(zl.process_pulse, zl.process_forever(), "zalo-process")
         if self._web_routes or self.app.settings.server.health:
             await self._start_web()
         if zl is not None and self.receives and self.app.settings.zalo.mode == "webhook" \
@@ -107,22 +111,28 @@ class Runtime:
         if tg is not None and self.receives and self.app.settings.telegram.mode == "webhook":
             await self._register_telegram_webhook(tg)
         if self.role in ("all", "worker"):
-            self.tasks.append(asyncio.create_task(self.delivery.run_forever(), name="delivery"))
+            self._loop(self.delivery.pulse, self.delivery.run_forever(), "delivery")
         if self.scheduler is not None:
             self.scheduler.start()
+            self.liveness.add(self.scheduler.pulse)
         # Everything loaded so far (modules, templates, the ORM's mappers) lives as long as the
         # process: keep it out of the collector's full passes, which otherwise walk it all and
         # show up as the slowest answers (p99) under a steady stream of updates.
         gc.freeze()
 
+    def _loop(self, pulse, coro, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self.tasks.append(task)
+        self.liveness.add(pulse, task)
+
     async def stop(self) -> None:
         """Graceful: stop taking work, let the in-flight send finish, then close the channels."""
+        self.liveness.stopping = True
         if self.scheduler is not None:
             self.scheduler.shutdown()
         self.delivery.stop()
         for ch in self.channels.values():
-            ch._stopping = True
-            ch.wake()
+            ch.interrupt()  # a long poll is cut short: a stop takes a moment, not poll_timeout
         if self.tasks:
             _done, pending = await asyncio.wait(self.tasks, timeout=10)
             for t in pending:
@@ -158,7 +168,7 @@ class Runtime:
     async def _health(self, request: web.Request) -> web.Response:
         report = await asyncio.to_thread(health_report, self.app, self)
         return web.Response(text=json.dumps(report), content_type="application/json",
-                            status=200 if report["database"] == "ok" else 503)
+                            status=200 if report["healthy"] else 503)
 
     async def _register_telegram_webhook(self, tg) -> None:
         cfg = self.app.settings.telegram
@@ -181,9 +191,9 @@ class Runtime:
             if not hmac.compare_digest(got, secret):
                 return web.Response(status=403)
             try:
-                payload = await request.json()
-                key = str(int(payload["update_id"]))
-            except (ValueError, KeyError, TypeError):
+                payload = webhook_input.parse_object(await request.read())
+                key = webhook_input.telegram_update_key(payload)
+            except webhook_input.BadInput:
                 return web.Response(status=400)
             # 200 only after the update is committed: Telegram retries anything else.
             await asyncio.to_thread(inbox.store_updates, self.app, "telegram", [(key, payload)])

@@ -20,7 +20,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.context import App
 from bot.instance import WORKER_ID
-from storage import leases, retention
+from bot.liveness import Pulse
+from storage import leases, retention, retry
 from storage.models import ReminderSlot
 from workflows import chase
 from workflows.reminders import Policy
@@ -47,6 +48,10 @@ def base_policy(app: App) -> Policy:
 
 def reminder_pass(app: App, *, limit: int = 5000) -> chase.PassResult:
     """One pass over the tasks whose moment has come, in one transaction."""
+    return retry.transaction(_reminder_pass, app, limit)
+
+
+def _reminder_pass(app: App, limit: int) -> chase.PassResult:
     now = app.now()
     with app.write() as store:
         result = chase.run_pass(store, now, base_policy(app), app.tz, slot_cls=ReminderSlot, limit=limit)
@@ -67,6 +72,8 @@ class Scheduler:
             "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
         self._lock = asyncio.Lock()
         self.leader = False
+        # Wake-ups come at least every SAFETY_TICK; a failed one is tried again at the next tick.
+        self.pulse = Pulse("scheduler", expect=SAFETY_TICK.total_seconds())
 
     def start(self) -> None:
         self.sched.add_job(self.wake, IntervalTrigger(seconds=SAFETY_TICK.total_seconds()), id="tick")
@@ -82,7 +89,10 @@ class Scheduler:
         if self.sched.running:
             self.sched.shutdown(wait=False)
         if self.leader:  # hand leadership over at once instead of after the lease expires
-            leases.release(self.app.db, LEADER_LEASE, WORKER_ID)
+            try:
+                leases.release(self.app.db, LEADER_LEASE, WORKER_ID)
+            except Exception as exc:  # the database is down: the lease simply expires
+                log.warning("scheduler lease not released (%s)", type(exc).__name__)
 
     def poke(self) -> None:
         """Something changed: look again soon. A burst of changes costs one pass, not one each."""
@@ -98,13 +108,19 @@ class Scheduler:
         self.sched.add_job(self.wake, DateTrigger(run_date=when), id="wake", replace_existing=True)
 
     def is_leader(self) -> bool:
-        return leases.acquire(self.app.db, LEADER_LEASE, WORKER_ID, LEADER_TTL, datetime.now(timezone.utc))
+        return retry.transaction(leases.acquire, self.app.db, LEADER_LEASE, WORKER_ID, LEADER_TTL,
+                                 datetime.now(timezone.utc))
 
     async def wake(self) -> None:
         try:
             await self._wake()
         except asyncio.CancelledError:  # shut down mid-pass: nothing is lost, the database says what is due
             log.debug("reminder pass cancelled by shutdown")
+        except Exception as exc:  # the database is down: the next tick (or poke) tries again
+            self.pulse.failed(exc)
+            self._plan(datetime.now(timezone.utc) + timedelta(seconds=min(self.pulse.failures, 5)))
+        else:
+            self.pulse.ok()
 
     async def _wake(self) -> None:
         self.leader = await asyncio.to_thread(self.is_leader)
@@ -138,6 +154,12 @@ class Scheduler:
             await self._digest_once()
         except asyncio.CancelledError:  # shut down mid-way: its transaction commits or rolls back whole
             log.debug("digest cancelled by shutdown")
+        except Exception as exc:  # the database is down at digest time: try again soon, not tomorrow
+            delay = self.pulse.failed(exc)
+            if self.sched.running:
+                self.sched.add_job(self._digest, DateTrigger(run_date=datetime.now(timezone.utc)
+                                                             + timedelta(seconds=delay * 4)),
+                                   id="digest-retry", replace_existing=True)
 
     async def _digest_once(self) -> None:
         if not await asyncio.to_thread(self.is_leader):

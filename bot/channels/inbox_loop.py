@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.liveness import Pulse
+
 
 class InboxLoop:
     """Mixin: needs `name`, `app`, `_wake` (asyncio.Event), `_stopping` (bool),
@@ -37,9 +39,22 @@ class InboxLoop:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def process_pulse(self) -> Pulse:
+        if "_process_pulse" not in self.__dict__:
+            self._process_pulse = Pulse(f"{self.name}-inbox", expect=1.0)
+        return self._process_pulse
+
     async def process_forever(self) -> None:
+        """Apply stored updates as they come. Any failure (the database is down) leaves them
+        stored and pending: the loop waits a little and tries again, it never ends."""
         while not self._stopping:
-            done = await self.process_pending()
+            try:
+                done = await self.process_pending()
+            except Exception as exc:
+                await self.process_pulse.pause(exc, self._wake)
+                continue
+            self.process_pulse.ok()
             if not done:
                 self._wake.clear()
                 try:

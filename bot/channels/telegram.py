@@ -13,10 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import OperationalError
-
 from telegram import Update
-from telegram.error import NetworkError, TimedOut
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import answers, attachments, inbox
@@ -27,8 +24,10 @@ from bot.channels import tg_send
 from bot.channels.tg_menu import set_menus
 from bot.channels.tg_request import AiohttpRequest
 from bot.context import App
+from bot.liveness import Pulse
 from bot.ratelimit import Pacer
 from bot.router import Router
+from storage import retry
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
@@ -77,6 +76,8 @@ class TelegramChannel(InboxLoop):
         self._answering: list[asyncio.Task] = []
         self._settler = answers.Settler(app, CHANNEL)
         self._in_flight = answers.InFlight()
+        self.poll_pulse = Pulse(f"{CHANNEL}-poll", expect=poll_timeout + 10.0)
+        self._fetching: asyncio.Task | None = None  # the long poll, cancelled at stop
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -87,9 +88,16 @@ class TelegramChannel(InboxLoop):
         await asyncio.to_thread(answers.release_orphans, self.app, CHANNEL)
         await self.application.start()
 
-    async def stop(self) -> None:
+    def interrupt(self) -> None:
+        """Stop taking work now: a long poll in progress is cut short (it fetched nothing that
+        counts: updates are confirmed only by the next getUpdates, after their commit)."""
         self._stopping = True
         self._wake.set()
+        if self._fetching is not None:
+            self._fetching.cancel()
+
+    async def stop(self) -> None:
+        self.interrupt()
         if self._answering:  # committed batches still being answered: let them finish
             await asyncio.wait(set(self._answering), timeout=10)
         await self._settler.drain(timeout=10)  # ... and be marked sent, so a restart does not resend them
@@ -102,33 +110,41 @@ class TelegramChannel(InboxLoop):
         then confirm them (the next getUpdates' offset). Killed before the commit, nothing is
         stored and Telegram sends the same updates again; after it, each is stored as done and
         a redelivery is recognised by its update_id: every update takes effect exactly once."""
-        last = await asyncio.to_thread(inbox.max_numeric_key, self.app, CHANNEL)
-        offset = last + 1 if last is not None else None
-        backoff = 1.0
+        offset: int | None = None
+        started = False
         while not self._stopping:
             try:
-                updates = await self.bot.get_updates(offset=offset, timeout=self.poll_timeout,
-                                                     allowed_updates=ALLOWED_UPDATES)
-            except (NetworkError, TimedOut) as exc:
-                log.warning("getUpdates failed (%s); retrying in %.0fs", type(exc).__name__, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30)
+                if not started:  # where the last run stopped (the database may be down now)
+                    last = await asyncio.to_thread(inbox.max_numeric_key, self.app, CHANNEL)
+                    offset, started = (last + 1 if last is not None else None), True
+                offset = await self._poll_once(offset)
+            except Exception as exc:  # Telegram or the database unreachable: same updates again
+                if self._stopping:
+                    break
+                await self.poll_pulse.pause(exc, self._wake)
                 continue
-            if not updates:
-                backoff = 1.0
-                continue
-            jobs = [await self._job(_Job(0, update=u, key=str(u.update_id))) for u in updates]
-            try:
-                for part in self._slices(jobs):
-                    await self._apply(part, True)
-            except OperationalError:  # the database is down or locked: fetch the same updates again
-                log.exception("database unavailable; %d updates not confirmed", len(jobs))
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30)
-                continue
-            backoff = 1.0
-            offset = max(u.update_id for u in updates) + 1  # confirmed by the next call, after the commit
-            self.on_change()
+            self.poll_pulse.ok()
+
+    async def _poll_once(self, offset: int | None) -> int | None:
+        """One getUpdates and its batch; returns the next offset. Raises (the offset unchanged:
+        the same updates come again) when the batch could not be committed."""
+        self._fetching = asyncio.ensure_future(self.bot.get_updates(
+            offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES))
+        try:
+            updates = await self._fetching
+        except asyncio.CancelledError:
+            if self._stopping:  # stop() cut the long poll short: nothing was fetched
+                return offset
+            raise
+        finally:
+            self._fetching = None
+        if not updates:
+            return offset
+        jobs = [await self._job(_Job(0, update=u, key=str(u.update_id))) for u in updates]
+        for part in self._slices(jobs):
+            await self._apply(part, True)
+        self.on_change()
+        return max(u.update_id for u in updates) + 1  # confirmed by the next call, after the commit
 
     def _slices(self, jobs: list[_Job]) -> list[list[_Job]]:
         """A batch in slices whose files to fetch fit a budget (most batches: one slice)."""
@@ -167,22 +183,23 @@ class TelegramChannel(InboxLoop):
         if not rows:
             return 0
         jobs = [await self._job(_Job(row.id, payload=row.payload)) for row in rows]
-        try:
-            for part in self._slices(jobs):
-                await self._apply(part, False)
-        except OperationalError:  # the database is down or locked: the rows stay pending
-            log.exception("database unavailable; %d updates stay queued", len(jobs))
-            await asyncio.sleep(1.0)
-            return 0
+        # The database down or locked: this raises, the rows stay pending (bot.liveness).
+        for part in self._slices(jobs):
+            await self._apply(part, False)
         self.on_change()
         return len(rows)
 
     def _handle_batch(self, jobs: list[_Job], take: bool) -> None:
-        try:
+        def attempt() -> None:  # run whole again after a deadlock: from a clean slate
+            for job in jobs:
+                job.replies, job.staff_joined, job.keys, job.skip = [], False, {}, False
             self._handle_together(jobs, take)
-        except OperationalError:
-            raise
+
+        try:
+            retry.transaction(attempt)
         except Exception as exc:
+            if retry.is_transient(exc):  # the database, not the update: nothing is marked failed
+                raise
             for job in jobs:
                 job.replies, job.staff_joined, job.keys, job.skip = [], False, {}, False
             if len(jobs) > 1:  # find the bad one: each update alone, the others unharmed

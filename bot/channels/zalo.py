@@ -28,12 +28,15 @@ from sqlmodel import select
 from bot import attachments, inbox
 from bot.channels.inbox_loop import InboxLoop
 from bot.channels.base import Attachment, ChannelError, IncomingMessage, Reply
+from bot.channels import webhook_input
 from bot.channels.text import split_text
 from bot.channels.zalo_media import MediaPolicy
 from bot.context import App
 from bot.i18n import Texts, strip_html
+from bot.liveness import Pulse
 from bot.ratelimit import Limits, Pacer
 from bot.router import Router
+from storage import retry
 from storage.models import Identity, Outbox, User
 from storage.repositories import SqlStore
 
@@ -105,6 +108,8 @@ class ZaloChannel(InboxLoop):
         self._stopping = False
         self._strikes = 0  # consecutive 429s
         self._progress: dict[tuple[str, int], tuple[int, str]] = {}  # parts of a split text already sent
+        self.poll_pulse = Pulse(f"{CHANNEL}-poll", expect=poll_timeout + 10.0)
+        self._fetching: asyncio.Task | None = None  # the long poll, cancelled at stop
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -113,9 +118,15 @@ class ZaloChannel(InboxLoop):
         if name:
             self.app.bot_usernames[CHANNEL] = str(name)
 
-    async def stop(self) -> None:
+    def interrupt(self) -> None:
+        """Stop taking work now: a long poll in progress is cut short."""
         self._stopping = True
         self._wake.set()
+        if self._fetching is not None:
+            self._fetching.cancel()
+
+    async def stop(self) -> None:
+        self.interrupt()
         await self.http.aclose()
 
     def webhook_secret(self) -> str:
@@ -171,8 +182,8 @@ class ZaloChannel(InboxLoop):
             if not hmac.compare_digest(got, expected):
                 return web.Response(status=403)
             try:
-                body = await request.json()
-            except ValueError:
+                body = webhook_input.parse_object(await request.read())
+            except webhook_input.BadInput:
                 return web.Response(status=400)
             update = unwrap(body)
             key = update_key(update) if update is not None else None
@@ -188,32 +199,51 @@ class ZaloChannel(InboxLoop):
         return handle
 
     async def poll_forever(self) -> None:
-        backoff = 1.0
         while not self._stopping:
             try:
-                result = await self.call("getUpdates", {"timeout": self.poll_timeout}, timeout=self.poll_timeout + 10)
-            except ZaloError as exc:
-                if exc.code == 408 or self._stopping:  # an empty long poll
-                    continue
-                log.warning("getUpdates failed (%s); retrying in %.0fs", exc, exc.retry_after or backoff)
-                await asyncio.sleep(exc.retry_after or backoff)
-                backoff = min(backoff * 2, 60)
+                await self._poll_once()
+            except Exception as exc:  # Zalo or the database unreachable: try again, never give up
+                if self._stopping:
+                    break
+                wait = getattr(exc, "retry_after", None)
+                if wait:  # the bot-wide quota: wait as long as it says
+                    self.poll_pulse.failed(exc)
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                    except TimeoutError:
+                        pass
+                else:
+                    await self.poll_pulse.pause(exc, self._wake)
                 continue
-            backoff = 1.0
-            updates = [u for u in map(unwrap, result if isinstance(result, list) else [result]) if u]
-            items = [(k, u) for u in updates if (k := update_key(u))]
-            if items:
-                await self._store(items)
-                self._wake.set()
+            self.poll_pulse.ok()
 
-    async def _store(self, items: list[tuple[str, dict]], delay: float = 0.5) -> int:
+    async def _poll_once(self) -> None:
+        self._fetching = asyncio.ensure_future(
+            self.call("getUpdates", {"timeout": self.poll_timeout}, timeout=self.poll_timeout + 10))
+        try:
+            result = await self._fetching
+        except ZaloError as exc:
+            if exc.code == 408:  # an empty long poll
+                return
+            raise
+        except asyncio.CancelledError:
+            if self._stopping:  # stop() cut the long poll short
+                return
+            raise
+        finally:
+            self._fetching = None
+        updates = [u for u in map(unwrap, result if isinstance(result, list) else [result]) if u]
+        items = [(k, u) for u in updates if (k := update_key(u))]
+        if items:
+            await self._store(items)
+            self._wake.set()
+
+    async def _store(self, items: list[tuple[str, dict]]) -> int:
         while True:  # getUpdates confirmed these on fetch: keep trying rather than lose them
             try:
                 return await asyncio.to_thread(inbox.store_updates, self.app, CHANNEL, items)
-            except Exception:
-                log.exception("storing Zalo updates failed; retrying in %.1fs", delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30)
+            except Exception as exc:  # logged once per outage (bot.liveness)
+                await self.poll_pulse.pause(exc)
 
     async def process_pending(self, limit: int = 100) -> int:
         rows = await asyncio.to_thread(inbox.pending, self.app, CHANNEL, limit)
@@ -228,10 +258,15 @@ class ZaloChannel(InboxLoop):
         try:
             await self._on_update(payload)
         except Exception as exc:  # a bug must not stall the queue; the row keeps the error
+            if retry.is_transient(exc):  # the database, not the update: it stays pending, tried again
+                inbox.current_claim.reset(token)
+                token = None
+                raise
             log.exception("zalo update %s failed", row_id)
             error = f"{type(exc).__name__}: {exc}"[:500]
         finally:
-            inbox.current_claim.reset(token)
+            if token is not None:
+                inbox.current_claim.reset(token)
         # Always: `claim.consumed` stays True when the command's transaction rolled back (a
         # refused command), and the row would be processed again; `finish` skips a done row.
         await asyncio.to_thread(inbox.finish, self.app, row_id, error=error)

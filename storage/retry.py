@@ -1,0 +1,66 @@
+"""What a database error means for the caller, and running a transaction again when it may.
+
+Two kinds of failure are nobody's fault and pass by themselves:
+- a *conflict*: PostgreSQL chose this transaction as a deadlock victim (40P01) or could not
+  serialise it (40001); it was rolled back whole, so running the same work again is safe
+  and is what the server asks for;
+- an *outage*: the server is down, restarting, unreachable, or the SQLite file cannot be
+  written (read-only, disk I/O). Nothing was committed; the loops wait and try again
+  (bot.liveness) and an update is never marked failed because of one.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+CONFLICT_STATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+ATTEMPTS = 5
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A deadlock or a serialisation failure: the transaction may simply run again."""
+    return isinstance(exc, DBAPIError) and _sqlstate(exc) in CONFLICT_STATES
+
+
+def is_outage(exc: BaseException) -> bool:
+    """The database cannot be used right now (connection lost or refused, read-only, I/O)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if is_conflict(exc):
+        return False
+    return isinstance(exc, (OperationalError, InterfaceError, PendingRollbackError))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth trying again later, and never a reason to mark an update failed."""
+    return is_conflict(exc) or is_outage(exc)
+
+
+def transaction(fn: Callable[..., T], *args, attempts: int = ATTEMPTS, **kwargs) -> T:
+    """Run `fn` (which opens, uses and commits its own transaction) and run it again, whole,
+    when the database rolled it back for a deadlock or a serialisation failure. `fn` must
+    hold nothing from a failed attempt (it starts from what the database says)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return fn(*args, **kwargs)
+        except DBAPIError as exc:
+            if not is_conflict(exc) or attempt == attempts:
+                raise
+            pause = random.uniform(0.01, 0.05) * attempt  # apart, so the two do not meet again
+            log.info("%s met a %s; running it again (attempt %d)", getattr(fn, "__name__", "transaction"),
+                     "deadlock" if _sqlstate(exc) == "40P01" else "serialization failure", attempt + 1)
+            time.sleep(pause)
+    raise AssertionError("unreachable")
