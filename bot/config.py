@@ -192,10 +192,11 @@ class ServerSettings(_Section):
     port: int = Field(8080, ge=0, le=65535)
     # Serve /health even when no channel uses a webhook (it always runs in webhook mode).
     health: bool = False
-    # /health answers 503 when a loop has not completed a round for this long beyond its
-    # usual pace (or keeps failing this long), or when a due outbox row has waited longer
-    # than health_max_due_age (seconds).
+    # /health answers 503 when a loop has not completed a round for health_stuck_after
+    # seconds beyond its usual pace, has kept failing for health_failing_after seconds, or a
+    # due outbox row has waited longer than health_max_due_age seconds.
     health_stuck_after: float = Field(60.0, gt=0)
+    health_failing_after: float = Field(10.0, gt=0)
     health_max_due_age: float = Field(300.0, gt=0)
 
 

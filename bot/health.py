@@ -21,7 +21,7 @@ def health_report(app, runtime=None) -> dict:
               "database": "ok"}
     liveness = getattr(runtime, "liveness", None)
     if liveness is not None:
-        report["loops"] = liveness.report(cfg.health_stuck_after)
+        report["loops"] = liveness.report(cfg.health_stuck_after, cfg.health_failing_after)
         for name, state in report["loops"].items():
             if not state["healthy"]:
                 what = "dead" if state["dead"] else "stuck" if state["stuck"] else "failing"

@@ -78,14 +78,14 @@ class Pulse:
         except TimeoutError:
             pass
 
-    def state(self, stuck_after: float, stopping: bool = False) -> dict:
+    def state(self, stuck_after: float, failing_after: float, stopping: bool = False) -> dict:
         """What /health shows for this loop; `healthy` False when dead, stuck or failing too long."""
         now = time.monotonic()
         dead = self.task is not None and self.task.done() and not stopping
         since_ok = now - (self.last_ok if self.last_ok is not None else self.started)
         stuck = self.expect is not None and since_ok > self.expect + stuck_after
         failing_for = now - self.failing_since if self.failing_since is not None else None
-        too_long = failing_for is not None and failing_for > stuck_after
+        too_long = failing_for is not None and failing_for > failing_after
         out = {"healthy": not (dead or stuck or too_long), "dead": dead, "stuck": stuck,
                "last_ok": self.last_ok_at.isoformat(timespec="seconds") if self.last_ok_at else None,
                "seconds_since_ok": round(since_ok, 1),
@@ -110,5 +110,5 @@ class Liveness:
         self.pulses[pulse.name] = pulse
         return pulse
 
-    def report(self, stuck_after: float) -> dict[str, dict]:
-        return {name: p.state(stuck_after, self.stopping) for name, p in sorted(self.pulses.items())}
+    def report(self, stuck_after: float, failing_after: float) -> dict[str, dict]:
+        return {name: p.state(stuck_after, failing_after, self.stopping) for name, p in sorted(self.pulses.items())}
