@@ -67,6 +67,7 @@ def settle(app, channel: str, sent: list[tuple[str, str, str, Reply]],
     if not (sent or failed or remember):
         return
     now = app.now()
+    sent, failed = sorted(sent, key=lambda x: x[0]), sorted(failed, key=lambda x: x[0])  # rows in one order
     with app.db.write() as s:
         if sent:
             s.execute(st.MARK_SENT, [{"p_key": key, "p_mid": str(mid)[:64], "p_now": now}

@@ -14,6 +14,7 @@ from bot.config import Settings, template_dirs
 from bot.inbox import claim_in, current_claim
 from bot.notify import Notifier
 from storage.db import Database
+from storage.retry import order_writes
 from storage.repositories import SqlStore
 from workflows.spec import parse_duration
 
@@ -62,6 +63,7 @@ class App:
         Why: a transaction per update costs a BEGIN/COMMIT (an fsync on PostgreSQL) and a
         session per read; a busy chat's updates arrive by the hundred."""
         with self.db.write() as session:
+            order_writes(session)  # before any row lock: one order with the reminder pass
             token = _batch_session.set(session)
             try:
                 yield SqlStore(session)

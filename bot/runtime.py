@@ -28,6 +28,7 @@ from bot.ratelimit import Limits, Pacer
 from bot.floodgate import SenderGate
 from bot.router import Router
 from bot.scheduler import Scheduler
+from storage import retry
 
 log = logging.getLogger(__name__)
 ROLES = ("all", "web", "worker")
@@ -196,7 +197,7 @@ class Runtime:
             except webhook_input.BadInput:
                 return web.Response(status=400)
             # 200 only after the update is committed: Telegram retries anything else.
-            await asyncio.to_thread(inbox.store_updates, self.app, "telegram", [(key, payload)])
+            await asyncio.to_thread(retry.transaction, inbox.store_updates, self.app, "telegram", [(key, payload)])
             tg.wake()
             return web.Response(status=200)
 

@@ -54,6 +54,7 @@ def reminder_pass(app: App, *, limit: int = 5000) -> chase.PassResult:
 def _reminder_pass(app: App, limit: int) -> chase.PassResult:
     now = app.now()
     with app.write() as store:
+        retry.order_writes(store.s, exclusive=True)  # no inbox batch interleaves (storage.retry)
         result = chase.run_pass(store, now, base_policy(app), app.tz, slot_cls=ReminderSlot, limit=limit)
         app.notifier.enqueue(store, result.notices, now)
     return result
@@ -164,6 +165,6 @@ class Scheduler:
     async def _digest_once(self) -> None:
         if not await asyncio.to_thread(self.is_leader):
             return
-        queued = await asyncio.to_thread(self.digest)
+        queued = await asyncio.to_thread(retry.transaction, self.digest)
         if queued:
             self.on_queued()

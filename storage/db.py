@@ -15,6 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 
@@ -81,9 +82,17 @@ class Database:
         # SQLite has one writer at a time; threads of this process queue on a lock that hands
         # over at once, instead of on SQLite's busy handler, which sleeps in growing steps.
         guard = self._sqlite_writer if self.is_sqlite else nullcontext()
-        with guard, Session(self._write_engine, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        try:
+            with guard, Session(self._write_engine, expire_on_commit=False) as session:
+                with session.begin():
+                    yield session
+        except OperationalError as exc:
+            # A connection opened while the file could not be written is read-only for good
+            # (SQLite falls back to read-only at open): once the file is writable again, every
+            # write through it would still fail. Start the pool afresh.
+            if self.is_sqlite and "readonly" in str(exc.orig):
+                self.engine.dispose()
+            raise
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -17,12 +17,19 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 CONFLICT_STATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 ATTEMPTS = 5
+# One lock order for the writers that touch many tasks and outbox rows at once. An inbox batch
+# and a reminder pass both update tasks and then the pending news rows they group into, in
+# orders of their own; after an outage they meet (a catch-up batch, the pass the outage held
+# back) and deadlock. Each takes this PostgreSQL advisory lock first, batches shared (they
+# run side by side), the reminder pass exclusive: the pass never interleaves with a batch.
+WRITE_ORDER_KEY = 0x64757479  # "duty"
 
 
 def _sqlstate(exc: BaseException) -> str | None:
@@ -47,6 +54,14 @@ def is_outage(exc: BaseException) -> bool:
 def is_transient(exc: BaseException) -> bool:
     """Worth trying again later, and never a reason to mark an update failed."""
     return is_conflict(exc) or is_outage(exc)
+
+
+def order_writes(session, *, exclusive: bool = False) -> None:
+    """Take the write-order lock for this transaction (PostgreSQL; SQLite has one writer)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    session.execute(text(f"SELECT {fn}(:k)"), {"k": WRITE_ORDER_KEY})
 
 
 def transaction(fn: Callable[..., T], *args, attempts: int = ATTEMPTS, **kwargs) -> T:

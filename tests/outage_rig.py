@@ -96,7 +96,9 @@ class ReadOnlySqlite:
 
     def start(self) -> None:
         for p in self._files:
-            subprocess.run(["chattr", "-i", p], check=True)
+            if p.exists():
+                subprocess.run(["chattr", "-i", p], check=True)
+        self._files = []
 
     def close(self) -> None:
         self.start()

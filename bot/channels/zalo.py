@@ -190,7 +190,7 @@ class ZaloChannel(InboxLoop):
             if key is None:
                 return web.json_response({"ok": True})  # not a message: nothing to keep
             try:
-                await asyncio.to_thread(inbox.store_updates, self.app, CHANNEL, [(key, update)])
+                await asyncio.to_thread(retry.transaction, inbox.store_updates, self.app, CHANNEL, [(key, update)])
             except IntegrityError:
                 pass  # the same update, stored meanwhile by a concurrent retry
             self.wake()
