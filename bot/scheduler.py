@@ -145,6 +145,9 @@ class Scheduler:
                                              self.app.settings.storage.retention_days)
         except asyncio.CancelledError:  # shut down mid-way: each batch commits or rolls back whole
             return None
+        except Exception as exc:  # the database is down: the next round (or tick) does it
+            self.pulse.failed(exc)
+            return None
         if pruned.total:
             log.info("retention: deleted %d delivered messages and %d processed updates older than %d days",
                      pruned.outbox, pruned.inbox, self.app.settings.storage.retention_days)
