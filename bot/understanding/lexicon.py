@@ -1,127 +1,10 @@
-"""Normalisation and word lists for `bot.understanding` (Vietnamese chat replies; pure).
-
-`canonical_tokens(text)` turns a reply into lower-case tokens without diacritics, with chat
-abbreviations expanded ("ko"→"khong", "dc"→"duoc", "r"→"roi"), Nghệ–Tĩnh dialect mapped to
-standard words ("nỏ"→"khong", "mần"→"lam") and a few words whose meaning is lost when the
-diacritics are stripped replaced by unambiguous English tokens ("chờ"→"wait", "mưa"→"rain",
-"hỏng"→"broken", "tiền"→"money", "dạ/vâng"→"yes"). Without diacritics in the whole reply the
-same words are resolved from their neighbours.
-"""
+"""Phrase patterns over canonical text (see `normalise`): status words, blockers, questions, modality."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 
-PUNCT = frozenset("%?.!;,:\n")
-SENTENCE_END = frozenset("?.!;\n")
-
-_PRE = [
-    (re.compile(r"[👍👌🆗]"), " ok "),
-    (re.compile(r"[✅✔☑]"), " xong "),
-    (re.compile(r"[❓❔]"), " ? "),
-    (re.compile(r"\b[đd]/c\b"), " dong chi "),
-    (re.compile(r"(?<=[0-9])k(?![^\W\d_])"), "000"),  # 50k = 50 000, not "không"
-]
-_TOKEN = re.compile(r"[0-9]{1,9}(?:[.,][0-9]{1,2}(?![0-9]))?(?: ?/ ?[0-9]{1,9}){0,2}|[^\W\d_]+|[%?.!;,:\n]")
-
-# Written with diacritics: meaning decided by the exact word.
-MARKED = {
-    "mô": "dau", "răng": "sao", "rứa": "the", "dừ": "bay gio", "mần": "lam", "nỏ": "khong", "chộ": "thay",
-    "chờ": "wait", "đợi": "wait", "mưa": "rain", "bão": "storm", "hỏng": "broken", "hư": "broken",
-    "tiền": "money", "dạ": "yes", "vâng": "yes", "ừ": "yes", "ừm": "yes", "nó": "it", "nửa": "half",
-    "hông": "khong", "hổng": "khong", "khôg": "khong", "đc": "duoc", "đk": "duoc", "đg": "dang",
-    "rùi": "roi", "ròi": "roi", "kẹt": "stuck", "tắc": "stuck", "rõ": "clear", "sếp": "lanh dao", "lđ": "lanh dao", "xog": "xong",
-}
-# Chat abbreviations and typos, as typed (no diacritics).
-ABBREV = {
-    **dict.fromkeys(["ko", "k", "kh", "hk", "khum", "hok", "hem", "k0", "khg", "kg", "no"], "khong"),
-    **dict.fromkeys(["dc", "dk", "dcc", "duoc"], "duoc"),
-    **dict.fromkeys(["r", "rui", "roi", "oy", "roai", "ruj", "rr"], "roi"),
-    "chx": "chua", "dg": "dang", "j": "gi", "z": "vay", "ntn": "the nao", "bh": "bao gio", "bgio": "bao gio",
-    "bjo": "bao gio", "e": "em", "vs": "voi", "bit": "biet", "bik": "biet", "xog": "xong", "xonq": "xong",
-    "hthanh": "hoan thanh", "sep": "lanh dao", "ld": "lanh dao", "kp": "kinh phi", "ng": "nguoi",
-    "ni": "nay", "vang": "yes", "u": "yes", "uh": "yes", "uhm": "yes", "um": "yes", "uk": "yes",
-    "yep": "yes", "yeah": "yes", "tks": "thanks", "thx": "thanks", "thank": "thanks", "camon": "thanks",
-    **dict.fromkeys(["ok", "oke", "okay", "okie", "oki", "okey", "okela", "oce", "okk", "okla", "okie"], "ok"),
-}
-EQUIPMENT_NOUNS = {"may", "loa", "micro", "mic", "den", "dien", "thiet", "bi", "led", "xe", "man", "hinh"}
-_WAIT_BEFORE = {"dang", "van", "con", "phai", "hien", "wait", "dg"}
-_WAIT_AFTER = {"duyet", "ky", "ki", "phe", "xac", "phan", "y", "lanh", "ket", "so", "ben", "ubnd", "nha", "doi",
-               "hang", "money", "kinh", "dien", "cong", "ban", "phong", "thu", "quyet", "chu"}
-_GIVE_BEFORE = {"gui", "giao", "chuyen", "bao", "noi", "dua", "ban", "lam", "danh", "de", "tra", "cap", "ho", "xin"}
-
-
-def fold(text: str) -> str:
-    """Lower-case, no diacritics, đ→d (for matching only)."""
-    text = text.lower().replace("đ", "d")
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-
-
-def _ascii_sense(i: int, flat: list[str], out: list[str]) -> str | None:
-    """The meaning of an ambiguous word in a reply typed without diacritics, from its neighbours."""
-    word = flat[i]
-    prev = out[-1] if out else None
-    nxt = flat[i + 1] if i + 1 < len(flat) else None
-    end = nxt is None or nxt in PUNCT
-    if word == "cho":
-        if prev is None or prev in PUNCT or prev in _WAIT_BEFORE or (nxt in _WAIT_AFTER and prev not in _GIVE_BEFORE):
-            return "wait"
-    elif word == "mua":
-        if prev in {"troi", "con", "do", "vi", "bi", "gap"} or nxt in {"to", "lon", "bao", "nhieu", "suot", "keo", "rao", "phun", "gio"}:
-            return "rain"
-    elif word == "bao":
-        if prev in {"rain", "con", "sieu"} or nxt in {"lu"}:
-            return "storm"
-    elif word == "hong":
-        return "broken" if (prev in EQUIPMENT_NOUNS or prev in {"bi", "da", "lai", "hu"}) else "khong"
-    elif word == "hu":
-        return "broken" if prev in EQUIPMENT_NOUNS or prev in {"bi", "da"} else None
-    elif word == "tien":
-        return None if nxt in {"do", "hanh", "the", "loi", "ich", "quyet", "trinh", "hoa", "si"} else "money"
-    elif word == "rang":
-        return "sao" if (prev is None or end or nxt in {"the", "rua", "vay"}) else None
-    elif word == "rua":
-        return "the" if (prev is not None and end) else None
-    elif word == "man":
-        return None if nxt == "hinh" else "lam"
-    elif word == "mo":
-        return "dau" if end and {"chua", "khong"} & set(out[-6:]) else None
-    elif word == "nua":
-        return "half" if prev in {"mot", "duoc", "xong", "dat", "lam"} else None
-    elif word == "ket":
-        return "stuck" if prev not in {"tap", "lien", "tong", "doan", "cam", "gan"} and nxt not in {
-            "qua", "thuc", "noi", "luan", "hop", "nap", "ban"} else None
-    elif word == "tac":
-        return "stuck" if prev in {"bi", "un", "dang"} else None
-    elif word == "ro":
-        return "clear"
-    elif word == "da":
-        return "yes" if prev is None and (end or nxt in {"vang", "em", "a", "anh", "chi", "ok", "roi", "yes"}) else None
-    return None
-
-
-def canonical_tokens(text: str) -> list[str]:
-    """Tokens for matching: folded, abbreviations expanded; punctuation kept as its own tokens."""
-    text = unicodedata.normalize("NFC", text).lower()
-    for pattern, repl in _PRE:
-        text = pattern.sub(repl, text)
-    raw = _TOKEN.findall(text)
-    flat = [re.sub(r"([a-z])\1{2,}", r"\1", fold(t)) for t in raw]  # "xonggg" → "xong"
-    marked_text = any(r != f for r, f in zip(raw, flat) if not r[0].isdigit())
-    out: list[str] = []
-    for i, (orig, word) in enumerate(zip(raw, flat)):
-        if orig[0].isdigit():
-            out.append(re.sub(r" ?/ ?", "/", orig).replace(",", "."))
-            continue
-        sense = MARKED.get(orig)
-        if sense is None and not marked_text:
-            sense = _ascii_sense(i, flat, out)
-        if sense is None and orig == word:
-            sense = ABBREV.get(word)
-        out.extend((sense or word).split())
-    return out
-
+from bot.understanding.normalise import PUNCT, SENTENCE_END  # noqa: F401  (re-exported for the readers)
 
 # ---------------------------------------------------------------- phrase patterns (canonical text)
 def rx(pattern: str) -> re.Pattern:
@@ -133,22 +16,26 @@ NOT_DONE = rx(rf"\b(?:chua|khong|not|chang|van chua)(?: \w+)?? {DONE_WORDS}\b|\b
 NEAR_DONE = rx(rf"\b(?:gan|sap|almost|nearly|suyt)(?: \w+)?? {DONE_WORDS}\b")
 FUTURE_DONE = rx(rf"\b(?:se|mai|chieu|toi|sang|sau|truoc|thu \d+|tuan sau|nua|moi|will|by) {DONE_WORDS}\b")
 PARTIAL_DONE = rx(rf"\b(?:xong|hoan thanh) (?:phan|khau|buoc|mot so|mot phan|hang muc)\b"
-                  rf"|\b{DONE_WORDS}\b.*\b(?:con|but|nhung|chi con|con lai|except)\b")
+                  rf"|\b{DONE_WORDS}\b.*(?<!khong )\b(?:con(?! (?:anh|chi|em|minh|ban|gi|dong chi|viec gi)\b)|but|nhung|"
+                  rf"chi con|con lai|except)\b")
 DONE = rx(r"\b(?:xong|hoan thanh|hoan tat|hoan thien|done|finished|complete|completed|san sang|ready|ht|"
-          r"xong xuoi|da du|du roi|all set|delivered|sent)\b")
+          r"xong xuoi|da du|du roi|all set|delivered|sent|nghiem thu xong|dat yeu cau)\b"
+          r"|\b(?!yes\b|da\b|a\b|vang\b|ok\b)\w+ (?:ok|on) roi\b")
 DONE_VERB = rx(r"\bda (?:\w+ )?(?:gui|nop|phat hanh|in|treo|lap|lap dat|dung|bo tri|sap xep|ban giao|giao|ky|"
                r"dat|thue|mua|kiem tra|chay thu|xac nhan|bao cao|cap nhat|xu ly|chuyen|phat|trang tri|"
-               r"to chuc|hoan thien|duyet|tong hop|ra soat|lam xong)\b"
+               r"to chuc|hoan thien|duyet|tong hop|ra soat|lam xong|nghiem thu|chot)\b"
                r"|\b(?:gui|nop|treo|lap|giao|ky|duyet|lam|xu ly|phat hanh|bao cao|in) (?:\w+ ){0,3}roi\b")
 STRONG_PROGRESS = rx(r"\b(?:dang|in progress|working|ongoing|doing|on it|lam tiep|tiep tuc|bay gio lam)\b")
-WEAK_PROGRESS = rx(r"\b(?:trien khai|tien hanh|thuc hien|bat dau|started|chuan bi|progress)\b")
+WEAK_PROGRESS = rx(r"\b(?:trien khai|tien hanh|thuc hien|bat dau|started|chuan bi|progress)\b"
+                   r"|\b(?:chi con|con (?:moi|mot (?:it|chut|vai)|it|vai|lai|khau|phan))\b")  # "còn mỗi khâu in nữa"
 NOT_STARTED = rx(r"\b(?:chua (?:lam|bat dau|trien khai)|not started)\b")
 
 CLEARED = rx(r"\b(?:het|khong con|xong|da giai quyet|giai quyet xong|da xu ly|da thao go) (?:\w+ )?"
              r"(?:vuong|vuong mac|kho khan|ket|van de|blocked)(?: gi)?\b|\bunblocked\b|\bno longer (?:blocked|stuck)\b"
              r"|\b(?:vuong|vuong mac|kho khan|van de)(?: \w+){0,2} (?:da )?(?:duoc )?(?:giai quyet|thao go|xu ly)\b"
              r"|\bresolved\b")
-NOBLOCK = rx(r"\b(?:khong|chua|chang|khong co|chua co)(?: \w+)?? (?:vuong|vuong mac|kho khan|van de|issue|issues|"
+NOBLOCK = rx(r"\b(?:khong|chua|chang|khong co|chua co)(?: \w+){0,2}? (?:vuong|vuong mac|kho khan|van de|issue|issues|"
+             r"truc trac|su co|tro ngai|"
              r"problem|problems|blocker|blockers|bi vuong)(?: gi)?\b|\bnot (?:blocked|stuck)\b|\bon track\b"
              r"|\b(?:binh thuong|dung tien do|theo ke hoach|van on|on ca|suon se|on dinh|(?:tien do|moi thu|deu) on)\b")
 HOLD_ON = rx(r"\b(?:wait|doi) (?:em |minh |toi |anh )?(?:ti|chut|xiu|lat|1 chut|mot chut|moment|a bit|a sec|a minute)\b")
@@ -160,7 +47,7 @@ INABILITY = rx(r"\b(?:chua|khong|chang) (?:the )?(?:\w+ ){0,3}duoc\b(?! \d)|\b(?
 WAIT = rx(r"\b(?:wait|waiting|awaiting)\b")
 WAIT_SOFT = rx(r"\b(?:dang|van dang|still) (?:\w+ )?(?:wait|waiting)\b")
 LATER_ONLY = rx(r"\b(?:hen|den|toi|sau|thu \d+|tuan sau|\d+/\d+|\d+ ngay)(?: \w+){0,3} moi "
-                r"(?:co|giao|gui|xong|ve|duoc|in|ky|duyet)\b(?! \d)")
+                r"(?:co|giao|gui|ve|duoc|in|ky|duyet)\b(?! \d)")
 LACKING = rx(r"\b(?:thieu|het sach)\b")
 
 REASON_KEYWORDS: list[tuple[str, re.Pattern]] = [
@@ -176,7 +63,7 @@ REASON_KEYWORDS: list[tuple[str, re.Pattern]] = [
                   r"cost|giai ngan)\b")),
     ("staffing", rx(r"\b(?:thieu|khong du|chua du|can them|xin them|short of|not enough|need more)(?: \w+){0,2} "
                     r"(?:nguoi|nhan luc|luc luong|tnv|tinh nguyen vien|can bo|nhan su|staff|people|volunteers)\b"
-                    r"|\b(?:nhan luc|staffing|manpower|short handed|understaffed)\b")),
+                    r"|\b(?:nhan luc|staffing|manpower|short handed|understaffed|sick|bi om|nghi om|om ca|om het|nghi viec)\b")),
     ("vendor", rx(r"\b(?:nha in|nha cung cap|doi tac|nha thau|cong ty|ben in|xuong in|don vi cung cap|ncc|supplier|"
                   r"vendor|printer|contractor|nha xe|ben thue)\b")),
     ("approval", rx(r"\b(?:duyet|phe duyet|ky|ki|trinh ky|chu ky|xin y kien|y kien chi dao|approval|approve|approved|"
@@ -217,7 +104,7 @@ INHERENT: list[tuple[re.Pattern, int]] = [
 QUESTION = rx(r"\b(?:bao gio|khi nao|luc nao|hom nao|ngay nao|thu may|o dau|di dau|cho nao|cho dau|the nao|nhu nao|"
               r"lam sao|tai sao|vi sao|bao nhieu|bao lau|cai gi|la gi|gi vay|gi the|nao|cho (?:em|minh|toi) hoi|"
               r"xin hoi|hoi chut|phai khong|dung khong|duoc khong|hay khong|co phai)\b"
-              r"|(?<!khong )\bai\b|^sao\b|\bsao (?:chua|khong|lai|the|vay|ma)\b"
+              r"|\bkhi (?:dau|mo)\b|(?<!khong )(?<!chua )\bai\b|^sao\b|\bsao (?:chua|khong|lai|the|vay|ma)\b"
               r"|^(?:what|when|where|who|which|why|how|should|does|shall)\b|^(?:is it|are we|do i|do we|can i|can we)\b")
 QUESTION_TAIL = rx(r"\b(?!(?:em|toi|minh|ben|chung|anh|chi|khong|chua|van)\b)\w+ (?:khong|chua)"
                    r"(?: (?:a|anh|chi|em|nhi|nhe|ha|vay|the|ta))*$")
@@ -228,3 +115,32 @@ ACK_WORDS = frozenset({"ok", "yes", "roi", "da", "thanks", "dong y"})
 ACK_EXPLICIT = rx(r"(?<!chua )(?<!khong )\b(?:nhan|tiep nhan|got it|noted|received|roger|understood|will do|"
                   r"clear|nam duoc|da nam|nam roi|hieu roi|da biet|biet roi|copy)\b")
 DATE_CONTEXT = frozenset("ngay den hen thu truoc sau luc tu han vao hom toi tuan chieu sang moi by on".split())
+
+# ---------------------------------------------------------------- modality, stops, chatter (clause level)
+# Time words that put a completion in the future; "đã"/"vừa"/"hôm qua" keep it in the past.
+FUTURE = rx(r"\b(?:se|mai|ngay mai|sang mai|chieu mai|toi mai|chieu nay|toi nay|trua nay|sang nay|lat nua|ti nua|"
+            r"tuan nay|tuan sau|tuan toi|cuoi tuan|thang sau|trong tuan|trong ngay|thu \d|thu (?:hai|ba|tu|nam|sau|bay)|"
+            r"chu nhat|du kien|du tinh|nay mai|hom sau|ngay kia|moi xong|moi hoan thanh|nua la|"
+            r"will|tomorrow|next week|tonight)\b|\b(?:truoc|den|toi) (?:ngay )?\d+/\d+\b")
+PAST = rx(r"\b(?:da|vua|hom qua|hom truoc|tu hom|vua moi|already|yesterday)\b")
+HOPE = rx(r"\b(?:hy vong|hi vong|mong|mong la|uoc|uoc gi|co gang|phan dau|quyet tam|hope|hopefully)\b")
+CONDITION = rx(r"\b(?:neu|gia ma|gia nhu|mien la|mien sao|if|unless)\b|\b(?:duoc|xong|co|kip) thi\b|\bthi moi\b")
+IRONY = rx(r"\bthi (?:tot|hay|mung|vui)(?: qua| biet may| roi)?\b|\buoc gi\b|\btuong\b|\bhoa ra\b|\bnhu (?:that|thiet)\b")
+HEDGE = rx(r"\b(?:chac la|chac|hinh nhu|co le|thi phai|hay sao (?:ay|do)|khong chac|chua chac|nghe dau|maybe|probably|"
+           r"i think)\b")
+DOUBLE_NEG = rx(rf"\b(?:khong phai|chang phai|dau phai) (?:la )?(?:chua|khong) (?:\w+ )?{DONE_WORDS}\b")
+STOPPED = rx(r"\b(?:stop|tam ngung|tam dung|tam hoan|dung lai|bi dung|phai dung|dung thi cong|dung im|dung yen|"
+             r"dung hinh|bi treo|treo lai|bi hoan|hoan lai|on hold|paused|stalled)\b"
+             r"|\b(?:dang|van|van dang) (?:bi )?treo(?= *(?:[,.;!]|$| (?:a|anh|chi|roi|ca|may|lau)\b))")
+PEOPLE_AWAY = rx(r"\b(?:sick|bi om|om ca|om het|nghi om|nghi phep|di cong tac|vang mat|di vang|nghi viec|"
+                 r"nghi het|nghi le|on leave)\b")
+CHATTER = rx(r"\b(?:lat (?:em |minh )?(?:noi|bao|goi)|noi sau|bao sau|goi lai|dang o ngoai|dang lai xe|dang di duong|"
+             r"nham nhom|gui nham|nham tin|nham cho|bo qua|alo|a lo|chuc mung|sinh nhat|hihi|haha|hehe|kaka|"
+             r"de em hoi lai|em hoi lai|toi em bao|ti em|hoi lai (?:roi )?bao|wrong (?:group|chat)|ignore)\b")
+CORRECTION = rx(r"\b(?:bao nham|nham|gui nham|noi nham|ghi nham|dinh chinh|sua lai|correction|my mistake)\b")
+OTHER_MATTER = rx(r"\b(?:viec khac|tin truoc|nham nhom|nham cho|bo qua|nham tin|another task)\b")
+SUMMARY = rx(r"\b(?:nhin chung|tom lai|tong the|noi chung|den nay|hien tai|hien nay|tinh den nay|ket luan|"
+             r"overall|in short|so far)\b")
+FUTURE_WORK = rx(r"\b(?:trien khai|tien hanh|thuc hien|bat dau|lam|ban giao|nghiem thu|gui|nop|giao|xu ly|start)\b")
+CLAUSE_BREAK = frozenset({"nhung", "tuy nhien", "ma", "vi", "nen", "do do", "hoa ra", "but", "however",
+                          "because", "so"})
