@@ -30,12 +30,13 @@ def _ctx(app: App, msg: IncomingMessage, user) -> Ctx:
     return Ctx(actor=user, channel=msg.channel, now=app.now(), message_ref=msg.ref)
 
 
-def _apply(app, msg, user, texts, store: SqlStore, task, kind: str, **kw) -> Reply:
+def _apply(app, msg, user, texts, store: SqlStore, task, kind: str, headline=None, **kw) -> Reply:
     result = service.report(store, _ctx(app, msg, user), task, kind, **kw)
     app.notifier.enqueue(store, result.notices, app.now())
     codes = {d.code: d for d in store.tasks_by_codes(task.event_id, task.depends_on or [])}
     card = task_card(texts, result.task, app.now(), codes, store.evidence_count(task.id))
-    text = texts(f"reported.{result.task.status}", code=task.code) + "\n\n" + card
+    first = headline(result.task) if headline else texts(f"reported.{result.task.status}", code=task.code)
+    text = first + "\n\n" + card
     buttons = task_buttons(texts, task.id) if result.task.status not in ("done", "cancelled") else []
     store.s.flush()
     entry_id = store.last_audit_id(task.id)  # the change just made: it can be taken back for a while
@@ -161,16 +162,25 @@ def _says_no_blocker(text: str) -> bool:
 
 
 def _understood(app, msg, user, texts, store, task, text: str) -> Reply:
-    from bot.understanding import understand
+    from bot.commands import understood as u  # the reading → action rules (issue 15)
 
-    last = store.last_task_message(msg.channel, msg.chat_id)
-    reading = understand(text, last_prompt=last.kind if last is not None else None)
+    reading = u.read(store, msg, text)
+    if reading.kind == "chatter":
+        return Reply(texts("understood.chatter", code=task.code), task_id=task.id)
+    task, note, refusal = u.target_task(store, user, texts, task, reading)
+    if refusal is not None:
+        return refusal
+    if reading.correction and reading.confident and reading.kind in ("done", "progress", "blocked", "unblocked"):
+        u.take_back(app, msg, user, store, task)
+    if reading.kind == "done" and not reading.confident:  # done needs certainty: confirm first
+        return u.confirm_done(texts, task)
     if reading.confident and reading.kind in ("done", "progress", "blocked", "unblocked", "ack"):
+        first = u.headline(texts, note, reading.correction)
         if reading.kind == "blocked":
-            return _apply(app, msg, user, texts, store, task, "blocked", reason=reading.reason or text)
+            return _apply(app, msg, user, texts, store, task, "blocked", first, reason=reading.reason or text)
         if reading.kind == "progress":
-            return _apply(app, msg, user, texts, store, task, "progress", percent=reading.percent, note=text)
-        return _apply(app, msg, user, texts, store, task, reading.kind, note=text)
+            return _apply(app, msg, user, texts, store, task, "progress", first, percent=reading.percent, note=text)
+        return _apply(app, msg, user, texts, store, task, reading.kind, first, note=text)
     if reading.confident and reading.kind == "question":
         app.notifier.enqueue(store, [Notice(key="question", to="coordinators", task_id=task.id, kind="news",
                                             params={"code": task.code, "text": text, "actor": user.name,

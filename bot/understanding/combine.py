@@ -28,8 +28,8 @@ _CODE = re.compile(r"(?<![\w-])(?:([A-Za-zĐđ]{1,5})-(\d{1,3})|([A-Z]{2,5})(\d{
 
 
 def task_codes(text: str) -> tuple[tuple[str, ...], str]:
-    """(codes written in the text, upper-case "XX-NN"; the text with them blanked out)."""
-    codes = [f"{(m.group(1) or m.group(3)).upper()}-{m.group(2) or m.group(4)}" for m in _CODE.finditer(text)]
+    """(codes written in the text as "XX-NN", upper case, at least two digits; the text with them blanked out)."""
+    codes = [f"{(m.group(1) or m.group(3)).upper()}-{int(m.group(2) or m.group(4)):02d}" for m in _CODE.finditer(text)]
     return tuple(dict.fromkeys(codes)), _CODE.sub(" ", text)
 
 
