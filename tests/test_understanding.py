@@ -1,158 +1,53 @@
-"""bot.understanding: free-text status replies.
+"""bot.understanding: free-text status replies (issue 15).
 
-Measured on the shared development set (status_phrases_dev.md, parsed at test time) and on a
-held-out set written here before the classifier was built. Run with `-s` to see the figures.
+Figures per set (run with `-s` to see them and every miss): the shared dev sets
+(`../shared/data/status_phrases_dev.md`, `status_phrases_dev2.jsonl`), our own tuning set and our
+own held-out set (`tests/data/understanding/`, set aside before tuning: see its README). "Right" =
+the kind, and the percent within 5 points where the row gives one; "acted" = right and confident.
+Thresholds sit just under the measured figures; confident wrong answers on ambiguous rows and
+wrong "done"s must be zero everywhere.
 """
 
 from __future__ import annotations
 
-import re
-from collections import defaultdict
-from dataclasses import dataclass, field
-from pathlib import Path
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.understanding import Reading, understand
+from bot.understanding import Reading, task_codes, understand
+from tests.understanding_sets import all_sets, load_dev_md, measure
 
-DEV_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "status_phrases_dev.md"
-KINDS = {"done", "progress", "blocked", "unblocked", "question", "ack", "unclear"}
+KINDS = {"done", "progress", "blocked", "unblocked", "question", "ack", "chatter", "unclear"}
 ANY = object()  # "don't care" for a percent
+SETS = all_sets()
+# Measured (clear right / clear): dev 16/16, dev2 51/51, tuning 94/94, heldout 51/51 (blind first: 50/51, see
+# tests/data/understanding/README.md). Each threshold lets at most one more miss through.
+THRESHOLDS = {"dev": 0.93, "dev2": 0.98, "tuning": 0.98, "heldout": 0.98}
 
 
-# ---------------------------------------------------------------- the development set
-@dataclass
-class DevRow:
-    section: str
-    number: int
-    text: str
-    kinds: set[str]  # accepted kinds
-    percent: int | None = None  # expected percent when the file gives a number
-    percent_tolerance: int = 0
-    codes: set[str] = field(default_factory=set)
-    ambiguous: bool = False
-    trap: bool = False
+@pytest.mark.parametrize("name", list(THRESHOLDS))
+def test_figures_per_set(name: str) -> None:
+    if name not in SETS:
+        pytest.skip(f"set {name} not found (the dev sets live in ../shared/data beside the repo)")
+    f = measure(SETS[name])
+    for miss in f.misses:
+        print("   ", miss)
+    print(f"\n{name}: clear right {f.clear_right}/{f.clear} = {f.accuracy:.3f} (acted {f.clear_acted});"
+          f" ambiguous {f.ambiguous}, confident wrong {f.confident_wrong_ambiguous}; wrong done {f.wrong_done}")
+    assert f.wrong_done == 0, "a wrong 'done' is the worst outcome"
+    assert f.confident_wrong_ambiguous == 0
+    assert f.accuracy >= THRESHOLDS[name], f"{name}: {f.accuracy:.3f} < {THRESHOLDS[name]}"
 
 
-# The file's labels are task states; an `unblocked` reading also puts the task in progress.
-_LABEL_KINDS = {"done": {"done"}, "in_progress": {"progress", "unblocked"}, "blocked": {"blocked"},
-                "question": {"question"}, "ack": {"ack"}}
-
-
-def _kinds_of(label: str) -> tuple[set[str], set[str]]:
-    m = re.match(r"\s*([a-z_]+)\??\s*(?:\(([^)]*)\))?", label)
-    if not m or m.group(1) not in _LABEL_KINDS:
-        raise ValueError(f"unknown label {label!r} in {DEV_FILE.name}")
-    codes = set(re.split(r"[/,\s]+", m.group(2))) - {""} if m.group(2) else set()
-    return _LABEL_KINDS[m.group(1)], codes
-
-
-def _cells(line: str) -> list[str]:
-    return [c.strip() for c in line.strip().strip("|").split("|")]
-
-
-def load_dev_rows(path: Path = DEV_FILE) -> list[DevRow]:
-    rows: list[DevRow] = []
-    section = ""
-    header: list[str] = []
-    trap_range: tuple[int, int] | None = None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("## "):
-            section, header, trap_range = line[3:].strip(), [], None
-            continue
-        m = re.search(r"Rows (\d+)\s*[–-]\s*(\d+).*trap", line, re.I)
-        if m:
-            trap_range = (int(m.group(1)), int(m.group(2)))
-        if not line.startswith("|"):
-            continue
-        cells = _cells(line)
-        if cells and cells[0] == "#":
-            header = [c.lower() for c in cells]
-            continue
-        if not header or not cells[0].isdigit():
-            continue
-        rec = dict(zip(header, cells))
-        number = int(cells[0])
-        note = rec.get("ghi chú", "")
-        trap = "trap" in note.lower() or bool(trap_range and trap_range[0] <= number <= trap_range[1])
-        if "nhãn" in rec:  # sections A–D
-            kinds, codes = _kinds_of(rec["nhãn"])
-            param = rec.get("tham số", "")
-            if kinds == {"blocked"} and not codes and param not in ("", "–", "-"):
-                codes = set(re.split(r"[/,\s]+", param)) - {""}
-            pm = re.fullmatch(r"(~?)(\d{1,3})\??", param)
-            texts = [rec["tin nhắn"]]
-            percent = int(pm.group(2)) if pm else None
-            tolerance = 10 if pm and pm.group(1) else 0
-            ambiguous = rec.get("mơ hồ", "N").upper().startswith("Y")
-        else:  # section E: "Likely meaning" column, every row ambiguous
-            kinds = _LABEL_KINDS.get(re.match(r"\w+", rec.get("likely meaning", "")).group(0), set())
-            codes, percent, tolerance, ambiguous = set(), None, 0, True
-            texts = [t.strip() for t in rec["tin nhắn"].split(" / ")]
-        for text in texts:
-            rows.append(DevRow(section, number, text, kinds, percent, tolerance, codes, ambiguous, trap))
-    return rows
-
-
-def _percent_ok(reading: Reading, row: DevRow) -> bool:
-    return reading.percent is not None and abs(reading.percent - row.percent) <= row.percent_tolerance
-
-
-@pytest.fixture(scope="module")
-def dev_rows() -> list[DevRow]:
-    if not DEV_FILE.exists():
-        pytest.skip(f"development set not found at {DEV_FILE} (it lives in the shared/ folder beside the repo)")
-    rows = load_dev_rows()
-    assert len(rows) >= 30, f"parsed only {len(rows)} rows from {DEV_FILE}"
-    return rows
-
-
-def test_dev_set(dev_rows: list[DevRow]) -> None:
-    by_section: dict[str, list] = defaultdict(list)
-    unamb_hits = unamb_total = 0
-    confident_wrong_ambiguous: list[str] = []
-    confident_wrong_traps: list[str] = []
-    pct_hits = pct_total = code_hits = code_total = 0
-    for row in dev_rows:
-        r = understand(row.text)
-        ok = r.kind in row.kinds
-        by_section[row.section].append(ok)
-        if not row.ambiguous:
-            unamb_total += 1
-            unamb_hits += ok
-        if not ok and r.confident:
-            line = f"#{row.number} {row.text!r}: expected {sorted(row.kinds)}, got {r}"
-            (confident_wrong_ambiguous if row.ambiguous else []).append(line)
-            if row.trap:
-                confident_wrong_traps.append(line)
-        if row.percent is not None:
-            pct_total += 1
-            pct_hits += _percent_ok(r, row)
-        if row.codes and ok:
-            code_total += 1
-            code_hits += r.reason_code in row.codes
-        flag = "ok " if ok else "BAD"
-        print(f"  {flag} #{row.number:<3} {row.text!r:<70} -> {r.kind} p={r.percent} code={r.reason_code}"
-              f" confident={r.confident} alt={r.alternatives}")
-    print("\nDev set accuracy by section (kind):")
-    for section, oks in by_section.items():
-        print(f"  {section:<45} {sum(oks)}/{len(oks)} = {sum(oks) / len(oks):.2f}")
-    accuracy = unamb_hits / unamb_total
-    print(f"  unambiguous rows: {unamb_hits}/{unamb_total} = {accuracy:.2f}")
-    print(f"  percent where given: {pct_hits}/{pct_total}; reason code where given: {code_hits}/{code_total}")
-    assert accuracy >= 0.85, f"dev kind accuracy on unambiguous rows {accuracy:.2f} < 0.85"
-    assert not confident_wrong_ambiguous, "confident wrong answers on ambiguous rows:\n" + "\n".join(
-        confident_wrong_ambiguous)
-    assert not confident_wrong_traps, "confident wrong answers on trap rows:\n" + "\n".join(confident_wrong_traps)
-
-
-def test_dev_section_e_with_context(dev_rows: list[DevRow]) -> None:
+def test_dev_section_e_with_context() -> None:
     """The context-dependent acknowledgements resolve once the bot's last message is known."""
-    texts = {row.text for row in dev_rows if row.section.startswith("E")}
+    if "dev" not in SETS:
+        pytest.skip("dev set not found")
+    texts = {row.text for row in load_dev_md() if row.id in ("#65", "#67", "#69")}
     assert {"ok", "rồi"} <= texts
-    assert understand("ok", last_prompt="assignment") == Reading("ack")
+    assert understand("ok", last_prompt="assignment").kind == "ack"
     for text in ("r", "rồi"):
         assert understand(text, last_prompt="asked_done").kind == "done"
         assert understand(text, last_prompt="asked_done").confident
@@ -160,12 +55,12 @@ def test_dev_section_e_with_context(dev_rows: list[DevRow]) -> None:
         assert not understand(text).confident
     vang = [t for t in texts if t.lower().startswith("vâng")]
     assert vang and all(understand(t, last_prompt="assignment").kind == "ack" for t in vang)
+    assert understand("Dạ", last_prompt="checkin") == Reading("done", percent=100)  # "Sẵn sàng?" + "Dạ" = yes
 
 
-# ---------------------------------------------------------------- held-out phrasings
-# None of these is in the dev file. (text, last_prompt, kinds, percent, codes)
-# HELD_OUT was written before the classifier (but with it in mind). LATER_BATCHES were written after,
-# each measured blind first (0.90 and 0.96 on kind) and the general causes of its misses then fixed.
+# ---------------------------------------------------------------- earlier phrasings (a regression set)
+# Written for the first version of the reader and tuned on with it (so not a held-out measure any more;
+# the held-out measure of issue 15 is tests/data/understanding/heldout.jsonl). (text, prompt, kinds, percent, codes)
 HELD_OUT: list[tuple[str, str | None, set[str], object, set[str]]] = [
     ("xong r nhé", None, {"done"}, ANY, set()),
     ("Da hoan thanh", None, {"done"}, ANY, set()),
@@ -352,7 +247,7 @@ def _held_out_ok(r: Reading, kinds: set[str], percent: object, codes: set[str]) 
     return not codes or r.reason_code in codes
 
 
-def test_held_out_set() -> None:
+def test_earlier_phrasings() -> None:
     hits, confident_wrong = 0, []
     for text, prompt, kinds, percent, codes in HELD_OUT:
         r = understand(text, last_prompt=prompt)
@@ -363,10 +258,11 @@ def test_held_out_set() -> None:
             if r.confident and r.kind not in kinds:
                 confident_wrong.append(text)
     accuracy = hits / len(HELD_OUT)
-    print(f"\nHeld-out accuracy (kind + percent + reason code): {hits}/{len(HELD_OUT)} = {accuracy:.2f};"
+    print(f"\nEarlier phrasings (kind + percent + reason code): {hits}/{len(HELD_OUT)} = {accuracy:.2f};"
           f" confident wrong kind: {len(confident_wrong)}")
     assert len(HELD_OUT) >= 40
-    assert accuracy >= 0.8, f"held-out accuracy {accuracy:.2f} < 0.80; misses printed above"
+    assert accuracy >= 0.97, f"earlier phrasings accuracy {accuracy:.2f} < 0.97; misses printed above"
+    assert not confident_wrong, confident_wrong
 
 
 # ---------------------------------------------------------------- specific behaviours
@@ -446,3 +342,109 @@ _WORDS = st.sampled_from(
 def test_never_raises_on_wordy_text(text: str) -> None:
     r = understand(text)
     assert r.kind in KINDS and (r.percent is None or 0 <= r.percent <= 100)
+
+
+# ---------------------------------------------------------------- issue 15, kind by kind
+@pytest.mark.parametrize(
+    "text, kind, percent",
+    [
+        # time and modality: a future or hoped-for completion is progress; a plan with an ack is an ack
+        ("chắc thứ 6 mới xong", "progress", None),
+        ("sẽ hoàn thành trong tuần", "progress", None),
+        ("nhận rồi ạ, mai em triển khai", "ack", None),
+        # quantities: what is left, fractions in words, halves, counts, numbers in words
+        ("còn 20% nữa", "progress", 80),
+        ("được 2 trên 5 phần", "progress", 40),
+        ("xong 2 trong 5 hạng mục", "progress", 40),
+        ("được một nửa", "progress", 50),
+        ("đã in 150/600 giấy mời", "progress", 25),
+        ("tám mươi phần trăm", "progress", 80),
+        ("một phần ba", "progress", 33),
+        # negation scope
+        ("hết vướng rồi, đã xong", "done", 100),
+        ("chưa có gì vướng, mới được 20%", "progress", 20),
+        # stopped work is blocked, unusual reasons and people too
+        ("tạm ngưng vì chờ ý kiến", "blocked", None),
+        ("đang treo", "blocked", None),
+        ("đứng im mấy hôm nay", "blocked", None),
+        ("chưa gặp được chủ nhà hàng", "blocked", None),
+        ("thiếu ghế", "blocked", None),
+        ("anh phụ trách bị ốm", "blocked", None),
+        ("chị kế toán đi công tác", "blocked", None),
+        ("thủ quỹ nghỉ phép", "blocked", None),
+        # acceptance words mean done; voice-typing homophones
+        ("đã nghiệm thu", "done", 100),
+        ("bàn giao xong", "done", 100),
+        ("song rồi anh", "done", 100),
+        ("trưa xong anh ơi", "progress", None),
+        # chatter is no status
+        ("em đang ở ngoài, lát nói sau", "chatter", None),
+    ],
+)
+def test_issue_examples(text: str, kind: str, percent: int | None) -> None:
+    r = understand(text)
+    assert (r.kind, r.percent) == (kind, percent), r
+    assert r.confident or kind == "blocked" and r.alternatives, r
+
+
+@pytest.mark.parametrize("text", ["xong được thì tốt quá", "xong chưa nhỉ?", "không phải là chưa xong",
+                                  "chắc là xong rồi", "hình như xong rồi", "làm như xong rồi ấy"])
+def test_irony_conditions_questions_and_hedges_are_never_a_confident_done(text: str) -> None:
+    r = understand(text)
+    assert not (r.kind == "done" and r.confident), r
+
+
+def test_codes_in_the_text_and_corrections() -> None:
+    r = understand("NC-07 bên em xong rồi")
+    assert (r.kind, r.codes) == ("done", ("NC-07",))
+    assert task_codes("nc-7 và CB12 xong")[0] == ("NC-07", "CB-12")
+    assert understand("Hạn chót là 15/6 phải không").codes == ()
+    r = understand("em báo nhầm, việc này mới được 30%")
+    assert (r.kind, r.percent, r.correction) == ("progress", 30, True)
+    assert understand("em báo nhầm việc khác, anh bỏ qua tin trước").kind == "chatter"
+
+
+def test_a_long_report_is_decided_by_its_closing_assessment_and_its_obstacles() -> None:
+    done = understand("Kính báo cáo: đơn vị đã họp triển khai, liên hệ nhà in, in thử 50 bản và duyệt maket. "
+                      "Nhìn chung nhiệm vụ đã hoàn thành.")
+    assert (done.kind, done.confident) == ("done", True)
+    progress = understand("Kính báo cáo: đã lắp âm thanh, chạy thử 2 lần, còn một số loa cần thay. "
+                          "Tóm lại tiến độ đạt khoảng 70%.")
+    assert (progress.kind, progress.percent) == ("progress", 70)
+    blocked = understand("Dạ em báo cáo: đã duyệt maket. Tuy nhiên nhà in báo giấy chưa về. "
+                         "Hiện tại công việc đang tạm dừng chờ giấy.")
+    assert blocked.kind == "blocked" and blocked.confident
+
+
+# ---------------------------------------------------------------- property: no confident done after a marker
+_DONE_CLAUSES = [
+    "xong rồi", "đã xong ạ", "Đã hoàn thành", "hoàn tất rồi nhé", "xong hết rồi anh", "đã nghiệm thu",
+    "bàn giao xong", "xong 100%", "done", "đã in đủ 600/600 giấy mời", "em đã gửi công văn cho VP rồi ạ",
+    "Hoàn thành 100%", "xong xuôi cả rồi", "da hoan thanh", "xong r", "đã treo xong băng rôn", "finished",
+    "đã bố trí đủ xe đưa đón", "xong toàn bộ", "hoàn thành nhiệm vụ", "đã phát hành đủ 520 giấy mời",
+    "mần xong rồi", "xong rồi nghen", "đã chốt xong danh sách đại biểu",
+]
+_MARKERS = [
+    *(lambda p, m=m: f"{m} {p}" for m in ("sẽ", "mai", "ngày mai", "chắc thứ 6 mới", "dự kiến tuần sau",
+                                          "tuần sau", "chiều mai", "hy vọng", "mong là", "cố gắng", "sáng mai là",
+                                          "nếu có kinh phí thì", "nếu kịp thì", "giá mà")),
+    *(lambda p, m=m: f"{p}{m}" for m in (" chưa?", " chưa nhỉ", " chưa ạ?", "?", " à anh?", " không anh?",
+                                         " thì tốt quá", " được thì hay", " hả")),
+    lambda p: f"nếu {p} thì tốt",
+]
+
+
+def _fold(text: str) -> str:
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(_DONE_CLAUSES), st.sampled_from(_MARKERS), st.booleans(),
+       st.sampled_from([None, "reminder", "task", "checkin"]))
+def test_a_modality_marker_never_leaves_a_confident_done(clause: str, marker, fold: bool, prompt) -> None:
+    assert understand(clause, last_prompt=prompt).kind == "done"  # the clause alone is a done…
+    text = marker(clause)
+    text = _fold(text) if fold else text
+    r = understand(text, last_prompt=prompt)
+    assert not (r.kind == "done" and r.confident), (text, r)  # …and never a confident one with the marker

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from bot.understanding import lexicon as lx
 
-_DONE_TOKEN = re.compile(r"\b(?:xong xuoi|xong|hoan thanh|hoan tat|hoan thien|done|finished|complete|completed)\b")
+_DONE_TOKEN = re.compile(r"\b(?:xong xuoi|xong|hoan thanh|hoan tat|hoan thien|done|finished|finish|complete|completed)\b")
 _QUESTION_WORDS = frozenset({"qa"})
 
 
@@ -28,7 +28,7 @@ class Clause:
     sentence: int
     question: bool = False
     summary: bool = False
-    flags: set[str] = field(default_factory=set)  # fdone fwork cdone hedge dneg plain
+    flags: set[str] = field(default_factory=set)  # future fdone fwork irony cdone hedge dneg plain
 
     @property
     def text(self) -> str:
@@ -51,7 +51,8 @@ def is_question(sentence: list[str]) -> bool:
     if "?" in sentence or _QUESTION_WORDS & set(sentence):
         return True
     words = " ".join(t for t in sentence if t not in lx.PUNCT)
-    return bool(lx.QUESTION.search(words) or lx.QUESTION_TAIL.search(words) or lx.QUESTION_HAY.search(words))
+    return bool(lx.QUESTION.search(words) or lx.QUESTION_TAIL.search(words) or lx.QUESTION_HAY.search(words)
+                or lx.QUESTION_TAG.search(words))
 
 
 def split(sentence: list[str], index: int, question: bool) -> list[Clause]:
@@ -82,18 +83,18 @@ def mark(clause: Clause, has_blocker) -> None:
         text = lx.DOUBLE_NEG.sub(" xong ", text)
         clause.flags.add("dneg")
     done = bool(_DONE_TOKEN.search(text)) and not lx.NOT_DONE.search(text)
-    if has_blocker(text):
-        clause.words = text.split()
-        if done and "dneg" not in clause.flags:
-            clause.flags.add("plain")
-        return
-    future = (lx.FUTURE.search(text) or lx.HOPE.search(text)) and not lx.PAST.search(text)
-    if lx.CONDITION.search(text) or lx.IRONY.search(text):
+    future = bool(lx.FUTURE.search(text) or lx.HOPE.search(text)
+                  or (lx.FUTURE_WEAK.search(text) and not lx.PAST.search(text)))
+    modal = bool(lx.CONDITION.search(text) or lx.IRONY.search(text))
+    if (future or modal) and has_blocker(text):  # "nhà in hẹn thứ 6 mới giao": a blocker, keep it whole
+        future = modal = False
+    if modal:
         clause.flags.add("irony")
         if done:
             text = _DONE_TOKEN.sub("cdone", text)
             clause.flags.add("cdone")
     elif future:
+        clause.flags.add("future")
         if done:
             text = _DONE_TOKEN.sub("fdone", text)
             clause.flags.add("fdone")

@@ -10,7 +10,8 @@ Rules, in order:
 5. A closing assessment ("nhìn chung", "tóm lại", "hiện tại") beats the detail before it, except
    that an explicit blocker stated anywhere still counts.
 6. Done needs certainty: any hedge, double negation, irony, condition, or question lowers a done
-   to "confirm first" (`confident=False`, alternatives progress).
+   to "confirm first" (`confident=False`, alternatives progress); so does a message so long that
+   only its first and last sentences were read (≈ 16 sentences; status replies are far shorter).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from bot.understanding import lexicon as lx
 from bot.understanding.normalise import canonical_tokens
 from bot.understanding.read import UNCLEAR, Reading, alts, blocker_of, status
 
+_MAX_WORDS = 60  # a run-on "sentence" without punctuation is read in pieces of this many words
+_HEAD, _TAIL = 8, 8  # a message longer than that many pieces is read by its first and last ones
+_HEAD_CHARS = _TAIL_CHARS = 600  # and never more than this many characters from each end
+
 # A task code as people type it: "NC-05", "cb-12", "NC05" (capitals only without the dash).
 _CODE = re.compile(r"(?<![\w-])(?:([A-Za-zĐđ]{1,5})-(\d{1,3})|([A-Z]{2,5})(\d{2,3}))(?![\w-])")
 
@@ -33,10 +38,20 @@ def task_codes(text: str) -> tuple[tuple[str, ...], str]:
     return tuple(dict.fromkeys(codes)), _CODE.sub(" ", text)
 
 
+def _ends(text: str) -> str:
+    """A very long message is read by its opening and its closing, each cut at a space."""
+    if len(text) <= _HEAD_CHARS + _TAIL_CHARS:
+        return text
+    head, tail = text[:_HEAD_CHARS], text[-_TAIL_CHARS:]
+    head = head[:head.rfind(" ")] if " " in head else head
+    tail = tail[tail.find(" ") + 1:] if " " in tail else tail
+    return f"{head}.\n{tail}"
+
+
 def understand(text: str, *, last_prompt: str | None = None) -> Reading:
     """Classify a free-text reply about one task; `last_prompt` is the kind of bot message it answers."""
     original = text.strip() if isinstance(text, str) else ""
-    codes, body = task_codes(original[:8192])
+    codes, body = task_codes(_ends(original))
     reading = _read(body, original, last_prompt)
     return replace(reading, codes=codes) if codes else reading
 
@@ -45,10 +60,16 @@ def _read(body: str, original: str, last_prompt: str | None) -> Reading:
     tokens = canonical_tokens(body)
     if not any(t not in lx.PUNCT for t in tokens):
         return Reading("question", reason=original, confident=False) if "?" in tokens else UNCLEAR
+    if all(t in lx.LAUGHTER or t in lx.PUNCT for t in tokens):
+        return Reading("chatter")
     statements: list[cl.Clause] = []
     questions: list[str] = []
     summary_from = None
-    for i, sentence in enumerate(cl.sentences(tokens)):
+    pieces = [s[i:i + _MAX_WORDS] for s in cl.sentences(tokens) for i in range(0, len(s), _MAX_WORDS)]
+    skipped = len(pieces) > _HEAD + _TAIL or len(original) > _HEAD_CHARS + _TAIL_CHARS
+    if skipped:  # a very long message: its opening and its closing (where the assessment sits)
+        pieces = pieces[:_HEAD] + pieces[-_TAIL:]
+    for i, sentence in enumerate(pieces):
         question = cl.is_question(sentence)
         parts = cl.split(sentence, i, question)
         if question:
@@ -59,23 +80,24 @@ def _read(body: str, original: str, last_prompt: str | None) -> Reading:
         statements.extend(parts)
 
     correction = any(lx.CORRECTION.search(c.text) for c in statements)
-    chatter = [c for c in statements if lx.CHATTER.search(c.text) or lx.CORRECTION.search(c.text)]
+    chatter = {id(c) for c in statements if lx.CHATTER.search(c.text) or lx.CORRECTION.search(c.text)}
     other_matter = any(lx.OTHER_MATTER.search(c.text) for c in statements)
-    kept = [c for c in statements if c not in chatter]
+    kept = [c for c in statements if id(c) not in chatter]
     for clause in kept:
         cl.mark(clause, blocker_of)
     flags = set().union(*(c.flags for c in kept)) if kept else set()
 
     reading = _status_of(kept, original, last_prompt)
     if summary_from is not None:
-        summary = [c for c in kept if statements.index(c) >= summary_from]
+        late = {id(c) for c in statements[summary_from:]}
+        summary = [c for c in kept if id(c) in late]
         closing = _status_of(summary, original, last_prompt)
         reading = _closing(reading, closing)
     if reading is None or reading.kind == "unclear":
         reading = _plans(flags, kept) or reading
     if reading is None and (chatter or other_matter) and not questions:
         return Reading("chatter", correction=correction)
-    reading = _certainty(reading, flags) if reading is not None else None
+    reading = _certainty(reading, flags | ({"skipped"} if skipped else set())) if reading is not None else None
 
     if questions:
         if reading is not None and reading.kind not in ("ack", "unclear"):  # a status plus a question: confirm
@@ -124,9 +146,13 @@ def _plans(flags: set[str], clauses: list[cl.Clause]) -> Reading | None:
 
 
 def _certainty(reading: Reading, flags: set[str]) -> Reading:
+    """Done needs certainty: a completion only in a future/hoped/conditional/ironic clause is not done."""
+    if reading.kind == "done" and "plain" not in flags and {"future", "irony"} & flags:
+        if "irony" in flags:
+            return Reading("progress", confident=False, alternatives=("done", "blocked"))
+        return Reading("progress")  # "mai đã in đủ 600/600": a plan
     if reading.kind == "done" and reading.confident:
-        doubt = {"hedge", "dneg", "irony", "cdone"} & flags and "plain" not in flags or "irony" in flags
-        if doubt:
+        if {"hedge", "dneg"} & flags and "plain" not in flags or {"irony", "skipped"} & flags:
             return replace(reading, confident=False, alternatives=alts(reading, "progress"))
     elif "irony" in flags and reading.confident and reading.kind in ("progress", "blocked", "unblocked"):
         return replace(reading, confident=False, alternatives=alts(reading, "progress", "blocked"))

@@ -11,7 +11,7 @@ def rx(pattern: str) -> re.Pattern:
     return re.compile(pattern)
 
 
-DONE_WORDS = r"(?:xong|hoan thanh|hoan tat|done|finished|complete|completed|ht)"
+DONE_WORDS = r"(?:xong|hoan thanh|hoan tat|done|finished|finish|complete|completed|ht)"
 NOT_DONE = rx(rf"\b(?:chua|khong|not|chang|van chua)(?: \w+)?? {DONE_WORDS}\b|\bnot yet\b")
 NEAR_DONE = rx(rf"\b(?:gan|sap|almost|nearly|suyt)(?: \w+)?? {DONE_WORDS}\b")
 FUTURE_DONE = rx(rf"\b(?:se|mai|chieu|toi|sang|sau|truoc|thu \d+|tuan sau|nua|moi|will|by) {DONE_WORDS}\b")
@@ -24,7 +24,7 @@ DONE = rx(r"\b(?:xong|hoan thanh|hoan tat|hoan thien|done|finished|complete|comp
 DONE_VERB = rx(r"\bda (?:\w+ )?(?:gui|nop|phat hanh|in|treo|lap|lap dat|dung|bo tri|sap xep|ban giao|giao|ky|"
                r"dat|thue|mua|kiem tra|chay thu|xac nhan|bao cao|cap nhat|xu ly|chuyen|phat|trang tri|"
                r"to chuc|hoan thien|duyet|tong hop|ra soat|lam xong|nghiem thu|chot)\b"
-               r"|\b(?:gui|nop|treo|lap|giao|ky|duyet|lam|xu ly|phat hanh|bao cao|in) (?:\w+ ){0,3}roi\b")
+               r"|\b(?:gui|nop|treo|lap|giao|ky|duyet|lam|xu ly|phat hanh|bao cao|in) (?:(?!hom\b|ngay\b|tuan\b)\w+ ){0,3}roi\b")
 STRONG_PROGRESS = rx(r"\b(?:dang|in progress|working|ongoing|doing|on it|lam tiep|tiep tuc|bay gio lam)\b")
 WEAK_PROGRESS = rx(r"\b(?:trien khai|tien hanh|thuc hien|bat dau|started|chuan bi|progress)\b"
                    r"|\b(?:chi con|con (?:moi|mot (?:it|chut|vai)|it|vai|lai|khau|phan))\b")  # "còn mỗi khâu in nữa"
@@ -80,7 +80,8 @@ REASON_KEYWORDS: list[tuple[str, re.Pattern]] = [
 ]
 # Phrases that are blockers on their own, with their strength (2 = sure, 1 = likely).
 INHERENT: list[tuple[re.Pattern, int]] = [
-    (rx(r"\b(?:khong|chang) (?:\w+ )?kip\b|\b(?:tre han|qua han|xin gia han|behind schedule|late)\b|\bcham\b(?! nhat)"), 2),
+    (rx(r"\b(?:khong|chang) (?:\w+ )?kip\b|\b(?:tre han|qua han|xin gia han|behind schedule|late)\b|(?<!chi la )(?<!chi )(?<!hoi )\bcham\b(?! nhat)"), 2),
+    (rx(r"\b(?:chi la|chi|hoi) cham\b"), 1),  # "chỉ là chậm một chút": late, not stuck
     (rx(r"\bchua kip\b|\bdelay|\bdelayed\b"), 1),
     (dict(REASON_KEYWORDS)["missing_input"], 2),
     (rx(r"\b(?:broken|mat dien|cup dien|mat nguon|chap dien|su co ky thuat|not working|malfunction)\b"
@@ -104,13 +105,14 @@ INHERENT: list[tuple[re.Pattern, int]] = [
 QUESTION = rx(r"\b(?:bao gio|khi nao|luc nao|hom nao|ngay nao|thu may|o dau|di dau|cho nao|cho dau|the nao|nhu nao|"
               r"lam sao|tai sao|vi sao|bao nhieu|bao lau|cai gi|la gi|gi vay|gi the|nao|cho (?:em|minh|toi) hoi|"
               r"xin hoi|hoi chut|phai khong|dung khong|duoc khong|hay khong|co phai)\b"
-              r"|\bkhi (?:dau|mo)\b|(?<!khong )(?<!chua )\bai\b|^sao\b|\bsao (?:chua|khong|lai|the|vay|ma)\b"
+              r"|\bkhi (?:dau|mo)\b|\bmay (?:gio|nguoi|ban|cai|tieng|phut|chiec|bo|lan|diem)\b|(?<!khong )(?<!chua )\bai\b|^sao\b|\bsao (?:chua|khong|lai|the|vay|ma)\b"
               r"|^(?:what|when|where|who|which|why|how|should|does|shall)\b|^(?:is it|are we|do i|do we|can i|can we)\b")
 QUESTION_TAIL = rx(r"\b(?!(?:em|toi|minh|ben|chung|anh|chi|khong|chua|van)\b)\w+ (?:khong|chua)"
                    r"(?: (?:a|anh|chi|em|nhi|nhe|ha|vay|the|ta))*$")
+QUESTION_TAG = rx(r"\b(?:chua|khong|hay chua|hay khong) (?:\w+ )?(?:nhi|ta|ha|vay|ho|hem)$|\b(?:ha|ho|hem)$")
 QUESTION_HAY = rx(r"\w+ hay \w+.*\b(?:a|nhi|vay|the|ha)$")
 
-PARTICLES = frozenset("a anh chi em oi nhe nha nhen ah ha ak minh dong chi sep nhi the vay luon ne".split())
+PARTICLES = frozenset("a anh chi em oi nhe nha nhen ah ha ak minh dong chi sep nhi the vay luon ne hihi haha hehe kaka keke".split())
 ACK_WORDS = frozenset({"ok", "yes", "roi", "da", "thanks", "dong y"})
 ACK_EXPLICIT = rx(r"(?<!chua )(?<!khong )\b(?:nhan|tiep nhan|got it|noted|received|roger|understood|will do|"
                   r"clear|nam duoc|da nam|nam roi|hieu roi|da biet|biet roi|copy)\b")
@@ -118,29 +120,38 @@ DATE_CONTEXT = frozenset("ngay den hen thu truoc sau luc tu han vao hom toi tuan
 
 # ---------------------------------------------------------------- modality, stops, chatter (clause level)
 # Time words that put a completion in the future; "đã"/"vừa"/"hôm qua" keep it in the past.
-FUTURE = rx(r"\b(?:se|mai|ngay mai|sang mai|chieu mai|toi mai|chieu nay|toi nay|trua nay|sang nay|lat nua|ti nua|"
-            r"tuan nay|tuan sau|tuan toi|cuoi tuan|thang sau|trong tuan|trong ngay|thu \d|thu (?:hai|ba|tu|nam|sau|bay)|"
-            r"chu nhat|du kien|du tinh|nay mai|hom sau|ngay kia|moi xong|moi hoan thanh|nua la|"
-            r"will|tomorrow|next week|tonight)\b|\b(?:truoc|den|toi) (?:ngay )?\d+/\d+\b")
+# Time words that put a completion in the future. "Weak" ones ("chiều nay", "tuần này") can also
+# be past, so "đã"/"vừa"/"hôm qua" beside them keep the completion in the past; strong ones never do.
+FUTURE = rx(r"\b(?:se|mai|ngay mai|sang mai|chieu mai|toi mai|lat nua|ti nua|tuan sau|tuan toi|thang sau|"
+            r"thu \d|thu (?:hai|ba|tu|nam|sau|bay)|chu nhat|du kien|du tinh|nay mai|mai mot|hom sau|ngay kia|"
+            r"moi xong|moi hoan thanh|nua la|sap toi|will|tomorrow|next week|soon|by (?:\w+day|the end)|"
+            r"hope to)\b|\b(?:truoc|den|toi) (?:ngay )?\d+/\d+\b"
+            r"|\b(?:xong|hoan thanh|lam) (?:ngay|lien)\b|\b(?:ngay|lien) (?:thoi|day|bay gio)\b")  # "xong ngay thôi" = soon
+FUTURE_WEAK = rx(r"\b(?:chieu nay|toi nay|trua nay|sang nay|tuan nay|cuoi tuan|trong tuan|trong ngay|this week|"
+                 r"tonight)\b")
 PAST = rx(r"\b(?:da|vua|hom qua|hom truoc|tu hom|vua moi|already|yesterday)\b")
 HOPE = rx(r"\b(?:hy vong|hi vong|mong|mong la|uoc|uoc gi|co gang|phan dau|quyet tam|hope|hopefully)\b")
 CONDITION = rx(r"\b(?:neu|gia ma|gia nhu|mien la|mien sao|if|unless)\b|\b(?:duoc|xong|co|kip) thi\b|\bthi moi\b")
-IRONY = rx(r"\bthi (?:tot|hay|mung|vui)(?: qua| biet may| roi)?\b|\buoc gi\b|\btuong\b|\bhoa ra\b|\bnhu (?:that|thiet)\b")
+IRONY = rx(r"\bthi (?:tot|hay|mung|vui)(?: qua| biet may| roi)?\b|\buoc gi\b|\blam nhu\b|\bcu nhu\b|\btuong\b|\bhoa ra\b|\bnhu (?:that|thiet)\b")
 HEDGE = rx(r"\b(?:chac la|chac|hinh nhu|co le|thi phai|hay sao (?:ay|do)|khong chac|chua chac|nghe dau|maybe|probably|"
-           r"i think)\b")
+           r"i think|chua biet|khong biet|chua ro|khong ro)\b"
+           rf"|\b{DONE_WORDS} (?:chua|hay chua|hay khong)\b")
 DOUBLE_NEG = rx(rf"\b(?:khong phai|chang phai|dau phai) (?:la )?(?:chua|khong) (?:\w+ )?{DONE_WORDS}\b")
 STOPPED = rx(r"\b(?:stop|tam ngung|tam dung|tam hoan|dung lai|bi dung|phai dung|dung thi cong|dung im|dung yen|"
-             r"dung hinh|bi treo|treo lai|bi hoan|hoan lai|on hold|paused|stalled)\b"
+             r"dung hinh|bi treo|treo lai|bi hoan|hoan lai|on hold|paused|stalled|(?:chua|khong) (?:co )?ai (?:lam|nhan|lo))\b"
+             r"|\btreo (?:\w+ ){0,2}(?:hom|ngay|tuan)\b"
              r"|\b(?:dang|van|van dang) (?:bi )?treo(?= *(?:[,.;!]|$| (?:a|anh|chi|roi|ca|may|lau)\b))")
 PEOPLE_AWAY = rx(r"\b(?:sick|bi om|om ca|om het|nghi om|nghi phep|di cong tac|vang mat|di vang|nghi viec|"
                  r"nghi het|nghi le|on leave)\b")
 CHATTER = rx(r"\b(?:lat (?:em |minh )?(?:noi|bao|goi)|noi sau|bao sau|goi lai|dang o ngoai|dang lai xe|dang di duong|"
-             r"nham nhom|gui nham|nham tin|nham cho|bo qua|alo|a lo|chuc mung|sinh nhat|hihi|haha|hehe|kaka|"
-             r"de em hoi lai|em hoi lai|toi em bao|ti em|hoi lai (?:roi )?bao|wrong (?:group|chat)|ignore)\b")
+             r"nham nhom|gui nham|nham tin|nham cho|bo qua|alo|a lo|chuc mung|sinh nhat|"
+             r"de em hoi lai|em hoi lai|toi em bao|ti em|hoi lai (?:roi )?bao|wrong (?:group|chat)|ignore)\b"
+             r"|^(?:yes |anh oi |chi oi )?(?:em |minh |toi )?dang (?:hop|ban|di duong|o ngoai|lai xe|nghi trua)\b")
 CORRECTION = rx(r"\b(?:bao nham|nham|gui nham|noi nham|ghi nham|dinh chinh|sua lai|correction|my mistake)\b")
 OTHER_MATTER = rx(r"\b(?:viec khac|tin truoc|nham nhom|nham cho|bo qua|nham tin|another task)\b")
 SUMMARY = rx(r"\b(?:nhin chung|tom lai|tong the|noi chung|den nay|hien tai|hien nay|tinh den nay|ket luan|"
              r"overall|in short|so far)\b")
 FUTURE_WORK = rx(r"\b(?:trien khai|tien hanh|thuc hien|bat dau|lam|ban giao|nghiem thu|gui|nop|giao|xu ly|start)\b")
-CLAUSE_BREAK = frozenset({"nhung", "tuy nhien", "ma", "vi", "nen", "do do", "hoa ra", "but", "however",
-                          "because", "so"})
+CLAUSE_BREAK = frozenset({"nhung", "tuy nhien", "vi", "nen", "do do", "hoa ra", "but", "however",
+                          "because"})
+LAUGHTER = frozenset("hihi haha hehe kaka keke hic huhu lol".split())

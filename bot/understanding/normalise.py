@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 PUNCT = frozenset("%?.!;,:\n")
 SENTENCE_END = frozenset("?.!;\n")
@@ -24,6 +25,8 @@ _PRE = [
     (re.compile(r"[❓❔]"), " ? "),
     (re.compile(r"\b[đd]/c\b"), " dong chi "),
     (re.compile(r"(?<=[0-9])k(?![^\W\d_])"), "000"),  # 50k = 50 000, not "không"
+    (re.compile(r"\b(?:one|a) third\b"), " 1/3 "), (re.compile(r"\btwo thirds\b"), " 2/3 "),
+    (re.compile(r"\b(?:one|a) quarter\b"), " 1/4 "), (re.compile(r"\bthree quarters\b"), " 3/4 "),
 ]
 _TOKEN = re.compile(r"[0-9]{1,9}(?:[.,][0-9]{1,2}(?![0-9]))?(?: ?/ ?[0-9]{1,9}){0,2}|[^\W\d_]+|[%?.!;,:\n]")
 
@@ -55,10 +58,22 @@ _WAIT_AFTER = {"duyet", "ky", "ki", "phe", "xac", "phan", "y", "lanh", "ket", "s
 _GIVE_BEFORE = {"gui", "giao", "chuyen", "bao", "noi", "dua", "ban", "lam", "danh", "de", "tra", "cap", "ho", "xin"}
 
 
+def _fold_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {ord("đ"): "d", ord("Đ"): "d"}
+    for cp in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:
+        base = "".join(c for c in unicodedata.normalize("NFD", chr(cp)) if not unicodedata.combining(c))
+        if base != chr(cp) and len(base) == 1:
+            table[cp] = base.lower()
+    table.update(dict.fromkeys(range(0x300, 0x370)))  # stray combining marks
+    return table
+
+
+_FOLD = _fold_table()
+
+
 def fold(text: str) -> str:
-    """Lower-case, no diacritics, đ→d (for matching only)."""
-    text = text.lower().replace("đ", "d")
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+    """Lower-case, no diacritics, đ→d (for matching only); one table lookup per character."""
+    return text.lower().translate(_FOLD)
 
 
 def _ascii_sense(i: int, flat: list[str], out: list[str]) -> str | None:
@@ -114,7 +129,8 @@ _NUM_BEFORE = frozenset({"phan", "tren", "trong"})
 
 
 def _telex(word: str) -> str:
-    if word in _TELEX_WORDS or len(word) < 3:
+    if word in _TELEX_WORDS or len(word) < 3 or not (word[-1] in "sfrxj" or "w" in word or word[:2] == "dd"
+                                                      or "aa" in word or "ee" in word or "oo" in word):
         return word
     w = word[1:] if word.startswith("dd") else word
     w = re.sub(r"([aeo])\1", r"\1", w.replace("w", ""))
@@ -176,13 +192,24 @@ def _number_value(words: list[str]) -> int | None:
     return None
 
 
+_ASCII_AMBIGUOUS = frozenset("cho mua bao hong hu tien rang rua man mo nua ket tac ro da".split())
+_VOICE_WORDS = frozenset("song trua doi dui".split())
+_TRIPLE = re.compile(r"([a-z])\1{2,}")
+
+
+@lru_cache(maxsize=8192)
+def _flat(token: str) -> str:
+    word = fold(token)
+    return _TRIPLE.sub(r"\1", word) if len(word) > 2 else word  # "xonggg" → "xong"
+
+
 def canonical_tokens(text: str) -> list[str]:
     """Tokens for matching: folded, abbreviations expanded; punctuation kept as its own tokens."""
     text = unicodedata.normalize("NFC", text).lower()
     for pattern, repl in _PRE:
         text = pattern.sub(repl, text)
     raw = _TOKEN.findall(text)
-    flat = [re.sub(r"([a-z])\1{2,}", r"\1", fold(t)) for t in raw]  # "xonggg" → "xong"
+    flat = [_flat(t) for t in raw]
     marked_text = any(r != f for r, f in zip(raw, flat) if not r[0].isdigit())
     out: list[str] = []
     for i, (orig, word) in enumerate(zip(raw, flat)):
@@ -190,9 +217,9 @@ def canonical_tokens(text: str) -> list[str]:
             out.append(re.sub(r" ?/ ?", "/", orig).replace(",", "."))
             continue
         sense = MARKED.get(orig)
-        if sense is None and not marked_text:
+        if sense is None and not marked_text and word in _ASCII_AMBIGUOUS:
             sense = _ascii_sense(i, flat, out)
-        if sense is None:
+        if sense is None and word in _VOICE_WORDS:
             sense = _voice(i, out, flat)
         if sense is None and orig == word:
             sense = ABBREV.get(word) or ABBREV.get(_telex(word)) or _telex(word)

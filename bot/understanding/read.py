@@ -60,7 +60,8 @@ def blocker_of(s: str) -> tuple[str, int] | None:
     if lx.LATER_ONLY.search(s):
         strength = max(strength, 1)
     if lx.LACKING.search(s):  # "thiếu ghế": an unusual reason is still a reason; "còn thiếu" may be partial
-        strength = max(strength, 1 if re.search(r"\bcon (?:\w+ )?thieu\b", s) else 2)
+        left = re.search(r"\bcon (?:\w+ )?thieu\b(?! (?:\d|mot half|half))", s)  # "còn thiếu một nửa": what is left
+        strength = max(strength, 0 if re.search(r"\bcon (?:\w+ )?thieu (?:\d|mot half|half)", s) else 1 if left else 2)
     if lx.STOPPED.search(s) or lx.PEOPLE_AWAY.search(s):  # stopped work is blocked, with or without a reason
         strength = 2
     code = next((c for c, pattern in lx.REASON_KEYWORDS if pattern.search(s)), "other")

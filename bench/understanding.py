@@ -1,0 +1,92 @@
+"""Benchmark: how fast `bot.understanding.understand` reads a reply (issue 15 targets: ≤ 1 ms for a typical
+reply, ≤ 20 ms for 4,096 characters).
+
+    .venv/bin/python bench/understanding.py [--rounds 5]
+
+Typical replies are every text of the labelled sets (shared dev sets, own tuning and held-out sets);
+long ones are 4,096-character messages of four shapes (a polite report, one run-on sentence without
+punctuation, the reply words shuffled, random letters and digits). Each round reads every input
+once; the table shows per-reply times (median, p95, max) per round and the spread over rounds, and
+the accuracy figures per set. A benchmark, not a test: nothing here fails on time. LAST line: JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._common import emit, machine_note, table  # noqa: E402
+from bot.understanding import understand  # noqa: E402
+from tests.understanding_sets import all_sets, measure  # noqa: E402
+
+REPORT = ("Kính báo cáo đồng chí: đơn vị đã làm việc với nhà in, đã duyệt maket, in thử 50 bản, "
+          "chưa có vướng mắc gì. Tuy nhiên giấy chưa về, dự kiến thứ 5 mới có; hiện tại đạt khoảng 60%. ")
+
+
+def _long_inputs(texts: list[str], size: int = 4096) -> dict[str, str]:
+    rng = random.Random(15)
+    words = " ".join(texts).split()
+    rng.shuffle(words)
+    alphabet = "abcdeghiklmnopqrstuvxyđăâêôơư0123456789 /%.,?"
+    return {
+        "polite report": (REPORT * (size // len(REPORT) + 1))[:size],
+        "no punctuation": ("dang lam anh oi tam 40 phan tram thoi chieu em bao tiep " * 80)[:size],
+        "shuffled reply words": " ".join(words)[:size].ljust(size, "a"),
+        "random characters": "".join(rng.choice(alphabet) for _ in range(size)),
+    }
+
+
+def _time(text: str, prompt: str | None = None) -> float:
+    start = time.perf_counter()
+    understand(text, last_prompt=prompt)
+    return (time.perf_counter() - start) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    sets = all_sets()
+    rows = [(r.text, r.prompt) for rs in sets.values() for r in rs]
+    longs = _long_inputs([t for t, _ in rows])
+    understand("warm up")  # compile the patterns once, outside the timings
+
+    typical_rounds, long_rounds = [], {k: [] for k in longs}
+    for _ in range(args.rounds):
+        times = sorted(_time(t, p) for t, p in rows)
+        typical_rounds.append((statistics.median(times), times[int(0.95 * (len(times) - 1))], times[-1]))
+        for name, text in longs.items():
+            long_rounds[name].append(_time(text))
+
+    table(["round", "replies", "median ms", "p95 ms", "max ms"],
+          [(i + 1, len(rows), *r) for i, r in enumerate(typical_rounds)],
+          title=f"Typical replies ({len(rows)} texts from {', '.join(sets)})")
+    table(["input (4,096 chars)", "min ms", "median ms", "max ms"],
+          [(k, min(v), statistics.median(v), max(v)) for k, v in long_rounds.items()],
+          title=f"Long messages, over {args.rounds} rounds")
+    figures = {name: measure(rs).as_dict() for name, rs in sets.items()}
+    table(["set", "clear right", "clear", "accuracy", "acted", "ambiguous", "confident wrong", "wrong done"],
+          [(n, f["clear_right"], f["clear"], f["accuracy"], f["clear_acted"], f["ambiguous"],
+            f["confident_wrong_ambiguous"], f["wrong_done"]) for n, f in figures.items()],
+          title="Accuracy per set (clear = not ambiguous; right = kind, percent within 5 points)")
+    medians = [r[0] for r in typical_rounds]
+    p95s = [r[1] for r in typical_rounds]
+    maxes = [r[2] for r in typical_rounds]
+    worst_long = [max(v[i] for v in long_rounds.values()) for i in range(args.rounds)]
+    emit({"bench": "understanding", "rounds": args.rounds, "replies": len(rows),
+          "typical_median_ms": [round(min(medians), 4), round(max(medians), 4)],
+          "typical_p95_ms": [round(min(p95s), 4), round(max(p95s), 4)],
+          "typical_max_ms": [round(min(maxes), 3), round(max(maxes), 3)],
+          "long_4096_worst_ms": [round(min(worst_long), 3), round(max(worst_long), 3)],
+          "targets_ms": {"typical": 1.0, "long_4096": 20.0}, "sets": figures, **machine_note()})
+
+
+if __name__ == "__main__":
+    main()
