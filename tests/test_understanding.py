@@ -394,6 +394,17 @@ def test_irony_conditions_questions_and_hedges_are_never_a_confident_done(text: 
     assert not (r.kind == "done" and r.confident), r
 
 
+@pytest.mark.parametrize("text", [
+    "họp xong em báo anh", "xong việc này em làm việc kia", "xong đâu mà xong", "làm gì đã xong",
+    "ai bảo xong rồi", "xong rồi thì báo em nhé", "lẽ ra phải xong rồi", "xong sớm là tốt", "còn lâu mới xong",
+    "Da bao cao a: da phat hanh giay moi toi 300 dai bieu, con 50 dai bieu chua gui",
+    "việc này treo mấy hôm rồi chưa ai làm", "xong chưa thì chưa biết", "khi nào xong em báo",
+])
+def test_a_completion_word_about_something_else_or_denied_is_not_a_confident_done(text: str) -> None:
+    r = understand(text)
+    assert not (r.kind == "done" and r.confident), r
+
+
 def test_codes_in_the_text_and_corrections() -> None:
     r = understand("NC-07 bên em xong rồi")
     assert (r.kind, r.codes) == ("done", ("NC-07",))

@@ -48,9 +48,11 @@ def sentences(tokens: list[str]) -> list[list[str]]:
 
 
 def is_question(sentence: list[str]) -> bool:
-    if "?" in sentence or _QUESTION_WORDS & set(sentence):
+    if "?" in sentence:
         return True
     words = " ".join(t for t in sentence if t not in lx.PUNCT)
+    if lx.WHEN_THEN.search(words) or lx.DENIED.search(words):  # "khi nào có … thì", "xong đâu mà xong"
+        return False
     return bool(lx.QUESTION.search(words) or lx.QUESTION_TAIL.search(words) or lx.QUESTION_HAY.search(words)
                 or lx.QUESTION_TAG.search(words))
 
@@ -79,6 +81,11 @@ def split(sentence: list[str], index: int, question: bool) -> list[Clause]:
 def mark(clause: Clause, has_blocker) -> None:
     """Rewrite the clause's status words by its modality (see the module docstring); sets `flags`."""
     text = clause.text
+    if lx.DENIED.search(text):  # "xong đâu mà xong": not done
+        text = lx.DENIED.sub(" chua xong ", text)
+    if lx.AFTER.search(text):  # "xong việc này em làm việc kia": after something, a plan
+        text = _DONE_TOKEN.sub("fdone", text)
+        clause.flags.update({"future", "fdone"})
     if lx.DOUBLE_NEG.search(text):
         text = lx.DOUBLE_NEG.sub(" xong ", text)
         clause.flags.add("dneg")

@@ -65,6 +65,7 @@ def _read(body: str, original: str, last_prompt: str | None) -> Reading:
     statements: list[cl.Clause] = []
     questions: list[str] = []
     summary_from = None
+    tagged = False  # a statement ending in "à/hả": confirm whatever it says
     pieces = [s[i:i + _MAX_WORDS] for s in cl.sentences(tokens) for i in range(0, len(s), _MAX_WORDS)]
     skipped = len(pieces) > _HEAD + _TAIL or len(original) > _HEAD_CHARS + _TAIL_CHARS
     if skipped:  # a very long message: its opening and its closing (where the assessment sits)
@@ -75,6 +76,8 @@ def _read(body: str, original: str, last_prompt: str | None) -> Reading:
         if question:
             questions.append(" ".join(w for c in parts for w in c.words))
             continue
+        if lx.TAG_PARTICLE.search(" ".join(t for t in sentence if t not in lx.PUNCT)):
+            tagged = True
         if summary_from is None and any(lx.SUMMARY.search(c.text) for c in parts):
             summary_from = len(statements)
         statements.extend(parts)
@@ -99,7 +102,9 @@ def _read(body: str, original: str, last_prompt: str | None) -> Reading:
         return Reading("chatter", correction=correction)
     reading = _certainty(reading, flags | ({"skipped"} if skipped else set())) if reading is not None else None
 
-    if questions:
+    if tagged and reading is None:
+        return Reading("question", reason=original, confident=False)
+    if questions or tagged:
         if reading is not None and reading.kind not in ("ack", "unclear"):  # a status plus a question: confirm
             reading = replace(reading, confident=False, alternatives=alts(reading, "question"))
         else:
@@ -138,8 +143,10 @@ def _closing(detail: Reading | None, closing: Reading | None) -> Reading | None:
 
 def _plans(flags: set[str], clauses: list[cl.Clause]) -> Reading | None:
     """Nothing but a plan or a wish: progress (a future completion), or unsure (a condition or irony)."""
-    if "cdone" in flags:
+    if "cdone" in flags or "irony" in flags:  # "khi nào có kinh phí thì em làm"
         return Reading("progress", confident=False, alternatives=("blocked",))
+    if "fwork" in flags and "fdone" not in flags and any(lx.ACK_ONLY.fullmatch(c.text) for c in clauses):
+        return Reading("ack")  # "vâng ạ, em sẽ làm ngay": taken on, to be started
     if "fdone" in flags or "fwork" in flags:
         return Reading("progress")
     return None

@@ -42,7 +42,7 @@ HOLD_ON = rx(r"\b(?:wait|doi) (?:em |minh |toi |anh )?(?:ti|chut|xiu|lat|1 chut|
 
 BLOCK_GENERIC = rx(r"\b(?:vuong|vuong mac|kho khan|bi chan|blocked|blocker|stuck|issue|issues|problem|"
                    r"problems|gap van de|truc trac|su co|trouble|can ho tro|xin ho tro|can giup)\b")
-INABILITY = rx(r"\b(?:chua|khong|chang) (?:the )?(?:\w+ ){0,3}duoc\b(?! \d)|\b(?:khong the|chua the|can t|cannot|"
+INABILITY = rx(r"\b(?:chua|khong|chang) (?!(?:xong|hoan thanh|hoan tat) duoc)(?:the )?(?:\w+ ){0,3}duoc\b(?! (?:\d|bao nhieu|nhieu|may|mot half|half))|\b(?:khong the|chua the|can t|cannot|"
                r"unable|couldn t|can not)\b")
 WAIT = rx(r"\b(?:wait|waiting|awaiting)\b")
 WAIT_SOFT = rx(r"\b(?:dang|van dang|still) (?:\w+ )?(?:wait|waiting)\b")
@@ -103,17 +103,33 @@ INHERENT: list[tuple[re.Pattern, int]] = [
 ]
 
 QUESTION = rx(r"\b(?:bao gio|khi nao|luc nao|hom nao|ngay nao|thu may|o dau|di dau|cho nao|cho dau|the nao|nhu nao|"
-              r"lam sao|tai sao|vi sao|bao nhieu|bao lau|cai gi|la gi|gi vay|gi the|nao|cho (?:em|minh|toi) hoi|"
+              r"lam sao|tai sao|vi sao|bao lau|cai gi|la gi|gi vay|gi the|nao|cho (?:em|minh|toi) hoi|"
               r"xin hoi|hoi chut|phai khong|dung khong|duoc khong|hay khong|co phai)\b"
-              r"|\bkhi (?:dau|mo)\b|\bmay (?:gio|nguoi|ban|cai|tieng|phut|chiec|bo|lan|diem)\b|(?<!khong )(?<!chua )\bai\b|^sao\b|\bsao (?:chua|khong|lai|the|vay|ma)\b"
+              r"|(?<!chua duoc )(?<!khong duoc )(?<!chua co )(?<!khong co )(?<!chang duoc )\bbao nhieu\b"
+              r"|\bcho (?:em|minh|toi|chau) xin\b|\bkhi (?:dau|mo)\b|\bmay (?:gio|nguoi|ban|cai|tieng|phut|chiec|bo|lan|diem)\b|(?<!khong )(?<!chua )\bai\b|^sao\b|\bsao (?:chua|khong|lai|the|vay|ma)\b"
               r"|^(?:what|when|where|who|which|why|how|should|does|shall)\b|^(?:is it|are we|do i|do we|can i|can we)\b")
 QUESTION_TAIL = rx(r"\b(?!(?:em|toi|minh|ben|chung|anh|chi|khong|chua|van)\b)\w+ (?:khong|chua)"
                    r"(?: (?:a|anh|chi|em|nhi|nhe|ha|vay|the|ta))*$")
-QUESTION_TAG = rx(r"\b(?:chua|khong|hay chua|hay khong) (?:\w+ )?(?:nhi|ta|ha|vay|ho|hem)$|\b(?:ha|ho|hem)$")
+QUESTION_TAG = rx(r"\b(?:chua|khong|hay chua|hay khong) (?:\w+ )?(?:nhi|ta|ha|vay|ho|hem)$")
+# A bare final "à/hả/hở" may ask ("xong rồi à?") or just stress ("mới được có 10% à"): not sure either way.
+TAG_PARTICLE = rx(r"\b(?:qa|ha|ho|hem)(?: (?:anh|chi|em|a))?$")
+# "khi nào có kinh phí thì em làm": a question word used as "when …, then …" is a condition.
+_WHEN_THEN = r"\b(?:khi nao|bao gio|luc nao|hom nao|ngay nao)\b (?:\w+ ){0,6}?(?:thi|se|moi|em|minh|toi)\b"
+WHEN_THEN = rx(_WHEN_THEN)
+# "họp xong em báo", "xong việc này em làm việc kia": "xong" is "after", about something else.
+AFTER = rx(r"(?:^|(?<!da )(?<!vua )\b\w+ )xong (?!roi\b|het\b|ca\b|xuoi\b|luon\b|\d)(?:\w+ ){0,3}?(?:thi )?(?:em|minh|toi|ben em) "
+           r"(?:se )?(?:bao|lam|gui|nop|in|chuyen|trien khai|xu ly|bat dau|tiep|goi|nhan|tra loi)\b")
+# "xong đâu mà xong", "làm gì đã xong", "ai bảo xong rồi": a completion denied.
+DENIED = rx(r"\b(?:xong|hoan thanh) (?:dau|cai gi|gi|the nao) ma (?:xong|hoan thanh)\b|\b(?:lam gi|dau co|dau da|co dau|"
+            r"chua he|nao da|ai bao|ai noi)(?: \w+)? (?:da )?(?:xong|hoan thanh)\b|\bcon lau moi (?:xong|hoan thanh)\b")
+# "còn 50 đại biểu chưa gửi", "còn lại 3 điểm": work left, so a "đã phát hành …" before it is partial.
+REMAINING = rx(r"\bcon (?:lai )?(?:\w+ ){0,4}chua (?:gui|lam|xong|treo|in|co|duoc|nhan|ky|giao|phat|dung|lap)\b"
+               r"|\bcon (?:lai )?\d+\b(?! ?(?:%|phan tram))")
 QUESTION_HAY = rx(r"\w+ hay \w+.*\b(?:a|nhi|vay|the|ha)$")
 
 PARTICLES = frozenset("a anh chi em oi nhe nha nhen ah ha ak minh dong chi sep nhi the vay luon ne hihi haha hehe kaka keke".split())
 ACK_WORDS = frozenset({"ok", "yes", "roi", "da", "thanks", "dong y"})
+ACK_ONLY = rx(r"(?:(?:yes|ok|da|roi|vang|nhan|em nhan|da nhan|nhan roi|ro|clear|a|anh|chi|em|nhe|nha|oi) ?)+")
 ACK_EXPLICIT = rx(r"(?<!chua )(?<!khong )\b(?:nhan|tiep nhan|got it|noted|received|roger|understood|will do|"
                   r"clear|nam duoc|da nam|nam roi|hieu roi|da biet|biet roi|copy)\b")
 DATE_CONTEXT = frozenset("ngay den hen thu truoc sau luc tu han vao hom toi tuan chieu sang moi by on".split())
@@ -130,9 +146,11 @@ FUTURE = rx(r"\b(?:se|mai|ngay mai|sang mai|chieu mai|toi mai|lat nua|ti nua|tua
 FUTURE_WEAK = rx(r"\b(?:chieu nay|toi nay|trua nay|sang nay|tuan nay|cuoi tuan|trong tuan|trong ngay|this week|"
                  r"tonight)\b")
 PAST = rx(r"\b(?:da|vua|hom qua|hom truoc|tu hom|vua moi|already|yesterday)\b")
-HOPE = rx(r"\b(?:hy vong|hi vong|mong|mong la|uoc|uoc gi|co gang|phan dau|quyet tam|hope|hopefully)\b")
-CONDITION = rx(r"\b(?:neu|gia ma|gia nhu|mien la|mien sao|if|unless)\b|\b(?:duoc|xong|co|kip) thi\b|\bthi moi\b")
-IRONY = rx(r"\bthi (?:tot|hay|mung|vui)(?: qua| biet may| roi)?\b|\buoc gi\b|\blam nhu\b|\bcu nhu\b|\btuong\b|\bhoa ra\b|\bnhu (?:that|thiet)\b")
+HOPE = rx(r"\b(?:hy vong|hi vong|mong|mong la|uoc|uoc gi|co gang|phan dau|quyet tam|hope|hopefully)\b"
+          r"|\b(?:dinh|tinh|le ra|dang le|dang ra|can|phai|muon|should)(?= (?:\w+ ){0,2}(?:xong|hoan thanh|hoan tat)\b)")
+CONDITION = rx(r"\b(?:neu|gia ma|gia nhu|mien la|mien sao|if|unless)\b|\b(?:duoc|xong|co|kip)(?: roi)? thi\b|\bthi moi\b"
+               r"|" + _WHEN_THEN)
+IRONY = rx(r"\b(?:thi|la) (?:tot|hay|mung|vui|on)(?: qua| biet may| roi)?\b|\buoc gi\b|\blam nhu\b|\bcu nhu\b|\btuong\b|\bhoa ra\b|\bnhu (?:that|thiet)\b")
 HEDGE = rx(r"\b(?:chac la|chac|hinh nhu|co le|thi phai|hay sao (?:ay|do)|khong chac|chua chac|nghe dau|maybe|probably|"
            r"i think|chua biet|khong biet|chua ro|khong ro)\b"
            rf"|\b{DONE_WORDS} (?:chua|hay chua|hay khong)\b")
@@ -145,13 +163,16 @@ PEOPLE_AWAY = rx(r"\b(?:sick|bi om|om ca|om het|nghi om|nghi phep|di cong tac|va
                  r"nghi het|nghi le|on leave)\b")
 CHATTER = rx(r"\b(?:lat (?:em |minh )?(?:noi|bao|goi)|noi sau|bao sau|goi lai|dang o ngoai|dang lai xe|dang di duong|"
              r"nham nhom|gui nham|nham tin|nham cho|bo qua|alo|a lo|chuc mung|sinh nhat|"
-             r"de em hoi lai|em hoi lai|toi em bao|ti em|hoi lai (?:roi )?bao|wrong (?:group|chat)|ignore)\b"
-             r"|^(?:yes |anh oi |chi oi )?(?:em |minh |toi )?dang (?:hop|ban|di duong|o ngoai|lai xe|nghi trua)\b")
+             r"de em hoi lai|em hoi lai|toi em bao|ti em|(?:chieu|toi|mai|lat|ti|chut|sau|ve)(?: nua)? (?:em |minh )?"
+             r"(?:bao|nhan|goi|tra loi|nhan tin)(?: lai)?(?: (?:anh|chi|sau|nhe|nha|a))*$|\b\w+ xong (?:thi )?(?:em|minh) "
+             r"(?:bao|nhan|goi|tra loi)\b|hoi lai (?:roi )?bao|wrong (?:group|chat)|ignore)\b"
+             r"|^(?:yes |anh oi |chi oi )?(?:em |minh |toi )?dang (?:hop|ban|di duong|o ngoai|lai xe|nghi trua|an com)\b")
 CORRECTION = rx(r"\b(?:bao nham|nham|gui nham|noi nham|ghi nham|dinh chinh|sua lai|correction|my mistake)\b")
 OTHER_MATTER = rx(r"\b(?:viec khac|tin truoc|nham nhom|nham cho|bo qua|nham tin|another task)\b")
 SUMMARY = rx(r"\b(?:nhin chung|tom lai|tong the|noi chung|den nay|hien tai|hien nay|tinh den nay|ket luan|"
              r"overall|in short|so far)\b")
-FUTURE_WORK = rx(r"\b(?:trien khai|tien hanh|thuc hien|bat dau|lam|ban giao|nghiem thu|gui|nop|giao|xu ly|start)\b")
+FUTURE_WORK = rx(r"\b(?:trien khai|tien hanh|thuc hien|bat dau|lam|ban giao|nghiem thu|gui|nop|giao|xu ly|start|in|treo|"
+                 r"lap|lap dat|dung|chuyen|phat|to chuc|hoan thien|sua|lien he|bao cao)\b")
 CLAUSE_BREAK = frozenset({"nhung", "tuy nhien", "vi", "nen", "do do", "hoa ra", "but", "however",
                           "because"})
 LAUGHTER = frozenset("hihi haha hehe kaka keke hic huhu lol".split())

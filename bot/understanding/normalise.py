@@ -25,6 +25,7 @@ _PRE = [
     (re.compile(r"[❓❔]"), " ? "),
     (re.compile(r"\b[đd]/c\b"), " dong chi "),
     (re.compile(r"(?<=[0-9])k(?![^\W\d_])"), "000"),  # 50k = 50 000, not "không"
+    (re.compile(r"\b(?:cảm ơn|cám ơn|cam on|cam ơn)\b"), " thanks "),
     (re.compile(r"\b(?:one|a) third\b"), " 1/3 "), (re.compile(r"\btwo thirds\b"), " 2/3 "),
     (re.compile(r"\b(?:one|a) quarter\b"), " 1/4 "), (re.compile(r"\bthree quarters\b"), " 3/4 "),
 ]

@@ -81,7 +81,7 @@ def status(s: str, original: str, last_prompt: str | None) -> Reading | None:
     near = bool(lx.NEAR_DONE.search(s))
     future = bool(lx.FUTURE_DONE.search(s))
     done_cue = not (not_done or near or future) and bool(lx.DONE.search(s) or lx.DONE_VERB.search(s))
-    partial = done_cue and bool(lx.PARTIAL_DONE.search(s))
+    partial = done_cue and bool(lx.PARTIAL_DONE.search(s) or lx.REMAINING.search(s))
     blocker = blocker_of(s)
 
     if blocker is not None:
@@ -89,7 +89,8 @@ def status(s: str, original: str, last_prompt: str | None) -> Reading | None:
         reading = Reading("blocked", percent=pct if pct is not None and pct < 100 else None, reason=original,
                           reason_code=code, confident=strength >= 2)
         if done_cue:  # "phần bên em xong rồi, còn chờ Điện lực": their part only
-            reading = replace(reading, confident=False, alternatives=alts(reading, "done"))
+            other = "progress" if pct is not None and pct < 100 else "done"
+            reading = replace(reading, confident=False, alternatives=alts(reading, other))
         if strength < 2 or (lx.STRONG_PROGRESS.search(s) and not reading.confident):
             reading = replace(reading, confident=False, alternatives=alts(reading, "progress"))
         return reading
