@@ -120,9 +120,39 @@ async def run_console(app: App, *, stream: TextIO = sys.stdin, out: TextIO = sys
     # Reminders run here too; what they queue shows up when its recipient is at the keyboard.
     scheduler = Scheduler(app)
     scheduler.start()
+    board = await start_local_board(app, out)
     try:
         await console.run(stream)
     finally:
+        if board is not None:
+            await board.cleanup()
         scheduler.shutdown()
         if lock is not None:
             lock.close()
+
+
+async def start_local_board(app: App, out: TextIO):
+    """The web board next to the local chat (on unless `[web] enabled = false`), so /web works."""
+    from bot.web.auth import board_enabled
+
+    if not board_enabled(app.settings, local_chat=True):
+        return None
+    from aiohttp import web
+
+    from bot.web.server import mount
+
+    web_app = web.Application()
+    mount(web_app, app)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    cfg = app.settings.server
+    try:
+        await web.TCPSite(runner, cfg.listen, cfg.port).start()
+    except OSError as exc:  # the port is taken: the chat still works, only the board is missing
+        out.write(f"(web board not started: {cfg.listen}:{cfg.port}: {exc.strerror or exc})\n")
+        await runner.cleanup()
+        return None
+    from bot.web.auth import base_url
+
+    out.write(f"Web board: {base_url(app)}/web/ (type /web for a sign-in link)\n")
+    return runner

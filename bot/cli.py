@@ -101,6 +101,11 @@ def _parser() -> argparse.ArgumentParser:
     sr.add_argument("--agency", metavar="CODE", help="the agency (contacts only)")
     sr.add_argument("--deputy", action="store_true", help="the agency's deputy contact")
 
+    webp = sub.add_parser("web", help="the web board: sign-in links").add_subparsers(dest="sub", required=True)
+    wlink = webp.add_parser("link", help="print a single-use sign-in URL for a person")
+    wlink.add_argument("who", metavar="CHANNEL:ID|USER_ID")
+    wlink.add_argument("--minutes", type=int, metavar="N", help="valid this long (default [web] link_minutes, 10)")
+
     db = sub.add_parser("db", help="database: upgrade, backup, restore").add_subparsers(dest="sub", required=True)
     db.add_parser("upgrade")
     bk = db.add_parser("backup", help="a consistent copy of the database (safe while running)")

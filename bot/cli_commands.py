@@ -311,6 +311,24 @@ def cmd_user_add_admin(args, settings) -> int:
     return 0
 
 
+def cmd_web_link(args, settings) -> int:
+    from bot.web.auth import find_user, make_link, usable
+
+    if args.minutes is not None and not 1 <= args.minutes <= 24 * 60:
+        raise CliError("--minutes: expected 1 to 1440")
+    app = open_app(settings)
+    who = args.who.strip()
+    if ":" not in who and not who.isdigit():
+        raise CliError(f"expected CHANNEL:ID (telegram:123456789) or a user id, got {args.who!r}")
+    user = find_user(app, who)
+    if user is None:
+        raise CliError(f"no such person: {args.who}")
+    if not usable(user):
+        raise CliError(f"{user.name} (#{user.id}) may not use the board (inactive, or a contact without an agency)")
+    print(make_link(app, user.id, args.minutes))
+    return 0
+
+
 def cmd_user_list(args, settings) -> int:
     app = open_app(settings)
     with app.read() as store:
@@ -379,7 +397,7 @@ _HANDLERS = {
     ("event", "create"): cmd_event_create, ("event", "list"): cmd_event_list,
     ("event", "launch"): cmd_event_launch, ("event", "move"): cmd_event_move,
     ("simulate", None): cmd_simulate, ("invite", None): cmd_invite, ("export", None): cmd_export,
-    ("user", "add-admin"): cmd_user_add_admin, ("user", "list"): cmd_user_list,
+    ("user", "add-admin"): cmd_user_add_admin, ("user", "list"): cmd_user_list, ("web", "link"): cmd_web_link,
     ("user", "remove"): cli_people.cmd_user_remove, ("user", "set-role"): cli_people.cmd_user_set_role,
     ("db", "upgrade"): cmd_db_upgrade, ("db", "backup"): cmd_db_backup, ("db", "restore"): cmd_db_restore,
 }

@@ -200,6 +200,25 @@ class ServerSettings(_Section):
     health_max_due_age: float = Field(300.0, gt=0)
 
 
+class WebSettings(_Section):
+    """The web board, served on [server] listen:port under /web."""
+
+    # None (unset): on in the local chat (loopback demo), off otherwise; true/false decide.
+    enabled: bool | None = None
+    # The address people open (behind a reverse proxy: its https URL); empty: http://listen:port.
+    public_url: str = ""
+    link_minutes: int = Field(10, ge=1, le=24 * 60)   # how long a sign-in link stays usable
+    session_idle: str = "8h"                          # a session unused this long ends
+    _v = field_validator("session_idle")(classmethod(lambda cls, v: _check_duration(v)))
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if v and not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError(f"expected an http(s):// URL, got {v!r}")
+        return v.rstrip("/")
+
+
 class LoggingSettings(_Section):
     format: Literal["text", "json"] = "text"  # json: one object per line, for log shippers
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
@@ -234,6 +253,7 @@ class Settings(BaseSettings):
     zalo: ZaloSettings = ZaloSettings()
     server: ServerSettings = ServerSettings()
     limits: LimitSettings = LimitSettings()
+    web: WebSettings = WebSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

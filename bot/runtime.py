@@ -70,6 +70,11 @@ class Runtime:
     def receives(self) -> bool:
         return self.role in ("all", "web")
 
+    @property
+    def serves_board(self) -> bool:
+        """The web board (bot/web/) on the same server, when `[web] enabled = true`."""
+        return self.receives and bool(self.app.settings.web.enabled)
+
     def changed(self) -> None:
         """An update was processed: its notices are queued; its task may need re-planning."""
         self.delivery.wake()
@@ -104,7 +109,7 @@ class Runtime:
                 await zl.delete_webhook()
                 self._loop(zl.poll_pulse, zl.poll_forever(), "zalo-poll")
             self._loop(zl.process_pulse, zl.process_forever(), "zalo-process")
-        if self._web_routes or self.app.settings.server.health:
+        if self._web_routes or self.app.settings.server.health or self.serves_board:
             await self._start_web()
         if zl is not None and self.receives and self.app.settings.zalo.mode == "webhook" \
                 and self.app.settings.zalo.webhook_url:
@@ -162,6 +167,10 @@ class Runtime:
         for path, handler in self._web_routes:
             web_app.router.add_post(path, handler)
         web_app.router.add_get("/health", self._health)
+        if self.serves_board:
+            from bot.web.server import mount
+
+            mount(web_app, self.app, self.changed)
         self.web_runner = web.AppRunner(web_app, access_log=None)
         await self.web_runner.setup()
         await web.TCPSite(self.web_runner, cfg.listen, cfg.port).start()

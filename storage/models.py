@@ -268,3 +268,26 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=40)
     holder: str = Field(max_length=80)
     until: datetime | None = _ts(nullable=False)
+
+
+class WebLink(SQLModel, table=True):
+    """A single-use sign-in link for the web board (only the SHA-256 of its token is kept)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime | None = _ts()
+    expires_at: datetime | None = _ts(nullable=False)
+    used_at: datetime | None = _ts()
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds the token, the row its hash and CSRF token."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    user_id: int = Field(foreign_key="user.id", index=True)
+    csrf: str = Field(max_length=64)
+    created_at: datetime | None = _ts()
+    last_seen: datetime | None = _ts(nullable=False)
+    ended_at: datetime | None = _ts()

@@ -86,3 +86,4 @@ def command(name: str, *aliases: str, audience: str, menu: tuple[str, ...] = ())
 
 def load_all() -> None:
     from bot.commands import common, contact, coordinator, linking, people, reports  # noqa: F401
+    from bot.commands import web  # noqa: F401  (the web board's /web)

@@ -1,0 +1,172 @@
+"""What each page shows, built from one read transaction (no HTML here).
+
+Statuses are counted the way the JSON export states them (`waiting` derived from
+dependencies, `overdue` from the deadline and now), so the board and the export agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from storage.repositories import SqlStore
+from workflows.access import can_read_all, can_see_task
+from workflows.states import CLOSED, effective_status, is_overdue
+
+STATUSES = ("todo", "waiting", "acknowledged", "in_progress", "blocked", "done", "cancelled")
+LIST_LIMIT = 100  # rows per list on the board; the rest are counted ("+N more")
+
+
+@dataclass
+class AgencyCounts:
+    code: str
+    name: str = ""
+    counts: dict = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    overdue: int = 0
+    done_on_time: int = 0
+
+    @property
+    def total(self) -> int:  # cancelled duties are not part of the work
+        return sum(self.counts.values()) - self.counts["cancelled"]
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.counts["done"] / self.total) if self.total else 0
+
+    @property
+    def on_time(self) -> int | None:
+        done = self.counts["done"]
+        return round(100 * self.done_on_time / done) if done else None
+
+
+def visible_tasks(store: SqlStore, viewer, event_id: int) -> list:
+    tasks = store.tasks(event_id)
+    if can_read_all(viewer):
+        return tasks
+    return [t for t in tasks if can_see_task(viewer, t.lead, t.supporting or [])]
+
+
+def statuses(tasks: list, all_tasks: list | None = None) -> dict[int, str]:
+    """The shown status of each task (waiting while a dependency is not done)."""
+    done = {t.code for t in (all_tasks or tasks) if t.status == "done"}
+    return {t.id: effective_status(t.status, dependencies_done=set(t.depends_on or []) <= done) for t in tasks}
+
+
+def agency_counts(tasks: list, shown: dict[int, str], now: datetime, names: dict[str, str]) -> list[AgencyCounts]:
+    rows: dict[str, AgencyCounts] = {}
+    for t in tasks:
+        r = rows.get(t.lead)
+        if r is None:
+            r = rows[t.lead] = AgencyCounts(t.lead, names.get(t.lead, t.lead))
+        r.counts[shown[t.id]] += 1
+        r.overdue += is_overdue(t.status, t.deadline, now)
+        if t.status == "done" and t.completed_at and t.completed_at <= t.original_deadline:
+            r.done_on_time += 1
+    # Trouble first: the rows a committee asks about are the ones with overdue or blocked work.
+    return sorted(rows.values(), key=lambda r: (-(r.overdue + r.counts["blocked"]), r.code))
+
+
+def overdue_list(tasks: list, now: datetime) -> list:
+    return sorted((t for t in tasks if t.status not in CLOSED and is_overdue(t.status, t.deadline, now)),
+                  key=lambda t: t.deadline)
+
+
+def blocked_list(store: SqlStore, tasks: list) -> list[tuple]:
+    """(task, since) for blocked tasks, longest blocked first; since = the last status report."""
+    blocked = [t for t in tasks if t.status == "blocked"]
+    since = store.last_reports_of([t.id for t in blocked]) if blocked else {}
+    return sorted(((t, since.get(t.id) or t.updated_at) for t in blocked),
+                  key=lambda p: p[1].timestamp() if p[1] else float("inf"))
+
+
+def board(store: SqlStore, viewer, event, now: datetime, lang: str) -> dict:
+    all_tasks = store.tasks(event.id)
+    # A contact's board is their own agency's work (what they support shows on their agency page).
+    tasks = all_tasks if can_read_all(viewer) else [t for t in all_tasks if t.lead == viewer.agency_code]
+    names = {a.code: (a.name_en or a.name) if lang == "en" else a.name for a in store.agencies()}
+    shown = statuses(tasks, all_tasks)
+    rows = agency_counts(tasks, shown, now, names)
+    overdue = overdue_list(tasks, now)
+    blocked = blocked_list(store, tasks)
+    ids = {t.id: t for t in tasks}
+    extensions = [(r, ids[r.task_id]) for r in store.pending_extensions(event.id) if r.task_id in ids]
+    total = AgencyCounts("*")
+    for r in rows:
+        for k, v in r.counts.items():
+            total.counts[k] += v
+        total.overdue += r.overdue
+        total.done_on_time += r.done_on_time
+    return {"rows": rows, "total": total, "shown": shown, "statuses": STATUSES,
+            "overdue": overdue[:LIST_LIMIT], "overdue_more": max(0, len(overdue) - LIST_LIMIT),
+            "blocked": blocked[:LIST_LIMIT], "blocked_more": max(0, len(blocked) - LIST_LIMIT),
+            "extensions": sorted(extensions, key=lambda p: p[0].created_at or now)}
+
+
+def run_of_show(store: SqlStore, viewer, event, now: datetime) -> list[dict]:
+    """The ceremony day's cues in time order, each with its check-in state."""
+    cues = [t for t in visible_tasks(store, viewer, event.id) if t.is_cue]
+    slots = store.slot_keys_of([t.id for t in cues]) if cues else {}
+    out = []
+    for t in sorted(cues, key=lambda t: (t.deadline, t.number)):
+        keys = slots.get(t.id, frozenset())
+        escalated = any(k.startswith("escalation:checkin") for k in keys)
+        if t.status == "done":
+            state = "ready"
+        elif t.status == "cancelled":
+            state = "cancelled"
+        elif escalated:
+            state = "escalated"
+        elif any(k.startswith("checkin") for k in keys) or t.deadline <= now:
+            state = "asked"
+        else:
+            state = "upcoming"
+        out.append({"task": t, "state": state, "escalated": escalated and t.status != "done",
+                    "blocked": t.status == "blocked"})
+    return out
+
+
+def timeline(store: SqlStore, viewer, event, now: datetime, phases: list[dict]) -> dict:
+    """Per phase: its span and each task as a dot at its deadline (positions in % of the whole)."""
+    tasks = visible_tasks(store, viewer, event.id)
+    if not tasks:
+        return {"phases": [], "ticks": []}
+    lo = min(min(t.deadline for t in tasks), event.start, now) - timedelta(days=1)
+    hi = max(max(t.deadline for t in tasks), now) + timedelta(days=1)
+    span = (hi - lo).total_seconds()
+
+    def pos(dt: datetime) -> float:
+        return round(100 * (dt - lo).total_seconds() / span, 2)
+
+    order = [p["code"] for p in phases] + sorted({t.phase for t in tasks} - {p["code"] for p in phases})
+    shown = statuses(tasks)
+    out = []
+    for code in order:
+        mine = [t for t in tasks if t.phase == code]
+        if not mine:
+            continue
+        first, last = min(t.deadline for t in mine), max(t.deadline for t in mine)
+        dots = [{"task": t, "x": pos(t.deadline),
+                 "state": "overdue" if is_overdue(t.status, t.deadline, now) else shown[t.id]} for t in mine]
+        out.append({"code": code, "phase": next((p for p in phases if p["code"] == code), None),
+                    "left": pos(first), "width": max(pos(last) - pos(first), 0.6), "dots": dots,
+                    "done": sum(t.status == "done" for t in mine), "total": len(mine)})
+    return {"phases": out, "now": pos(now), "start": pos(event.start)}
+
+
+def task_page(store: SqlStore, task) -> dict:
+    codes = store.task_statuses(task.event_id, task.depends_on or [])
+    return {"history": store.history(task.id), "evidence": store.evidence_of(task.id),
+            "depends": [(c, codes.get(c)) for c in task.depends_on or []],
+            "extensions": [r for r in store.pending_extensions(task.event_id) if r.task_id == task.id]}
+
+
+def since_text(texts, delta: timedelta) -> str:
+    """'3 ngày 4 giờ' / '2 giờ 5 phút': how long something has lasted, for people."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return texts("web.dur.dh", d=days, h=hours)
+    if hours:
+        return texts("web.dur.hm", h=hours, m=mins)
+    return texts("web.dur.m", m=mins)
