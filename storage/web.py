@@ -7,13 +7,15 @@ UPDATE, so of two browsers opening it at once exactly one gets in.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, update
+from sqlalchemy import Text, and_, case, func, type_coerce, update
 from sqlmodel import Session, select
 
-from storage.models import AuditEntry, Evidence, ReminderSlot, Task, User, WebLink, WebSession
+from storage.models import (Agency, AuditEntry, Evidence, ExtensionRequest, ReminderSlot, Task, User, WebLink,
+                            WebSession)
 
 
 def token_hash(token: str) -> str:
@@ -88,3 +90,67 @@ def change_stamp(s: Session, event_id: int) -> str:
 
 def evidence(s: Session, evidence_id: int) -> Evidence | None:
     return s.get(Evidence, evidence_id)
+
+
+# -- the board's figures, computed by the database (an event may have thousands of tasks) ------
+_CLOSED = ("done", "cancelled")
+
+
+def _scope(q, event_id: int, agency: str | None):
+    q = q.where(Task.event_id == event_id)
+    return q.where(Task.lead == agency) if agency else q
+
+
+def status_counts(s: Session, event_id: int, now: datetime, agency: str | None = None) -> list[tuple]:
+    """(lead, stored status, count, overdue, done on time) per lead agency and status."""
+    overdue = case((and_(Task.deadline < now, Task.status.not_in(_CLOSED)), 1), else_=0)
+    on_time = case((and_(Task.status == "done", Task.completed_at <= Task.original_deadline), 1), else_=0)
+    q = select(Task.lead, Task.status, func.count(), func.sum(overdue), func.sum(on_time))
+    return list(s.exec(_scope(q, event_id, agency).group_by(Task.lead, Task.status)))
+
+
+def not_started(s: Session, event_id: int, agency: str | None = None) -> tuple[list[tuple], set[str]]:
+    """Tasks that may be `waiting` (lead, status, depends_on) and the codes already done."""
+    deps = type_coerce(Task.depends_on, Text)  # decoded only when not empty
+    rows = s.exec(_scope(select(Task.lead, Task.status, deps), event_id, agency)
+                  .where(Task.status.in_(("todo", "acknowledged")))).all()
+    done = set(s.exec(select(Task.code).where(Task.event_id == event_id, Task.status == "done")))
+    out = []
+    for lead, status, raw in rows:
+        if raw in (None, "[]", []):
+            continue
+        out.append((lead, status, raw if isinstance(raw, list) else json.loads(raw)))
+    return out, done
+
+
+def overdue_tasks(s: Session, event_id: int, now: datetime, limit: int, agency: str | None = None) -> list[Task]:
+    q = _scope(select(Task), event_id, agency).where(Task.status.not_in(_CLOSED), Task.deadline < now)
+    return list(s.exec(q.order_by(Task.deadline).limit(limit)))
+
+
+def blocked_tasks(s: Session, event_id: int, limit: int, agency: str | None = None) -> list[Task]:
+    q = _scope(select(Task), event_id, agency).where(Task.status == "blocked")
+    return list(s.exec(q.order_by(Task.updated_at).limit(limit)))
+
+
+def waiting_extensions(s: Session, event_id: int, limit: int, agency: str | None = None) -> list[tuple]:
+    """(request, task) for extension requests waiting for a decision, oldest first."""
+    q = select(ExtensionRequest, Task).join(Task, Task.id == ExtensionRequest.task_id) \
+        .where(ExtensionRequest.status == "pending")
+    q = _scope(q, event_id, agency).order_by(ExtensionRequest.created_at, ExtensionRequest.id).limit(limit)
+    return [(r, t) for r, t in s.exec(q)]
+
+
+def cue_rows(s: Session, event_id: int, agency: str | None = None) -> list:
+    """The ceremony-day cues (only the columns the run-of-show shows), in time order."""
+    cols = (Task.id, Task.code, Task.number, Task.title, Task.title_en, Task.lead, Task.deadline, Task.status,
+            Task.blocked_reason, Task.supporting)
+    q = _scope(select(*cols), event_id, None).where(Task.is_cue == True)  # noqa: E712
+    rows = list(s.exec(q.order_by(Task.deadline, Task.number)))
+    if agency:  # a contact: cues their agency leads or supports
+        rows = [r for r in rows if r.lead == agency or agency in (r.supporting or [])]
+    return rows
+
+
+def agency_names(s: Session) -> dict[str, tuple[str, str]]:
+    return {c: (n, e) for c, n, e in s.exec(select(Agency.code, Agency.name, Agency.name_en))}

@@ -105,9 +105,11 @@ async def open_link(app, driver, name):
 
 
 async def wait(driver, cond, timeout=10):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return await in_thread(lambda: WebDriverWait(driver, timeout, poll_frequency=0.1).until(cond))
+    return await in_thread(lambda: WebDriverWait(driver, timeout, poll_frequency=0.1,
+                                                 ignored_exceptions=(StaleElementReferenceException,)).until(cond))
 
 
 def fetch_json(driver, path):
@@ -119,10 +121,12 @@ def fetch_json(driver, path):
 
 
 def row_counts(driver, agency):
-    from selenium.webdriver.common.by import By
-
-    row = driver.find_element(By.CSS_SELECTOR, f'tr[data-agency="{agency}"]')
-    return {c.get_attribute("data-count"): int(c.text) for c in row.find_elements(By.CSS_SELECTOR, "td[data-count]")}
+    """One agency's row, read in one script (the page may swap its content between two reads)."""
+    return driver.execute_script(
+        "const row = document.querySelector('tr[data-agency=\"' + arguments[0] + '\"]');"
+        "if (!row) return null;"
+        "return Object.fromEntries([...row.querySelectorAll('td[data-count]')]"
+        "  .map(c => [c.dataset.count, parseInt(c.textContent, 10)]));", agency)
 
 
 async def test_coordinator_board_counts_live_update_and_deadline_change(world):

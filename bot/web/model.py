@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from storage import web as web_store
 from storage.repositories import SqlStore
 from workflows.access import can_read_all, can_see_task
-from workflows.states import CLOSED, effective_status, is_overdue
+from workflows.states import effective_status, is_overdue
 
 STATUSES = ("todo", "waiting", "acknowledged", "in_progress", "blocked", "done", "cancelled")
 LIST_LIMIT = 100  # rows per list on the board; the rest are counted ("+N more")
@@ -52,62 +53,58 @@ def statuses(tasks: list, all_tasks: list | None = None) -> dict[int, str]:
     return {t.id: effective_status(t.status, dependencies_done=set(t.depends_on or []) <= done) for t in tasks}
 
 
-def agency_counts(tasks: list, shown: dict[int, str], now: datetime, names: dict[str, str]) -> list[AgencyCounts]:
-    rows: dict[str, AgencyCounts] = {}
-    for t in tasks:
-        r = rows.get(t.lead)
+def agency_counts(rows: list[tuple], maybe_waiting: list[tuple], done_codes: set[str],
+                  names: dict[str, str]) -> list[AgencyCounts]:
+    """Per lead agency from the database's counts; `waiting` moved out of todo/acknowledged."""
+    out: dict[str, AgencyCounts] = {}
+    for lead, status, n, overdue, on_time in rows:
+        r = out.get(lead)
         if r is None:
-            r = rows[t.lead] = AgencyCounts(t.lead, names.get(t.lead, t.lead))
-        r.counts[shown[t.id]] += 1
-        r.overdue += is_overdue(t.status, t.deadline, now)
-        if t.status == "done" and t.completed_at and t.completed_at <= t.original_deadline:
-            r.done_on_time += 1
+            r = out[lead] = AgencyCounts(lead, names.get(lead, lead))
+        r.counts[status] = r.counts.get(status, 0) + n
+        r.overdue += int(overdue or 0)
+        r.done_on_time += int(on_time or 0)
+    for lead, status, deps in maybe_waiting:
+        if not set(deps) <= done_codes:
+            out[lead].counts[status] -= 1
+            out[lead].counts["waiting"] += 1
     # Trouble first: the rows a committee asks about are the ones with overdue or blocked work.
-    return sorted(rows.values(), key=lambda r: (-(r.overdue + r.counts["blocked"]), r.code))
-
-
-def overdue_list(tasks: list, now: datetime) -> list:
-    return sorted((t for t in tasks if t.status not in CLOSED and is_overdue(t.status, t.deadline, now)),
-                  key=lambda t: t.deadline)
-
-
-def blocked_list(store: SqlStore, tasks: list) -> list[tuple]:
-    """(task, since) for blocked tasks, longest blocked first; since = the last status report."""
-    blocked = [t for t in tasks if t.status == "blocked"]
-    since = store.last_reports_of([t.id for t in blocked]) if blocked else {}
-    return sorted(((t, since.get(t.id) or t.updated_at) for t in blocked),
-                  key=lambda p: p[1].timestamp() if p[1] else float("inf"))
+    return sorted(out.values(), key=lambda r: (-(r.overdue + r.counts["blocked"]), r.code))
 
 
 def board(store: SqlStore, viewer, event, now: datetime, lang: str) -> dict:
-    all_tasks = store.tasks(event.id)
+    """Counts per agency, overdue and blocked lists, extension requests: computed by the
+    database and capped, so the page costs the same for 50 tasks and for 5,000."""
+    s = store.s
     # A contact's board is their own agency's work (what they support shows on their agency page).
-    tasks = all_tasks if can_read_all(viewer) else [t for t in all_tasks if t.lead == viewer.agency_code]
-    names = {a.code: (a.name_en or a.name) if lang == "en" else a.name for a in store.agencies()}
-    shown = statuses(tasks, all_tasks)
-    rows = agency_counts(tasks, shown, now, names)
-    overdue = overdue_list(tasks, now)
-    blocked = blocked_list(store, tasks)
-    ids = {t.id: t for t in tasks}
-    extensions = [(r, ids[r.task_id]) for r in store.pending_extensions(event.id) if r.task_id in ids]
+    scope = None if can_read_all(viewer) else viewer.agency_code
+    names = {c: (e or n) if lang == "en" else n for c, (n, e) in web_store.agency_names(s).items()}
+    maybe_waiting, done_codes = web_store.not_started(s, event.id, scope)
+    rows = agency_counts(web_store.status_counts(s, event.id, now, scope), maybe_waiting, done_codes, names)
     total = AgencyCounts("*")
     for r in rows:
         for k, v in r.counts.items():
             total.counts[k] += v
         total.overdue += r.overdue
         total.done_on_time += r.done_on_time
-    return {"rows": rows, "total": total, "shown": shown, "statuses": STATUSES,
-            "overdue": overdue[:LIST_LIMIT], "overdue_more": max(0, len(overdue) - LIST_LIMIT),
-            "blocked": blocked[:LIST_LIMIT], "blocked_more": max(0, len(blocked) - LIST_LIMIT),
-            "extensions": sorted(extensions, key=lambda p: p[0].created_at or now)}
+    blocked = web_store.blocked_tasks(s, event.id, LIST_LIMIT, scope)
+    since = store.last_reports_of([t.id for t in blocked]) if blocked else {}
+    blocked_since = sorted(((t, since.get(t.id) or t.updated_at) for t in blocked),
+                           key=lambda p: p[1].timestamp() if p[1] else float("inf"))
+    return {"rows": rows, "total": total, "statuses": STATUSES,
+            "overdue": web_store.overdue_tasks(s, event.id, now, LIST_LIMIT, scope),
+            "overdue_more": max(0, total.overdue - LIST_LIMIT),
+            "blocked": blocked_since, "blocked_more": max(0, total.counts["blocked"] - LIST_LIMIT),
+            "extensions": web_store.waiting_extensions(s, event.id, LIST_LIMIT, scope)}
 
 
 def run_of_show(store: SqlStore, viewer, event, now: datetime) -> list[dict]:
     """The ceremony day's cues in time order, each with its check-in state."""
-    cues = [t for t in visible_tasks(store, viewer, event.id) if t.is_cue]
+    scope = None if can_read_all(viewer) else viewer.agency_code
+    cues = web_store.cue_rows(store.s, event.id, scope)
     slots = store.slot_keys_of([t.id for t in cues]) if cues else {}
     out = []
-    for t in sorted(cues, key=lambda t: (t.deadline, t.number)):
+    for t in cues:
         keys = slots.get(t.id, frozenset())
         escalated = any(k.startswith("escalation:checkin") for k in keys)
         if t.status == "done":
