@@ -183,7 +183,7 @@ async def test_board_counts_equal_the_json_export(board):
     export = await client.get(f"/web/export/{event.id}.json")
     assert export.status == 200 and export.headers["Cache-Control"] == "private, no-store"
     assert len(json.loads(await export.read())["tasks"]) == len(data["tasks"])
-    for fmt, magic in (("xlsx", b"PK"), ("png", b"\x89PNG"), ("csv", b"code,")):
+    for fmt, magic in (("xlsx", b"PK"), ("docx", b"PK"), ("png", b"\x89PNG"), ("csv", b"code,")):
         got = await client.get(f"/web/export/{event.id}.{fmt}")
         assert got.status == 200 and (await got.read()).removeprefix(b"\xef\xbb\xbf").startswith(magic), fmt
 

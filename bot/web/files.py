@@ -16,24 +16,11 @@ from bot.web.render import HEADERS, html
 from storage import web as web_store
 from workflows.access import can_read_all, can_see_task
 
-FORMATS = ("xlsx", "csv", "json", "png")
+FORMATS = ("xlsx", "docx", "csv", "json", "png")
 _INLINE = {"image/jpeg", "image/png", "image/gif", "image/webp"}
 _CTYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8", "png": "image/png",
            "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-
-
-def docx_renderer():
-    """The docx report's builder, once the reports code has one (None until then)."""
-    try:
-        from bot.render import docx as docx_mod  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return getattr(docx_mod, "report_docx", None) or getattr(docx_mod, "docx_bytes", None)
-
-
-def formats() -> tuple[str, ...]:
-    return FORMATS + (("docx",) if docx_renderer() else ())
 
 
 def _refuse(rq, status: int, key: str) -> web.Response:
@@ -47,7 +34,7 @@ def export(b, rq) -> web.Response:
     fmt, ref = rq.arg("fmt"), rq.arg("event")
     if not can_read_all(rq.viewer.user):
         return _refuse(rq, 403, "readers_only")
-    if fmt not in formats() or not ref.isdigit():
+    if fmt not in FORMATS or not ref.isdigit():
         return _refuse(rq, 404, "not_found")
     now = b.app.now()
     with b.app.read() as store:
@@ -68,8 +55,10 @@ def export(b, rq) -> web.Response:
         from bot.render.chart import chart_png
 
         body = chart_png(data, texts, now)
-    else:
-        body = docx_renderer()(data, texts)
+    else:  # the formal report (always in Vietnamese: it is addressed to the People's Committee)
+        from bot.render.report_docx import build_report_docx
+
+        body = build_report_docx(data, now=now)
     name = f"dutybot-event-{event.id}.{fmt}"
     disposition = "inline" if fmt == "png" else "attachment"
     return web.Response(body=body, headers={**HEADERS, "Content-Type": _CTYPES[fmt],

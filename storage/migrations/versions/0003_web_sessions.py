@@ -1,7 +1,7 @@
 """web board: sign-in links and sessions
 
-Revision ID: 0002_web_sessions
-Revises: 0001
+Revision ID: 0003_web_sessions
+Revises: 0002_people_removal
 Create Date: 2026-12-05
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlmodel
 import storage.models
 
 
-revision = '0002_web_sessions'
-down_revision = '0001'
+revision = '0003_web_sessions'
+down_revision = '0002_people_removal'
 branch_labels = None
 depends_on = None
 
