@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("template", metavar="TEMPLATE")
     create.add_argument("--start", metavar="WHEN", help="the event start (default: the template's `start`)")
     create.add_argument("--name")
+    create.add_argument("--allow-past", action="store_true", help="accept a start in the past (a dated plan, a test)")
     lst = ev.add_parser("list")
     lst.add_argument("--format", choices=("text", "json"), default="text")
     launch = ev.add_parser("launch")
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     move = ev.add_parser("move")
     move.add_argument("event", type=int, metavar="EVENT")
     move.add_argument("--start", required=True, metavar="WHEN")
+    move.add_argument("--allow-past", action="store_true", help="accept a start in the past")
 
     inv = sub.add_parser("invite", help="make an invite code")
     inv.add_argument("target", metavar="AGENCY|coordinator|observer")

@@ -196,12 +196,20 @@ def cmd_event_create(args, settings) -> int:
         start = datetime.strptime(template.start.strip(), "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(template.timezone))
     else:
         raise CliError("give --start WHEN (the template names no start)")
+    _not_past(start, args.allow_past)
     app = open_app(settings)
     with app.write() as store:
         event = event_uc.create_event(store, _ctx(app), template, start.astimezone(timezone.utc), args.name,
-                                      event_cls=Event, task_cls=Task)
+                                      event_cls=Event, task_cls=Task, allow_past=True)
     print(event.id)
     return 0
+
+
+def _not_past(start, allow_past: bool) -> None:
+    from datetime import datetime
+
+    if not allow_past and start < datetime.now(timezone.utc):
+        raise CliError(f"the start {start.isoformat(' ', 'minutes')} is in the past; add --allow-past to use it anyway")
 
 
 def _event(store, event_id: int):
@@ -244,8 +252,10 @@ def cmd_event_move(args, settings) -> int:
     with app.read() as store:
         tz = ZoneInfo(_event(store, args.event).timezone)
     start = _when(args.start, settings, tz)
+    _not_past(start, args.allow_past)
     with app.write() as store:
-        moved, kept = event_uc.move_event(store, _ctx(app), _event(store, args.event), start.astimezone(timezone.utc))
+        moved, kept = event_uc.move_event(store, _ctx(app), _event(store, args.event), start.astimezone(timezone.utc),
+                                          allow_past=True)
     print(f"moved event {args.event} to {start.isoformat()}: {moved} deadlines moved, {kept} set by hand kept")
     return 0
 

@@ -52,7 +52,7 @@ def test_contact_reports_progress_blocked_and_usage_errors_change_nothing(app):
     chat = Chat(app)
     assert "Cách dùng" in chat.say("stc", "/tiendo CB-05")
     assert "Cách dùng" in chat.say("stc", "/tiendo CB-05 abc")
-    assert "Cách dùng" in chat.say("stc", "/tiendo CB-05 150")
+    assert "Phần trăm phải từ 0 đến 100" in chat.say("stc", "/tiendo CB-05 150")
     assert "Cách dùng" in chat.say("stc", "/vuong CB-05")
     assert _task(app, "CB-05").status == "todo"
     chat.say("stc", "/tiendo CB-05 40 đang thẩm định")

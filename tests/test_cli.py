@@ -57,7 +57,7 @@ def test_workflow_check_reports_three_mistakes_with_lines(cli, tmp_path):
 
 
 def test_export_lists_every_duty_and_moving_the_event_moves_deadlines(cli):
-    code, out, _ = cli("event", "create", "ceremony", "--start", "11/6/2026 07:00", "--name", "Lễ thử")
+    code, out, _ = cli("event", "create", "ceremony", "--start", "11/6/2026 07:00", "--name", "Lễ thử", "--allow-past")
     assert code == 0
     event_id = out.strip()
     code, out, _ = cli("export", event_id, "--format", "json")
@@ -66,7 +66,7 @@ def test_export_lists_every_duty_and_moving_the_event_moves_deadlines(cli):
     assert len(data["tasks"]) == 58 and all(EXPORT_FIELDS <= set(t) for t in data["tasks"])
     first = {t["code"]: t for t in data["tasks"]}
     assert first["CB-01"]["status"] == "todo" and first["CB-02"]["status"] == "waiting"
-    assert cli("event", "move", event_id, "--start", "18/6/2026 07:00")[0] == 0
+    assert cli("event", "move", event_id, "--start", "18/6/2026 07:00", "--allow-past")[0] == 0
     moved = {t["code"]: t for t in json.loads(cli("export", event_id, "--format", "json")[1])["tasks"]}
     for c in first:
         old = datetime.fromisoformat(first[c]["deadline"])
@@ -76,7 +76,7 @@ def test_export_lists_every_duty_and_moving_the_event_moves_deadlines(cli):
 
 
 def test_event_list_json_launch_and_invite(cli):
-    cli("event", "create", "ceremony", "--start", "2026-06-11 07:00")
+    cli("event", "create", "ceremony", "--start", "2026-06-11 07:00", "--allow-past")
     code, out, _ = cli("event", "list", "--format", "json")
     rows = json.loads(out)
     assert code == 0 and set(rows[0]) == {"id", "name", "template", "start", "launched"} and not rows[0]["launched"]

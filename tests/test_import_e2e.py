@@ -77,7 +77,7 @@ def test_the_quang_tri_plan_end_to_end(cli, tmp_path):
 
     code, _, err2 = cli("workflow", "check", str(out))
     assert code == 0, err2
-    code, event_id, err3 = cli("event", "create", str(out))  # no --start, no hand edit: the plan's own start
+    code, event_id, err3 = cli("event", "create", str(out), "--allow-past")  # no --start, no hand edit: the plan's own start
     assert code == 0, err3
     code, exported, _ = cli("export", event_id.strip(), "--format", "json")
     data = json.loads(exported)

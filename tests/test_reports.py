@@ -436,7 +436,7 @@ def test_cli_exports_and_an_unknown_event(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setenv("DUTYBOT_STORAGE__URL", f"sqlite:///{tmp_path / 'cli.db'}")
     try:
-        assert main(["event", "create", "ceremony", "--start", "11/6/2026 07:00"]) == 0
+        assert main(["event", "create", "ceremony", "--start", "11/6/2026 07:00", "--allow-past"]) == 0
         event_id = capsys.readouterr().out.strip()
         out = tmp_path / "r.xlsx"
         code = main(["export", event_id, "--format", "xlsx", "--out", str(out)])

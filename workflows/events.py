@@ -12,10 +12,19 @@ from workflows.ports import Ctx, Notice, Store
 from workflows.states import CLOSED
 
 
-def create_event(store: Store, ctx: Ctx, template, start: datetime, name: str | None, *, event_cls, task_cls):
+def require_future(when: datetime, now: datetime) -> None:
+    """A start or deadline being set must not be in the past (the CLI's --allow-past skips this)."""
+    if when < now:
+        raise DutyError("in_past", when=when)
+
+
+def create_event(store: Store, ctx: Ctx, template, start: datetime, name: str | None, *, event_cls, task_cls,
+                 allow_past: bool = False):
     """Instantiate `template` at `start` (aware); agencies are upserted by code."""
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
+    if not allow_past:
+        require_future(start, ctx.now)
     for agency in template.agencies:
         store.upsert_agency(agency.code, agency.name, agency.name_en)
     event = store.add(event_cls(
@@ -65,9 +74,11 @@ def launch_event(store: Store, ctx: Ctx, event) -> list[Notice]:
     return notices
 
 
-def move_event(store: Store, ctx: Ctx, event, new_start: datetime) -> tuple[int, int]:
+def move_event(store: Store, ctx: Ctx, event, new_start: datetime, *, allow_past: bool = False) -> tuple[int, int]:
     """Move the event; deadlines set by hand stay. Returns (moved, kept) task counts."""
     require_staff(ctx.actor)
+    if not allow_past:
+        require_future(new_start, ctx.now)
     if new_start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
     tz = ZoneInfo(event.timezone)

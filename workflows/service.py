@@ -41,12 +41,12 @@ def report(store: Store, ctx: Ctx, task, kind: str, *, percent: int | None = Non
         raise ValueError(kind)
     require_update(ctx.actor, task.lead)
     target = _TARGET[kind]
+    if percent is not None and not 0 <= percent <= 100:
+        raise DutyError("bad_percent", value=percent)
     if kind == "progress" and percent is not None and percent >= 100:
         target, percent = "done", 100
     if kind == "blocked" and not (reason or "").strip():
         raise DutyError("reason_required")
-    if percent is not None and not 0 <= percent <= 100:
-        raise DutyError("bad_percent", value=percent)
     try:
         check_transition(task.status, target, by_coordinator=is_staff(ctx.actor))
     except Exception as exc:
@@ -121,9 +121,11 @@ def _unblocked_notices(store: Store, done_task) -> list[Notice]:
     return out
 
 
-def set_deadline(store: Store, ctx: Ctx, task, when: datetime, reason: str = "") -> Result:
+def set_deadline(store: Store, ctx: Ctx, task, when: datetime, reason: str = "", *, allow_past: bool = False) -> Result:
     """A coordinator sets a deadline by hand; it then stays put when the event moves."""
     require_staff(ctx.actor)
+    if not allow_past and when < ctx.now:
+        raise DutyError("in_past", when=when)
     old = task.deadline
     task.deadline, task.deadline_manual = when, True
     task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
@@ -165,6 +167,8 @@ def request_extension(store: Store, ctx: Ctx, task, when: datetime, reason: str,
         raise DutyError("reason_required")
     if when <= task.deadline:
         raise DutyError("extension_not_later", code=task.code, deadline=task.deadline)
+    if when < ctx.now:  # an overdue task's "later" date may still be gone
+        raise DutyError("in_past", when=when)
     req = store.add(request_cls(task_id=task.id, requested_by=ctx.actor.id, requested_deadline=when,
                                 previous_deadline=task.deadline, reason=reason.strip(), created_at=ctx.now))
     detail = {"request": req.id, "to": when.isoformat(), "reason": reason.strip()}

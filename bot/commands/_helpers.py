@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from bot.commands import Call, UsageError
 from storage.repositories import SqlStore
 from workflows.access import can_see_task
-from workflows.dates import parse_when
+from workflows.dates import DateParseError, parse_when
 from workflows.errors import DutyError
 from workflows.ports import Notice
 
@@ -57,12 +57,15 @@ def when(call: Call, text: str, *, default_time=None) -> datetime:
 
 def split_when(call: Call, args: list[str], *, max_words: int = 3) -> tuple[datetime, list[str]]:
     """Take the longest leading run of words that parses as a date; return it and the rest."""
+    if not args:
+        raise UsageError()
     for n in range(min(max_words, len(args)), 0, -1):
         try:
             return when(call, " ".join(args[:n])), args[n:]
         except ValueError:
             continue
-    raise UsageError()
+    # Every command taking a date answers an unreadable one the same way: the formats that work.
+    raise DateParseError(args[0], f"cannot read {args[0]!r} as a date")
 
 
 def notify(call: Call, store: SqlStore, notices: list[Notice]) -> int:

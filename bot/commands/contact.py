@@ -8,6 +8,7 @@ from bot.commands._helpers import by_code, current_event, notify, split_when, ta
 from bot.views import history_lines, task_buttons, task_card, task_line
 from storage.models import ExtensionRequest
 from workflows import service
+from workflows.errors import DutyError
 from workflows.access import can_read_all
 from workflows.states import CLOSED
 
@@ -106,8 +107,10 @@ def progress(call: Call) -> list[Reply]:
     if len(call.args) < 2:
         raise UsageError()
     raw = call.args[1].rstrip("%")
-    if not raw.isdigit() or not 0 <= int(raw) <= 100:
+    if not raw.lstrip("-").isdigit():
         raise UsageError()
+    if not 0 <= int(raw) <= 100:
+        raise DutyError("bad_percent", value=raw)
     return _report(call, call.args[0], "progress", percent=int(raw), note=" ".join(call.args[2:]) or None)
 
 

@@ -150,6 +150,9 @@ def handle_text(app: App, msg: IncomingMessage, user, texts: Texts) -> list[Repl
             m = _PERCENT.fullmatch(text)
             if m and int(m.group(1)) <= 100:
                 return [_apply(app, msg, user, texts, store, task, "progress", percent=int(m.group(1)))]
+            if m:  # a number, but not a percent: say so and keep asking
+                me.pending = pending
+                return [Reply(texts("err.bad_percent"), task_id=task.id, kind="ask")]
         return [_understood(app, msg, user, texts, store, task, text)]
 
 
