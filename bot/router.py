@@ -67,7 +67,9 @@ class Router:
                                                            or not _JOIN.match((msg.text or "").strip()))
         msg.sender_known = user is not None
         texts = self.texts_for(sender, msg)
-        verdict = self.gate.check(f"{msg.channel}:{msg.user_id}", known=user is not None) if self.gate else None
+        # (A removed person is rationed like a stranger, under their own key: told once an hour.)
+        key = f"{'removed:' if removed else ''}{msg.channel}:{msg.user_id}"
+        verdict = self.gate.check(key, known=user is not None) if self.gate else None
         if verdict is Verdict.QUIET and user is None:
             # A stranger already told how to join this hour hears nothing more, unless this
             # message makes them a member (an invite code): joining is never held back.
