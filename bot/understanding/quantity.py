@@ -33,7 +33,7 @@ def percent(s: str) -> tuple[int | None, bool]:
             found.append((round(float(m.group(1))), True, _is_left(s, *m.span())))
     for m in _FRACTION.finditer(s):
         a, b = int(m.group(1)), int(m.group(2))
-        before = s[:m.start()].split()
+        before = s[max(0, m.start() - 24):m.start()].split()
         if "/" in m.group(0) and before and before[-1] in DATE_CONTEXT or not 0 < b <= 100000 or a > b:
             continue
         found.append((round(100 * a / b), True, _is_left(s, *m.span())))
@@ -58,4 +58,5 @@ def percent(s: str) -> tuple[int | None, bool]:
 
 
 def _is_left(s: str, start: int, end: int) -> bool:
-    return bool(_LEFT_BEFORE.search(s[:start].rstrip()) or _LEFT_AFTER.search(s[end:].lstrip()))
+    # only the few words around the number matter (and looking further would cost O(n) per number)
+    return bool(_LEFT_BEFORE.search(s[max(0, start - 40):start].rstrip()) or _LEFT_AFTER.search(s[end:end + 60].lstrip()))

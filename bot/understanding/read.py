@@ -49,25 +49,23 @@ def alts(reading: Reading, *kinds: str) -> tuple[str, ...]:
 # ---------------------------------------------------------------- blockers
 def blocker_of(s: str) -> tuple[str, int] | None:
     """(reason_code, strength 1..2) when `s` (canonical, cleared blockers removed) reports a blocker."""
-    strength = 0
-    if lx.BLOCK_GENERIC.search(s):
-        strength = 2
-    if lx.WAIT.search(s):
+    strength = 2 if lx.BLOCK_GENERIC.search(s) or lx.STOPPED.search(s) or lx.PEOPLE_AWAY.search(s) else 0
+    if strength < 2 and lx.WAIT.search(s):
         strength = max(strength, 1 if lx.WAIT_SOFT.search(s) else 2)
     for pattern, level in lx.INHERENT:
-        if pattern.search(s):
+        if strength < 2 and pattern.search(s):
             strength = max(strength, level)
-    if lx.LATER_ONLY.search(s):
-        strength = max(strength, 1)
-    if lx.LACKING.search(s):  # "thiếu ghế": an unusual reason is still a reason; "còn thiếu" may be partial
+    if strength < 1 and lx.LATER_ONLY.search(s):
+        strength = 1
+    if strength < 2 and lx.LACKING.search(s):  # "thiếu ghế": an unusual reason is still a reason; "còn thiếu" may be partial
         left = re.search(r"\bcon (?:\w+ )?thieu\b(?! (?:\d|mot half|half))", s)  # "còn thiếu một nửa": what is left
         strength = max(strength, 0 if re.search(r"\bcon (?:\w+ )?thieu (?:\d|mot half|half)", s) else 1 if left else 2)
-    if lx.STOPPED.search(s) or lx.PEOPLE_AWAY.search(s):  # stopped work is blocked, with or without a reason
+    # (stopped work and people away are blockers with or without a reason: tested first, above)
+    if strength < 2 and lx.INABILITY.search(s):  # "chưa gặp được chủ nhà hàng": cannot go on, whatever the reason
         strength = 2
-    code = next((c for c, pattern in lx.REASON_KEYWORDS if pattern.search(s)), "other")
-    if lx.INABILITY.search(s):  # "chưa gặp được chủ nhà hàng": cannot go on, whatever the reason
-        strength = 2
-    return (code, strength) if strength else None
+    if not strength:
+        return None
+    return next((c for c, pattern in lx.REASON_KEYWORDS if pattern.search(s)), "other"), strength
 
 
 # ---------------------------------------------------------------- status
