@@ -22,9 +22,9 @@ from tests.understanding_sets import all_sets, load_dev_md, measure
 KINDS = {"done", "progress", "blocked", "unblocked", "question", "ack", "chatter", "unclear"}
 ANY = object()  # "don't care" for a percent
 SETS = all_sets()
-# Measured (clear right / clear): dev 16/16, dev2 51/51, tuning 94/94, heldout 51/51 (blind first: 50/51, see
+# Measured (clear right / clear): dev 18/18, dev2 51/51, tuning 94/94, heldout 51/51 (blind first: 50/51, see
 # tests/data/understanding/README.md). Each threshold lets at most one more miss through.
-THRESHOLDS = {"dev": 0.93, "dev2": 0.98, "tuning": 0.98, "heldout": 0.98}
+THRESHOLDS = {"dev": 0.94, "dev2": 0.98, "tuning": 0.98, "heldout": 0.98}
 
 
 @pytest.mark.parametrize("name", list(THRESHOLDS))
@@ -35,7 +35,8 @@ def test_figures_per_set(name: str) -> None:
     for miss in f.misses:
         print("   ", miss)
     print(f"\n{name}: clear right {f.clear_right}/{f.clear} = {f.accuracy:.3f} (acted {f.clear_acted});"
-          f" ambiguous {f.ambiguous}, confident wrong {f.confident_wrong_ambiguous}; wrong done {f.wrong_done}")
+          f" ambiguous {f.ambiguous}, confident wrong {f.confident_wrong_ambiguous}; wrong done {f.wrong_done};"
+          f" reason codes {f.reason_codes_right}/{f.reason_codes}")
     assert f.wrong_done == 0, "a wrong 'done' is the worst outcome"
     assert f.confident_wrong_ambiguous == 0
     assert f.accuracy >= THRESHOLDS[name], f"{name}: {f.accuracy:.3f} < {THRESHOLDS[name]}"
@@ -261,7 +262,7 @@ def test_earlier_phrasings() -> None:
     print(f"\nEarlier phrasings (kind + percent + reason code): {hits}/{len(HELD_OUT)} = {accuracy:.2f};"
           f" confident wrong kind: {len(confident_wrong)}")
     assert len(HELD_OUT) >= 40
-    assert accuracy >= 0.97, f"earlier phrasings accuracy {accuracy:.2f} < 0.97; misses printed above"
+    assert accuracy >= 0.99, f"earlier phrasings accuracy {accuracy:.3f} < 0.99 (measured 167/167); misses above"
     assert not confident_wrong, confident_wrong
 
 

@@ -47,14 +47,10 @@ def _label(label: str) -> tuple[set[str], set[str]]:
 def load_dev_md(path: Path = SHARED / "status_phrases_dev.md") -> list[Row]:
     rows: list[Row] = []
     header: list[str] = []
-    trap_range = None
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("## "):
-            header, trap_range = [], None
+            header = []
             continue
-        m = re.search(r"Rows (\d+)\s*[–-]\s*(\d+).*trap", line, re.I)
-        if m:
-            trap_range = (int(m.group(1)), int(m.group(2)))
         if not line.startswith("|"):
             continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -64,15 +60,13 @@ def load_dev_md(path: Path = SHARED / "status_phrases_dev.md") -> list[Row]:
         if not header or not cells[0].isdigit():
             continue
         rec = dict(zip(header, cells))
-        note = rec.get("ghi chú", "").lower()
-        trap = "trap" in note or bool(trap_range and trap_range[0] <= int(cells[0]) <= trap_range[1])
         if "nhãn" in rec:
             kinds, codes = _label(rec["nhãn"])
             param = rec.get("tham số", "")
             if kinds == {"blocked"} and not codes and param not in ("", "–", "-"):
                 codes = set(re.split(r"[/,\s]+", param)) - {""}
             pm = re.fullmatch(r"(~?)(\d{1,3})\??", param)
-            ambiguous = rec.get("mơ hồ", "N").upper().startswith("Y") or trap and kinds != {"done"}
+            ambiguous = rec.get("mơ hồ", "N").upper().startswith("Y")
             texts = [rec["tin nhắn"]]
             percent, tol = (int(pm.group(2)), 10 if pm.group(1) else 5) if pm else (None, 5)
         else:  # section E: "Likely meaning" column, every row ambiguous
@@ -120,6 +114,8 @@ class Figures:
     ambiguous: int = 0
     confident_wrong_ambiguous: int = 0
     wrong_done: int = 0
+    reason_codes: int = 0  # rows with a reason code whose kind was read right
+    reason_codes_right: int = 0
     misses: list[str] = field(default_factory=list)
 
     @property
@@ -129,7 +125,8 @@ class Figures:
     def as_dict(self) -> dict:
         return {"clear": self.clear, "clear_right": self.clear_right, "accuracy": round(self.accuracy, 3),
                 "clear_acted": self.clear_acted, "ambiguous": self.ambiguous,
-                "confident_wrong_ambiguous": self.confident_wrong_ambiguous, "wrong_done": self.wrong_done}
+                "confident_wrong_ambiguous": self.confident_wrong_ambiguous, "wrong_done": self.wrong_done,
+                "reason_codes_right": f"{self.reason_codes_right}/{self.reason_codes}"}
 
 
 def judge(row: Row, r: Reading) -> tuple[bool, bool, bool]:
@@ -149,6 +146,9 @@ def measure(rows: list[Row]) -> Figures:
         r = understand(row.text, last_prompt=row.prompt)
         right, confident_wrong, wrong_done = judge(row, r)
         f.wrong_done += wrong_done
+        if row.reason_codes and r.kind in row.kinds:
+            f.reason_codes += 1
+            f.reason_codes_right += r.reason_code in row.reason_codes
         if row.ambiguous:
             f.ambiguous += 1
             f.confident_wrong_ambiguous += confident_wrong

@@ -15,18 +15,22 @@ DONE_WORDS = r"(?:xong|hoan thanh|hoan tat|done|finished|finish|complete|complet
 NOT_DONE = rx(rf"\b(?:chua|khong|not|chang|van chua)(?: \w+)?? {DONE_WORDS}\b|\bnot yet\b")
 NEAR_DONE = rx(rf"\b(?:gan|sap|almost|nearly|suyt)(?: \w+)?? {DONE_WORDS}\b")
 FUTURE_DONE = rx(rf"\b(?:se|mai|chieu|toi|sang|sau|truoc|thu \d+|tuan sau|nua|moi|will|by) {DONE_WORDS}\b")
-PARTIAL_DONE = rx(rf"\b(?:xong|hoan thanh) (?:phan|khau|buoc|mot so|mot phan|hang muc)\b"
+PARTIAL_DONE = rx(rf"\b(?:xong|hoan thanh) (?:phan(?! viec duoc giao)|khau|buoc|mot so|mot phan|hang muc)\b"
                   rf"|\b{DONE_WORDS}\b.*(?<!khong )\b(?:con(?! (?:anh|chi|em|minh|ban|gi|dong chi|viec gi)\b)|but|nhung|"
                   rf"chi con|con lai|except)\b")
 DONE = rx(r"\b(?:xong|hoan thanh|hoan tat|hoan thien|done|finished|complete|completed|san sang|ready|ht|"
           r"xong xuoi|da du|du roi|all set|delivered|sent|nghiem thu xong|dat yeu cau)\b"
           r"|\b(?!yes\b|da\b|a\b|vang\b|ok\b)\w+ (?:ok|on) roi\b")
+# "đã in được 200": a count with no whole and no "đủ/hết/toàn bộ": some done, not all.
+COUNT_ONLY = rx(r"\b\d+\b(?! ?(?:%|phan|/|tren|trong))")
+WHOLE = rx(r"\b(?:du|het|toan bo|tat ca|xong|hoan thanh|hoan tat|ca)\b")
 DONE_VERB = rx(r"\bda (?:\w+ )?(?:gui|nop|phat hanh|in|treo|lap|lap dat|dung|bo tri|sap xep|ban giao|giao|ky|"
                r"dat|thue|mua|kiem tra|chay thu|xac nhan|bao cao|cap nhat|xu ly|chuyen|phat|trang tri|"
                r"to chuc|hoan thien|duyet|tong hop|ra soat|lam xong|nghiem thu|chot)\b"
                r"|\b(?:gui|nop|treo|lap|giao|ky|duyet|lam|xu ly|phat hanh|bao cao|in) (?:(?!hom\b|ngay\b|tuan\b)\w+ ){0,3}roi\b")
 STRONG_PROGRESS = rx(r"\b(?:dang|in progress|working|ongoing|doing|on it|lam tiep|tiep tuc|bay gio lam)\b")
 WEAK_PROGRESS = rx(r"\b(?:trien khai|tien hanh|thuc hien|bat dau|started|chuan bi|progress)\b"
+                   r"|\bcon (?:khoang |tam |chung )?\d+ (?:ngay|tuan|hom|buoi|tieng|gio) nua\b"
                    r"|\b(?:chi con|con (?:moi|mot (?:it|chut|vai)|it|vai|lai|khau|phan))\b")  # "còn mỗi khâu in nữa"
 NOT_STARTED = rx(r"\b(?:chua (?:lam|bat dau|trien khai)|not started)\b")
 
@@ -37,7 +41,11 @@ CLEARED = rx(r"\b(?:het|khong con|xong|da giai quyet|giai quyet xong|da xu ly|da
 NOBLOCK = rx(r"\b(?:khong|chua|chang|khong co|chua co)(?: \w+){0,2}? (?:vuong|vuong mac|kho khan|van de|issue|issues|"
              r"truc trac|su co|tro ngai|"
              r"problem|problems|blocker|blockers|bi vuong)(?: gi)?\b|\bnot (?:blocked|stuck)\b|\bon track\b"
-             r"|\b(?:binh thuong|dung tien do|theo ke hoach|van on|on ca|suon se|on dinh|(?:tien do|moi thu|deu) on)\b")
+             r"|\b(?:binh thuong|dung tien do|theo ke hoach|van on|on ca|suon se|on dinh|(?:tien do|moi thu|deu) on)\b"
+             r"|\b(?:moi viec|cong viec|moi chuyen|tat ca) (?:deu |van )?on\b|^(?:yes )?on(?: (?:a|anh|chi|ca|het|lam))*$")
+# "vướng chút xíu nhưng vẫn làm được": a blocker that does not stop the work.
+MINOR = rx(r"\b(?:chut xiu|chut it|mot chut|nho thoi|khong dang ke)\b|\bvan (?:\w+ )?(?:lam|tien hanh|trien khai|chay) "
+           r"(?:binh thuong|duoc|tiep)\b|\bkhong anh huong\b")
 HOLD_ON = rx(r"\b(?:wait|doi) (?:em |minh |toi |anh )?(?:ti|chut|xiu|lat|1 chut|mot chut|moment|a bit|a sec|a minute)\b")
 
 BLOCK_GENERIC = rx(r"\b(?:vuong|vuong mac|kho khan|bi chan|blocked|blocker|stuck|issue|issues|problem|"
@@ -82,6 +90,7 @@ REASON_KEYWORDS: list[tuple[str, re.Pattern]] = [
 INHERENT: list[tuple[re.Pattern, int]] = [
     (rx(r"\b(?:khong|chang) (?:\w+ )?kip\b|\b(?:tre han|qua han|xin gia han|behind schedule|late)\b|(?<!chi la )(?<!chi )(?<!hoi )\bcham\b(?! nhat)"), 2),
     (rx(r"\b(?:chi la|chi|hoi) cham\b"), 1),  # "chỉ là chậm một chút": late, not stuck
+    (rx(r"\b(?:gia han|xin lui|lui lai|lui sang|lui han|doi han)\b"), 2),  # asks for more time
     (rx(r"\bchua kip\b|\bdelay|\bdelayed\b"), 1),
     (dict(REASON_KEYWORDS)["missing_input"], 2),
     (rx(r"\b(?:broken|mat dien|cup dien|mat nguon|chap dien|su co ky thuat|not working|malfunction)\b"

@@ -63,6 +63,8 @@ def blocker_of(s: str) -> tuple[str, int] | None:
     # (stopped work and people away are blockers with or without a reason: tested first, above)
     if strength < 2 and lx.INABILITY.search(s):  # "chưa gặp được chủ nhà hàng": cannot go on, whatever the reason
         strength = 2
+    if strength and lx.MINOR.search(s):  # "vướng chút xíu nhưng vẫn làm được"
+        strength = 1
     if not strength:
         return None
     return next((c for c, pattern in lx.REASON_KEYWORDS if pattern.search(s)), "other"), strength
@@ -73,13 +75,14 @@ def status(s: str, original: str, last_prompt: str | None) -> Reading | None:
     cleared = bool(lx.CLEARED.search(s))
     noblock = bool(lx.NOBLOCK.search(s))
     s = lx.NOBLOCK.sub(" noblock ", lx.CLEARED.sub(" cleared ", lx.HOLD_ON.sub(" ", s)))
-    s = " ".join(s.split())
+    s = re.sub(r"\bcleared (?:xong|roi|het)\b", "cleared", " ".join(s.split()))  # "đã xử lý xong" is the blocker's
     pct, exact = _percent(s)
     not_done = bool(lx.NOT_DONE.search(s))
     near = bool(lx.NEAR_DONE.search(s))
     future = bool(lx.FUTURE_DONE.search(s))
     done_cue = not (not_done or near or future) and bool(lx.DONE.search(s) or lx.DONE_VERB.search(s))
-    partial = done_cue and bool(lx.PARTIAL_DONE.search(s) or lx.REMAINING.search(s))
+    partial = done_cue and bool(lx.PARTIAL_DONE.search(s) or lx.REMAINING.search(s)
+                                or pct is None and lx.COUNT_ONLY.search(s) and not lx.WHOLE.search(s))
     blocker = blocker_of(s)
 
     if blocker is not None:
