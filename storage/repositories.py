@@ -372,6 +372,12 @@ class SqlStore:
                                       claimed_until=None, next_attempt_at=now))
         return res.rowcount
 
+    def revoke_invites_of(self, user_id: int, now: datetime) -> int:
+        """Unused codes someone made (invites, link codes) expire now: a removed person's codes die with them."""
+        res = self.s.execute(update(Invite).where(Invite.created_by == user_id, Invite.used_at.is_(None),
+                                                  Invite.expires_at > now).values(expires_at=now))
+        return res.rowcount
+
     def remove_identities(self, user_id: int, channel: str) -> int:
         """Unlink a person's account(s) on one app (their history names the person, not the account)."""
         found = list(self.s.exec(select(Identity).where(Identity.user_id == user_id, Identity.channel == channel)))

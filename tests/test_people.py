@@ -108,9 +108,12 @@ def test_removing_the_last_contact_warns_and_a_new_invite_brings_them_back(app):
     assert back.id == ca.id and back.active and back.role == "contact" and back.agency_code == "CA"
     assert "CA" in chat.say("ca", "/viec") and "đã được gỡ" not in chat.say("ca", "/viec")
     assert [e.detail.get("returned") for e in _audit(app, "joined")] == [True]
-    # A removed coordinator invited back as an observer gets the invite's role, not their old one.
+    # A removed coordinator invited back as an observer gets the invite's role, not their old one;
+    # the codes they handed out before being removed no longer work.
     coord = _user(app, "coord")
+    unused = CODE.search(chat.say("coord", "/moi SYT")).group(1)
     chat.say("admin", f"/xoa #{coord.id}")
+    assert "hết hạn" in chat.say("newcomer", f"/start {unused}")
     code = CODE.search(chat.say("admin", "/moi observer")).group(1)
     chat.say("coord", f"/start {code}")
     assert _user(app, "coord").role == "observer" and "chỉ dành cho cán bộ" in chat.say("coord", "/xoa")

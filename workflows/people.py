@@ -69,8 +69,10 @@ def deactivate(store, ctx: Ctx, person, *, reason: str, replaced_by: int | None 
     """Remove without a permission check: for the system itself (config re-sync, a handover)."""
     person.active, person.pending = False, None
     cancelled = store.cancel_outbox_for(person.id, ctx.now)
+    revoked = store.revoke_invites_of(person.id, ctx.now)  # the codes they handed out die with them
     detail = {"user": person.id, "name": person.name, "role": person.role, "agency": person.agency_code,
-              "deputy": person.is_deputy, "cancelled_messages": cancelled, "reason": reason}
+              "deputy": person.is_deputy, "cancelled_messages": cancelled, "revoked_codes": revoked,
+              "reason": reason}
     if replaced_by is not None:
         detail["replaced_by"] = replaced_by
     store.audit(event_id=None, task_id=None, ctx=ctx, action="user_removed", detail=detail)
