@@ -40,6 +40,19 @@ def _check_clock(value: str) -> str:
     return value
 
 
+def _list_from_env(v):
+    """A list from the environment: JSON, or "a,b,c" (what a shell keeps of `["a","b"]` is neither)."""
+    if isinstance(v, str):
+        v = v.strip()
+        if v.startswith("["):
+            try:
+                return json.loads(v)
+            except ValueError:
+                raise ValueError(f"expected 'a,b,c' or a JSON list, got {v!r}") from None
+        return [item.strip() for item in v.split(",") if item.strip()]
+    return v
+
+
 class _Section(BaseModel):
     # Unknown keys are typos: refuse them rather than silently ignoring a setting.
     model_config = ConfigDict(extra="forbid")
@@ -64,7 +77,8 @@ class StorageSettings(_Section):
 class GeneralSettings(_Section):
     timezone: str = "Asia/Ho_Chi_Minh"
     language: Literal["vi", "en"] = "vi"
-    templates_dirs: list[str] = []
+    templates_dirs: Annotated[list[str], NoDecode] = []
+    _split = field_validator("templates_dirs", mode="before")(classmethod(lambda cls, v: _list_from_env(v)))
     imports_dir: str = "data/imports"  # plans imported in chat (relative to the working directory)
 
     @field_validator("timezone")
@@ -85,19 +99,7 @@ class AccessSettings(_Section):
     # From the environment also as "telegram:1,zalo:abc": a JSON list needs quotes that a shell
     # `set -a; . dutybot.env` strips, and systemd's EnvironmentFile= keeps: one form for both.
     admins: Annotated[list[str], NoDecode] = []
-
-    @field_validator("admins", mode="before")
-    @classmethod
-    def _comma_separated(cls, v):
-        if isinstance(v, str):
-            v = v.strip()
-            if v.startswith("["):
-                try:
-                    return json.loads(v)
-                except ValueError:
-                    raise ValueError(f"expected 'telegram:123,zalo:abc' or a JSON list, got {v!r}") from None
-            return [item.strip() for item in v.split(",") if item.strip()]
-        return v
+    _split = field_validator("admins", mode="before")(classmethod(lambda cls, v: _list_from_env(v)))
 
     @field_validator("admins")
     @classmethod
@@ -114,15 +116,17 @@ class InviteSettings(_Section):
 
 
 class ReminderSettings(_Section):
-    before: list[str] = ["3d", "1d", "2h"]
+    before: Annotated[list[str], NoDecode] = ["3d", "1d", "2h"]
     overdue_every: str = "24h"
     escalate_after: str = "24h"
     ack_timeout: str = "24h"
-    cue_before: list[str] = ["30m", "10m"]
+    cue_before: Annotated[list[str], NoDecode] = ["30m", "10m"]
     checkin_escalate_after: str = "3m"
     quiet_hours: str = "21:30-07:00"
     urgent_window: str = "2h"
     digest_time: str = "07:30"
+
+    _split = field_validator("before", "cue_before", mode="before")(classmethod(lambda cls, v: _list_from_env(v)))
 
     @field_validator("before", "cue_before")
     @classmethod

@@ -44,17 +44,21 @@ def test_piping_into_head_ends_quietly(tmp_path):
     ("DUTYBOT_ACCESS__ADMINS", "telegram:12345,zalo:abc", ["telegram:12345", "zalo:abc"]),
     ("DUTYBOT_ACCESS__ADMINS", '["telegram:12345"]', ["telegram:12345"]),
     ("DUTYBOT_ACCESS__ADMINS", "", []),
+    ("DUTYBOT_REMINDERS__BEFORE", "3d,1d", ["3d", "1d"]),
+    ("DUTYBOT_REMINDERS__CUE_BEFORE", '["15m"]', ["15m"]),
 ])
 def test_admins_from_the_environment_in_the_form_a_shell_keeps(monkeypatch, name, value, expected):
     monkeypatch.setenv(name, value)
-    assert load_settings(None).access.admins == expected
+    section, key = name.removeprefix("DUTYBOT_").lower().split("__")
+    assert getattr(getattr(load_settings(None), section), key) == expected
 
 
 @pytest.mark.parametrize("name, value", [
     ("DUTYBOT_ACCESS__ADMINS", "[telegram:12345]"),      # JSON whose quotes a shell took away
     ("DUTYBOT_ACCESS__ADMINS", "telegram12345"),
-    ("DUTYBOT_REMINDERS__BEFORE", "3d"),                   # not the JSON list the field needs
+    ("DUTYBOT_REMINDERS__BEFORE", "3d,soon"),              # not a duration
     ("DUTYBOT_STORAGE__POOL_SIZE", "many"),
+    ("DUTYBOT_GENERAL__TEMPLATES_DIRS", '["unclosed'),
 ])
 def test_a_wrong_environment_variable_is_named_not_config_toml(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
