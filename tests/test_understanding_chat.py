@@ -77,6 +77,9 @@ def test_a_code_in_the_text_decides_the_task(app):
     assert "Không tìm thấy việc ZZ-99" in chat.say("ca", "ZZ-99 đang làm 50%", reply_to=card)
     assert "nhiều mã việc" in chat.say("ca", "NC-11 và CB-23 xong rồi", reply_to=card)
     assert _task(app, "NC-11").status == "todo"
+    # A question may name another agency's task: it is forwarded, nothing refused or changed.
+    assert "Đã chuyển câu hỏi" in chat.say("ca", "CB-05 bên Sở Tài chính bao giờ xong ạ?", reply_to=card)
+    assert _task(app, "CB-05").status == "todo"
     # Its own code is simply its own task.
     assert "NC-11 đang làm, 60%" in chat.say("ca", "nc-11 đang làm 60%", reply_to=card)
 

@@ -34,8 +34,10 @@ def read(store, msg, text: str) -> Reading:
 
 
 def target_task(store, user, texts, task, reading: Reading):
-    """(task to act on, a note to show, or None and a refusal Reply) from the codes written in the text."""
-    if not reading.codes or reading.codes == (task.code.upper(),):
+    """(task to act on, a note to show, or None and a refusal Reply) from the codes written in the text.
+
+    A question ("CB-05 bên Sở xong chưa ạ?") may name any task: it is forwarded about the bound task."""
+    if not reading.codes or reading.codes == (task.code.upper(),) or reading.kind == "question":
         return task, None, None
     found = store.tasks_by_codes(task.event_id, reading.codes)
     if len(reading.codes) > 1 or len(found) != 1:

@@ -22,7 +22,7 @@ DONE = rx(r"\b(?:xong|hoan thanh|hoan tat|hoan thien|done|finished|complete|comp
           r"xong xuoi|da du|du roi|all set|delivered|sent|nghiem thu xong|dat yeu cau)\b"
           r"|\b(?!yes\b|da\b|a\b|vang\b|ok\b)\w+ (?:ok|on) roi\b")
 # "đã in được 200": a count with no whole and no "đủ/hết/toàn bộ": some done, not all.
-COUNT_ONLY = rx(r"\b\d+\b(?! ?(?:%|phan|/|tren|trong))")
+COUNT_ONLY = rx(r"(?<!ngay )(?<!thu )(?<!luc )(?<!hom )(?<![/\d.])\b\d+\b(?![/.]?\d)(?! ?(?:%|phan|/|tren|trong|h\b|gio))")
 WHOLE = rx(r"\b(?:du|het|toan bo|tat ca|xong|hoan thanh|hoan tat|ca)\b")
 DONE_VERB = rx(r"\bda (?:\w+ )?(?:gui|nop|phat hanh|in|treo|lap|lap dat|dung|bo tri|sap xep|ban giao|giao|ky|"
                r"dat|thue|mua|kiem tra|chay thu|xac nhan|bao cao|cap nhat|xu ly|chuyen|phat|trang tri|"
@@ -30,7 +30,7 @@ DONE_VERB = rx(r"\bda (?:\w+ )?(?:gui|nop|phat hanh|in|treo|lap|lap dat|dung|bo 
                r"|\b(?:gui|nop|treo|lap|giao|ky|duyet|lam|xu ly|phat hanh|bao cao|in) (?:(?!hom\b|ngay\b|tuan\b)\w+ ){0,3}roi\b")
 STRONG_PROGRESS = rx(r"\b(?:dang|in progress|working|ongoing|doing|on it|lam tiep|tiep tuc|bay gio lam)\b")
 WEAK_PROGRESS = rx(r"\b(?:trien khai|tien hanh|thuc hien|bat dau|started|chuan bi|progress)\b"
-                   r"|\bcon (?:khoang |tam |chung )?\d+ (?:ngay|tuan|hom|buoi|tieng|gio) nua\b"
+                   r"|\bcon (?:khoang |tam |chung )?\d+ (?:ngay|tuan|hom|buoi|tieng|gio|phut) nua\b"
                    r"|\b(?:chi con|con (?:moi|mot (?:it|chut|vai)|it|vai|lai|khau|phan))\b")  # "còn mỗi khâu in nữa"
 NOT_STARTED = rx(r"\b(?:chua (?:lam|bat dau|trien khai)|not started)\b")
 
