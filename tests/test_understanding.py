@@ -23,8 +23,9 @@ KINDS = {"done", "progress", "blocked", "unblocked", "question", "ack", "chatter
 ANY = object()  # "don't care" for a percent
 SETS = all_sets()
 # Measured (clear right / clear): dev 18/18, dev2 51/51, tuning 94/94, heldout 51/51 (blind first: 50/51, see
-# tests/data/understanding/README.md). Each threshold lets at most one more miss through.
-THRESHOLDS = {"dev": 0.94, "dev2": 0.98, "tuning": 0.98, "heldout": 0.98}
+# tests/data/understanding/README.md), heldout2 66/68 (measured once, never tuned on). Each threshold lets
+# at most one more miss through.
+THRESHOLDS = {"dev": 0.94, "dev2": 0.98, "tuning": 0.98, "heldout": 0.98, "heldout2": 0.95}
 
 
 @pytest.mark.parametrize("name", list(THRESHOLDS))
