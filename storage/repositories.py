@@ -187,6 +187,12 @@ class SqlStore:
     def user(self, user_id: int) -> User | None:
         return self.s.get(User, user_id)
 
+    def user_locked(self, user_id: int) -> User | None:
+        """The person, row-locked until the transaction ends and read afresh (PostgreSQL: a
+        second remover waits, then sees the first one's change)."""
+        q = select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+        return self.s.exec(q).first()
+
     def users(self) -> list[User]:
         return list(self.s.exec(select(User).order_by(User.id)))
 

@@ -221,3 +221,32 @@ def test_cli_remove_and_set_role(cli, monkeypatch):
     # An admin only in the config and removed with the CLI: warned it comes back at the next start.
     code, out, _ = cli("user", "remove", "zalo:5")
     assert code == 0 and "still listed in [access] admins" in out
+
+
+def test_two_coordinators_removing_the_same_contact_at_once_remove_once(app):
+    import threading
+
+    from bot.app import SystemActor
+    from workflows.errors import DutyError
+    from workflows.ports import Ctx
+
+    seed_world(app)
+    ca = _user(app, "ca")
+    start, outcomes = threading.Barrier(4), []
+
+    def remove():
+        start.wait()
+        try:
+            with app.write() as store:
+                people.remove(store, Ctx(actor=SystemActor(), channel="cli", now=app.now()), store.user(ca.id))
+            outcomes.append("removed")
+        except DutyError as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=remove) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["already_removed"] * 3 + ["removed"]
+    assert len(_audit(app, "user_removed")) == 1

@@ -60,6 +60,7 @@ def check_can_remove(actor, person) -> None:
 def remove(store, ctx: Ctx, person, *, reason: str = "removed") -> Removal:
     """Remove `person` (checked against `ctx.actor`); DutyError already_removed the second time."""
     check_can_remove(ctx.actor, person)
+    person = store.user_locked(person.id)  # two coordinators removing at once: one removes, one is told
     if not person.active:
         raise DutyError("already_removed", name=person.name)
     return deactivate(store, ctx, person, reason=reason)
