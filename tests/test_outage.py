@@ -114,9 +114,18 @@ def test_a_30s_database_outage_loses_nothing_and_repeats_nothing(backend, tmp_pa
             last_sent = time.monotonic()
             news_rows = lambda: _db(backend.url, f"SELECT count(*) FROM outbox WHERE chat_id = '{COORDINATOR}' "
                                                  "AND status = 'sent'")[0][0]
-            wait("every message answered and nothing owed",
-                 lambda: set(reporters.sent) <= set(_answers(tg)) and _owed(backend.url) == 0
-                 and _to_coordinator(tg) >= news_rows(), up + RECOVERY - time.monotonic(), proc, log, 0.5)
+            progress = {}
+
+            def caught_up() -> bool:
+                progress.update(unanswered=len(set(reporters.sent) - set(_answers(tg))), owed=_owed(backend.url),
+                                news_missing=news_rows() - _to_coordinator(tg))
+                return progress["unanswered"] == 0 and progress["owed"] == 0 and progress["news_missing"] <= 0
+
+            try:
+                wait("every message answered and nothing owed", caught_up, up + RECOVERY - time.monotonic(),
+                     proc, log, 0.5)
+            except AssertionError as exc:
+                raise AssertionError(f"{progress}: {exc}") from None
             delivered = time.monotonic() - up
             code, report = wait("/health 200 after the outage", lambda: (r := health(port))[0] == 200 and r,
                                 up + RECOVERY - time.monotonic(), proc, log, 0.5)

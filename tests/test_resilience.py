@@ -217,3 +217,69 @@ def test_conflicts_and_outages_are_told_apart():
     assert not retry.is_outage(OperationalError("x", {}, Deadlock()))
     assert retry.is_outage(OperationalError("x", {}, Down())) and not retry.is_conflict(OperationalError("x", {}, Down()))
     assert not retry.is_transient(ValueError("a bug"))
+
+
+async def test_webhook_mode_inbox_loop_survives_the_database_failing(sqlite_url, unused_tcp_port, caplog):
+    """Webhook mode: an update stored while the inbox loop's reads fail (the database is down)
+    is applied and answered once they work again; the loop never ends."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy.exc import OperationalError
+
+    from bot import inbox
+    from tests.doubles.telegram_api import TelegramDouble
+    from tests.helpers import add_user, seed_event
+
+    async with TelegramDouble(token="123:TEST", limits=None) as tg:
+        app = make_app(sqlite_url, lambda: datetime.now(timezone.utc), telegram={
+            "token": "123:TEST", "base_url": tg.base_url, "base_file_url": tg.base_file_url, "mode": "webhook",
+            "webhook_secret": SECRET}, server={"port": unused_tcp_port})
+        event = seed_event(app, datetime.now(timezone.utc) + timedelta(days=30))
+        add_user(app, "9101", "contact", "CA", channel="telegram")
+        with app.write() as store:
+            store.get_event(event.id).launched_at = app.now()
+        caplog.set_level(logging.INFO, logger="bot.liveness")
+        rt = Runtime(app, limits=Limits.unlimited(), poll_timeout=1)
+        await rt.start()
+        flaky = Flaky(inbox, "pending", 5, OperationalError("SELECT", {}, ConnectionError("server closed")))
+        try:
+            await tg.user_sends(tg.make_user(9101, "CA"), "xin chào")  # the chat exists for the bot
+            update = _message(4242)
+            update["message"].update(text="/xong NC-11", entities=[{"type": "bot_command", "offset": 0, "length": 5}])
+            async with aiohttp.ClientSession() as http:
+                async with http.post(f"http://127.0.0.1:{unused_tcp_port}/telegram", json=update,
+                                     headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
+                    assert r.status == 200
+            await tg.wait_for(lambda r: r.chat_id == 9101 and "hoàn thành" in (r.text or ""), timeout=20)
+            assert flaky.calls > 5
+            pulse = rt.liveness.pulses["telegram-inbox"]
+            assert pulse.failing_since is None and not pulse.task.done()
+        finally:
+            setattr(inbox, "pending", flaky.real)
+            await rt.stop()
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.liveness" and "telegram-inbox" in r.getMessage()]
+    assert len([m for m in lines if "failing" in m]) == 1 and len([m for m in lines if "working again" in m]) == 1
+
+
+from tests.test_zalo import coordinator_and_contact, said, world  # noqa: E402,F401 - the Zalo stack fixture
+
+
+@pytest.mark.parametrize("world", ["webhook-wrapped", "polling"], indirect=True)
+async def test_zalo_update_met_by_a_database_failure_stays_pending_and_is_applied_once(world):
+    """The command's transaction fails for the database (not the update): the update is not
+    marked failed; the loop tries it again and it is applied and answered once."""
+    from sqlalchemy.exc import OperationalError
+
+    zd, app, stack = world
+    coord, ca = await coordinator_and_contact(app, zd)
+    flaky = Flaky(stack.router, "handle", 2, OperationalError("UPDATE", {}, ConnectionError("server closed")))
+    reply = await said(zd, ca, "/toila", timeout=20)
+    assert reply and flaky.calls >= 3
+    for _ in range(200):  # the row is marked done just after its answer went
+        with app.db.read() as s:
+            rows = list(s.exec(select(InboundUpdate.status, InboundUpdate.error)))
+        if all(status != "pending" for status, _ in rows) and stack.zalo.process_pulse.failing_since is None:
+            break
+        await asyncio.sleep(0.05)
+    assert all(status == "done" for status, _ in rows), rows
+    assert stack.zalo.process_pulse.failing_since is None and stack.zalo.process_pulse.failures == 0
