@@ -201,3 +201,20 @@ async def test_local_chat_file_command(sqlite_url, clock, tmp_path, monkeypatch)
     saved = next((tmp_path / "data" / "chat-files").glob("*.toml"))
     assert f"→ {Path('data/chat-files') / saved.name}" in text
     assert "cannot read /khong/co/tep.docx" in text and "usage: /file PATH" in text
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_a_spreadsheet_plan_in_chat(papp, kind):
+    from tests.plan_docs import csv_bytes, xlsx_bytes
+    from tests.test_import import ROWS
+
+    seed_world(papp)
+    chat = Chat(papp)
+    data = (xlsx_bytes if kind == "xlsx" else csv_bytes)(ROWS)
+    replies = chat.send("coord", "19/5/2027 07:00" if kind == "csv" else "", attachment=_doc(data, f"kh.{kind}"))
+    text = strip_html(replies[0].text)
+    assert "8 nhiệm vụ" in text and "19/05/2027 07:00" in text and "Cần kiểm tra 2 dòng" in text
+    assert "nhiều cơ quan chủ trì; CA chủ trì, BCHQS phối hợp" in text
+    chat.say("coord", callback=_buttons(replies)[0])
+    with papp.read() as store:
+        assert len(store.tasks(_events(papp)[-1].id)) == 8

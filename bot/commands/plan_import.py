@@ -11,6 +11,8 @@ user's pending state (which belongs to the questions about tasks).
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import re
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +28,7 @@ from workflows.importer import KINDS, import_plan
 from workflows.ports import Ctx
 from workflows.spec import TemplateError, load_template
 
+log = logging.getLogger(__name__)
 STAFF_ROLES = ("admin", "coordinator")
 MAX_LISTED = 10
 _CALLBACK = re.compile(r"^plan:(c|f):([0-9a-f]{16})$")
@@ -61,13 +64,16 @@ def handle_document(app: App, msg: IncomingMessage, user, texts: Texts) -> list[
         key = "plan.need_start" if "--start" in (result.error or "") else "plan.unreadable"
         return [Reply(texts(key, name=att.filename, reason=result.error or ""))]
     digest = hashlib.sha256(result.toml.encode()).hexdigest()[:16]
-    folder = imports_dir(app)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"plan-{digest}.toml"
-    if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(result.toml, encoding="utf-8")
-        tmp.replace(path)
+    path = imports_dir(app) / f"plan-{digest}.toml"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(result.toml, encoding="utf-8")
+            tmp.replace(path)
+    except OSError as exc:  # a full disk or a read-only folder: say so, keep nothing half-written
+        log.error("cannot keep an imported plan in %s: %s", path.parent, exc)
+        return [Reply(texts("plan.unreadable", name=att.filename, reason=type(exc).__name__))]
     lines = [texts("plan.read", name=result.name, duties=result.duties, agencies=result.agencies,
                    phases=result.phases, start=result.start if result.start else texts("plan.no_start_value"),
                    check=result.rows_to_check)]
