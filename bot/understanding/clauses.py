@@ -83,7 +83,8 @@ def mark(clause: Clause, has_blocker) -> None:
     text = clause.text
     if lx.DENIED.search(text):  # "xong đâu mà xong": not done
         text = lx.DENIED.sub(" chua xong ", text)
-    if lx.AFTER.search(text):  # "xong việc này em làm việc kia": after something, a plan
+    after = lx.AFTER.search(text)
+    if after and not {"da", "vua"} & set(text[:after.start()].split()[-2:]):  # "xong việc này em làm việc kia"
         text = _DONE_TOKEN.sub("fdone", text)
         clause.flags.update({"future", "fdone"})
     if lx.DOUBLE_NEG.search(text):

@@ -22,7 +22,7 @@ DONE = rx(r"\b(?:xong|hoan thanh|hoan tat|hoan thien|done|finished|complete|comp
           r"xong xuoi|da du|du roi|all set|delivered|sent|nghiem thu xong|dat yeu cau)\b"
           r"|\b(?!yes\b|da\b|a\b|vang\b|ok\b)\w+ (?:ok|on) roi\b")
 # "đã in được 200": a count with no whole and no "đủ/hết/toàn bộ": some done, not all.
-COUNT_ONLY = rx(r"(?<!ngay )(?<!thu )(?<!luc )(?<!hom )(?<![/\d.])\b\d+\b(?![/.]?\d)(?! ?(?:%|phan|/|tren|trong|h\b|gio))")
+COUNT_ONLY = rx(r"\b(?<!ngay )(?<!thu )(?<!luc )(?<!hom )(?<![/\d.])\d+\b(?![/.]?\d)(?! ?(?:%|phan|/|tren|trong|h\b|gio))")
 WHOLE = rx(r"\b(?:du|het|toan bo|tat ca|xong|hoan thanh|hoan tat|ca)\b")
 DONE_VERB = rx(r"\bda (?:\w+ )?(?:gui|nop|phat hanh|in|treo|lap|lap dat|dung|bo tri|sap xep|ban giao|giao|ky|"
                r"dat|thue|mua|kiem tra|chay thu|xac nhan|bao cao|cap nhat|xu ly|chuyen|phat|trang tri|"
@@ -88,7 +88,7 @@ REASON_KEYWORDS: list[tuple[str, re.Pattern]] = [
 ]
 # Phrases that are blockers on their own, with their strength (2 = sure, 1 = likely).
 INHERENT: list[tuple[re.Pattern, int]] = [
-    (rx(r"\b(?:khong|chang) (?:\w+ )?kip\b|\b(?:tre han|qua han|xin gia han|behind schedule|late)\b|(?<!chi la )(?<!chi )(?<!hoi )\bcham\b(?! nhat)"), 2),
+    (rx(r"\b(?:khong|chang) (?:\w+ )?kip\b|\b(?:tre han|qua han|xin gia han|behind schedule|late)\b|\b(?<!chi la )(?<!chi )(?<!hoi )cham\b(?! nhat)"), 2),
     (rx(r"\b(?:chi la|chi|hoi) cham\b"), 1),  # "chỉ là chậm một chút": late, not stuck
     (rx(r"\b(?:gia han|xin lui|lui lai|lui sang|lui han|doi han)\b"), 2),  # asks for more time
     (rx(r"\bchua kip\b|\bdelay|\bdelayed\b"), 1),
@@ -114,8 +114,8 @@ INHERENT: list[tuple[re.Pattern, int]] = [
 QUESTION = rx(r"\b(?:bao gio|khi nao|luc nao|hom nao|ngay nao|thu may|o dau|di dau|cho nao|cho dau|the nao|nhu nao|"
               r"lam sao|tai sao|vi sao|bao lau|cai gi|la gi|gi vay|gi the|nao|cho (?:em|minh|toi) hoi|"
               r"xin hoi|hoi chut|phai khong|dung khong|duoc khong|hay khong|co phai)\b"
-              r"|(?<!chua duoc )(?<!khong duoc )(?<!chua co )(?<!khong co )(?<!chang duoc )\bbao nhieu\b"
-              r"|\bcho (?:em|minh|toi|chau) xin\b|\bkhi (?:dau|mo)\b|\bmay (?:gio|nguoi|ban|cai|tieng|phut|chiec|bo|lan|diem)\b|(?<!khong )(?<!chua )\bai\b|^sao\b|\bsao (?:chua|khong|lai|the|vay|ma)\b"
+              r"|\b(?<!chua duoc )(?<!khong duoc )(?<!chua co )(?<!khong co )(?<!chang duoc )bao nhieu\b"
+              r"|\bcho (?:em|minh|toi|chau) xin\b|\bkhi (?:dau|mo)\b|\bmay (?:gio|nguoi|ban|cai|tieng|phut|chiec|bo|lan|diem)\b|\b(?<!khong )(?<!chua )ai\b|^sao\b|\bsao (?:chua|khong|lai|the|vay|ma)\b"
               r"|^(?:what|when|where|who|which|why|how|should|does|shall)\b|^(?:is it|are we|do i|do we|can i|can we)\b")
 QUESTION_TAIL = rx(r"\b(?!(?:em|toi|minh|ben|chung|anh|chi|khong|chua|van)\b)\w+ (?:khong|chua)"
                    r"(?: (?:a|anh|chi|em|nhi|nhe|ha|vay|the|ta))*$")
@@ -125,8 +125,9 @@ TAG_PARTICLE = rx(r"\b(?:qa|ha|ho|hem)(?: (?:anh|chi|em|a))?$")
 # "khi nào có kinh phí thì em làm": a question word used as "when …, then …" is a condition.
 _WHEN_THEN = r"\b(?:khi nao|bao gio|luc nao|hom nao|ngay nao)\b (?:\w+ ){0,6}?(?:thi|se|moi|em|minh|toi)\b"
 WHEN_THEN = rx(_WHEN_THEN)
-# "họp xong em báo", "xong việc này em làm việc kia": "xong" is "after", about something else.
-AFTER = rx(r"(?:^|(?<!da )(?<!vua )\b\w+ )xong (?!roi\b|het\b|ca\b|xuoi\b|luon\b|\d)(?:\w+ ){0,3}?(?:thi )?(?:em|minh|toi|ben em) "
+# "họp xong em báo", "xong việc này em làm việc kia": "xong" is "after", about something else
+# (unless "đã"/"vừa" is among the two words before it: `clauses.mark` checks that).
+AFTER = rx(r"\bxong (?!roi\b|het\b|ca\b|xuoi\b|luon\b|\d)(?:\w+ ){0,3}?(?:thi )?(?:em|minh|toi|ben em) "
            r"(?:se )?(?:bao|lam|gui|nop|in|chuyen|trien khai|xu ly|bat dau|tiep|goi|nhan|tra loi)\b")
 # "xong đâu mà xong", "làm gì đã xong", "ai bảo xong rồi": a completion denied.
 DENIED = rx(r"\b(?:xong|hoan thanh) (?:dau|cai gi|gi|the nao) ma (?:xong|hoan thanh)\b|\b(?:lam gi|dau co|dau da|co dau|"
