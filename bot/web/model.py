@@ -15,7 +15,7 @@ from workflows.access import can_read_all, can_see_task
 from workflows.states import effective_status, is_overdue
 
 STATUSES = ("todo", "waiting", "acknowledged", "in_progress", "blocked", "done", "cancelled")
-LIST_LIMIT = 100  # rows per list on the board; the rest are counted ("+N more")
+LIST_LIMIT = 30  # rows per list on the board; the rest are counted ("+N more")
 
 
 @dataclass

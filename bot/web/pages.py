@@ -6,7 +6,7 @@ import json
 
 from aiohttp import web
 
-from bot.web import model
+from bot.web import model, rows
 from bot.web.render import HEADERS, html
 from storage import web as web_store
 from workflows.access import can_read_all, can_see_task, is_staff
@@ -20,15 +20,20 @@ def _event(store, rq, now):
     return event, sorted(events, key=lambda e: -e.id)
 
 
+def _scope(rq) -> str | None:
+    """Whose view a cached page is: everyone's for readers, one agency's for a contact."""
+    return None if can_read_all(rq.viewer.user) else f"agency:{rq.viewer.user.agency_code}"
+
+
 def _no_event(rq) -> web.Response:
     return html("message.html", rq.page, status=404, title=rq.page.t("web.err.no_event_title"),
                 text=rq.page.t("web.err.no_event"), v=rq.viewer)
 
 
-def _common(b, rq, store, event, events, now, tab: str) -> dict:
+def _common(b, rq, store, event, events, now, tab: str, stamp: str | None = None) -> dict:
     texts = rq.page.texts
     return {"v": rq.viewer, "ev": event, "events": events, "tab": tab, "now": now,
-            "stamp": web_store.change_stamp(store.s, event.id), "staff": is_staff(rq.viewer.user),
+            "stamp": stamp or web_store.change_stamp(store.s, event.id), "staff": is_staff(rq.viewer.user),
             "reader": can_read_all(rq.viewer.user), "ago": lambda dt: model.since_text(texts, now - dt),
             "path": rq.request.path_qs, "request_path": rq.request.path, "done": _flash(rq)}
 
@@ -47,9 +52,16 @@ def board(b, rq) -> web.Response:
         event, events = _event(store, rq, now)
         if event is None:
             return _no_event(rq)
-        d = model.board(store, rq.viewer.user, event, now, rq.page.lang)
-        ctx = _common(b, rq, store, event, events, now, "board")
-    return html("board.html", rq.page, d=d, **ctx)
+        stamp = web_store.change_stamp(store.s, event.id)
+        d = b.cache.get(("board", event.id, stamp, _scope(rq), rq.page.lang, now.replace(second=0, microsecond=0)),
+                        lambda: _with_rows(model.board(store, rq.viewer.user, event, now, rq.page.lang), event))
+        ctx = _common(b, rq, store, event, events, now, "board", stamp)
+    return html("board.html", rq.page, d=d, rows_html=d["rows_html"], **ctx)
+
+
+def _with_rows(d: dict, event) -> dict:
+    d["rows_html"] = rows.agency_rows(d["rows"], d["statuses"], event.id)
+    return d
 
 
 def timeline(b, rq) -> web.Response:
@@ -72,9 +84,16 @@ def run_of_show(b, rq) -> web.Response:
         event, events = _event(store, rq, now)
         if event is None:
             return _no_event(rq)
-        cues = model.run_of_show(store, rq.viewer.user, event, now)
-        ctx = _common(b, rq, store, event, events, now, "show")
-    return html("show.html", rq.page, cues=cues, **ctx)
+        stamp = web_store.change_stamp(store.s, event.id)
+        cues, rows_html = b.cache.get(
+            ("show", event.id, stamp, _scope(rq), rq.page.lang, now.replace(second=0, microsecond=0)),
+            lambda: _cue_rows(model.run_of_show(store, rq.viewer.user, event, now), rq.page))
+        ctx = _common(b, rq, store, event, events, now, "show", stamp)
+    return html("show.html", rq.page, cues=cues, rows_html=rows_html, **ctx)
+
+
+def _cue_rows(cues: list, page) -> tuple:
+    return cues, rows.cue_rows(cues, page)
 
 
 def _not_found(rq) -> web.Response:

@@ -63,4 +63,7 @@ class Page:
 
 def html(template: str, page: Page, status: int = 200, **ctx) -> web.Response:
     body = ENV.get_template(template).render(p=page, t=page.t, **ctx)
-    return web.Response(text=body, content_type="text/html", charset="utf-8", status=status, headers=HEADERS)
+    resp = web.Response(text=body, content_type="text/html", charset="utf-8", status=status, headers=HEADERS)
+    if len(body) > 20_000:  # a 500-agency board is ~400 KB of HTML and ~20 KB gzipped: phones notice
+        resp.enable_compression()
+    return resp

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -39,10 +41,33 @@ class Rq:
         return self.request.match_info.get(name, "")
 
 
+class PageCache:
+    """The last few pages' data, keyed by (page, event, change stamp, whose view, minute).
+
+    A committee room, phones and the live refresh ask for the same board again and again;
+    any change to the event moves its stamp, so nothing stale is ever served."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size, self._data, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key, build):
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value = build()
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+        return value
+
+
 class Board:
     def __init__(self, app: App, on_change: Callable[[], None] | None = None) -> None:
         self.app = app
         self.on_change = on_change or (lambda: None)
+        self.cache = PageCache()
 
     def texts(self, request: web.Request, user) -> Texts:
         return Texts(pick_lang(request, user, self.app.settings.general.language), self.app.tz)

@@ -10,7 +10,6 @@
   const event = body.dataset.event;
   if (!event) return;
   let stamp = body.dataset.stamp, busy = false, lastSwap = Date.now();
-  const dot = document.querySelector(".livedot");
   function typing() {
     const a = document.activeElement;
     return a && a.form && (a.tagName === "INPUT" || a.tagName === "TEXTAREA" || a.tagName === "SELECT") && a.value !== a.defaultValue;
