@@ -478,13 +478,11 @@ async def test_thread_helper_for_synchronous_benchmarks():
     await asyncio.to_thread(scenario)
 
 
-async def test_throughput_is_not_a_bottleneck():
-    """1000 validated sendMessage calls (HTML, inline keyboard) through a real HTTP client.
-
-    Client and server share one event loop here, so this is a floor; the double alone
-    answers a few thousand calls per second on one core.  (httpx's AsyncClient, which PTB
-    uses, is much slower than aiohttp's client under concurrency: it is not the yardstick.)
-    """
+async def test_a_thousand_concurrent_validated_sends_all_land():
+    """1000 validated sendMessage calls (HTML, inline keyboard) from 50 concurrent clients over
+    real HTTP: every one accepted, recorded once, none refused. How fast the double answers is
+    a benchmark's business, not a test's (bench/telegram_updates.py's echo bot, served by this
+    double, reaches several hundred updates a second: the double is not the bottleneck)."""
     async with TelegramDouble(token=TOKEN, limits=None) as tg:
         for uid in range(1, 51):
             tg.make_user(uid, f"U{uid}")
@@ -498,8 +496,6 @@ async def test_throughput_is_not_a_bottleneck():
                     async with session.post(f"{tg.url}/bot{TOKEN}/sendMessage", data=form) as response:
                         assert response.status == 200, await response.text()
 
-            started = time.perf_counter()
             await asyncio.gather(*(worker(uid) for uid in range(1, 51)))
-            elapsed = time.perf_counter() - started
     assert len(tg.sent) == 1000 and not tg.validation_errors
-    assert 1000 / elapsed > 300, f"{1000 / elapsed:.0f} requests/s"
+    assert len({(r.chat_id, r.message_id) for r in tg.sent}) == 1000  # each recorded once, own message id
