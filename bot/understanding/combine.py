@@ -73,9 +73,13 @@ def _read(body: str, original: str, last_prompt: str | None) -> Reading:
     for i, sentence in enumerate(pieces):
         question = cl.is_question(sentence)
         parts = cl.split(sentence, i, question)
-        if question:
-            questions.append(" ".join(w for c in parts for w in c.words))
-            continue
+        if question:  # a clause that says something ("mần chưa xong, răng rứa") is a statement to confirm
+            asked = [c for n, c in enumerate(parts) if n == len(parts) - 1 or cl.is_question(c.words)]
+            questions.append(" ".join(w for c in asked for w in c.words))
+            parts = [c for c in parts if all(c is not q for q in asked)]
+            if not parts:
+                continue
+            tagged = True
         if lx.TAG_PARTICLE.search(" ".join(t for t in sentence if t not in lx.PUNCT)):
             tagged = True
         if summary_from is None and any(lx.SUMMARY.search(c.text) for c in parts):

@@ -31,7 +31,7 @@ DONE_VERB = rx(r"\bda (?:\w+ )?(?:gui|nop|phat hanh|in|treo|lap|lap dat|dung|bo 
 STRONG_PROGRESS = rx(r"\b(?:dang|in progress|working|ongoing|doing|on it|lam tiep|tiep tuc|bay gio lam)\b")
 WEAK_PROGRESS = rx(r"\b(?:trien khai|tien hanh|thuc hien|bat dau|started|chuan bi|progress)\b"
                    r"|\bcon (?:khoang |tam |chung )?\d+ (?:ngay|tuan|hom|buoi|tieng|gio|phut) nua\b"
-                   r"|\b(?:chi con|con (?:moi|mot (?:it|chut|vai)|it|vai|lai|khau|phan))\b")  # "còn mỗi khâu in nữa"
+                   r"|\b(?:chi con|con (?:moi|mot (?:it|chut|vai)|it|vai|lai|khau|phan|chut xiu|chut))\b")  # "còn mỗi khâu in nữa"
 NOT_STARTED = rx(r"\b(?:chua (?:lam|bat dau|trien khai)|not started)\b")
 
 CLEARED = rx(r"\b(?:het|khong con|xong|da giai quyet|giai quyet xong|da xu ly|da thao go) (?:\w+ )?"

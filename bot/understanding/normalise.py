@@ -45,7 +45,7 @@ ABBREV = {
     **dict.fromkeys(["ko", "k", "kh", "hk", "khum", "hok", "hem", "k0", "khg", "kg", "no"], "khong"),
     **dict.fromkeys(["dc", "dk", "dcc", "duoc"], "duoc"),
     **dict.fromkeys(["r", "rui", "roi", "oy", "roai", "ruj", "rr"], "roi"),
-    "chx": "chua", "dg": "dang", "j": "gi", "z": "vay", "ntn": "the nao", "bh": "bao gio", "bgio": "bao gio",
+    "chx": "chua", "xg": "xong", "dag": "dang", "vg": "vuong", "htanh": "hoan thanh", "dg": "dang", "j": "gi", "z": "vay", "ntn": "the nao", "bh": "bao gio", "bgio": "bao gio",
     "bjo": "bao gio", "e": "em", "vs": "voi", "bit": "biet", "bik": "biet", "xog": "xong", "xonq": "xong",
     "hthanh": "hoan thanh", "tui": "em", "nghen": "nhe", "nhen": "nhe", "vuon": "vuong", "xongg": "xong", "sep": "lanh dao", "ld": "lanh dao", "kp": "kinh phi", "ng": "nguoi",
     "ni": "nay", "vang": "yes", "u": "yes", "uh": "yes", "uhm": "yes", "um": "yes", "uk": "yes",
@@ -146,7 +146,7 @@ def _voice(i: int, out: list[str], flat: list[str]) -> str | None:
     nxt = flat[i + 1] if i + 1 < len(flat) else None
     if word == "song" and (prev in {"da", "chua", "lam", "vua", "moi", "khong"} or nxt in {"roi", "r", "xuoi", "het", "ca", "chua", "dui", "doi"}):
         return "xong"
-    if word == "trua" and nxt in {"xong", "song", "hoan", "lam", "kip", "co"}:
+    if word in ("trua", "ch") and nxt in {"xong", "xg", "song", "hoan", "lam", "kip", "co", "duoc", "dc", "gui", "nhan"}:
         return "chua"
     if word in {"doi", "dui"} and prev in {"xong", "het", "duoc", "nhan", "lam"}:
         return "roi"
@@ -194,7 +194,7 @@ def _number_value(words: list[str]) -> int | None:
 
 
 _ASCII_AMBIGUOUS = frozenset("cho mua bao hong hu tien rang rua man mo nua ket tac ro da".split())
-_VOICE_WORDS = frozenset("song trua doi dui".split())
+_VOICE_WORDS = frozenset("song trua doi dui ch".split())
 _TRIPLE = re.compile(r"([a-z])\1{2,}")
 
 
