@@ -283,3 +283,33 @@ async def test_zalo_update_met_by_a_database_failure_stays_pending_and_is_applie
         await asyncio.sleep(0.05)
     assert all(status == "done" for status, _ in rows), rows
     assert stack.zalo.process_pulse.failing_since is None and stack.zalo.process_pulse.failures == 0
+
+
+def test_the_reminder_pass_waits_for_an_open_inbox_batch(pg_database_url, clock):
+    """One lock order on PostgreSQL: the reminder pass takes the write-order lock exclusively,
+    inbox batches share it, so a pass never interleaves with a batch (the deadlock after an
+    outage): while a batch is open, the pass waits for it, then runs."""
+    from bot.scheduler import reminder_pass
+    from tests.conftest import _truncate_pg
+
+    _truncate_pg(pg_database_url)
+    app = make_app(pg_database_url, clock)
+    done = threading.Event()
+    try:
+        with app.batch():  # an inbox batch, open
+            t = threading.Thread(target=lambda: (reminder_pass(app), done.set()), daemon=True)
+            t.start()
+            with app.db.engine.connect() as conn:
+                for _ in range(200):  # until the pass is seen waiting for the lock
+                    waiting = conn.execute(text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = "
+                        "(SELECT oid FROM pg_database WHERE datname = current_database())")).scalar()
+                    if waiting:
+                        break
+                    conn.rollback()
+                    threading.Event().wait(0.05)
+            assert waiting == 1 and not done.is_set()
+        t.join(30)
+        assert done.is_set()
+    finally:
+        app.db.dispose()
