@@ -109,8 +109,12 @@ class Notifier:
         limit = GROUP_MAX.get(ident.channel, GROUP_MAX[None])
         return store.append_news(row_id, user.id, GROUP_SEP, text, notice.task_id, limit)
 
-    def enqueue(self, store: SqlStore, notices: list[Notice], now: datetime) -> int:
-        """Write one outbox row per (notice, recipient); returns how many were new."""
+    def enqueue(self, store: SqlStore, notices: list[Notice], now: datetime, *,
+                hold_until: datetime | None = None) -> int:
+        """Write one outbox row per (notice, recipient); returns how many were new.
+
+        `hold_until`: the rows wait until then (a launch or broadcast in quiet hours)."""
+        send_at = max(now, hold_until) if hold_until is not None else now
         count = 0
         for notice in notices:
             for user in recipients(store, notice):
@@ -127,9 +131,9 @@ class Notifier:
                     dedupe_key=f"{notice.dedupe_key}:{user.id}" if notice.dedupe_key else None,
                     user_id=user.id, channel=ident.channel, chat_id=ident.chat_id, kind=notice.kind,
                     text=text, payload=payload, task_id=notice.task_id,
-                    urgent=notice.urgent, created_at=now, next_attempt_at=now,
+                    urgent=notice.urgent, created_at=now, next_attempt_at=send_at,
                 )
-                if not self._plain_news(notice, payload):
+                if send_at > now or not self._plain_news(notice, payload):
                     self._open.pop(user.id, None)  # later news must not overtake this row
                     count += store.enqueue_values(values)
                 elif self._append(store, user, ident, notice, text):

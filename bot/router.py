@@ -12,7 +12,7 @@ import re
 from bot import commands
 from bot.channels.base import IncomingMessage, Reply
 from bot.commands import ANYONE, CONTACT, REGISTRY, Call, UsageError
-from bot.commands import plan_import
+from bot.commands import coordination, plan_import
 from bot.commands.replies import drop_pending, handle_callback, handle_text
 from bot.context import App
 from bot.floodgate import SenderGate, Verdict
@@ -23,7 +23,7 @@ from workflows.dates import DateParseError
 from workflows.errors import DutyError
 
 log = logging.getLogger(__name__)
-_COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@(\w+))?(?:\s+(.*))?$", re.S)
+_COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@(\w+))?(!)?(?:\s+(.*))?$", re.S)  # "/thongbao! ...": urgent
 _JOIN = re.compile(r"^/(start|batdau)(@\w+)?\s+\S+$", re.I)  # with a code: how a removed person comes back
 
 
@@ -113,6 +113,8 @@ class Router:
                 return [Reply(texts("unknown.hello"), toast=texts("unknown.short"))]
             if msg.callback.startswith("plan:"):
                 return plan_import.handle_callback(self.app, msg, user, texts)
+            if msg.callback.startswith("co:"):
+                return coordination.handle_callback(self.app, msg, user, texts)
             return handle_callback(self.app, msg, user, texts)
         match = _COMMAND.match(msg.text.strip()) if msg.text else None
         group = msg.chat_type != "private"
@@ -124,7 +126,7 @@ class Router:
             if plan_import.is_plan_document(msg, user):
                 return plan_import.handle_document(self.app, msg, user, texts)
             return handle_text(self.app, msg, user, texts)
-        name, _bot, rest = match.group(1).lower(), match.group(2), match.group(3) or ""
+        name, _bot, urgent, rest = match.group(1).lower(), match.group(2), bool(match.group(3)), match.group(4) or ""
         cmd = REGISTRY.get(name)
         if cmd is None:
             return [Reply(texts("err.unknown_command", name=name))] if user else [Reply(texts("unknown.hello"))]
@@ -143,7 +145,7 @@ class Router:
             return [Reply(texts("err.private_only"))]
         if user is not None:
             drop_pending(self.app, user)  # a command is never the answer to "vướng gì?"
-        call = Call(self.app, msg, user, texts, name, rest.split())
+        call = Call(self.app, msg, user, texts, name, rest.split(), urgent=urgent)
         try:
             return cmd.handler(call)
         except UsageError:

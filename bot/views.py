@@ -84,7 +84,7 @@ def _when(value) -> datetime | str:
 
 def audit_detail(texts: Texts, action: str, d: dict) -> Safe:
     """What an audit entry changed, in words: statuses by name, times local, with the reasons."""
-    if action == "status":
+    if action in ("status", "cancelled", "restored"):
         to = d.get("to", "")
         what = texts("history.percent", status=texts.status(to), percent=d["percent"]) \
             if d.get("percent") and to == "in_progress" else texts("history.status", status=texts.status(to))

@@ -378,6 +378,14 @@ class SqlStore:
                                       claimed_until=None, next_attempt_at=now))
         return res.rowcount
 
+    def release_held(self, kinds: tuple[str, ...], now: datetime) -> int:
+        """Messages of these kinds held for the night (a launch, a broadcast) go now instead.
+        Rows waiting out a flood limit (last_error set) keep their wait."""
+        res = self.s.execute(update(Outbox).where(Outbox.status == "pending", Outbox.kind.in_(kinds),
+                                                  Outbox.next_attempt_at > now, Outbox.last_error.is_(None))
+                             .values(next_attempt_at=now))
+        return res.rowcount
+
     def revoke_invites_of(self, user_id: int, now: datetime) -> int:
         """Unused codes someone made (invites, link codes) expire now: a removed person's codes die with them."""
         res = self.s.execute(update(Invite).where(Invite.created_by == user_id, Invite.used_at.is_(None),

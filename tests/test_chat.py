@@ -149,7 +149,8 @@ async def test_chart_and_ending_an_event_sends_the_after_action_report(app):
     assert replies[0].photo[:8] == b"\x89PNG\r\n\x1a\n" and len(replies[0].photo) > 20_000
     assert "chỉ dành cho cán bộ" in chat.say("ca", "/bieudo")
     assert "chỉ dành cho cán bộ" in chat.say("boss", "/ketthuc 1")  # observers cannot end events
-    assert "Đã kết thúc" in chat.say("coord", "/ketthuc 1")
+    assert "Kết thúc sự kiện #1" in chat.say("coord", "/ketthuc 1")  # asks first
+    assert "Đã kết thúc" in chat.say("coord", callback="co:end:1")
     assert "đã kết thúc trước đó" in chat.say("coord", "/ketthuc 1")
     await chat.deliver()
     report = chat.channel.texts("coord")

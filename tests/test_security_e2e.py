@@ -31,7 +31,8 @@ async def world(db_url):
     async with TelegramDouble(token="123:TEST", limits=None) as tg:
         app = make_app(db_url, lambda: datetime.now(timezone.utc),
                        telegram={"token": "123:TEST", "base_url": tg.base_url, "base_file_url": tg.base_file_url},
-                       limits={"evidence_per_agency_bytes": 80_000})
+                       limits={"evidence_per_agency_bytes": 80_000},
+                       reminders={"quiet_hours": ""})  # wall clock: no quiet hours to hold a launch
         runtime = Runtime(app, limits=Limits.unlimited(), poll_timeout=1)
         await runtime.start()
         try:

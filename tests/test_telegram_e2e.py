@@ -28,8 +28,9 @@ CODE = re.compile(r"/start ([A-Za-z0-9_-]{32})")
 @pytest.fixture
 async def world(db_url):
     async with TelegramDouble(token="123:TEST", limits=None) as tg:
-        app = make_app(db_url, lambda: datetime.now(timezone.utc),
-                       telegram={"token": "123:TEST", "base_url": tg.base_url, "base_file_url": tg.base_file_url})
+        app = make_app(db_url, lambda: datetime.now(timezone.utc),  # wall clock: no quiet hours to hold a launch
+                       telegram={"token": "123:TEST", "base_url": tg.base_url, "base_file_url": tg.base_file_url},
+                       reminders={"quiet_hours": ""})
         runtime = Runtime(app, limits=Limits.unlimited(), poll_timeout=1)
         await runtime.start()
         try:

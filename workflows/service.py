@@ -145,9 +145,18 @@ def reassign(store: Store, ctx: Ctx, task, agency_code: str) -> Result:
     old = task.lead
     if old == agency_code:
         raise DutyError("same_agency", agency=agency_code)
+    if task.status in CLOSED:
+        raise DutyError("closed", code=task.code, status=task.status)
+    detail = {"from": old, "to": agency_code, "prev_status": task.status, "prev_reason": task.blocked_reason,
+              "prev_supporting": list(task.supporting or [])}
+    # The new lead is no longer a supporting agency, and starts afresh: the old agency's
+    # blocker and acknowledgement were theirs, not the new lead's.
+    task.supporting = [a for a in task.supporting or [] if a != agency_code]
+    if task.status in ("acknowledged", "blocked"):
+        task.status = "in_progress" if task.percent else "todo"
+    task.blocked_reason, task.acknowledged_at = None, None
     task.lead, task.updated_at, task.version = agency_code, ctx.now, task.version + 1
     task.next_reminder_at = ctx.now
-    detail = {"from": old, "to": agency_code}
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="reassign", detail=detail)
     params = _task_params(task)
     return Result(task, [
@@ -179,8 +188,8 @@ def request_extension(store: Store, ctx: Ctx, task, when: datetime, reason: str,
     return Result(task, [notice], detail)
 
 
-def decide_extension(store: Store, ctx: Ctx, request, approve: bool) -> Result:
-    """Approve (the deadline moves, the original stays for statistics) or reject a request."""
+def decide_extension(store: Store, ctx: Ctx, request, approve: bool, reason: str = "") -> Result:
+    """Approve (the deadline moves, the original stays for statistics) or reject a request (why: to the contact)."""
     require_staff(ctx.actor)
     if request.status != "pending":
         raise DutyError("request_decided", request=request.id, status=request.status)
@@ -191,11 +200,14 @@ def decide_extension(store: Store, ctx: Ctx, request, approve: bool) -> Result:
         task.deadline, task.deadline_manual = request.requested_deadline, True
         task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
     detail = {"request": request.id, "to": request.requested_deadline.isoformat()}
+    if reason.strip():
+        detail["reason"] = reason.strip()
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx,
                 action="extension_approved" if approve else "extension_rejected", detail=detail)
     notice = Notice(key="extension_approved" if approve else "extension_rejected", to="agency",
                     agency=task.lead, task_id=task.id, kind="news",
-                    params={**_task_params(task), "deadline": request.requested_deadline})
+                    params={**_task_params(task), "deadline": request.requested_deadline,
+                            "reason": reason.strip() or "—"})
     return Result(task, [notice], detail)
 
 
@@ -214,3 +226,40 @@ def attach_evidence(store: Store, ctx: Ctx, task, evidence_cls, *, kind: str, si
     notice = Notice(key="news_evidence", to="coordinators", task_id=task.id, kind="news",
                     params={**_task_params(task), "kind": kind, "actor": ctx.actor.name})
     return Result(task, [notice] if not is_staff(ctx.actor) else [], detail)
+
+
+def cancel(store: Store, ctx: Ctx, task, reason: str) -> Result:
+    """A coordinator cancels a task: no more reminders, not overdue, shown as cancelled; the lead is told."""
+    require_staff(ctx.actor)
+    if not (reason or "").strip():
+        raise DutyError("reason_required")
+    if task.status == "cancelled":
+        raise DutyError("already_cancelled", code=task.code)
+    if task.status in CLOSED:
+        raise DutyError("closed", code=task.code, status=task.status)
+    detail = {"from": task.status, "to": "cancelled", "reason": reason.strip(), "prev_reason": task.blocked_reason}
+    task.status, task.blocked_reason = "cancelled", None
+    task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
+    store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="cancelled", detail=detail)
+    notice = Notice(key="task_cancelled", to="agency", agency=task.lead, task_id=task.id, kind="news",
+                    params={**_task_params(task), "reason": reason.strip()})
+    return Result(task, [notice], detail)
+
+
+def restore(store: Store, ctx: Ctx, task) -> Result:
+    """Undo a cancellation: the task comes back as it was (status, blocker), and is chased again."""
+    require_staff(ctx.actor)
+    if task.status != "cancelled":
+        raise DutyError("not_cancelled", code=task.code, status=task.status)
+    last = next((e for e in reversed(store.history(task.id)) if e.action == "cancelled"), None)
+    before = (last.detail or {}) if last is not None else {}
+    status = before.get("from") if before.get("from") in ("todo", "acknowledged", "in_progress", "blocked") else "todo"
+    if status == "blocked" and not before.get("prev_reason"):
+        status = "in_progress"
+    task.status, task.blocked_reason = status, before.get("prev_reason") if status == "blocked" else None
+    task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
+    detail = {"from": "cancelled", "to": status}
+    store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="restored", detail=detail)
+    notice = Notice(key="task_restored", to="agency", agency=task.lead, task_id=task.id, kind="assignment",
+                    with_buttons=True, params={**_task_params(task), "deadline": task.deadline})
+    return Result(task, [notice], detail)

@@ -39,6 +39,7 @@ class Call:
     texts: Texts
     name: str
     args: list[str] = field(default_factory=list)
+    urgent: bool = False  # "/thongbao! ...": send even in quiet hours
 
     @property
     def rest(self) -> str:
@@ -87,3 +88,4 @@ def command(name: str, *aliases: str, audience: str, menu: tuple[str, ...] = ())
 def load_all() -> None:
     from bot.commands import common, contact, coordinator, linking, people, reports  # noqa: F401
     from bot.commands import web  # noqa: F401  (the web board's /web)
+    from bot.commands import coordination  # noqa: F401  (/huy, /khoiphuc, confirmations, quiet hours)

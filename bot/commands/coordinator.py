@@ -7,6 +7,7 @@ from datetime import datetime
 from bot.channels.base import Reply
 from bot.commands import READER, STAFF, Call, UsageError, command
 from bot.commands._helpers import by_code, current_event, event_by_ref, notify, split_when, task_by_ref, when
+from bot.commands.coordination import held_reply, quiet_hold
 from bot.i18n import Safe
 from bot.views import task_line
 from storage.models import Event, Invite, Task
@@ -27,7 +28,7 @@ def events(call: Call) -> list[Reply]:
     lines = [call.texts("events.head")]
     for e, ts in rows:
         done = sum(t.status == "done" for t in ts)
-        state = call.texts("events.launched" if e.launched_at else "events.draft")
+        state = call.texts("events.ended" if e.ended_at else "events.launched" if e.launched_at else "events.draft")
         lines.append(call.texts("events.line", id=e.id, name=e.name, start=e.start, done=done, total=len(ts),
                                 state=state))
     return [Reply("\n".join(lines))]
@@ -166,11 +167,12 @@ def remind(call: Call) -> list[Reply]:
 def broadcast(call: Call) -> list[Reply]:
     if not call.args:
         raise UsageError()
+    hold = quiet_hold(call.app, call.urgent)
     with call.app.write() as store:
-        notices = [Notice(key="broadcast", to="agency", agency=a.code, kind="broadcast",
+        notices = [Notice(key="broadcast", to="agency", agency=a.code, kind="broadcast", urgent=call.urgent,
                           params={"text": call.rest, "actor": call.user.name}) for a in store.agencies()]
-        sent = notify(call, store, notices)
-    return call.reply("broadcast.sent", count=sent)
+        sent = call.app.notifier.enqueue(store, notices, call.app.now(), hold_until=hold)
+    return held_reply(call.texts, "broadcast", call.texts("broadcast.sent", count=sent), hold)
 
 
 @command("newevent", "taosukien", audience=STAFF, menu=("staff",))
@@ -200,11 +202,12 @@ def newevent(call: Call) -> list[Reply]:
 def launch(call: Call) -> list[Reply]:
     if len(call.args) != 1:
         raise UsageError()
+    hold = quiet_hold(call.app, call.urgent)
     with call.app.write() as store:
         event = event_by_ref(store, call, call.args[0])
         notices = event_uc.launch_event(store, call.ctx(), event)
-        sent = notify(call, store, notices)
-    return call.reply("launch.done", id=event.id, name=event.name, count=sent)
+        sent = call.app.notifier.enqueue(store, notices, call.app.now(), hold_until=hold)
+    return held_reply(call.texts, "launch", call.texts("launch.done", id=event.id, name=event.name, count=sent), hold)
 
 
 @command("movedate", "doingay", audience=STAFF, menu=("staff",))
@@ -229,16 +232,17 @@ def reject(call: Call) -> list[Reply]:
 
 
 def _decide(call: Call, yes: bool) -> list[Reply]:
-    if len(call.args) != 1 or not call.args[0].lstrip("#").isdigit():
+    # Approving takes the request number; rejecting also the reason, which the contact reads.
+    if not call.args or not call.args[0].lstrip("#").isdigit() or (len(call.args) > 1) == yes:
         raise UsageError()
     with call.app.write() as store:
         req = store.extension(int(call.args[0].lstrip("#")))
         if req is None:
             raise DutyError("unknown_request", request=call.args[0])
-        result = service.decide_extension(store, call.ctx(), req, yes)
+        result = service.decide_extension(store, call.ctx(), req, yes, " ".join(call.args[1:]))
         notify(call, store, result.notices)
     return call.reply("extend.approved" if yes else "extend.rejected", code=result.task.code,
-                      deadline=req.requested_deadline)
+                      deadline=req.requested_deadline, reason=" ".join(call.args[1:]))
 
 
 @command("digest", "tomtat", audience=STAFF, menu=("staff",))

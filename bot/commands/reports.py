@@ -56,13 +56,12 @@ def chart(call: Call) -> list[Reply]:
 @command("endevent", "ketthuc", audience=STAFF, menu=("staff",))
 def endevent(call: Call) -> list[Reply]:
     """Close an event: it stops being chased, and the coordinators get the after-action report."""
-    from bot.aftermath import end_event
+    from bot.commands.coordination import confirm_end
 
     if len(call.args) != 1:
         raise UsageError()
-    with call.app.write() as store:
+    with call.app.read() as store:
         event = event_by_ref(store, call, call.args[0])
-        if event.ended_at is not None:
-            return call.reply("endevent.already", id=event.id)
-        end_event(call.app, store, event, actor=call.user, channel=call.msg.channel)
-    return call.reply("endevent.done", id=event.id, name=event.name)
+    if event.ended_at is not None:
+        return call.reply("endevent.already", id=event.id)
+    return confirm_end(call, event)  # ended by the "Kết thúc" button (bot.commands.coordination)
