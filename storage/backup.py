@@ -169,10 +169,41 @@ def _restore_pg(url: str, backup_file: Path) -> Restored:
     except BaseException:
         safety.unlink(missing_ok=True)
         raise
-    # One transaction: a restore that fails half-way leaves the database as it was.
-    _pg(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
-         str(backup_file)], url)
+    _pg_replace(url, backup_file)
     return Restored(revision, safety)
+
+
+def _pg_replace(url: str, backup_file: Path) -> None:
+    """Empty the schema and load the archive in ONE transaction (psql --single-transaction):
+    a restore that fails half-way leaves the database as it was. Emptying the whole schema,
+    not only the archive's tables (`pg_restore --clean`), lets a backup from an older release
+    replace a newer schema whose extra tables point at the archive's (then it is upgraded)."""
+    for tool in ("pg_restore", "psql"):
+        if shutil.which(tool) is None:
+            raise BackupError(f"{tool} is not installed (Debian: apt-get install postgresql-client)")
+    env, conninfo = _pg_env(url)
+    sql = subprocess.Popen(["pg_restore", "--no-owner", "--no-privileges", "--file=-", str(backup_file)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    psql = subprocess.Popen(["psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
+                             f"--dbname={conninfo}", "--file=-"],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    try:
+        psql.stdin.write(b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n")
+        shutil.copyfileobj(sql.stdout, psql.stdin, 1 << 20)
+    except BrokenPipeError:  # psql stopped at an error: its stderr says which
+        sql.kill()
+    finally:
+        try:
+            psql.stdin.close()
+        except BrokenPipeError:
+            pass
+    dump_err = sql.stderr.read().decode(errors="replace")
+    psql_err = psql.stderr.read().decode(errors="replace")
+    sql.wait()
+    psql.wait()
+    if sql.returncode != 0 or psql.returncode != 0:
+        detail = " ".join((psql_err if psql.returncode != 0 else dump_err).split())[-300:]
+        raise BackupError(f"restore failed and was rolled back: {detail}")
 
 
 # -- running the PostgreSQL tools without the password on their command line ----------------
@@ -181,14 +212,21 @@ def _pg(cmd: list[str], url: str | None, *, what: str | None = None) -> str:
         raise BackupError(f"{cmd[0]} is not installed (Debian: apt-get install postgresql-client)")
     env = dict(os.environ)
     if url is not None:
-        u = make_url(url)
-        if u.password is not None:
-            env["PGPASSWORD"] = str(u.password)
-        conninfo = URL.create("postgresql", username=u.username, host=u.host, port=u.port, database=u.database,
-                              query=u.query).render_as_string(hide_password=False)
+        env, conninfo = _pg_env(url)
         cmd = [*cmd[:1], f"--dbname={conninfo}", *cmd[1:]]
     result = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         detail = " ".join(result.stderr.split())[-300:]
         raise BackupError(f"{what}: {detail}" if what else f"{cmd[0]} failed: {detail}")
     return result.stdout
+
+
+def _pg_env(url: str) -> tuple[dict[str, str], str]:
+    """The environment (PGPASSWORD) and the password-free URL for a PostgreSQL tool."""
+    u = make_url(url)
+    env = dict(os.environ)
+    if u.password is not None:
+        env["PGPASSWORD"] = str(u.password)
+    conninfo = URL.create("postgresql", username=u.username, host=u.host, port=u.port, database=u.database,
+                          query=u.query).render_as_string(hide_password=False)
+    return env, conninfo
