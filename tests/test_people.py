@@ -210,6 +210,8 @@ def test_cli_remove_and_set_role(cli, monkeypatch):
     code, _, err = cli("user", "remove", "telegram:999")
     assert code == 2 and "no person" in err
     assert "removed" in cli("user", "list")[1].splitlines()[0]
+    code, _, err = cli("web", "link", "telegram:42")  # no web sign-in link for a removed person
+    assert code == 2 and "may not use the board" in err
 
     # set-role brings a removed person back, and an admin made so stays when the config changes.
     code, out, _ = cli("user", "set-role", "1", "admin")
