@@ -67,6 +67,8 @@ def cmd_user_set_role(args, settings) -> int:
     agency = f" {person.agency_code}{' deputy' if person.is_deputy else ''}" if person.agency_code else ""
     if not changed:
         print(f"#{person.id} {person.name} is already {person.role}{agency}; nothing changed")
+    elif was == person.role == "admin":
+        print(f"#{person.id} {person.name} stays admin, now also when [access] admins no longer lists them")
     else:
         print(f"#{person.id} {person.name}: {was} -> {person.role}{agency}")
     return 0

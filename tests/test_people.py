@@ -223,6 +223,13 @@ def test_cli_remove_and_set_role(cli, monkeypatch):
     # An admin only in the config and removed with the CLI: warned it comes back at the next start.
     code, out, _ = cli("user", "remove", "zalo:5")
     assert code == 0 and "still listed in [access] admins" in out
+    # A config admin confirmed with set-role stays when the config no longer lists them.
+    assert cli("user", "list")[0] == 0  # (the start re-adds zalo:5 from the config)
+    code, out, _ = cli("user", "set-role", "zalo:5", "admin")
+    assert code == 0 and "stays admin" in out
+    monkeypatch.setenv("DUTYBOT_ACCESS__ADMINS", "[]")
+    line = next(l for l in cli("user", "list")[1].splitlines() if "zalo:5" in l)
+    assert "\tadmin\t" in line and "removed" not in line
 
 
 def test_two_coordinators_removing_the_same_contact_at_once_remove_once(app):

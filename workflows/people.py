@@ -113,12 +113,14 @@ def set_role(store, ctx: Ctx, person, role: str, *, agency: str | None = None, d
         raise DutyError("agency_only_for_contacts")
     agency = agency if role == "contact" else None
     deputy = deputy if role == "contact" else False
-    before = {"role": person.role, "agency": person.agency_code, "deputy": person.is_deputy, "active": person.active}
-    after = {"role": role, "agency": agency, "deputy": deputy, "active": True}
+    source = "cli" if role == "admin" else None  # an admin named here stays when the config changes
+    before = {"role": person.role, "agency": person.agency_code, "deputy": person.is_deputy, "active": person.active,
+              "admin_source": person.admin_source if person.role == "admin" else None}
+    after = {"role": role, "agency": agency, "deputy": deputy, "active": True, "admin_source": source}
     if before == after:
         return False
     person.role, person.agency_code, person.is_deputy, person.active = role, agency, deputy, True
-    person.admin_source = "cli" if role == "admin" else None
+    person.admin_source = source
     store.audit(event_id=None, task_id=None, ctx=ctx, action="role_changed",
                 detail={"user": person.id, "name": person.name, "from": before, "to": after})
     return True
