@@ -50,3 +50,12 @@ def test_report_in_a_group_is_the_summary_sheet_only(app):
     assert len(wb.sheetnames) == 1
     cells = " ".join(str(c.value) for row in wb.worksheets[0].iter_rows() for c in row if c.value is not None)
     assert "CA" in cells and "ca (" not in cells and "anh Tuấn" not in cells
+
+
+def test_people_are_listed_and_removed_only_in_a_private_chat(app):
+    seed_world(app)
+    chat = Chat(app)
+    for text in ("/xoa", "/xoa CA", "/xoa #5", "/huylienket fake"):
+        answer = _in_group(chat, "coord", text)[0].text
+        assert "tin nhắn riêng" in answer and "#" not in answer, text
+    assert "ca" in chat.say("coord", "/xoa CA")

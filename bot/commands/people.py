@@ -15,6 +15,8 @@ _LIST_MAX = 60
 @command("remove", "xoa", audience=STAFF, menu=("staff",))
 def remove(call: Call) -> list[Reply]:
     """`/xoa` lists who one may remove (with their numbers), `/xoa CA` an agency's, `/xoa #12` removes."""
+    if call.msg.chat_type != "private":  # the list names people: not for a group
+        return call.reply("err.private_only")
     if len(call.args) > 1:
         raise UsageError()
     ref = call.args[0] if call.args else ""
