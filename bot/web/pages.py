@@ -6,7 +6,7 @@ import json
 
 from aiohttp import web
 
-from bot.web import model, rows
+from bot.web import audit, model, rows
 from bot.web.render import HEADERS, html
 from storage import web as web_store
 from workflows.access import can_read_all, can_see_task, is_staff
@@ -117,6 +117,7 @@ def task(b, rq) -> web.Response:
     user = rq.viewer.user
     may_update = is_staff(user) or (user.role == "contact" and user.agency_code == t.lead)
     return html("task.html", rq.page, task=t, d=d, shown=shown[t.id], agencies=agencies,
+                audit_action=audit.action, audit_detail=audit.detail,
                 overdue=t.status not in ("done", "cancelled") and t.deadline < now, may_update=may_update, **ctx)
 
 
