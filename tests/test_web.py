@@ -71,6 +71,10 @@ async def test_a_sign_in_link_works_once_and_sets_a_strict_http_only_cookie(boar
     cookie = resp.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/web" in cookie and "Secure" not in cookie
     assert (await client.get("/web/")).status == 200
+    other = "/web/login/" + token_of(auth.make_link(app, user_id(app, "boss")))
+    forged = await client.post(other, headers={"Origin": "https://evil.example"}, allow_redirects=False)
+    assert forged.status == 403 and "Set-Cookie" not in forged.headers  # and the link is not spent:
+    assert (await client.get(other)).status == 200
     again = await client.post(path, allow_redirects=False)
     assert again.status == 410 and "đã được dùng" in await again.text()
     assert (await client.get(path)).status == 410
@@ -231,8 +235,8 @@ async def test_evidence_goes_only_to_sessions_that_may_see_its_task(board):
     with app.write() as store:
         pic = store.add(Evidence(task_id=t.id, kind="photo", filename="a.png", mime="image/png", size=8,
                                  data=b"\x89PNG\r\n\x1a\n", at=app.now()))
-        page = store.add(Evidence(task_id=t.id, kind="document", filename="x.html", mime="text/html", size=20,
-                                  data=b"<script>alert(1)</script>", at=app.now()))
+        page = store.add(Evidence(task_id=t.id, kind="document", filename="biên bản.html", mime="text/html",
+                                  size=20, data=b"<script>alert(1)</script>", at=app.now()))
     await sign_in(app, client, "coord")
     got = await client.get(f"/web/evidence/{pic.id}")
     assert got.status == 200 and got.headers["Content-Type"] == "image/png"
@@ -240,6 +244,7 @@ async def test_evidence_goes_only_to_sessions_that_may_see_its_task(board):
     html_file = await client.get(f"/web/evidence/{page.id}")
     assert html_file.headers["Content-Type"] == "application/octet-stream"
     assert html_file.headers["Content-Disposition"].startswith("attachment")
+    assert "bi%C3%AAn%20b%E1%BA%A3n.html" in html_file.headers["Content-Disposition"]
     assert f'/web/evidence/{pic.id}' in await (await client.get(f"/web/task/{t.id}")).text()
     client.session.cookie_jar.clear()
     await sign_in(app, client, "syt")

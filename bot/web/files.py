@@ -9,6 +9,7 @@ not run in the board's origin).
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -75,7 +76,9 @@ def evidence(b, rq) -> web.Response:
     if ev.data is None:
         return _refuse(rq, 404, "not_found")
     inline = ev.mime in _INLINE and rq.query.get("download") != "1"
-    name = re.sub(r'[^\w.\- ]', "_", ev.filename or f"evidence-{ev.id}")[:100] or f"evidence-{ev.id}"
+    name = (ev.filename or f"evidence-{ev.id}")[:100]
+    ascii_name = re.sub(r"[^A-Za-z0-9._\- ]", "_", name) or f"evidence-{ev.id}"  # header-safe fallback
     return web.Response(body=ev.data, headers={
         **HEADERS, "Content-Type": ev.mime if inline else "application/octet-stream",
-        "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{name}"'})
+        "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{ascii_name}"; '
+                               f"filename*=UTF-8''{quote(name, safe='')}"})

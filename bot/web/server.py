@@ -11,6 +11,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from urllib.parse import urlsplit
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -113,6 +114,11 @@ def login_page(board: Board, rq: Rq) -> web.Response:
 
 
 def login_post(board: Board, rq: Rq) -> web.Response:
+    origin = rq.request.headers.get("Origin")
+    if origin and urlsplit(origin).netloc != rq.request.host:
+        # Another site posting someone's link would sign this browser in as that someone.
+        return html("message.html", rq.page, status=403, title=rq.page.t("web.err.csrf_title"),
+                    text=rq.page.t("web.err.csrf"))
     cookie = auth.sign_in(board.app, rq.arg("token"))
     if cookie is None:
         return html("message.html", rq.page, status=410, title=rq.page.t("web.signin.refused"),
