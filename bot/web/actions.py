@@ -111,13 +111,20 @@ def status(b, rq, store, ctx):
 def cancel(b, rq, store, ctx):
     t = _task(store, rq)
     result = service.cancel(store, ctx, t, rq.form.get("reason", "").strip())  # type: ignore[attr-defined]
-    b.app.notifier.enqueue(store, getattr(result, "notices", []), ctx.now)
+    b.app.notifier.enqueue(store, result.notices, ctx.now)
     return "cancel"
 
 
+def restore(b, rq, store, ctx):
+    t = _task(store, rq)
+    result = service.restore(store, ctx, t)  # type: ignore[attr-defined]
+    b.app.notifier.enqueue(store, result.notices, ctx.now)
+    return "restore"
+
+
 ACTIONS = {"remind": remind, "deadline": deadline, "extension": extension, "reassign": reassign, "status": status}
-if hasattr(service, "cancel"):  # the engine's cancel use case, once it exists
-    ACTIONS["cancel"] = cancel
+if hasattr(service, "cancel") and hasattr(service, "restore"):  # the engine's use cases (/huy, /khoiphuc)
+    ACTIONS.update(cancel=cancel, restore=restore)
 
 
 def act(b, rq) -> web.Response:

@@ -7,7 +7,7 @@ from datetime import datetime
 from markupsafe import Markup, escape
 
 KNOWN = ("status", "deadline", "reassign", "extension_requested", "extension_approved", "extension_rejected",
-         "evidence", "undo", "remind", "cancel")
+         "evidence", "undo", "remind", "cancelled", "restored")
 
 
 def action(page, entry) -> str:
@@ -24,7 +24,7 @@ def _when(page, value) -> str:
 def detail(page, entry) -> Markup:
     d = entry.detail or {}
     parts = []
-    if entry.action in ("status", "undo") and "to" in d:
+    if entry.action in ("status", "undo", "cancelled", "restored") and "to" in d:
         parts.append(f'{escape(page.status(d.get("from", "")))} → <b>{escape(page.status(d["to"]))}</b>')
         if d.get("to") == "in_progress" and d.get("percent") is not None:
             parts.append(f'{int(d["percent"])}%')

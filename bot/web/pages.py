@@ -7,6 +7,7 @@ import json
 from aiohttp import web
 
 from bot.web import audit, model, rows
+from bot.web.actions import ACTIONS
 from bot.web.render import HEADERS, html
 from storage import web as web_store
 from workflows.access import can_read_all, can_see_task, is_staff
@@ -38,7 +39,7 @@ def _common(b, rq, store, event, events, now, tab: str, stamp: str | None = None
             "path": rq.request.path_qs, "request_path": rq.request.path, "done": _flash(rq)}
 
 
-DONE = ("remind", "remind_nobody", "deadline", "approved", "rejected", "reassign", "status", "cancel")
+DONE = ("remind", "remind_nobody", "deadline", "approved", "rejected", "reassign", "status", "cancel", "restore")
 
 
 def _flash(rq):
@@ -117,7 +118,7 @@ def task(b, rq) -> web.Response:
     user = rq.viewer.user
     may_update = is_staff(user) or (user.role == "contact" and user.agency_code == t.lead)
     return html("task.html", rq.page, task=t, d=d, shown=shown[t.id], agencies=agencies,
-                audit_action=audit.action, audit_detail=audit.detail,
+                audit_action=audit.action, audit_detail=audit.detail, can_cancel="cancel" in ACTIONS,
                 overdue=t.status not in ("done", "cancelled") and t.deadline < now, may_update=may_update, **ctx)
 
 
