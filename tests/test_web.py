@@ -300,3 +300,24 @@ def test_cli_web_link(db_url, clock, monkeypatch, capsys):
         store.user(uid).active = False
     assert main(["web", "link", str(uid)]) == 2
     app.db.dispose()
+
+
+async def test_the_coordinator_cancels_and_restores_a_task_and_the_observer_cannot(board):
+    app, event, client = board
+    t = task_of(app, event, "CB-06")
+    csrf = await sign_in(app, client, "boss")
+    refused = await client.post("/web/act", data={"csrf": csrf, "action": "cancel", "task": str(t.id), "reason": "x"})
+    assert refused.status == 403 and task_of(app, event, "CB-06").status == t.status
+    client.session.cookie_jar.clear()
+    csrf = await sign_in(app, client, "coord")
+    no_reason = await client.post("/web/act", data={"csrf": csrf, "action": "cancel", "task": str(t.id), "reason": ""})
+    assert no_reason.status == 400 and task_of(app, event, "CB-06").status == t.status
+    ok = await client.post("/web/act", allow_redirects=False,
+                           data={"csrf": csrf, "action": "cancel", "task": str(t.id), "reason": "gộp vào CB-05"})
+    assert ok.status == 303 and task_of(app, event, "CB-06").status == "cancelled"
+    page = await (await client.get(f"/web/task/{t.id}")).text()
+    assert 'value="restore"' in page and "gộp vào CB-05" in page
+    back = await client.post("/web/act", allow_redirects=False, data={"csrf": csrf, "action": "restore", "task": str(t.id)})
+    assert back.status == 303 and task_of(app, event, "CB-06").status == t.status
+    with app.read() as store:
+        assert [(e.action, e.channel) for e in store.history(t.id)][-2:] == [("cancelled", "web"), ("restored", "web")]
