@@ -209,6 +209,11 @@ async def test_the_whole_journey_on_zalo(world):
     assert "50%" in await said(zd, syt, "2", "tiến độ việc CB-24")
     assert "hoàn thành" in await said(zd, syt, "xong rồi", "CB-24")
     await said(zd, stc, "/nv CB-05", "CB-05")
+    # A done that is not certain is confirmed first (the same reader as Telegram and the local chat).
+    asked = await said(zd, stc, "hình như xong rồi", "Xác nhận")
+    assert asked.startswith("Xác nhận việc CB-05 đã hoàn thành?") and asked.endswith("1 Xong, 2 Chưa")
+    assert "phần trăm" in await said(zd, stc, "2", "phần trăm")  # "Chưa": how far, then?
+    assert "Đã ghi nhận: CB-05 đang làm, 40%" in await said(zd, stc, "đang làm, được bốn mươi phần trăm", "CB-05")
     assert "vướng" in (await said(zd, stc, "vướng kinh phí, chờ UBND bố trí", "CB-05")).lower()
     since = len(zd.sent)
     await zd.user_sends_photo(stc, caption="biên bản", size=50_000)
