@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     lst.add_argument("--format", choices=("text", "json"), default="text")
     launch = ev.add_parser("launch")
     launch.add_argument("event", type=int, metavar="EVENT")
+    launch.add_argument("--urgent", action="store_true", help="send now even in quiet hours (else held until they end)")
     move = ev.add_parser("move")
     move.add_argument("event", type=int, metavar="EVENT")
     move.add_argument("--start", required=True, metavar="WHEN")

@@ -235,15 +235,19 @@ def cmd_event_list(args, settings) -> int:
 
 
 def cmd_event_launch(args, settings) -> int:
+    from bot.commands.coordination import quiet_hold
+
     app = open_app(settings)
+    hold = quiet_hold(app, args.urgent)  # like /trienkhai: quiet hours hold the messages
     try:
         with app.write() as store:
             event = _event(store, args.event)
             notices = event_uc.launch_event(store, _ctx(app), event)
-            queued = app.notifier.enqueue(store, notices, app.now())
+            queued = app.notifier.enqueue(store, notices, app.now(), hold_until=hold)
     except DutyError as exc:
         raise CliError(f"event {args.event} is already launched" if exc.code == "already_launched" else exc.code)
-    print(f"launched event {args.event}: {len(notices)} notices, {queued} messages queued")
+    held = f", held until {format_time(hold, app.tz)} (quiet hours; --urgent sends now)" if hold else ""
+    print(f"launched event {args.event}: {len(notices)} notices, {queued} messages queued{held}")
     return 0
 
 

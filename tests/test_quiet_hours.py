@@ -76,3 +76,20 @@ async def test_by_day_nothing_waits_and_no_button(app, clock):
     await chat.deliver()
     texts = chat.channel.texts("ca")
     assert any("CB-23" in t for t in texts) and any("Họp lúc 14h" in t for t in texts)
+
+
+def test_the_cli_launch_at_night_is_held_unless_urgent(tmp_path, monkeypatch, capsys):
+    import time_machine
+
+    from bot.cli import main
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DUTYBOT_STORAGE__URL", url)
+    with time_machine.travel(NIGHT, tick=False):
+        for start in ("11/6/2026 07:00", "12/6/2026 07:00"):
+            assert main(["event", "create", "ceremony", "--start", start]) == 0
+        capsys.readouterr()
+        assert main(["event", "launch", "1"]) == 0
+        assert "held until 02/05/2026 07:00" in capsys.readouterr().out
+        assert main(["event", "launch", "2", "--urgent"]) == 0
+        assert "held" not in capsys.readouterr().out
