@@ -401,6 +401,7 @@ def test_irony_conditions_questions_and_hedges_are_never_a_confident_done(text: 
     "ai bảo xong rồi", "xong rồi thì báo em nhé", "lẽ ra phải xong rồi", "xong sớm là tốt", "còn lâu mới xong",
     "Da bao cao a: da phat hanh giay moi toi 300 dai bieu, con 50 dai bieu chua gui",
     "việc này treo mấy hôm rồi chưa ai làm", "xong chưa thì chưa biết", "khi nào xong em báo",
+    "ăn cơm xong rồi anh", "họp xong rồi, lát em báo", "đã in được 200", "ch xong",
 ])
 def test_a_completion_word_about_something_else_or_denied_is_not_a_confident_done(text: str) -> None:
     r = understand(text)

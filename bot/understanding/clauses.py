@@ -109,7 +109,7 @@ def mark(clause: Clause, has_blocker) -> None:
         elif lx.FUTURE_WORK.search(text) and not lx.STRONG_PROGRESS.search(text):
             text = lx.FUTURE_WORK.sub("fwork", text)
             clause.flags.add("fwork")
-    elif done and lx.HEDGE.search(text):
+    elif done and (lx.HEDGE.search(text) or lx.MEETING_DONE.search(text)):
         clause.flags.add("hedge")
     elif done and "dneg" not in clause.flags:
         clause.flags.add("plain")

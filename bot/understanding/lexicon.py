@@ -115,7 +115,7 @@ QUESTION = rx(r"\b(?:bao gio|khi nao|luc nao|hom nao|ngay nao|thu may|o dau|di d
               r"lam sao|tai sao|vi sao|bao lau|cai gi|la gi|gi vay|gi the|nao|cho (?:em|minh|toi) hoi|"
               r"xin hoi|hoi chut|phai khong|dung khong|duoc khong|hay khong|co phai)\b"
               r"|\b(?<!chua duoc )(?<!khong duoc )(?<!chua co )(?<!khong co )(?<!chang duoc )bao nhieu\b"
-              r"|\bcho (?:em|minh|toi|chau) xin\b|\bkhi (?:dau|mo)\b|\bmay (?:gio|nguoi|ban|cai|tieng|phut|chiec|bo|lan|diem)\b|\b(?<!khong )(?<!chua )ai\b|^sao\b|\bsao (?:chua|khong|lai|the|vay|ma)\b"
+              r"|\bcho (?:em|minh|toi|chau) xin\b|\bkhi (?:dau|mo)\b|\bmay (?:gio|nguoi|ban|cai|tieng|phut|chiec|bo|lan|diem)\b|\b(?<!khong )(?<!chua )(?<!thay )(?<!chua co )(?<!khong co )ai\b|^sao\b|\bsao (?:chua|khong|lai|the|vay|ma)\b"
               r"|^(?:what|when|where|who|which|why|how|should|does|shall)\b|^(?:is it|are we|do i|do we|can i|can we)\b")
 QUESTION_TAIL = rx(r"\b(?!(?:em|toi|minh|ben|chung|anh|chi|khong|chua|van)\b)\w+ (?:khong|chua)"
                    r"(?: (?:a|anh|chi|em|nhi|nhe|ha|vay|the|ta))*$")
@@ -129,6 +129,8 @@ WHEN_THEN = rx(_WHEN_THEN)
 # (unless "đã"/"vừa" is among the two words before it: `clauses.mark` checks that).
 AFTER = rx(r"\bxong (?!roi\b|het\b|ca\b|xuoi\b|luon\b|\d)(?:\w+ ){0,3}?(?:thi )?(?:em|minh|toi|ben em) "
            r"(?:se )?(?:bao|lam|gui|nop|in|chuyen|trien khai|xu ly|bat dau|tiep|goi|nhan|tra loi)\b")
+# "họp xong rồi": the meeting is over, maybe not the task (unless the task was the meeting): not sure.
+MEETING_DONE = rx(r"\b(?:hop|giao ban|tap huan|di cong tac|di)(?: \w+)? xong\b")
 # "xong đâu mà xong", "làm gì đã xong", "ai bảo xong rồi": a completion denied.
 DENIED = rx(r"\b(?:xong|hoan thanh) (?:dau|cai gi|gi|the nao) ma (?:xong|hoan thanh)\b|\b(?:lam gi|dau co|dau da|co dau|"
             r"chua he|nao da|ai bao|ai noi)(?: \w+)? (?:da )?(?:xong|hoan thanh)\b|\bcon lau moi (?:xong|hoan thanh)\b")
@@ -173,7 +175,7 @@ PEOPLE_AWAY = rx(r"\b(?:sick|bi om|om ca|om het|nghi om|nghi phep|di cong tac|va
                  r"nghi het|nghi le|on leave)\b")
 CHATTER = rx(r"\b(?:lat (?:em |minh )?(?:noi|bao|goi)|noi sau|bao sau|goi lai|dang o ngoai|dang lai xe|dang di duong|"
              r"nham nhom|gui nham|nham tin|nham cho|bo qua|alo|a lo|chuc mung|sinh nhat|"
-             r"de em hoi lai|em hoi lai|toi em bao|ti em|(?:chieu|toi|mai|lat|ti|chut|sau|ve)(?: nua)? (?:em |minh )?"
+             r"de em hoi lai|em hoi lai|toi em bao|ti em|(?:an (?:com|trua|sang|toi|chieu)|nghi trua|ngu|tam)(?: \w+)? xong\b|(?:chieu|toi|mai|lat|ti|chut|sau|ve)(?: nua)? (?:em |minh )?"
              r"(?:bao|nhan|goi|tra loi|nhan tin)(?: lai)?(?: (?:anh|chi|sau|nhe|nha|a))*$|\b\w+ xong (?:thi )?(?:em|minh) "
              r"(?:bao|nhan|goi|tra loi)\b|hoi lai (?:roi )?bao|wrong (?:group|chat)|ignore)\b"
              r"|^(?:yes |anh oi |chi oi )?(?:em |minh |toi )?dang (?:hop|ban|di duong|o ngoai|lai xe|nghi trua|an com)\b")
