@@ -7,6 +7,7 @@ failure is retried with backoff, and a permanent rejection is parked with its er
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 import time
 from datetime import timedelta
@@ -42,13 +43,27 @@ def reply_from_row(row: Outbox, tz: ZoneInfo) -> Reply:
     text = row.text
     if GROUP_SEP in text:  # news grouped while it waited (bot.notify): its header is written now
         text = grouped_text(Texts(row.payload.get("lang", "vi"), tz), text, row.created_at)
-    return Reply(text, buttons=buttons, task_id=row.task_id, kind=row.kind, reply_to=row.payload.get("reply_to"))
+    document = photo = None
+    if (doc := row.payload.get("document")) is not None:
+        document = (doc["name"], base64.b64decode(doc["b64"]))
+    if (pic := row.payload.get("photo")) is not None:
+        photo = base64.b64decode(pic)
+    return Reply(text, buttons=buttons, task_id=row.task_id, kind=row.kind, reply_to=row.payload.get("reply_to"),
+                 document=document, photo=photo)
 
 
 def queue_reply(app: App, channel: str, chat_id: str, reply: Reply, retry_after: float | None) -> None:
     """An answer that could not go at once goes through the outbox, after the wait it was given."""
     now = app.now()
     payload = {"buttons": [[{"label": b.label, "data": b.data} for b in row] for row in reply.buttons]}
+    # The file travels with its caption (a workbook, a chart: tens of KB). In the row's JSON as
+    # base64 rather than a column of its own: only these rare queued answers carry one, and a
+    # row that outlives a restart still has it.
+    if reply.document is not None:
+        name, data = reply.document
+        payload["document"] = {"name": name, "b64": base64.b64encode(data).decode("ascii")}
+    if reply.photo is not None:
+        payload["photo"] = base64.b64encode(reply.photo).decode("ascii")
     with app.write() as store:
         store.enqueue(Outbox(channel=channel, chat_id=str(chat_id), kind=reply.kind, text=reply.text, payload=payload,
                              task_id=reply.task_id, urgent=True, created_at=now,
