@@ -264,16 +264,18 @@ async def test_get_updates_offset_semantics(tg, bot, http):
     assert [u.message.text for u in await bot.get_updates(offset=-1)] == ["năm"]
 
     started = time.monotonic()
+    gen = tg._poll_gen
     poll = asyncio.create_task(bot.get_updates(offset=first[-1].update_id + 10, timeout=5))
-    await asyncio.sleep(0.2)
+    await tg._wait_until(lambda: tg._poll_gen > gen, 5, lambda: "the long poll to arrive")
     assert not poll.done()  # long poll waits
     await tg.user_sends(ALICE, "sáu")
     updates = await poll
     assert [u.message.text for u in updates] == ["sáu"] and time.monotonic() - started < 2
 
     # a second poller (PTB's own Bot allows one getUpdates connection, so raw HTTP here)
+    gen = tg._poll_gen
     older = asyncio.create_task(http.post("/getUpdates", data={"offset": updates[-1].update_id + 1, "timeout": 5}))
-    await asyncio.sleep(0.1)
+    await tg._wait_until(lambda: tg._poll_gen > gen, 5, lambda: "the older poll to arrive")
     assert await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0) == ()
     conflict = await older
     assert conflict.status_code == 409 and "terminated by other getUpdates" in conflict.json()["description"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from datetime import datetime, timedelta, timezone
@@ -37,6 +36,16 @@ async def bot(sqlite_url, unused_tcp_port):
         with app.write() as store:
             store.get_event(event.id).launched_at = app.now()
         yield tg, app
+
+
+def _settled(app, chat_id: str) -> bool:
+    """Every stored update handled and nothing left to send to the chat: no second answer can come."""
+    from storage.models import Outbox
+
+    with app.read() as store:
+        updates = store.s.exec(select(InboundUpdate)).all()
+        waiting = store.s.exec(select(Outbox).where(Outbox.chat_id == chat_id, Outbox.status == "pending")).all()
+    return bool(updates) and all(u.status == "done" for u in updates) and not waiting
 
 
 async def start(app, **kw):
@@ -141,7 +150,7 @@ async def test_webhook_checks_the_secret_and_applies_a_replay_once(bot, unused_t
                 async with http.post(url, json=update, headers=good) as resp:
                     assert resp.status == 200
         await tg.wait_for(lambda r: r.chat_id == 9101 and "hoàn thành" in (r.text or ""), timeout=10)
-        await asyncio.sleep(0.3)
+        await tg._wait_until(lambda: _settled(app, "9101"), 10, lambda: "the update finished")
         with app.read() as store:
             t = store.find_task(store.current_event(app.now()).id, "NC-11")
             assert [a.action for a in store.history(t.id)] == ["status"]
@@ -156,10 +165,8 @@ async def test_menus_per_language_and_role(bot):
     await tg.user_sends(9002, "hello")  # the coordinator's chat exists for the bot
     rt = await start(app)
     try:
-        await asyncio.sleep(0.1)
-        calls = [c for c in tg.other_calls if c.get("method", "").lower() == "setmycommands"] or \
-            [c for c in getattr(tg, "_commands", {}).items()]
-        assert calls, "setMyCommands was called"
+        await tg._wait_until(lambda: any("tinhhinh" in [c["command"] for c in v] for v in tg._commands.values()),
+                             10, lambda: "the coordinator's menu")
         commands = tg._commands
         flat = {k: [c["command"] for c in v] for k, v in commands.items()}
         assert any("viec" in v and "tinhhinh" not in v for v in flat.values())  # contacts, vi
@@ -215,7 +222,7 @@ async def test_a_refused_command_is_answered_once_and_its_update_finished(bot):
         ca = tg.make_user(9101, "CA")
         sent = await tg.user_sends(ca, "/xong CB-05")  # STC's task: refused inside the transaction
         assert "Không tìm thấy" in (await tg.wait_for(answers(sent), timeout=10)).text
-        await asyncio.sleep(1.5)
+        await tg._wait_until(lambda: _settled(app, "9101"), 10, lambda: "the update finished")
         replies = [r for r in tg.sent if r.chat_id == 9101 and (r.message or {}).get("reply_to_message")]
         assert len(replies) == 1
         with app.read() as store:
