@@ -233,6 +233,17 @@ class SqlStore:
             cache[key] = list(self.s.exec(st.IDENTITIES_OF, params={"p_user": user_id}))
         return list(cache[key])
 
+    def chats_reached(self, channel: str, chat_ids: list[str]) -> set[str]:
+        """Which of these chats the bot has delivered to: a sign the person wrote to it first
+        (Telegram refuses a bot's first word, and calls about a chat it never saw)."""
+        if not chat_ids:
+            return set()
+        ids = [str(c) for c in chat_ids]
+        sent = select(Outbox.chat_id).where(Outbox.channel == channel, Outbox.status == "sent",
+                                            Outbox.chat_id.in_(ids)).distinct()
+        memo = select(SentMessage.chat_id).where(SentMessage.channel == channel, SentMessage.chat_id.in_(ids)).distinct()
+        return set(self.s.exec(sent)) | set(self.s.exec(memo))
+
     def remember_choices(self, channel: str, chat_id: str, choices: list[str] | None) -> None:
         """Store the numbered choices just offered in a chat (None clears them)."""
         q = select(Identity).where(Identity.channel == channel, Identity.chat_id == str(chat_id))

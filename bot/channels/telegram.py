@@ -78,13 +78,19 @@ class TelegramChannel(InboxLoop):
         self._in_flight = answers.InFlight()
         self.poll_pulse = Pulse(f"{CHANNEL}-poll", expect=poll_timeout + 10.0)
         self._fetching: asyncio.Task | None = None  # the long poll, cancelled at stop
+        # Chats whose staff menu this process has set or found not to need one: a staff chat gets
+        # its menu at start only once it has written to the bot (else Telegram answers "chat not
+        # found"), or at its first message after that.
+        self._menu_checked: set[str] = set()
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
         await self.application.initialize()
         me = await self.bot.get_me()
         self.app.bot_usernames[CHANNEL] = me.username
-        await set_menus(self.bot, await asyncio.to_thread(self._staff_chats))
+        reached = await asyncio.to_thread(self._reached_staff_chats)
+        await set_menus(self.bot, reached)
+        self._menu_checked |= set(reached)
         await asyncio.to_thread(answers.release_orphans, self.app, CHANNEL)
         await self.application.start()
 
@@ -237,7 +243,9 @@ class TelegramChannel(InboxLoop):
                     job.replies = self.router.handle(job.msg) if job.msg is not None else []
                 finally:
                     inbox.current_claim.reset(token)
-                if job.msg is not None and job.msg.text.startswith("/start "):
+                if job.msg is not None and job.msg.chat_type == "private" and (
+                        str(job.msg.chat_id) not in self._menu_checked or job.msg.text.startswith("/start ")):
+                    self._menu_checked.add(str(job.msg.chat_id))  # a contact is looked up once
                     job.staff_joined = bool(self._staff_chats(job.msg.chat_id))
                 if claim is not None and not claim.consumed:  # read-only, refused, not for us: done too
                     unchanged.append(job.row_id)
@@ -334,7 +342,7 @@ class TelegramChannel(InboxLoop):
         if msg is None:
             return
         if job.staff_joined:
-            await set_menus(self.bot, [msg.chat_id], default=False)  # a coordinator just joined
+            await set_menus(self.bot, [msg.chat_id], default=False)  # staff who joined or first wrote
         for k, reply in enumerate(job.replies):
             if query is not None and reply.edit and query.message is not None:
                 await tg_send.edit(self.bot, query.message.chat_id, query.message.message_id, reply)
@@ -367,6 +375,12 @@ class TelegramChannel(InboxLoop):
                 out.sent.append((key, msg.chat_id, message_id, reply))
             elif reply.task_id is not None and message_id:
                 out.memo.append((msg.chat_id, message_id, reply.task_id, reply.kind))
+
+    def _reached_staff_chats(self) -> list[str]:
+        chats = self._staff_chats()
+        with self.app.read() as store:
+            reached = store.chats_reached(CHANNEL, chats)
+        return [c for c in chats if c in reached]
 
     def _staff_chats(self, chat_id: str | None = None) -> list[str]:
         with self.app.read() as store:
