@@ -18,6 +18,7 @@ from storage.repositories import SqlStore
 from workflows import service
 from workflows.access import can_see_task, require_update
 from workflows.errors import DutyError
+from workflows.states import CLOSED
 from workflows.ports import Ctx, Notice
 from workflows.quota import check_agency_quota, mib
 
@@ -127,11 +128,38 @@ def _bound_task_id(store: SqlStore, msg: IncomingMessage, user) -> int | None:
     return last.task_id if last is not None else None
 
 
+_CAPTION_CODE = re.compile(r"(?<![\w-])([A-Za-z]{1,10}-\d{1,4}[A-Za-z]?)(?![\w-])")
+
+
+def _task_in_caption(app: App, store: SqlStore, caption: str, user):
+    """The task a file's caption names by its code ("CB-05 biên bản"), if any.
+
+    Where no reply thread says which task a file is about (Zalo), the caption is the sender's own
+    word for it; it wins over "the last task shown". A code of the sender's agency is preferred
+    when live events share codes (a rehearsal and the real one)."""
+    codes = _CAPTION_CODE.findall(caption or "")
+    if not codes:
+        return None
+    current = store.current_event(app.now())
+    events = [e for e in store.list_events() if e.launched_at is not None and e.ended_at is None] or \
+        ([current] if current is not None else [])
+    for code in codes:
+        found = [t for e in events if (t := store.find_task(e.id, code)) is not None]
+        if found:
+            mine = [t for t in found if t.lead == getattr(user, "agency_code", None) and t.status not in CLOSED]
+            return (mine or found)[0]
+    return None
+
+
 def handle_text(app: App, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
     if user.role in ("admin", "coordinator", "observer") and not msg.attachment and not user.pending:
         return [Reply(texts("text.staff_hint"))]
     with app.write() as store:
-        task_id = _bound_task_id(store, msg, user)
+        named = _task_in_caption(app, store, msg.text, user) if msg.attachment is not None else None
+        if named is not None and user.role == "contact" and named.lead != user.agency_code:
+            # Never filed under another task instead: the person meant this one and is told why not.
+            return [Reply(texts("err.evidence_other_agency", code=named.code, agency=named.lead))]
+        task_id = named.id if named is not None else _bound_task_id(store, msg, user)
         if task_id is None:
             return [Reply(texts("text.which_task"))]
         task = _visible_task(store, user, task_id)
