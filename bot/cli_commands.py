@@ -244,10 +244,13 @@ def cmd_event_launch(args, settings) -> int:
             event = _event(store, args.event)
             notices = event_uc.launch_event(store, _ctx(app), event)
             queued = app.notifier.enqueue(store, notices, app.now(), hold_until=hold)
+            missing = event_uc.agencies_without_contact(store, event)
     except DutyError as exc:
         raise CliError(f"event {args.event} is already launched" if exc.code == "already_launched" else exc.code)
     held = f", held until {format_time(hold, app.tz)} (quiet hours; --urgent sends now)" if hold else ""
     print(f"launched event {args.event}: {len(notices)} notices, {queued} messages queued{held}")
+    if missing:
+        print(f"no contact yet (each gets its tasks on joining): {', '.join(missing)}")
     return 0
 
 

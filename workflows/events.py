@@ -46,7 +46,8 @@ def create_event(store: Store, ctx: Ctx, template, start: datetime, name: str | 
 
 
 def launch_event(store: Store, ctx: Ctx, event) -> list[Notice]:
-    """Mark the event launched; every agency gets a summary and one message per open task."""
+    """Mark the event launched; every agency gets a summary and one message per open task it
+    leads, and each task it supports (marked as supporting, without status buttons)."""
     require_staff(ctx.actor)
     if event.launched_at is not None:
         raise DutyError("already_launched", event=event.id)
@@ -54,24 +55,51 @@ def launch_event(store: Store, ctx: Ctx, event) -> list[Notice]:
     tasks = [t for t in store.tasks(event.id) if t.status not in CLOSED]
     for t in tasks:
         t.next_reminder_at = ctx.now  # the reminder pass plans each task from launch on
+    agencies = sorted({t.lead for t in tasks} | {a for t in tasks for a in (t.supporting or [])})
     notices: list[Notice] = []
-    by_agency: dict[str, list] = {}
-    for t in tasks:
-        by_agency.setdefault(t.lead, []).append(t)
-    for agency, items in sorted(by_agency.items()):
-        first = min(items, key=lambda t: t.deadline)
-        notices.append(Notice(key="launch_summary", to="agency", agency=agency, kind="assignment",
-                              dedupe_key=f"launch:{event.id}:{agency}",
-                              params={"event": event.name, "count": len(items), "first_code": first.code,
-                                      "first_deadline": first.deadline}))
-        for t in sorted(items, key=lambda t: t.deadline):
-            notices.append(Notice(key="assignment", to="agency", agency=agency, task_id=t.id, kind="assignment",
-                                  with_buttons=True, dedupe_key=f"assign:{t.id}",
-                                  params={"code": t.code, "number": t.number, "title": t.title,
-                                          "title_en": t.title_en, "deadline": t.deadline, "lead": t.lead}))
+    for agency in agencies:
+        notices += agency_notices(event, tasks, agency)
     store.audit(event_id=event.id, task_id=None, ctx=ctx, action="event_launched",
-                detail={"tasks": len(tasks), "agencies": len(by_agency)})
+                detail={"tasks": len(tasks), "agencies": len({t.lead for t in tasks})})
     return notices
+
+
+def agency_notices(event, tasks: list, agency: str, *, user_id: int | None = None) -> list[Notice]:
+    """What an agency's contact is sent about a launched event: a summary, one message per open
+    task it leads (with buttons), one per task it supports (marked, no buttons). To the agency's
+    contact at launch; to `user_id` alone when someone joins the agency later (same dedupe keys,
+    so nobody gets a message twice)."""
+    open_tasks = [t for t in tasks if t.status not in CLOSED]
+    lead = sorted((t for t in open_tasks if t.lead == agency), key=lambda t: t.deadline)
+    helping = sorted((t for t in open_tasks if agency in (t.supporting or []) and t.lead != agency),
+                     key=lambda t: t.deadline)
+    if not lead and not helping:
+        return []
+    to = {"to": "user", "user_id": user_id} if user_id is not None else {"to": "agency"}
+    first = (lead or helping)[0]
+    key = "launch_summary_both" if lead and helping else "launch_summary" if lead else "launch_summary_supporting"
+    notices = [Notice(key=key, agency=agency,
+                      kind="assignment", dedupe_key=f"launch:{event.id}:{agency}",
+                      params={"event": event.name, "count": len(lead), "supporting": len(helping),
+                              "first_code": first.code, "first_deadline": first.deadline}, **to)]
+    for t in lead:
+        notices.append(Notice(key="assignment", agency=agency, task_id=t.id, kind="assignment",
+                              with_buttons=True, dedupe_key=f"assign:{t.id}",
+                              params={"code": t.code, "number": t.number, "title": t.title,
+                                      "title_en": t.title_en, "deadline": t.deadline, "lead": t.lead}, **to))
+    for t in helping:
+        notices.append(Notice(key="assignment_supporting", agency=agency, task_id=t.id, kind="assignment",
+                              dedupe_key=f"support:{t.id}:{agency}",
+                              params={"code": t.code, "number": t.number, "title": t.title,
+                                      "title_en": t.title_en, "deadline": t.deadline, "lead": t.lead}, **to))
+    return notices
+
+
+def agencies_without_contact(store: Store, event) -> list[str]:
+    """Agencies with open tasks in `event` (leading or supporting) that nobody represents yet."""
+    tasks = [t for t in store.tasks(event.id) if t.status not in CLOSED]
+    needed = {t.lead for t in tasks} | {a for t in tasks for a in (t.supporting or [])}
+    return sorted(a for a in needed if not store.contacts_of(a))
 
 
 def move_event(store: Store, ctx: Ctx, event, new_start: datetime, *, allow_past: bool = False) -> tuple[int, int]:

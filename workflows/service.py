@@ -118,6 +118,10 @@ def _unblocked_notices(store: Store, done_task) -> list[Notice]:
         if done_task.code in (t.depends_on or []) and t.status not in CLOSED and set(t.depends_on) <= done:
             out.append(Notice(key="unblocked", to="agency", agency=t.lead, task_id=t.id, kind="unblocked",
                               params=_task_params(t), dedupe_key=f"unblocked:{t.id}"))
+            for agency in t.supporting or []:  # the agencies helping hear it too, marked as such
+                if agency != t.lead:
+                    out.append(Notice(key="unblocked_supporting", to="agency", agency=agency, task_id=t.id,
+                                      kind="news", params=_task_params(t), dedupe_key=f"unblocked:{t.id}:{agency}"))
     return out
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from bot.channels.base import Reply
 from bot.commands import ANYONE, MEMBER, ORDERED, Call, UsageError, command
+from bot.commands import joining
 from bot.commands.linking import redeem_link
-from bot.commands.people import handover
 from bot.i18n import Safe, Texts
 from storage.models import Identity, User
-from workflows import invites, people
+from workflows import invites
 from workflows.errors import DutyError
 from workflows.ports import Ctx
 
@@ -38,25 +38,12 @@ def _join(call: Call, code: str) -> list[Reply]:
                                   language=lang, created_at=now))
             store.add(Identity(user_id=user.id, channel=msg.channel, external_id=str(msg.user_id),
                                chat_id=str(msg.chat_id), display_name=msg.display_name, created_at=now))
-        elif user.active and user.role == "admin" and invite.role != "coordinator":
-            raise DutyError("already_member")
+        elif user.active:
+            asked = joining.existing_member(call, store, user, invite)
+            if asked is not None:  # told, or asked to confirm: nothing changes, the code stays valid
+                return asked
         invites.redeem(store, code, user.id, now)
-        back = people.rejoin(user, invite.role)  # a removed person comes back with the invite's role
-        if user.role != "admin":
-            user.role = invite.role
-        user.agency_code = invite.agency_code if invite.role == "contact" else None
-        user.is_deputy = invite.is_deputy
-        ctx = Ctx(actor=user, channel=msg.channel, now=now, message_ref=msg.ref)
-        store.audit(event_id=invite.event_id, task_id=None, ctx=ctx, action="joined",
-                    detail={"invite": invite.id, "role": invite.role, "agency": invite.agency_code,
-                            **({"returned": True} if back else {})})
-        agency = store.agency(invite.agency_code) if invite.agency_code else None
-        replaced = handover(call, store, ctx, invite, user)
-    texts = call.texts
-    role_text = texts(f"role.{invite.role}")
-    if agency is not None:
-        return call.reply("start.joined_contact", name=user.name, agency=agency.name, code=agency.code) + replaced
-    return call.reply("start.joined", name=user.name, role=role_text)
+        return joining.apply(call, store, user, invite, now)
 
 
 @command("help", "trogiup", audience=ANYONE, menu=("contact", "staff"))

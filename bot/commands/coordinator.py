@@ -207,7 +207,11 @@ def launch(call: Call) -> list[Reply]:
         event = event_by_ref(store, call, call.args[0])
         notices = event_uc.launch_event(store, call.ctx(), event)
         sent = call.app.notifier.enqueue(store, notices, call.app.now(), hold_until=hold)
-    return held_reply(call.texts, "launch", call.texts("launch.done", id=event.id, name=event.name, count=sent), hold)
+        missing = event_uc.agencies_without_contact(store, event)
+    text = call.texts("launch.done", id=event.id, name=event.name, count=sent)
+    if missing:  # they are not forgotten: each gets its tasks on joining (bot.commands.joining)
+        text += "\n" + call.texts("launch.missing_contacts", agencies=", ".join(missing))
+    return held_reply(call.texts, "launch", text, hold)
 
 
 @command("movedate", "doingay", audience=STAFF, menu=("staff",))

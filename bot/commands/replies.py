@@ -70,6 +70,10 @@ def _undo(app: App, msg: IncomingMessage, user, texts: Texts, entry_id: int) -> 
 
 
 def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
+    from bot.commands import joining
+
+    if (join := joining.CALLBACK.match(msg.callback or "")) is not None:  # "Chuyển sang …" / "Giữ nguyên"
+        return joining.confirm(app, msg, user, texts, int(join.group(1)), join.group(2) == "y")
     undo = _UNDO.match(msg.callback or "")
     if undo is not None:
         return _undo(app, msg, user, texts, int(undo.group(1)))
