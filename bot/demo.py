@@ -25,11 +25,19 @@ from workflows.spec import load_template, resolve_template
 
 DEMO_TEMPLATE = "ceremony"
 CHANNEL = "console"
-_BLOCK_REASONS = (
-    "Chờ Sở Tài chính thẩm định dự toán, chưa có kinh phí",
-    "Nhà in hẹn thứ Sáu mới giao, chưa nhận được bản in",
-    "Chưa nhận được danh sách từ đơn vị phối hợp",
-)
+_FINANCE = "STC"
+
+
+def block_reasons(task) -> list[str]:
+    """Blocked reasons that fit the task's agency: nobody waits on themselves (STC is the
+    Finance department), and "waiting for the supporting agency" only where there is one."""
+    reasons = ["Nhà in hẹn thứ Sáu mới giao, chưa nhận được bản in"]
+    if task.lead != _FINANCE:
+        reasons.append("Chờ Sở Tài chính thẩm định dự toán, chưa có kinh phí")
+    helpers = [a for a in (task.supporting or []) if a != task.lead]
+    if helpers:
+        reasons.append(f"Chưa nhận được danh sách từ {helpers[0]} (đơn vị phối hợp)")
+    return reasons
 
 
 @dataclass
@@ -131,7 +139,7 @@ def _history(store, rng: random.Random, tasks: list, users: dict, launched_at: d
             continue
         report("ack", min(ack_at, t.deadline - timedelta(hours=1)))
         if t.id in blocked:
-            report("blocked", t.deadline - timedelta(hours=rng.randint(6, 48)), reason=rng.choice(_BLOCK_REASONS))
+            report("blocked", t.deadline - timedelta(hours=rng.randint(6, 48)), reason=rng.choice(block_reasons(t)))
             continue
         if t.id in overdue:
             report("progress", t.deadline - timedelta(hours=rng.randint(4, 72)), percent=rng.choice((30, 50, 70)))
@@ -146,16 +154,19 @@ def _history(store, rng: random.Random, tasks: list, users: dict, launched_at: d
 
 
 def intro(app: App, created: bool) -> str:
+    from bot.i18n import Texts, strip_html
+
+    texts = Texts(app.settings.general.language, app.tz)
     with app.read() as store:
         event = store.current_event(app.now())
         tasks = store.tasks(event.id) if event else []
-    head = "dutybot — local chat (no token set, nothing leaves this machine)."
+        people = len(store.users())
+    lines = [texts("console.head")]
     if event is None:
-        return head + "\nNo event yet. /users lists who exists; /as NAME to act as them."
-    done = sum(t.status == "done" for t in tasks)
-    lines = [head,
-             ("Created the demo: " if created else "Demo: ") + f"event #{event.id} “{event.name}”, "
-             f"{len(tasks)} duties, {done} done.",
-             "Try: /as dieuphoi then /tinhhinh, /quahan, /nv CB-05 · /as ca then /viec, /xong NC-11 · "
-             "/users lists everyone · /quit leaves."]
-    return "\n".join(lines)
+        lines.append(texts("console.no_event") if people else texts("console.no_people"))
+    else:
+        done = sum(t.status == "done" for t in tasks)
+        lines.append(texts("console.demo_created" if created else "console.demo", id=event.id, name=event.name,
+                           count=len(tasks), done=done))
+        lines.append(texts("console.try"))
+    return strip_html("\n".join(lines))

@@ -50,7 +50,7 @@ def test_readme_run_command_drives_the_local_chat_from_a_pipe(tmp_path):
         [sys.executable, "-m", "bot.cli", "run"]
     out = subprocess.run(runner, input=script, capture_output=True, text=True, env=env, cwd=ROOT, timeout=180)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "Created the demo" in out.stdout
+    assert "Đã tạo bản thử" in out.stdout
     assert "xong" in out.stdout and "quá hạn" in out.stdout  # the coordinator's status view
     assert "Việc của STC" in out.stdout
 

@@ -187,7 +187,7 @@ async def test_local_chat_file_command(sqlite_url, clock, tmp_path, monkeypatch)
     from bot.channels.console import ConsoleChannel
     from bot.router import Router
 
-    monkeypatch.chdir(tmp_path)  # the console keeps the files it receives under data/chat-files
+    monkeypatch.chdir(tmp_path)  # the console keeps the files it receives under ./out
     app = make_app(sqlite_url, clock, general={"imports_dir": str(tmp_path / "imports")})
     seed_event(app)
     add_user(app, "dieuphoi", "coordinator", channel="console")
@@ -198,8 +198,8 @@ async def test_local_chat_file_command(sqlite_url, clock, tmp_path, monkeypatch)
     text = out.getvalue()
     assert "Đã đọc kế hoạch" in text and "[1] Tạo sự kiện  [2] Gửi tệp mẫu" in text
     assert "Đã tạo sự kiện #2" in text
-    saved = next((tmp_path / "data" / "chat-files").glob("*.toml"))
-    assert f"→ {Path('data/chat-files') / saved.name}" in text
+    saved = next((tmp_path / "out").glob("*.toml"))
+    assert f"Đã lưu tệp: {Path('out') / saved.name}" in text
     assert "cannot read /khong/co/tep.docx" in text and "usage: /file PATH" in text
 
 

@@ -10,27 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from bot.channels.base import Attachment, IncomingMessage, Reply
 from bot.context import App
 from bot.delivery import Delivery
-from bot.i18n import strip_html
+from bot.i18n import Texts, strip_html
 from bot.router import Router
 
 CHANNEL = "console"
-_HELP = ("Local chat. /users lists who exists, /as NAME switches identity, /file PATH [CAPTION] sends a "
-         "file (a plan .docx/.xlsx/.csv, or evidence), /quit leaves. Type a number to press a button. "
-         "Files the bot sends are saved under data/chat-files/.")
-FILES_OUT = "data/chat-files"  # relative to the working directory, like the SQLite file
+_HANDLE = re.compile(r"^[\w.-]{1,32}$")
+FILES_OUT = "out"  # files the bot sends (/baocao, /bieudo, a template), relative to where it runs
 
 
 class ConsoleChannel:
     name = CHANNEL
 
-    def __init__(self, app: App, router: Router, out: TextIO = sys.stdout) -> None:
-        self.app, self.router, self.out = app, router, out
+    def __init__(self, app: App, router: Router, out: TextIO = sys.stdout, out_dir: str | Path = FILES_OUT) -> None:
+        self.app, self.router, self.out, self.out_dir = app, router, out, Path(out_dir)
+        self.texts = Texts(app.settings.general.language, app.tz)  # the terminal's own lines
         self.current: str | None = None
         self.delivery = Delivery(app, {CHANNEL: self})
         self._ids = itertools.count(1)
@@ -57,18 +58,28 @@ class ConsoleChannel:
     def _show(self, reply: Reply) -> None:
         self._print("🤖 " + strip_html(reply.text).replace("\n", "\n   "))
         if reply.document:
-            saved = self._save(*reply.document)
-            self._print(f"   📎 {reply.document[0]} ({len(reply.document[1])} bytes)" + (f" → {saved}" if saved else ""))
+            self._show_file(*reply.document)
+        if reply.photo:
+            self._show_file(f"anh-{next(self._ids)}.png", reply.photo)
         flat = [b for row in reply.buttons for b in row]
         if flat:
             self._print("   " + "  ".join(f"[{i}] {b.label}" for i, b in enumerate(flat, 1)))
 
-    @staticmethod
-    def _save(name: str, data: bytes) -> str | None:
-        """Keep a file the bot sent where the person at the keyboard can open it."""
-        from pathlib import Path
+    def _say(self, key: str, **params) -> None:
+        self._print(strip_html(self.texts(key, **params)))
 
-        folder = Path(FILES_OUT)
+    def _show_file(self, name: str, data: bytes) -> None:
+        """What another app shows as a file is saved under ./out/, and its path printed."""
+        saved = self._save(name, data)
+        size = f"{max(len(data) // 1024, 1)} KB"
+        if saved:
+            self._say("console.saved", path=saved, size=size)
+        else:
+            self._say("console.not_saved", name=Path(name).name, size=size, folder=str(self.out_dir))
+
+    def _save(self, name: str, data: bytes) -> str | None:
+        """Keep a file the bot sent where the person at the keyboard can open it."""
+        folder = self.out_dir
         try:
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / Path(name).name
@@ -92,11 +103,16 @@ class ConsoleChannel:
     def switch(self, handle: str) -> None:
         known = {h: (label, n) for h, label, n in self.users()}
         if handle not in known:
-            self._print(f"⚠ no user '{handle}'. /users lists them.")
+            if not _HANDLE.match(handle):
+                self._say("console.bad_name", handle=handle)
+                return
+            self.current = handle  # someone the bot does not know yet: try /start MÃ_MỜI as them
+            self._say("console.stranger", handle=handle)
             return
         self.current = handle
         label, waiting = known[handle]
-        self._print(f"— you are now {handle}: {label}" + (f"; {waiting} message(s) waiting" if waiting else ""))
+        self._print(strip_html(self.texts("console.now", handle=handle, label=label) +
+                               (self.texts("console.waiting", count=waiting) if waiting else "")))
 
     async def handle_line(self, line: str) -> bool:
         """Process one typed line; False when the user wants to leave."""
@@ -112,9 +128,9 @@ class ConsoleChannel:
         elif word == "/as" and len(line.split()) == 2:
             self.switch(line.split()[1])
         elif word == "/chathelp":
-            self._print(_HELP)
+            self._say("console.help")
         elif self.current is None:
-            self._print("⚠ choose who you are first: /as NAME (see /users)")
+            self._say("console.choose")
         elif word in ("/file", "/tep"):
             await self._send_file(line)
         else:
