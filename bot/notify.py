@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.event_label import label_for, live_event_names
 from bot.i18n import Texts
 from bot.views import task_buttons
 from storage.repositories import SqlStore
@@ -116,7 +117,10 @@ class Notifier:
         `hold_until`: the rows wait until then (a launch or broadcast in quiet hours)."""
         send_at = max(now, hold_until) if hold_until is not None else now
         count = 0
+        live = None  # events live now, looked up once and only for notices about a task
         for notice in notices:
+            if notice.task_id is not None and live is None:
+                live = live_event_names(store)
             for user in recipients(store, notice):
                 ident = channel_for(store, user)
                 if ident is None or self._over_backlog(store, user, notice, now):
@@ -127,6 +131,8 @@ class Notifier:
                     payload["buttons"] = [[{"label": b.label, "data": b.data} for b in row]
                                           for row in task_buttons(texts, notice.task_id)]
                 text = render_notice(texts, notice).replace(GROUP_SEP, " ")
+                if live and notice.task_id is not None and (label := label_for(texts, store, notice.task_id, live)):
+                    text = label + "\n" + text  # several events live: say which one
                 values = dict(
                     dedupe_key=f"{notice.dedupe_key}:{user.id}" if notice.dedupe_key else None,
                     user_id=user.id, channel=ident.channel, chat_id=ident.chat_id, kind=notice.kind,

@@ -11,10 +11,11 @@ import re
 
 from bot import commands
 from bot.channels.base import IncomingMessage, Reply
-from bot.commands import ANYONE, CONTACT, REGISTRY, Call, UsageError
+from bot.commands import ANYONE, CONTACT, REGISTRY, AskBack, Call, UsageError
 from bot.commands import coordination, plan_import
 from bot.commands.replies import drop_pending, handle_callback, handle_text
 from bot.context import App
+from bot.event_label import label_events
 from bot.floodgate import SenderGate, Verdict
 from bot.i18n import Texts, strip_html
 from bot.inbox import AlreadyProcessed
@@ -84,7 +85,7 @@ class Router:
 
     def _answer(self, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
         try:
-            return self._dispatch(msg, user, texts)
+            return label_events(self.app, texts, self._dispatch(msg, user, texts))
         except UsageError as exc:
             return [Reply(texts("usage.prefix") + texts(str(exc)))]
         except AccessDenied as exc:
@@ -100,6 +101,11 @@ class Router:
             return [Reply(texts("err.bad_date", text=exc.text))]
         except AlreadyProcessed:
             return []  # a replayed update: its effects and replies happened the first time
+        except AskBack as exc:  # "which event?": nothing changed; the next button press answers it
+            if user is not None:
+                with self.app.write() as store:
+                    store.user(user.id).pending = exc.pending
+            return exc.replies
 
     def _removed(self, msg: IncomingMessage, texts: Texts) -> list[Reply]:
         if msg.callback is None and msg.chat_type != "private" and not _COMMAND.match((msg.text or "").strip()):

@@ -35,7 +35,7 @@ class FakeChannel:
     async def send(self, chat_id: str, reply: Reply) -> str:
         self._n += 1
         self.sent.setdefault(chat_id, []).append(reply)
-        return str(self._n)
+        return f"d{self._n}"  # never the same as an id Chat.send gives a direct answer
 
     def texts(self, chat_id: str) -> list[str]:
         return [strip_html(r.text) for r in self.sent.get(chat_id, [])]

@@ -43,8 +43,9 @@ async def test_a_removed_contact_is_refused_everywhere_keeps_history_and_gets_no
     assert "hoàn thành" in chat.say("ca", "/xong CB-23 đã duyệt")
     button = next(b.data for row in chat.send("ca", "/nv NC-11")[0].buttons for b in row if b.data.endswith(":ack"))
     chat.say("coord", "/nhac NC-11")  # a reminder waiting for ca (primary contact of CA)
-    waiting = len(_outbox_to(app, ca.id))  # "NC-11 can start now" and the reminder
-    assert waiting == 2 and {r.status for r in _outbox_to(app, ca.id)} == {"pending"}
+    # "NC-11 can start now", "NC-03 (CA supports it) can start now" and the reminder
+    waiting = len(_outbox_to(app, ca.id))
+    assert waiting == 3 and {r.status for r in _outbox_to(app, ca.id)} == {"pending"}
 
     listing = chat.say("coord", "/xoa CA")
     assert f"#{ca.id} · ca" in listing and "ca2" in listing

@@ -29,6 +29,15 @@ class UsageError(Exception):
     """Wrong arguments: the reply is the command's usage line; nothing was changed."""
 
 
+class AskBack(Exception):
+    """The request is ambiguous: nothing was changed; the bot asks with these replies and
+    remembers `pending` (the user's next button press answers it)."""
+
+    def __init__(self, replies: list, pending: dict) -> None:
+        super().__init__("ask back")
+        self.replies, self.pending = replies, pending
+
+
 @dataclass
 class Call:
     """One command invocation: the app, the message, the user (None if unknown), the args."""
