@@ -9,8 +9,6 @@ from bot.commands.linking import redeem_link
 from bot.i18n import Safe, Texts
 from storage.models import Identity, User
 from workflows import invites
-from workflows.errors import DutyError
-from workflows.ports import Ctx
 
 
 @command("start", "batdau", audience=ANYONE, menu=("contact", "staff"))
