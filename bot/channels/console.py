@@ -96,7 +96,7 @@ class ConsoleChannel:
             for ident in sorted((i for u in store.users() for i in store.identities_of(u.id)
                                  if i.channel == CHANNEL), key=lambda i: i.external_id):
                 u = store.user(ident.user_id)
-                role = u.role + (f" {u.agency_code}" if u.agency_code else "")
+                role = self.texts(f"role.{u.role}") + (f" {u.agency_code}" if u.agency_code else "")
                 out.append((ident.external_id, f"{u.name} ({role})", waiting.get(ident.chat_id, 0)))
             return out
 
