@@ -83,7 +83,7 @@ def _chosen_event(app: App, msg: IncomingMessage, user, texts: Texts, event_id: 
     drop_pending(app, user)
     token = CHOSEN_EVENT.set(event_id)
     try:
-        return Router(app)._answer(replace(msg, text=pending["text"], callback=None), user, texts)
+        return Router(app)._dispatch(replace(msg, text=pending["text"], callback=None), user, texts)
     finally:
         CHOSEN_EVENT.reset(token)
 
