@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
+import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -41,6 +42,10 @@ SECRET = "zalo-webhook-secret-123"
 CHOICES = "Trả lời 1 Đã nhận, 2 Đang làm, 3 Xong, 4 Vướng"
 
 
+# app id -> its running stack, so that `settled(zd, app)` can wait for the stack's own passes
+_STACKS: dict[int, "ZaloStack"] = {}
+
+
 class ZaloStack:
     """What the runtime wires for Zalo: channel, webhook or poller, inbox processing, delivery, scheduler."""
 
@@ -60,6 +65,18 @@ class ZaloStack:
         self.delivery.pacers.update({"zalo": self.zalo.pacer, "telegram": Pacer(Limits.unlimited())})
         self.tasks: list[asyncio.Task] = []
         self.runner: web.AppRunner | None = None
+        # When the latest finished reminder pass started (monotonic): `settled` waits for a
+        # pass that started after it was called, instead of for a quiet while.
+        self.pass_started = 0.0
+        wake = self.scheduler._wake
+
+        async def tracked_wake():
+            started = time.monotonic()
+            await wake()
+            self.pass_started = max(self.pass_started, started)
+
+        self.scheduler._wake = tracked_wake
+        _STACKS[id(app)] = self
 
     def changed(self) -> None:
         self.delivery.wake()
@@ -91,6 +108,7 @@ class ZaloStack:
         return self
 
     async def stop(self) -> None:
+        _STACKS.pop(id(self.app), None)
         self.scheduler.shutdown()
         self.delivery.stop()
         for ch in self.channels.values():
@@ -132,13 +150,25 @@ async def said(zd, user, text, expect="", timeout=10.0):
 
 
 async def settled(zd, app, quiet=0.4, timeout=15.0):
-    """Waits until nothing is pending in the outbox and nothing was sent for `quiet` seconds."""
+    """Waits until the bot has nothing left to do: every update fetched and handled, a reminder
+    pass started after this call has finished, and nothing is pending in the outbox (so nothing
+    more can be sent). A condition, not a quiet while; `quiet` is kept for callers without a
+    ZaloStack (then nothing may be sent for that long)."""
+    stack = _STACKS.get(id(app))
     loop = asyncio.get_running_loop()
-    end, seen, still = loop.time() + timeout, -1, loop.time()
+    end, seen, still, since = loop.time() + timeout, -1, loop.time(), time.monotonic()
+    if stack is not None:
+        stack.changed()  # a reminder pass soon, after this moment
     while loop.time() < end:
         with app.db.read() as s:
             pending = s.exec(select(func.count()).select_from(Outbox).where(Outbox.status == "pending")).one()
-        if len(zd.sent) != seen or pending:
+            inbound = s.exec(select(func.count()).select_from(InboundUpdate)
+                             .where(InboundUpdate.status == "pending")).one()
+        idle = not pending and not inbound and zd.pending_updates == 0
+        if stack is not None:
+            if idle and stack.pass_started >= since:
+                return
+        elif len(zd.sent) != seen or pending:
             seen, still = len(zd.sent), loop.time()
         elif loop.time() - still >= quiet and zd.pending_updates == 0:
             return
