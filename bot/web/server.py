@@ -114,9 +114,10 @@ def login_page(board: Board, rq: Rq) -> web.Response:
 
 
 def login_post(board: Board, rq: Rq) -> web.Response:
-    origin = rq.request.headers.get("Origin")
-    if origin and urlsplit(origin).netloc != rq.request.host:
-        # Another site posting someone's link would sign this browser in as that someone.
+    origin, fetch_site = rq.request.headers.get("Origin", "null"), rq.request.headers.get("Sec-Fetch-Site", "")
+    # Another site posting someone's link would sign this browser in as that someone. (With our
+    # no-referrer policy a browser sends "Origin: null" even from our own page: Sec-Fetch-Site decides.)
+    if fetch_site == "cross-site" or (origin != "null" and urlsplit(origin).netloc != rq.request.host):
         return html("message.html", rq.page, status=403, title=rq.page.t("web.err.csrf_title"),
                     text=rq.page.t("web.err.csrf"))
     cookie = auth.sign_in(board.app, rq.arg("token"))
