@@ -141,6 +141,9 @@ async def start_local_board(app: App, out: TextIO):
 
     from bot.web.server import mount
 
+    from bot.i18n import Texts, strip_html
+
+    texts = Texts(app.settings.general.language, app.tz)  # the terminal's own lines
     web_app = web.Application()
     mount(web_app, app)
     runner = web.AppRunner(web_app, access_log=None)
@@ -149,10 +152,11 @@ async def start_local_board(app: App, out: TextIO):
     try:
         await web.TCPSite(runner, cfg.listen, cfg.port).start()
     except OSError as exc:  # the port is taken: the chat still works, only the board is missing
-        out.write(f"(web board not started: {cfg.listen}:{cfg.port}: {exc.strerror or exc})\n")
+        out.write(strip_html(texts("console.web_board_off", where=f"{cfg.listen}:{cfg.port}",
+                                   error=exc.strerror or exc)) + "\n")
         await runner.cleanup()
         return None
     from bot.web.auth import base_url
 
-    out.write(f"Web board: {base_url(app)}/web/ (type /web for a sign-in link)\n")
+    out.write(strip_html(texts("console.web_board", url=f"{base_url(app)}/web/")) + "\n")
     return runner

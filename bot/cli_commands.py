@@ -172,10 +172,11 @@ def cmd_simulate(args, settings) -> int:
     now = app.now()
     until = _when(args.until, settings, tz) if args.until else max(t.deadline for t in tasks) + timedelta(days=2)
     launched = event.launched_at or default_launch(tasks, now)
-    items = messages(tasks, launched_at=launched, reminders=event.reminders, base=_base_policy(settings), tz=tz,
-                     texts=Texts(settings.general.language, tz), until=until, since=now,
-                     digest_time=_digest_time(settings), assignments=event.launched_at is None,
-                     event_name=event.name)
+    items = [] if event.ended_at is not None else (  # an ended event sends nothing more
+        messages(tasks, launched_at=launched, reminders=event.reminders, base=_base_policy(settings), tz=tz,
+                 texts=Texts(settings.general.language, tz), until=until, since=now,
+                 digest_time=_digest_time(settings), assignments=event.launched_at is None,
+                 event_name=event.name))
     if args.format == "json":
         write_out(dumps(items), None)
     else:
@@ -224,13 +225,15 @@ def cmd_event_list(args, settings) -> int:
     with app.read() as store:
         events = store.list_events()
     rows = [{"id": e.id, "name": e.name, "template": e.template_id,
-             "start": e.start.astimezone(ZoneInfo(e.timezone)).isoformat(), "launched": e.launched_at is not None}
+             "start": e.start.astimezone(ZoneInfo(e.timezone)).isoformat(), "launched": e.launched_at is not None,
+             "ended": e.ended_at is not None}
             for e in events]
     if args.format == "json":
         write_out(dumps(rows), None)
     else:
         for r in rows:
-            print(f"{r['id']}\t{r['start']}\t{'launched' if r['launched'] else 'draft'}\t{r['template']}\t{r['name']}")
+            state = "ended" if r["ended"] else "launched" if r["launched"] else "draft"
+            print(f"{r['id']}\t{r['start']}\t{state}\t{r['template']}\t{r['name']}")
     return 0
 
 

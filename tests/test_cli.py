@@ -79,7 +79,7 @@ def test_event_list_json_launch_and_invite(cli):
     cli("event", "create", "ceremony", "--start", "2026-06-11 07:00", "--allow-past")
     code, out, _ = cli("event", "list", "--format", "json")
     rows = json.loads(out)
-    assert code == 0 and set(rows[0]) == {"id", "name", "template", "start", "launched"} and not rows[0]["launched"]
+    assert code == 0 and set(rows[0]) == {"id", "name", "template", "start", "launched", "ended"} and not rows[0]["launched"]
     assert cli("event", "launch", "1")[0] == 0
     assert json.loads(cli("event", "list", "--format", "json")[1])[0]["launched"] is True
     assert cli("event", "launch", "1")[0] == 2

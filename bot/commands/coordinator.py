@@ -277,6 +277,8 @@ def preview(call: Call) -> list[Reply]:
         agency = store.agency(call.args[0]) if call.args else None
         if call.args and agency is None:
             raise DutyError("unknown_agency", agency=call.args[0])
+    if event.ended_at is not None:  # ending stopped every reminder: nothing is left to preview
+        return call.reply("preview.ended", event=event.id)
     until = max(t.deadline for t in tasks) + timedelta(days=2)
     items = messages(tasks, launched_at=event.launched_at or default_launch(tasks, now), reminders=event.reminders,
                      base=base_policy(call.app), tz=call.app.tz, texts=call.texts, until=until, since=now,

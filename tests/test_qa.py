@@ -1,0 +1,50 @@
+"""Defects found by acceptance testing as a new user would meet them (branch qa)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from bot.cli import main
+from tests.helpers import Chat, seed_world
+
+
+def _end_event_1(app) -> Chat:
+    chat = Chat(app)
+    chat.say("coord", "/trienkhai 1")
+    assert "Kết thúc sự kiện #1" in chat.say("coord", "/ketthuc 1")
+    assert "Đã kết thúc" in chat.say("coord", callback="co:end:1")
+    return chat
+
+
+def test_preview_of_an_ended_event_promises_nothing(app):
+    seed_world(app)
+    chat = _end_event_1(app)
+    # Ending stops every reminder, so the preview must not list hundreds of messages to come.
+    out = chat.say("coord", "/xemtruoc")
+    assert "đã kết thúc" in out and "tin sẽ gửi" not in out
+    assert "tin sẽ gửi" not in chat.say("coord", "/xemtruoc CA")
+
+
+def test_cli_event_list_and_simulate_know_an_ended_event(sqlite_app, sqlite_url, monkeypatch, capsys):
+    seed_world(sqlite_app)
+    _end_event_1(sqlite_app)
+    monkeypatch.setenv("DUTYBOT_STORAGE__URL", sqlite_url)
+    capsys.readouterr()
+    assert main(["event", "list"]) == 0
+    assert capsys.readouterr().out.split("\t")[2] == "ended"
+    assert main(["event", "list", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["ended"] is True
+    assert main(["simulate", "1", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+async def test_local_chat_names_the_web_board_in_vietnamese(app):
+    from bot.app import start_local_board
+
+    out = io.StringIO()
+    runner = await start_local_board(app, out)
+    if runner is not None:
+        await runner.cleanup()
+    line = out.getvalue()
+    assert "bảng theo dõi" in line.lower() and "Web board" not in line and "web board" not in line
