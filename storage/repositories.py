@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from itertools import chain
 
-from sqlalchemy import event, func, insert, update
+from sqlalchemy import event, func, insert, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
@@ -410,6 +410,13 @@ class SqlStore:
             self.s.delete(ident)
         self.s.flush()
         return len(found)
+
+    def one_at_a_time(self, name: str) -> None:
+        """Until this transaction ends, another transaction asking for the same `name` waits:
+        a check-then-create (a button pressed twice, by two people at once) creates once.
+        SQLite's write transactions already run one at a time."""
+        if self.s.get_bind().dialect.name == "postgresql":
+            self.s.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:n, 0))"), {"n": name})
 
     def is_active(self, user_id: int) -> bool:
         """The person exists and has not been removed (see workflows.people.is_active)."""

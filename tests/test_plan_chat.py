@@ -218,3 +218,27 @@ def test_a_spreadsheet_plan_in_chat(papp, kind):
     chat.say("coord", callback=_buttons(replies)[0])
     with papp.read() as store:
         assert len(store.tasks(_events(papp)[-1].id)) == 8
+
+
+def test_two_coordinators_pressing_create_at_once_make_one_event(papp):
+    """On PostgreSQL the check-then-create ran side by side and could make two events."""
+    import threading
+
+    seed_world(papp)
+    add_user(papp, "coord2", "coordinator")
+    chat = Chat(papp)
+    create = _buttons(chat.send("coord", attachment=_doc(PLAN.read_bytes(), PLAN.name)))[0]
+    before = len(_events(papp))
+    barrier, answers = threading.Barrier(6), []
+
+    def press(who: str) -> None:
+        barrier.wait()
+        answers.append(Chat(papp).say(who, callback=create))
+
+    threads = [threading.Thread(target=press, args=(w,)) for w in ["coord", "coord2", "admin"] * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(answers) == 6 and len(_events(papp)) == before + 1
+    assert sum("Đã tạo sự kiện" in a for a in answers) == 1

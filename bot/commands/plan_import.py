@@ -107,6 +107,7 @@ def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[
         return [Reply(texts("plan.need_start", name=path.name, reason=""))]
     start = datetime.strptime(template.start, "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(template.timezone))
     with app.write() as store:
+        store.one_at_a_time(f"plan-import:{path.name}")  # two presses at once: one event
         made = next((e for e in store.list_events() if e.template_path == str(path)), None)
         if made is not None:  # a second press, or the other coordinator pressed first
             return [Reply(texts("plan.already", id=made.id, name=made.name), toast=texts("plan.already_toast"))]
