@@ -260,8 +260,10 @@ def cmd_event_launch(args, settings) -> int:
 def cmd_event_move(args, settings) -> int:
     app = open_app(settings)
     with app.read() as store:
-        tz = ZoneInfo(_event(store, args.event).timezone)
-    start = _when(args.start, settings, tz)
+        event = _event(store, args.event)
+        tz = ZoneInfo(event.timezone)
+        hour = event.start.astimezone(tz).time()  # a day without a time keeps the event's hour
+    start = _when(args.start, settings, tz, default_time=hour)
     _not_past(start, args.allow_past)
     with app.write() as store:
         moved, kept = event_uc.move_event(store, _ctx(app), _event(store, args.event), start.astimezone(timezone.utc),

@@ -48,3 +48,18 @@ async def test_local_chat_names_the_web_board_in_vietnamese(app):
         await runner.cleanup()
     line = out.getvalue()
     assert "bảng theo dõi" in line.lower() and "Web board" not in line and "web board" not in line
+
+
+def test_a_day_without_a_time_keeps_the_ceremony_hour(app):
+    seed_world(app)
+    chat = Chat(app)
+    with app.read() as store:
+        hour = store.get_event(1).start.astimezone(app.tz).strftime("%H:%M")
+    assert hour != "17:00"
+    # /taosukien with a bare day starts at the template's hour, like `dutybot event create`.
+    made = chat.say("coord", "/taosukien ceremony 20/6/2027 Tổng duyệt")
+    assert "20/06/2027 07:00" in made, made
+    # /doingay with a bare day keeps the event's own hour.
+    assert f"{hour}" in chat.say("coord", "/doingay 1 25/6/2027")
+    with app.read() as store:
+        assert store.get_event(1).start.astimezone(app.tz).strftime("%d/%m/%Y %H:%M") == f"25/06/2027 {hour}"

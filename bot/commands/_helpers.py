@@ -90,13 +90,14 @@ def when(call: Call, text: str, *, default_time=None) -> datetime:
     return local.astimezone(timezone.utc)
 
 
-def split_when(call: Call, args: list[str], *, max_words: int = 3) -> tuple[datetime, list[str]]:
+def split_when(call: Call, args: list[str], *, max_words: int = 3,
+               default_time=None) -> tuple[datetime, list[str]]:
     """Take the longest leading run of words that parses as a date; return it and the rest."""
     if not args:
         raise UsageError()
     for n in range(min(max_words, len(args)), 0, -1):
         try:
-            return when(call, " ".join(args[:n])), args[n:]
+            return when(call, " ".join(args[:n]), default_time=default_time), args[n:]
         except ValueError:
             continue
     # Every command taking a date answers an unreadable one the same way: the formats that work.

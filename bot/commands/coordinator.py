@@ -190,7 +190,8 @@ def newevent(call: Call) -> list[Reply]:
         # The file's own path stays on the server: the detail names the template by its id.
         detail = str(exc).splitlines()[0].replace(str(path), path.stem)
         raise DutyError("bad_template", detail=detail) from None
-    start, rest = split_when(call, call.args[1:])
+    # A day without a time starts at the template's own hour (as `dutybot event create`), not 17:00.
+    start, rest = split_when(call, call.args[1:], default_time=template.start_time)
     if not rest:
         raise UsageError()
     with call.app.write() as store:
@@ -220,7 +221,8 @@ def movedate(call: Call) -> list[Reply]:
         raise UsageError()
     with call.app.write() as store:
         event = event_by_ref(store, call, call.args[0])
-        start = when(call, " ".join(call.args[1:]))
+        # A new day without a time keeps the event's hour rather than the 17:00 deadline default.
+        start = when(call, " ".join(call.args[1:]), default_time=event.start.astimezone(call.app.tz).time())
         moved, kept = event_uc.move_event(store, call.ctx(), event, start)
     return call.reply("movedate.done", id=event.id, start=start, moved=moved, kept=kept)
 
