@@ -149,7 +149,7 @@ class ConsoleChannel:
         except ValueError:
             parts = line.split()
         if len(parts) < 2:
-            self._print("⚠ usage: /file PATH [CAPTION]")
+            self._say("console.file_usage")
             return
         path = Path(parts[1]).expanduser()
         limit = self.app.settings.evidence.max_bytes
@@ -157,7 +157,7 @@ class ConsoleChannel:
             size = path.stat().st_size
             data = path.read_bytes() if size <= limit else None
         except OSError as exc:
-            self._print(f"⚠ cannot read {path}: {exc.strerror or exc}")
+            self._say("console.file_unreadable", path=str(path), error=exc.strerror or exc)
             return
         att = Attachment(kind="document", file_ref=f"console:{path.name}", size=size, filename=path.name,
                          mime="", data=data)
