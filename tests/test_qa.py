@@ -63,3 +63,16 @@ def test_a_day_without_a_time_keeps_the_ceremony_hour(app):
     assert f"{hour}" in chat.say("coord", "/doingay 1 25/6/2027")
     with app.read() as store:
         assert store.get_event(1).start.astimezone(app.tz).strftime("%d/%m/%Y %H:%M") == f"25/06/2027 {hour}"
+
+
+def test_a_done_task_keeps_its_deadline(app):
+    seed_world(app)
+    chat = Chat(app)
+    assert "hoàn thành" in chat.say("ca", "/xong CB-23")
+    with app.read() as store:
+        before = store.find_task(1, "CB-23").deadline
+    # Moving it after the fact would turn a late completion into an on-time one in the reports.
+    out = chat.say("coord", "/doihan CB-23 20/12/2027 10:00 cho đẹp số liệu")
+    assert "đã đóng" in out, out
+    with app.read() as store:
+        assert store.find_task(1, "CB-23").deadline == before

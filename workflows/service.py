@@ -128,6 +128,8 @@ def _unblocked_notices(store: Store, done_task) -> list[Notice]:
 def set_deadline(store: Store, ctx: Ctx, task, when: datetime, reason: str = "", *, allow_past: bool = False) -> Result:
     """A coordinator sets a deadline by hand; it then stays put when the event moves."""
     require_staff(ctx.actor)
+    if task.status in CLOSED:  # a done task's deadline decides "on time" in the reports: not rewritten after
+        raise DutyError("closed", code=task.code, status=task.status)
     if not allow_past and when < ctx.now:
         raise DutyError("in_past", when=when)
     old = task.deadline
