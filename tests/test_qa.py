@@ -76,3 +76,19 @@ def test_a_done_task_keeps_its_deadline(app):
     assert "đã đóng" in out, out
     with app.read() as store:
         assert store.find_task(1, "CB-23").deadline == before
+
+
+def test_local_chat_lists_a_removed_person_as_removed(app):
+    from bot.channels.console import ConsoleChannel
+    from bot.router import Router
+    from tests.helpers import add_user
+
+    seed_world(app)  # the agencies
+    add_user(app, "dieuphoi", "coordinator", channel="console")
+    gone = add_user(app, "ca", "contact", agency="CA", channel="console")
+    out = io.StringIO()
+    console = ConsoleChannel(app, Router(app), out=out)
+    with app.write() as store:
+        store.user(gone.id).active = False
+    assert "đã gỡ" in dict((h, label) for h, label, _ in console.users())["ca"]
+    assert "đã gỡ" not in dict((h, label) for h, label, _ in console.users())["dieuphoi"]

@@ -97,6 +97,8 @@ class ConsoleChannel:
                                  if i.channel == CHANNEL), key=lambda i: i.external_id):
                 u = store.user(ident.user_id)
                 role = self.texts(f"role.{u.role}") + (f" {u.agency_code}" if u.agency_code else "")
+                if not u.active:  # removed: the bot refuses them; say so before anyone acts as them
+                    role += self.texts("console.removed")
                 out.append((ident.external_id, f"{u.name} ({role})", waiting.get(ident.chat_id, 0)))
             return out
 
