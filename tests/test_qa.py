@@ -92,3 +92,14 @@ def test_local_chat_lists_a_removed_person_as_removed(app):
         store.user(gone.id).active = False
     assert "đã gỡ" in dict((h, label) for h, label, _ in console.users())["ca"]
     assert "đã gỡ" not in dict((h, label) for h, label, _ in console.users())["dieuphoi"]
+
+
+def test_every_help_line_says_what_the_command_does(app):
+    seed_world(app)
+    chat = Chat(app)
+    for who in ("ca", "coord", "boss"):
+        for lang in ("vi", "en"):
+            chat.say(who, f"/lang {lang}")
+            lines = chat.say(who, "/help").splitlines()[1:]
+            # "• /cmd ARGS: what it does", the same shape on every line (no "—" variant, no bare usage)
+            assert lines and all(": " in line and " — " not in line for line in lines), (who, lang, lines)
