@@ -103,3 +103,9 @@ def test_every_help_line_says_what_the_command_does(app):
             lines = chat.say(who, "/help").splitlines()[1:]
             # "• /cmd ARGS: what it does", the same shape on every line (no "—" variant, no bare usage)
             assert lines and all(": " in line and " — " not in line for line in lines), (who, lang, lines)
+
+
+def test_an_invite_without_a_link_ends_with_its_last_line(app):
+    seed_world(app)
+    out = Chat(app).say("coord", "/moi CA")
+    assert "/start " in out and out == out.rstrip(), repr(out[-40:])

@@ -134,6 +134,7 @@ def invite_text(call: Call, code: str, inv) -> Safe:
     bot = call.app.bot_usernames.get("telegram")
     link = f"https://t.me/{bot}?start={code}" if bot else ""
     text = call.texts("invite.made", target=target, code=code, link=link, expires=inv.expires_at)
+    text = Safe(text.rstrip())  # no bot username (Zalo only, the local chat): no link, no empty last line
     if getattr(inv, "replaces_contacts", False):  # say what redeeming it will do
         text = Safe(text + "\n" + call.texts("invite.replaces", agency=inv.agency_code))
     return text
