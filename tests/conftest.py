@@ -122,3 +122,18 @@ def pytest_collection_modifyitems(config, items):
         uses_double = module is not None and any(n in vars(module) for n in ("TelegramDouble", "TelegramDoubleThread"))
         if uses_double or item.get_closest_marker("telegram_double") is not None:  # the marker: imported inside
             item.add_marker(skip)
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch, capsys):
+    """Runs the `dutybot` CLI in this process on a fresh SQLite file: (exit code, stdout, stderr)."""
+    from bot.cli import main
+
+    monkeypatch.setenv("DUTYBOT_STORAGE__URL", f"sqlite:///{tmp_path / 'cli.db'}")
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

@@ -8,23 +8,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.cli import main
 from workflows.spec import bundled_templates_dir
 
 EXPORT_FIELDS = {"code", "title", "phase", "lead", "supporting", "deadline", "original_deadline", "status",
                  "percent", "blocked_reason", "completed_at", "evidence_count", "audit", "overdue"}
-
-
-@pytest.fixture
-def cli(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("DUTYBOT_STORAGE__URL", f"sqlite:///{tmp_path / 'cli.db'}")
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
 
 
 def test_workflow_list_and_check_bundled(cli):

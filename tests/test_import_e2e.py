@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import docx
 import pytest
 
-from bot.cli import main
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PLAN = Path(__file__).parent / "data" / "ke-hoach-le-ky-niem-80-nam-ttls-quang-tri.docx"
@@ -45,18 +44,6 @@ EXPECTED = {
     28: ("STC", [], d(25, 8)), 29: ("SLDTBXH", ["VPUB"], d(10, 8)), 30: ("SNV", ["TDKT"], d(31, 8)),
 }
 CUES = {21, 22, 24, 25, 26}  # a time on the ceremony day
-
-
-@pytest.fixture
-def cli(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("DUTYBOT_STORAGE__URL", f"sqlite:///{tmp_path / 'cli.db'}")
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
 
 
 def test_the_quang_tri_plan_end_to_end(cli, tmp_path):

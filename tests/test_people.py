@@ -12,7 +12,6 @@ import pytest
 from sqlmodel import select
 
 from bot.app import add_admin, ensure_config_admins
-from bot.cli import main
 from storage.models import AuditEntry, Outbox, User
 from tests.conftest import make_app
 from tests.helpers import Chat, add_user, seed_world
@@ -173,18 +172,6 @@ def test_config_admins_are_resynced_at_start_cli_admins_stay(db_url, clock):
             assert people.is_active(store, by_ext["2"].id)
     finally:
         app.db.dispose()
-
-
-@pytest.fixture
-def cli(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("DUTYBOT_STORAGE__URL", f"sqlite:///{tmp_path / 'cli.db'}")
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out = capsys.readouterr()
-        return code, out.out, out.err
-
-    return run
 
 
 def test_cli_remove_and_set_role(cli, monkeypatch):

@@ -20,6 +20,7 @@ from bot.app import add_admin
 from bot.ratelimit import Limits
 from bot.runtime import Runtime
 from tests.conftest import make_app
+from tests.test_telegram_e2e import _answers, said
 from tests.doubles.telegram_api import TelegramDouble
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -40,16 +41,6 @@ async def world(db_url):
         finally:
             await runtime.stop()
             app.db.dispose()
-
-
-def _answers(message: dict):
-    return lambda r: (r.message or {}).get("reply_to_message", {}).get("message_id") == message["message_id"] \
-        and r.chat_id == message["chat"]["id"]
-
-
-async def said(tg, user, text, **kw):
-    sent = await tg.user_sends(user, text, **kw)
-    return await tg.wait_for(_answers(sent), timeout=10)
 
 
 async def test_remove_rejoin_groups_templates_and_quota_over_telegram(world):
