@@ -58,6 +58,22 @@ def seed_event(app: App, start: datetime = START, template: str = "ceremony") ->
                                      None, event_cls=Event, task_cls=Task)
 
 
+def launched_by_agency(app: App, start: datetime) -> dict[str, list[str]]:
+    """The bundled event at `start`, launched (its assignments queued): each agency's led task
+    codes in plan order."""
+    event = seed_event(app, start)
+    with app.write() as store:
+        event = store.get_event(event.id)
+        notices = event_uc.launch_event(store, Ctx(actor=SystemActor(), channel="cli", now=app.now()), event)
+        app.notifier.enqueue(store, notices, app.now())
+    with app.read() as store:
+        tasks = store.tasks(event.id)
+    by_agency: dict[str, list[str]] = {}
+    for t in sorted(tasks, key=lambda t: t.number):
+        by_agency.setdefault(t.lead, []).append(t.code)
+    return by_agency
+
+
 def seed_world(app: App) -> Event:
     """The bundled event plus: admin, coordinator, observer, contacts of CA, SYT, STC (+ a CA deputy)."""
     event = seed_event(app)

@@ -20,11 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import SystemActor, open_app
+from bot.app import open_app
 from bot.config import load_settings
-from tests.helpers import add_user, seed_event
-from workflows import events as event_uc
-from workflows.ports import Ctx
+from tests.helpers import add_user, launched_by_agency
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_BIN = Path(os.environ.get("DUTYBOT_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -108,16 +106,7 @@ def make_world(url: str) -> dict[int, list[str]]:
     """A launched event; 3 contacts of 3 agencies and a coordinator. Returns each contact's task codes."""
     app = open_app(load_settings(None, storage={"url": url}))
     try:
-        event = seed_event(app, datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=100))
-        with app.write() as store:
-            event = store.get_event(event.id)
-            notices = event_uc.launch_event(store, Ctx(actor=SystemActor(), channel="cli", now=app.now()), event)
-            app.notifier.enqueue(store, notices, app.now())
-        with app.read() as store:
-            tasks = store.tasks(event.id)
-        by_agency: dict[str, list[str]] = {}
-        for t in sorted(tasks, key=lambda t: t.number):
-            by_agency.setdefault(t.lead, []).append(t.code)
+        by_agency = launched_by_agency(app, datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=100))
         agencies = sorted(by_agency, key=lambda a: -len(by_agency[a]))[:len(CONTACTS)]
         add_user(app, str(COORDINATOR), "coordinator", channel="telegram")
         codes = {}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlmodel import select
 
 from bot.app import add_admin, ensure_config_admins

@@ -28,12 +28,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import SystemActor, open_app
+from bot.app import open_app
 from bot.config import load_settings
 from tests.doubles.telegram_api import TelegramDoubleThread
-from tests.helpers import add_user, seed_event
-from workflows import events as event_uc
-from workflows.ports import Ctx
+from tests.helpers import add_user, launched_by_agency
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123:TEST"
@@ -59,16 +57,7 @@ def _world(db_path: Path) -> list[tuple[int, str, str]]:
     settings = load_settings(None, storage={"url": f"sqlite:///{db_path}"})
     app = open_app(settings)
     try:
-        event = seed_event(app, datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=100))
-        with app.write() as store:
-            event = store.get_event(event.id)
-            notices = event_uc.launch_event(store, Ctx(actor=SystemActor(), channel="cli", now=app.now()), event)
-            app.notifier.enqueue(store, notices, app.now())
-        with app.read() as store:
-            tasks = store.tasks(event.id)
-        by_agency: dict[str, list[str]] = {}
-        for t in sorted(tasks, key=lambda t: t.number):
-            by_agency.setdefault(t.lead, []).append(t.code)
+        by_agency = launched_by_agency(app, datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=100))
         agencies = sorted(by_agency)
         users = []
         for k in range(USERS):
