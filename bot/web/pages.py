@@ -135,8 +135,9 @@ def agency(b, rq) -> web.Response:
             return _not_found(rq)
         if event is None:
             return _no_event(rq)
-        tasks = [t for t in store.tasks(event.id) if t.lead == code or code in (t.supporting or [])]
-        shown = model.statuses(tasks, store.tasks(event.id))
+        every = store.tasks(event.id)  # read once: the agency's own and what they wait on
+        tasks = [t for t in every if t.lead == code or code in (t.supporting or [])]
+        shown = model.statuses(tasks, every)
         people = store.contacts_of(code) if can_read_all(user) else []
         ctx = _common(b, rq, store, event, events, now, "agency")
     return html("agency.html", rq.page, ag=ag, tasks=tasks, shown=shown, people=people, **ctx)
