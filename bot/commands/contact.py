@@ -7,7 +7,7 @@ from bot.commands import CONTACT, MEMBER, Call, UsageError, command
 from bot.commands._helpers import by_code, current_event, notify, split_when, task_by_ref
 from bot.views import history_lines, task_buttons, task_card, task_line
 from storage.models import ExtensionRequest
-from workflows import service
+from workflows import reporting, service
 from workflows.errors import DutyError
 from workflows.access import can_read_all
 from workflows.states import CLOSED
@@ -77,15 +77,11 @@ def task(call: Call) -> list[Reply]:
 def _report(call: Call, ref: str, kind: str, **kw) -> list[Reply]:
     with call.app.write() as store:
         t = task_by_ref(store, call, ref, lock=True)
-        result = service.report(store, call.ctx(), t, kind, **kw)
-        notify(call, store, result.notices)
-        codes = {d.code: d for d in store.tasks_by_codes(t.event_id, t.depends_on or [])}
-        line = task_line(call.texts, result.task, call.app.now(), codes)
-        store.s.flush()
-        entry_id = result.audit_id if result.audit_id is not None else store.last_audit_id(t.id)
-        undo = [[Button(call.texts("button.undo"), f"u:{entry_id}")]]
-    return [Reply(call.texts(f"reported.{result.task.status}", code=t.code) + "\n" + line, task_id=t.id,
-                  buttons=undo)]
+        done = reporting.report_status(store, call.ctx(), t, kind, **kw)
+        notify(call, store, done.notices)
+    line = task_line(call.texts, done.task, call.app.now(), done.dependencies)
+    return [Reply(call.texts(f"reported.{done.task.status}", code=t.code) + "\n" + line, task_id=t.id,
+                  buttons=[[Button(call.texts("button.undo"), f"u:{done.undo_entry}")]])]
 
 
 @command("ack", "danhan", audience=CONTACT, menu=("contact",))

@@ -15,7 +15,7 @@ from bot.i18n import Texts
 from bot.views import task_buttons, task_card
 from storage.models import Evidence
 from storage.repositories import SqlStore
-from workflows import service
+from workflows import reporting, service
 from workflows.access import can_see_task, require_update
 from workflows.errors import DutyError
 from workflows.states import CLOSED
@@ -33,17 +33,15 @@ def _ctx(app: App, msg: IncomingMessage, user) -> Ctx:
 
 
 def _apply(app, msg, user, texts, store: SqlStore, task, kind: str, headline=None, **kw) -> Reply:
-    result = service.report(store, _ctx(app, msg, user), task, kind, **kw)
-    app.notifier.enqueue(store, result.notices, app.now())
-    codes = {d.code: d for d in store.tasks_by_codes(task.event_id, task.depends_on or [])}
-    card = task_card(texts, result.task, app.now(), codes, store.evidence_count(task.id))
-    first = headline(result.task) if headline else texts(f"reported.{result.task.status}", code=task.code)
-    text = first + "\n\n" + card
-    buttons = task_buttons(texts, task.id) if result.task.status not in ("done", "cancelled") else []
-    store.s.flush()
-    entry_id = store.last_audit_id(task.id)  # the change just made: it can be taken back for a while
-    buttons = buttons + [[Button(texts("button.undo"), f"u:{entry_id}")]]
-    return Reply(text, buttons=buttons, task_id=task.id, kind="task", toast=texts(f"status.{result.task.status}"))
+    done = reporting.report_status(store, _ctx(app, msg, user), task, kind, **kw)
+    app.notifier.enqueue(store, done.notices, app.now())
+    card = task_card(texts, done.task, app.now(), done.dependencies, store.evidence_count(task.id))
+    first = headline(done.task) if headline else texts(f"reported.{done.task.status}", code=task.code)
+    buttons = task_buttons(texts, task.id) if done.task.status not in ("done", "cancelled") else []
+    # The change just made can be taken back for a while.
+    buttons = buttons + [[Button(texts("button.undo"), f"u:{done.undo_entry}")]]
+    return Reply(first + "\n\n" + card, buttons=buttons, task_id=task.id, kind="task",
+                 toast=texts(f"status.{done.task.status}"))
 
 
 def _visible_task(store: SqlStore, user, task_id: int):
