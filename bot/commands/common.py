@@ -30,18 +30,14 @@ def _join(call: Call, code: str) -> list[Reply]:
         invite = invites.check_code(store, code, now)
         if invite.role == "link":
             return redeem_link(call, store, invite, user, code, now)
+        newcomer = user is None
         if user is None:
             lang = call.texts.lang
             user = store.add(User(name=msg.display_name or f"{msg.channel}:{msg.user_id}", role=invite.role,
                                   language=lang, created_at=now))
             store.add(Identity(user_id=user.id, channel=msg.channel, external_id=str(msg.user_id),
                                chat_id=str(msg.chat_id), display_name=msg.display_name, created_at=now))
-        elif user.active:
-            asked = joining.existing_member(call, store, user, invite)
-            if asked is not None:  # told, or asked to confirm: nothing changes, the code stays valid
-                return asked
-        invites.redeem(store, code, user.id, now)
-        return joining.apply(call, store, user, invite, now)
+        return joining.join(call, store, user, invite, newcomer=newcomer)
 
 
 @command("help", "trogiup", audience=ANYONE, menu=("contact", "staff"))
