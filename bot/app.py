@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass
 from typing import TextIO
 
+from bot.actors import SystemActor
 from bot.config import Settings
 from bot.context import App
 from storage.db import Database
@@ -16,17 +16,7 @@ from workflows import people
 from workflows.ports import Ctx
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SystemActor:
-    """Who acts when the command line or the engine itself changes something."""
-
-    name: str = "cli"
-    role: str = "admin"
-    id: int | None = None
-    agency_code: str | None = None
-    is_deputy: bool = False
+__all__ = ["SystemActor", "add_admin", "ensure_config_admins", "open_app", "run", "run_console"]
 
 
 def open_app(settings: Settings, *, migrate: bool = True, clock=None) -> App:

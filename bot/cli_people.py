@@ -1,8 +1,9 @@
-"""`dutybot user remove` and `dutybot user set-role`: the IT officer's side of workflows.people."""
+"""`dutybot user …` and `dutybot web link`: the IT officer's side of workflows.people."""
 
 from __future__ import annotations
 
-from bot.app import SystemActor, config_admin_identities, open_app
+from bot.actors import SystemActor
+from bot.app import add_admin, config_admin_identities, open_app
 from bot.cli import CliError
 from workflows import people
 from workflows.errors import DutyError
@@ -72,3 +73,49 @@ def cmd_user_set_role(args, settings) -> int:
     else:
         print(f"#{person.id} {person.name}: {was} -> {person.role}{agency}")
     return 0
+
+
+def cmd_user_add_admin(args, settings) -> int:
+    channel, _, external_id = args.identity.partition(":")
+    if channel not in ("telegram", "zalo", "console") or not external_id:
+        raise CliError(f"expected CHANNEL:ID like telegram:123456789, got {args.identity!r}", usage=True)
+    app = open_app(settings)
+    with app.read() as store:
+        ident = store.identity(channel, external_id)
+        known = store.user(ident.user_id) if ident is not None else None
+    if known is not None and known.role == "admin":
+        print(f"already admin #{known.id} ({channel}:{external_id}); nothing changed")
+        return 0
+    user, created = add_admin(app, channel, external_id)
+    print(f"{'added' if created else 'promoted'} admin #{user.id} ({channel}:{external_id})")
+    return 0
+
+
+def cmd_user_list(args, settings) -> int:
+    app = open_app(settings)
+    with app.read() as store:
+        for u in store.users():
+            ids = ", ".join(f"{i.channel}:{i.external_id}" for i in store.identities_of(u.id))
+            agency = f"{u.agency_code}{' deputy' if u.is_deputy else ''}" if u.agency_code else "-"
+            state = "" if u.active else "\tremoved"
+            print(f"{u.id}\t{u.role}\t{agency}\t{u.name}\t{ids}{state}")
+    return 0
+
+
+def cmd_web_link(args, settings) -> int:
+    from bot.web.auth import find_user, make_link, usable
+
+    if args.minutes is not None and not 1 <= args.minutes <= 24 * 60:
+        raise CliError("--minutes: expected 1 to 1440")
+    app = open_app(settings)
+    who = args.who.strip()
+    if ":" not in who and not who.isdigit():
+        raise CliError(f"expected CHANNEL:ID (telegram:123456789) or a user id, got {args.who!r}")
+    user = find_user(app, who)
+    if user is None:
+        raise CliError(f"no such person: {args.who}")
+    if not usable(user):
+        raise CliError(f"{user.name} (#{user.id}) may not use the board (inactive, or a contact without an agency)")
+    print(make_link(app, user.id, args.minutes))
+    return 0
+

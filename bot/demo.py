@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.app import SystemActor
+from bot.actors import SystemActor
 from bot.context import App
 from storage.models import Event, Identity, ReminderSlot, Task, User
 from workflows.chase import run_pass

@@ -82,8 +82,8 @@ class Runtime:
             self.scheduler.poke()
 
     def _digest(self) -> int:
-        from bot.aftermath import end_finished_events
-        from bot.digest import queue_digests
+        from bot.event_ending import end_finished_events
+        from bot.morning_digest import queue_digests
 
         return end_finished_events(self.app) + queue_digests(self.app)
 

@@ -89,7 +89,7 @@ def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[
         return [_answer(text, edit=True)]
     if not arg.isdigit():
         return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]
-    from bot.aftermath import end_event
+    from bot.event_ending import end_event
 
     with app.write() as store:
         event = store.get_event(int(arg))

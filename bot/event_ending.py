@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.actors import SystemActor
 from bot.context import App
 from bot.i18n import Texts
 from bot.notify import channel_for
@@ -39,8 +40,6 @@ def end_event(app: App, store, event, *, actor, channel: str) -> int:
 
 def end_finished_events(app: App) -> int:
     """Events whose last deadline passed a day ago end by themselves (run with the digest)."""
-    from bot.app import SystemActor
-
     now = app.now()
     ended = 0
     with app.write() as store:
