@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from bot.actors import SystemActor
 from bot.context import App
 from bot.i18n import Texts
@@ -11,20 +9,15 @@ from bot.notify import channel_for
 from bot.render.aftermath import after_action_text
 from bot.render.export import event_export
 from storage.models import Outbox
+from workflows import ending
 from workflows.ports import Ctx
-
-# An event with no explicit end ends this long after its last deadline.
-AUTO_END_AFTER = timedelta(days=1)
 
 
 def end_event(app: App, store, event, *, actor, channel: str) -> int:
-    """Mark `event` ended (in the caller's transaction) and queue the after-action report."""
+    """End `event` (workflows.ending, in the caller's transaction) and queue the after-action report."""
     now = app.now()
-    event.ended_at = now
-    for t in store.tasks(event.id):
-        t.next_reminder_at = None  # an ended event is no longer chased
-    store.audit(event_id=event.id, task_id=None, ctx=Ctx(actor=actor, channel=channel, now=now),
-                action="event_ended", detail={})
+    if ending.end_event(store, Ctx(actor=actor, channel=channel, now=now), event) is None:
+        return 0
     data = event_export(store, event, now)
     queued = 0
     for user in store.users_with_role("admin", "coordinator", "observer"):
@@ -43,10 +36,6 @@ def end_finished_events(app: App) -> int:
     now = app.now()
     ended = 0
     with app.write() as store:
-        for event in store.list_events():
-            if event.launched_at is None or event.ended_at is not None:
-                continue
-            tasks = store.tasks(event.id)
-            if tasks and max(t.deadline for t in tasks) + AUTO_END_AFTER < now:
-                ended += end_event(app, store, event, actor=SystemActor(name="dutybot"), channel="system") > 0
+        for event in ending.due_to_end(store, now):
+            ended += end_event(app, store, event, actor=SystemActor(name="dutybot"), channel="system") > 0
     return ended

@@ -1,0 +1,51 @@
+"""Ending an event: it is marked ended, its reminders stop, and the audit trail says who ended it.
+
+A coordinator ends an event (`/ketthuc`, confirmed by a button); an event nobody ends ends by
+itself `AUTO_END_AFTER` its last deadline (`due_to_end`, checked with the daily digest). What
+the bot does next (the after-action report to every coordinator) reads the ended event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from workflows.access import require_staff
+from workflows.ports import Ctx, Store
+
+# An event with no explicit end ends this long after its last deadline.
+AUTO_END_AFTER = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Ended:
+    event: Any
+    at: datetime
+    stopped: int  # tasks that were still to be chased
+
+
+def end_event(store: Store, ctx: Ctx, event: Any) -> Ended | None:
+    """Mark `event` ended now and stop chasing its tasks; None when it had already ended."""
+    require_staff(ctx.actor)
+    if event.ended_at is not None:
+        return None
+    event.ended_at = ctx.now
+    stopped = 0
+    for t in store.tasks(event.id):
+        stopped += t.next_reminder_at is not None
+        t.next_reminder_at = None  # an ended event is no longer chased
+    store.audit(event_id=event.id, task_id=None, ctx=ctx, action="event_ended", detail={})
+    return Ended(event, ctx.now, stopped)
+
+
+def due_to_end(store: Store, now: datetime) -> list[Any]:
+    """Launched events still running whose last deadline passed `AUTO_END_AFTER` before `now`."""
+    due = []
+    for event in store.list_events():
+        if event.launched_at is None or event.ended_at is not None:
+            continue
+        tasks = store.tasks(event.id)
+        if tasks and max(t.deadline for t in tasks) + AUTO_END_AFTER < now:
+            due.append(event)
+    return due
