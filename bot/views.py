@@ -54,7 +54,8 @@ def task_card(texts: Texts, task, now: datetime, by_code: dict, evidence: int = 
         parts.append(texts("card.waits", codes=", ".join(waits)))
     kinds = [k for k in task.evidence_kinds or [] if k != "none"]
     if kinds:
-        parts.append(texts("card.evidence", kinds=", ".join(texts(f"evidence_kind.{k}") for k in kinds), count=evidence))
+        kind_names = ", ".join(texts(f"evidence_kind.{k}") for k in kinds)
+        parts.append(texts("card.evidence", kinds=kind_names, count=evidence))
     if task.note:
         parts.append(texts("card.note", note=task.note))
     return Safe("\n".join(parts))

@@ -15,7 +15,8 @@ from storage.db import Database
 from storage.migrate import upgrade
 
 PG_URL = os.environ.get("DUTYBOT_TEST_POSTGRES_URL")
-PG_SKIP = "PostgreSQL tests need DUTYBOT_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test); .ci/run sets it"
+PG_SKIP = ("PostgreSQL tests need DUTYBOT_TEST_POSTGRES_URL "
+           "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test); .ci/run sets it")
 
 
 class Clock:

@@ -77,9 +77,8 @@ def test_usage_is_printed_for_usage_errors_only(cli):
 
 
 def test_csv_export_has_a_bom_and_no_formula_reaches_a_spreadsheet(cli, tmp_path):
-    from tests.test_reports import scenario
-
     from bot.render.export import to_csv
+    from tests.test_reports import scenario
 
     data = scenario()
     hostile = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.i18n import Texts, catalogue, placeholders
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,4 +37,5 @@ def test_parameters_are_escaped_and_times_local():
     t = Texts("vi", ZoneInfo("Asia/Ho_Chi_Minh"))
     out = t("card.head", code="X<1>", number=1, title='a & <b>"')
     assert "X&lt;1&gt;" in out and "a &amp; &lt;b&gt;" in out
-    assert t("card.deadline", deadline=datetime(2026, 6, 11, 0, 30, tzinfo=timezone.utc)).endswith("11/06/2026 07:30</b>")
+    deadline = datetime(2026, 6, 11, 0, 30, tzinfo=timezone.utc)
+    assert t("card.deadline", deadline=deadline).endswith("11/06/2026 07:30</b>")

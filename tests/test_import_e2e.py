@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 import docx
 import pytest
 
-
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PLAN = Path(__file__).parent / "data" / "ke-hoach-le-ky-niem-80-nam-ttls-quang-tri.docx"
 UNKNOWN = "?"  # the code the import makes for "Ban Quản lý các Nghĩa trang liệt sĩ quốc gia"
@@ -64,7 +63,8 @@ def test_the_quang_tri_plan_end_to_end(cli, tmp_path):
 
     code, _, err2 = cli("workflow", "check", str(out))
     assert code == 0, err2
-    code, event_id, err3 = cli("event", "create", str(out), "--allow-past")  # no --start, no hand edit: the plan's own start
+    # No --start, no hand edit: the plan's own start.
+    code, event_id, err3 = cli("event", "create", str(out), "--allow-past")
     assert code == 0, err3
     code, exported, _ = cli("export", event_id.strip(), "--format", "json")
     data = json.loads(exported)

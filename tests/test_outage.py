@@ -22,8 +22,20 @@ from sqlalchemy import text
 
 from storage.db import Database
 from tests.doubles.telegram_api import TelegramDoubleThread
-from tests.outage_rig import (CONTACTS, COORDINATOR, TOKEN, PrivatePostgres, ReadOnlySqlite, dutybot_env,
-                              free_port, health, launch, make_world, terminate, wait)
+from tests.outage_rig import (
+    CONTACTS,
+    COORDINATOR,
+    TOKEN,
+    PrivatePostgres,
+    ReadOnlySqlite,
+    dutybot_env,
+    free_port,
+    health,
+    launch,
+    make_world,
+    terminate,
+    wait,
+)
 
 OUTAGE = 30.0      # seconds the database is away (the issue's figure)
 RECOVERY = 60.0    # everything owed is delivered within this long after it is back (the promise)
@@ -65,7 +77,8 @@ class Reporters(threading.Thread):
 def _answers(tg) -> list[tuple[int, int]]:
     def collect():
         return [(r.chat_id, ref["message_id"]) for r in tg.double.sent if r.method == "sendMessage"
-                for ref in [(r.message or {}).get("reply_to_message")] if ref and ref.get("from", {}).get("is_bot") is False]
+                for ref in [(r.message or {}).get("reply_to_message")]
+                if ref and ref.get("from", {}).get("is_bot") is False]
     return tg.call(collect)
 
 
@@ -84,7 +97,8 @@ def _db(url: str, sql: str) -> list:
 
 def _owed(url: str) -> int:
     """Outbox rows due and not yet sent (pending ones held for later are not due)."""
-    return _db(url, "SELECT count(*) FROM outbox WHERE status = 'pending' AND next_attempt_at <= CURRENT_TIMESTAMP")[0][0]
+    sql = "SELECT count(*) FROM outbox WHERE status = 'pending' AND next_attempt_at <= CURRENT_TIMESTAMP"
+    return _db(url, sql)[0][0]
 
 
 def test_a_30s_database_outage_loses_nothing_and_repeats_nothing(backend, tmp_path):
@@ -112,8 +126,9 @@ def test_a_30s_database_outage_loses_nothing_and_repeats_nothing(backend, tmp_pa
             reporters.halt.set()
             reporters.join(10)
             last_sent = time.monotonic()
-            news_rows = lambda: _db(backend.url, f"SELECT count(*) FROM outbox WHERE chat_id = '{COORDINATOR}' "
-                                                 "AND status = 'sent'")[0][0]
+            def news_rows():
+                return _db(backend.url, f"SELECT count(*) FROM outbox WHERE chat_id = '{COORDINATOR}' "
+                                        "AND status = 'sent'")[0][0]
             progress = {}
 
             def caught_up() -> bool:

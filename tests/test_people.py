@@ -204,7 +204,7 @@ def test_cli_remove_and_set_role(cli, monkeypatch):
     code, out, _ = cli("user", "set-role", "1", "admin")
     assert code == 0 and "removed -> admin" in out
     monkeypatch.setenv("DUTYBOT_ACCESS__ADMINS", '["zalo:5"]')
-    line = next(l for l in cli("user", "list")[1].splitlines() if l.startswith("1\t"))
+    line = next(ln for ln in cli("user", "list")[1].splitlines() if ln.startswith("1\t"))
     assert "admin" in line and "removed" not in line
 
     # An admin only in the config and removed with the CLI: warned it comes back at the next start.
@@ -215,7 +215,7 @@ def test_cli_remove_and_set_role(cli, monkeypatch):
     code, out, _ = cli("user", "set-role", "zalo:5", "admin")
     assert code == 0 and "stays admin" in out
     monkeypatch.setenv("DUTYBOT_ACCESS__ADMINS", "[]")
-    line = next(l for l in cli("user", "list")[1].splitlines() if "zalo:5" in l)
+    line = next(ln for ln in cli("user", "list")[1].splitlines() if "zalo:5" in ln)
     assert "\tadmin\t" in line and "removed" not in line
 
 

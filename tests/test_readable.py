@@ -103,5 +103,6 @@ def test_sizes_are_in_megabytes(app):
     chat = Chat(app)
     chat.say("stc", "/nv CB-05")
     big = app.settings.evidence.max_bytes + 1
-    out = chat.say("stc", "ảnh", attachment=Attachment(kind="photo", file_ref="f1", size=big, data=b"x", filename="a.jpg"))
+    photo = Attachment(kind="photo", file_ref="f1", size=big, data=b"x", filename="a.jpg")
+    out = chat.say("stc", "ảnh", attachment=photo)
     assert "MB" in out and "byte" not in out

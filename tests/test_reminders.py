@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from zoneinfo import ZoneInfo
 
 from workflows.reminders import (
-    KINDS, Policy, TaskState, due_slots, format_duration, in_quiet_hours, next_due, parse_duration,
-    quiet_release, slots_for,
+    KINDS,
+    Policy,
+    TaskState,
+    due_slots,
+    format_duration,
+    in_quiet_hours,
+    next_due,
+    parse_duration,
+    quiet_release,
+    slots_for,
 )
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

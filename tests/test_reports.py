@@ -393,9 +393,8 @@ def test_csv_has_exactly_the_tasks_sheet_fields():
 
 # -- the real engine -------------------------------------------------------------------------------
 def test_reports_from_a_real_event(sqlite_app):
-    from tests.helpers import Chat, seed_world
-
     from bot.render.export import event_export
+    from tests.helpers import Chat, seed_world
 
     event = seed_world(sqlite_app)
     chat = Chat(sqlite_app)

@@ -47,7 +47,7 @@ def _message(update_id) -> dict:
     json.dumps(_message(1.5e300)), json.dumps(_message(-1)), json.dumps(_message(MAX_UPDATE_ID)),
     json.dumps(_message("12")), json.dumps(_message(True)), json.dumps(_message(12.0)), json.dumps(_message(None)),
     json.dumps({"message": {}}), "[1, 2]", "not json", DEEP, '{"update_id": 1, "a": ' + DEEP + "}",
-    json.dumps({"update_id": 1, "x": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}),
+    json.dumps({"update_id": 1, "x": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}),  # noqa: E501
 ], ids=["huge-float", "negative", "2**53", "text", "bool", "float", "null", "missing", "array", "not-json",
         "deep-array", "deep-member", "40-levels"])
 async def test_telegram_webhook_refuses_bad_input_with_400_and_stores_nothing(sqlite_url, body):
@@ -215,7 +215,8 @@ def test_conflicts_and_outages_are_told_apart():
 
     assert retry.is_conflict(OperationalError("x", {}, Deadlock()))
     assert not retry.is_outage(OperationalError("x", {}, Deadlock()))
-    assert retry.is_outage(OperationalError("x", {}, Down())) and not retry.is_conflict(OperationalError("x", {}, Down()))
+    down = OperationalError("x", {}, Down())
+    assert retry.is_outage(down) and not retry.is_conflict(down)
     assert not retry.is_transient(ValueError("a bug"))
 
 
@@ -255,7 +256,7 @@ async def test_webhook_mode_inbox_loop_survives_the_database_failing(sqlite_url,
             pulse = rt.liveness.pulses["telegram-inbox"]
             assert pulse.failing_since is None and not pulse.task.done()
         finally:
-            setattr(inbox, "pending", flaky.real)
+            inbox.pending = flaky.real
             await rt.stop()
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.liveness" and "telegram-inbox" in r.getMessage()]
     assert len([m for m in lines if "failing" in m]) == 1 and len([m for m in lines if "working again" in m]) == 1

@@ -28,7 +28,7 @@ def _fill(app, *, old_sent: int, per_kind: int = 2) -> None:
         for i in range(old_sent):
             s.add(Outbox(channel="telegram", chat_id="1", kind="news", text=f"old {i}", status="sent",
                          created_at=old, sent_at=old))
-        for i in range(per_kind):
+        for _ in range(per_kind):
             s.add(Outbox(channel="telegram", chat_id="1", kind="news", text="recent", status="sent",
                          created_at=recent, sent_at=recent))
             s.add(Outbox(channel="telegram", chat_id="1", kind="news", text="old, never sent", status="pending",

@@ -20,8 +20,8 @@ from bot.app import add_admin
 from bot.ratelimit import Limits
 from bot.runtime import Runtime
 from tests.conftest import make_app
-from tests.test_telegram_e2e import _answers, said
 from tests.doubles.telegram_api import TelegramDouble
+from tests.test_telegram_e2e import _answers, said
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CODE = re.compile(r"/start ([A-Za-z0-9_-]{32})")
@@ -100,7 +100,8 @@ async def test_remove_rejoin_groups_templates_and_quota_over_telegram(world):
 @pytest.mark.telegram_double
 async def test_a_telegram_link_code_works_on_zalo_and_the_owner_is_told_on_telegram(db_url):
     from tests.doubles.zalo_api import ZaloDouble
-    from tests.test_zalo import ZaloStack, said as zalo_said, zalo_app
+    from tests.test_zalo import ZaloStack, zalo_app
+    from tests.test_zalo import said as zalo_said
 
     async with ZaloDouble() as zd, TelegramDouble(token="123:TEST", limits=None) as tg:
         app = zalo_app(db_url, zd, telegram={"token": "123:TEST", "base_url": tg.base_url,

@@ -9,7 +9,6 @@ end and then cancelled it, so it never took less), and the measured figure is pr
 from __future__ import annotations
 
 import signal
-import subprocess
 import time
 
 from tests.doubles.telegram_api import TelegramDoubleThread

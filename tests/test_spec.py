@@ -11,9 +11,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workflows.spec import (EVIDENCE_KINDS, DutySpec, Problem, ReminderOverrides, TemplateError,
-                            bundled_templates_dir, check_template_text, list_templates, load_template,
-                            parse_duration, resolve_template)
+from workflows.spec import (
+    EVIDENCE_KINDS,
+    DutySpec,
+    Problem,
+    ReminderOverrides,
+    TemplateError,
+    bundled_templates_dir,
+    check_template_text,
+    list_templates,
+    load_template,
+    parse_duration,
+    resolve_template,
+)
 
 DATA = Path(__file__).parent / "data" / "templates"
 BUNDLED = bundled_templates_dir() / "ceremony.toml"

@@ -19,8 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from workflows._toml_lines import line_of, locate, syntax_error_line
 from workflows.offsets import OffsetError, format_offset, parse_offset, resolve
-from workflows.spec import (AgencySpec, DutySpec, PhaseSpec, Problem, ReminderOverrides, TemplateSpec,
-                            _Header)
+from workflows.spec import AgencySpec, DutySpec, PhaseSpec, Problem, ReminderOverrides, TemplateSpec, _Header
 
 _SECTIONS = {"agencies": AgencySpec, "phases": PhaseSpec, "duties": DutySpec}
 _TOP_KEYS = ("template", "reminders", "agencies", "phases", "duties")

@@ -12,7 +12,7 @@ import html
 import re
 import tomllib
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,7 +25,7 @@ class Safe(str):
     """Already-escaped HTML (built from catalogue strings and escaped parameters)."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang: str) -> dict[str, str]:
     """`<lang>.toml` plus every `<lang>.<part>.toml` (one part per feature), flattened."""
     flat: dict[str, str] = {}

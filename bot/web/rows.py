@@ -39,7 +39,8 @@ def cue_rows(cues, page) -> Markup:
     out = []
     for c in cues:
         t = c["task"]
-        reason = f'<br><span class="warn">{escape(t.blocked_reason)}</span>' if c["blocked"] and t.blocked_reason else ""
+        reason = (f'<br><span class="warn">{escape(t.blocked_reason)}</span>'
+                  if c["blocked"] and t.blocked_reason else "")
         out.append(
             f'<tr data-task="{escape(t.code)}" data-state="{c["state"]}" class="cue {c["state"]}'
             f'{" escalated" if c["escalated"] else ""}"><td class="time">{page.clock(t.deadline)}<br>'

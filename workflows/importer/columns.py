@@ -152,6 +152,6 @@ def _classify(number: int, cells: list[str], cols: dict[str, int], items: list) 
 
 
 def _group_title(text: str) -> str:
-    t = re.sub(r"^\s*(?:(?:Phần|PHẦN|Giai đoạn|GIAI ĐOẠN|Mục|MỤC)\s+)?(?:[IVXLCivxlc]{1,6}|[A-Ha-h]|[0-9]{1,2})\s*[.):\-]\s*",
-               "", text.strip())
+    t = re.sub(r"^\s*(?:(?:Phần|PHẦN|Giai đoạn|GIAI ĐOẠN|Mục|MỤC)\s+)?"
+               r"(?:[IVXLCivxlc]{1,6}|[A-Ha-h]|[0-9]{1,2})\s*[.):\-]\s*", "", text.strip())
     return t.strip() or text.strip()

@@ -4,10 +4,9 @@ Revision ID: 0002_people_removal
 Revises: 0001
 Create Date: 2026-12-05
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0002_people_removal'
 down_revision = '0001'

@@ -4,11 +4,11 @@ Revision ID: 0003_web_sessions
 Revises: 0002_people_removal
 Create Date: 2026-12-05
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import storage.models
+from alembic import op
 
+import storage.models
 
 revision = '0003_web_sessions'
 down_revision = '0002_people_removal'
