@@ -1,9 +1,10 @@
 """Benchmark: the web board and the run-of-show for an event of 5,000 tasks / 500 agencies.
 
-    .venv/bin/python bench/web.py [--tasks 5000] [--agencies 500] [--requests 40] [--url DB_URL]
+    .venv/bin/python bench/web.py [--tasks 5000] [--agencies 500] [--requests 40] [--url DB_URL | --postgres [URL]]
 
-Builds the event in a fresh SQLite file (or the database at --url, which must be empty and
-migrated), with a deterministic mix of statuses (done on time / late, in progress, blocked
+Builds the event in a fresh SQLite file (or the database at --url, which must be empty; or, with
+--postgres, in a fresh database created on that PostgreSQL server (default: $DUTYBOT_TEST_POSTGRES_URL)
+and dropped at the end: production runs on PostgreSQL), with a deterministic mix of statuses (done on time / late, in progress, blocked
 with a reason and its audit entry, overdue, waiting), 8 % ceremony-day cues with check-ins
 asked and escalated, and 100 extension requests waiting. Serves the board on a loopback
 port with aiohttp, signs a coordinator in with a real link, and requests each page
@@ -20,11 +21,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
+import os
 import random
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -32,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aiohttp import ClientSession, CookieJar, web  # noqa: E402
-from sqlalchemy import update  # noqa: E402
+from sqlalchemy import create_engine, text, update  # noqa: E402
 
 from bench._common import emit, machine_note, table  # noqa: E402
 from bot.config import load_settings  # noqa: E402
@@ -162,10 +165,44 @@ def main() -> None:
     ap.add_argument("--tasks", type=int, default=5000)
     ap.add_argument("--agencies", type=int, default=500)
     ap.add_argument("--requests", type=int, default=40)
-    ap.add_argument("--url", help="an empty, migrated database (default: a fresh SQLite file)")
+    ap.add_argument("--url", help="an empty database (default: a fresh SQLite file)")
+    ap.add_argument("--postgres", nargs="?", const=os.environ.get("DUTYBOT_TEST_POSTGRES_URL", ""),
+                    help="a PostgreSQL server URL: the bench creates a fresh database there and drops it after")
     args = ap.parse_args()
     tmp = tempfile.TemporaryDirectory()
     url = args.url or f"sqlite:///{Path(tmp.name) / 'web.db'}"
+    if args.postgres is not None:
+        if not args.postgres:
+            sys.exit("--postgres needs a server URL (or DUTYBOT_TEST_POSTGRES_URL set)")
+        url = fresh_postgres(args.postgres)
+    try:
+        run(args, url)
+    finally:
+        if args.postgres:
+            drop_postgres(args.postgres, url)
+
+
+def _admin(server_url: str):
+    return create_engine(server_url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+
+
+def fresh_postgres(server_url: str) -> str:
+    name = f"dutybot_bench_{uuid.uuid4().hex[:10]}"
+    admin = _admin(server_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{server_url.rpartition('/')[0]}/{name}"
+
+
+def drop_postgres(server_url: str, url: str) -> None:
+    admin = _admin(server_url)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def run(args, url: str) -> None:
     db = Database(url)
     upgrade(db)
     settings = load_settings(None, storage={"url": url}, web={"enabled": True})

@@ -7,11 +7,11 @@ UPDATE, so of two browsers opening it at once exactly one gets in.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
+from collections import namedtuple
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, and_, case, func, type_coerce, update
+from sqlalchemy import and_, case, func, update
 from sqlmodel import Session, select
 
 from storage.models import (Agency, AuditEntry, Evidence, ExtensionRequest, ReminderSlot, Task, User, WebLink,
@@ -101,44 +101,65 @@ def _scope(q, event_id: int, agency: str | None):
     return q.where(Task.lead == agency) if agency else q
 
 
+STORED = ("todo", "acknowledged", "in_progress", "blocked", "done", "cancelled")
+
+
 def status_counts(s: Session, event_id: int, now: datetime, agency: str | None = None) -> list[tuple]:
-    """(lead, stored status, count, overdue, done on time) per lead agency and status."""
+    """One row per lead agency: (lead, {stored status: count}, overdue, done on time).
+
+    Pivoted by the database (one row per agency, not one per agency and status): the board is
+    recomputed after every change, and each row fetched is Python objects to build and collect."""
     overdue = case((and_(Task.deadline < now, Task.status.not_in(_CLOSED)), 1), else_=0)
     on_time = case((and_(Task.status == "done", Task.completed_at <= Task.original_deadline), 1), else_=0)
-    q = select(Task.lead, Task.status, func.count(), func.sum(overdue), func.sum(on_time))
-    return list(s.exec(_scope(q, event_id, agency).group_by(Task.lead, Task.status)))
+    per_status = [func.sum(case((Task.status == st, 1), else_=0)) for st in STORED]
+    q = select(Task.lead, func.sum(overdue), func.sum(on_time), *per_status)
+    return [(lead, dict(zip(STORED, (int(n or 0) for n in counts))), int(late or 0), int(good or 0))
+            for lead, late, good, *counts in s.exec(_scope(q, event_id, agency).group_by(Task.lead))]
 
 
-def not_started(s: Session, event_id: int, agency: str | None = None) -> tuple[list[tuple], set[str]]:
-    """Tasks that may be `waiting` (lead, status, depends_on) and the codes already done."""
-    deps = type_coerce(Task.depends_on, Text)  # decoded only when not empty
-    rows = s.exec(_scope(select(Task.lead, Task.status, deps), event_id, agency)
-                  .where(Task.status.in_(("todo", "acknowledged")))).all()
-    done = set(s.exec(select(Task.code).where(Task.event_id == event_id, Task.status == "done")))
-    out = []
-    for lead, status, raw in rows:
-        if raw in (None, "[]", []):
-            continue
-        out.append((lead, status, raw if isinstance(raw, list) else json.loads(raw)))
-    return out, done
+def waiting_candidates(s: Session, event_id: int, agency: str | None = None) -> tuple[list[tuple], set[str]]:
+    """Not-started tasks that have dependencies (lead, status, depends_on), and which of the codes
+    they depend on are done: only those rows, not every open task and every done code."""
+    q = _scope(select(Task.lead, Task.status, Task.depends_on), event_id, agency) \
+        .where(Task.status.in_(("todo", "acknowledged")), func.json_array_length(Task.depends_on) > 0)
+    rows = [(lead, status, list(deps)) for lead, status, deps in s.exec(q)]
+    needed = sorted({c for _, _, deps in rows for c in deps})
+    done: set[str] = set()
+    for i in range(0, len(needed), 500):  # bounded IN lists, whatever the plan's size
+        done.update(s.exec(select(Task.code).where(Task.event_id == event_id, Task.status == "done",
+                                                   Task.code.in_(needed[i:i + 500]))))
+    return rows, done
 
 
-def overdue_tasks(s: Session, event_id: int, now: datetime, limit: int, agency: str | None = None) -> list[Task]:
-    q = _scope(select(Task), event_id, agency).where(Task.status.not_in(_CLOSED), Task.deadline < now)
-    return list(s.exec(q.order_by(Task.deadline).limit(limit)))
+# The board's lists show a few columns of a few rows: plain rows (attribute access like a Task),
+# not ORM objects, which cost far more to build for the same thirty lines.
+_LISTED = (Task.id, Task.code, Task.title, Task.title_en, Task.lead, Task.status, Task.deadline,
+           Task.blocked_reason, Task.updated_at)
+Listed = namedtuple("Listed", [c.key for c in _LISTED])
+Pending = namedtuple("Pending", "id previous_deadline requested_deadline reason")
 
 
-def blocked_tasks(s: Session, event_id: int, limit: int, agency: str | None = None) -> list[Task]:
-    q = _scope(select(Task), event_id, agency).where(Task.status == "blocked")
-    return list(s.exec(q.order_by(Task.updated_at).limit(limit)))
+def overdue_tasks(s: Session, event_id: int, now: datetime, limit: int, agency: str | None = None) -> list:
+    q = _scope(select(*_LISTED), event_id, agency).where(Task.status.not_in(_CLOSED), Task.deadline < now)
+    return list(s.exec(q.order_by(Task.deadline, Task.id).limit(limit)))
 
 
-def waiting_extensions(s: Session, event_id: int, limit: int, agency: str | None = None) -> list[tuple]:
-    """(request, task) for extension requests waiting for a decision, oldest first."""
-    q = select(ExtensionRequest, Task).join(Task, Task.id == ExtensionRequest.task_id) \
+def blocked_tasks(s: Session, event_id: int, limit: int, agency: str | None = None) -> list:
+    q = _scope(select(*_LISTED), event_id, agency).where(Task.status == "blocked")
+    return list(s.exec(q.order_by(Task.updated_at, Task.id).limit(limit)))
+
+
+def waiting_extensions(s: Session, event_id: int, limit: int, agency: str | None = None) -> tuple[list[tuple], int]:
+    """(request, task) rows for extension requests waiting for a decision, oldest first; and how many wait."""
+    req = (ExtensionRequest.id, ExtensionRequest.previous_deadline, ExtensionRequest.requested_deadline,
+           ExtensionRequest.reason)
+    base = _scope(select(*req, *_LISTED).join(Task, Task.id == ExtensionRequest.task_id), event_id, agency) \
         .where(ExtensionRequest.status == "pending")
-    q = _scope(q, event_id, agency).order_by(ExtensionRequest.created_at, ExtensionRequest.id).limit(limit)
-    return [(r, t) for r, t in s.exec(q)]
+    rows = list(s.exec(base.order_by(ExtensionRequest.created_at, ExtensionRequest.id).limit(limit)))
+    total = len(rows) if len(rows) < limit else s.exec(
+        _scope(select(func.count()).select_from(ExtensionRequest).join(Task, Task.id == ExtensionRequest.task_id),
+               event_id, agency).where(ExtensionRequest.status == "pending")).one()
+    return [(Pending(*r[:4]), Listed(*r[4:])) for r in rows], total
 
 
 def cue_rows(s: Session, event_id: int, agency: str | None = None) -> list:

@@ -57,13 +57,10 @@ def agency_counts(rows: list[tuple], maybe_waiting: list[tuple], done_codes: set
                   names: dict[str, str]) -> list[AgencyCounts]:
     """Per lead agency from the database's counts; `waiting` moved out of todo/acknowledged."""
     out: dict[str, AgencyCounts] = {}
-    for lead, status, n, overdue, on_time in rows:
-        r = out.get(lead)
-        if r is None:
-            r = out[lead] = AgencyCounts(lead, names.get(lead, lead))
-        r.counts[status] = r.counts.get(status, 0) + n
-        r.overdue += int(overdue or 0)
-        r.done_on_time += int(on_time or 0)
+    for lead, counts, overdue, on_time in rows:
+        r = out[lead] = AgencyCounts(lead, names.get(lead, lead))
+        r.counts.update(counts)
+        r.overdue, r.done_on_time = overdue, on_time
     for lead, status, deps in maybe_waiting:
         if not set(deps) <= done_codes:
             out[lead].counts[status] -= 1
@@ -79,7 +76,7 @@ def board(store: SqlStore, viewer, event, now: datetime, lang: str) -> dict:
     # A contact's board is their own agency's work (what they support shows on their agency page).
     scope = None if can_read_all(viewer) else viewer.agency_code
     names = {c: (e or n) if lang == "en" else n for c, (n, e) in web_store.agency_names(s).items()}
-    maybe_waiting, done_codes = web_store.not_started(s, event.id, scope)
+    maybe_waiting, done_codes = web_store.waiting_candidates(s, event.id, scope)
     rows = agency_counts(web_store.status_counts(s, event.id, now, scope), maybe_waiting, done_codes, names)
     total = AgencyCounts("*")
     for r in rows:
@@ -91,11 +88,12 @@ def board(store: SqlStore, viewer, event, now: datetime, lang: str) -> dict:
     since = store.last_reports_of([t.id for t in blocked]) if blocked else {}
     blocked_since = sorted(((t, since.get(t.id) or t.updated_at) for t in blocked),
                            key=lambda p: p[1].timestamp() if p[1] else float("inf"))
+    extensions, extensions_total = web_store.waiting_extensions(s, event.id, LIST_LIMIT, scope)
     return {"rows": rows, "total": total, "statuses": STATUSES,
             "overdue": web_store.overdue_tasks(s, event.id, now, LIST_LIMIT, scope),
             "overdue_more": max(0, total.overdue - LIST_LIMIT),
             "blocked": blocked_since, "blocked_more": max(0, total.counts["blocked"] - LIST_LIMIT),
-            "extensions": web_store.waiting_extensions(s, event.id, LIST_LIMIT, scope)}
+            "extensions": extensions, "extensions_total": extensions_total}
 
 
 def run_of_show(store: SqlStore, viewer, event, now: datetime) -> list[dict]:
