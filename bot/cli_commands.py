@@ -13,7 +13,6 @@ from bot.cli import CliError, dumps, write_out
 from bot.cli_args import event_arg, refuse_past, system_ctx, template_arg, when_arg
 from bot.config import Settings
 from bot.i18n import format_time
-from storage.models import Event, Invite, Task
 from workflows import events as event_uc
 from workflows import invites
 from workflows.errors import DutyError
@@ -36,7 +35,7 @@ def cmd_event_create(args, settings) -> int:
     app = open_app(settings)
     with app.write() as store:
         event = event_uc.create_event(store, system_ctx(app), template, start.astimezone(timezone.utc), args.name,
-                                      event_cls=Event, task_cls=Task, allow_past=True)
+                                      allow_past=True)
     print(event.id)
     return 0
 
@@ -99,7 +98,7 @@ def cmd_invite(args, settings) -> int:
         with app.write() as store:
             if args.event is not None:
                 event_arg(store, args.event)
-            code, inv = invites.create_invite(store, system_ctx(app), args.target, ttl=app.invite_ttl, invite_cls=Invite,
+            code, inv = invites.create_invite(store, system_ctx(app), args.target, ttl=app.invite_ttl,
                                               event_id=args.event, deputy=args.deputy, replace=args.replace)
     except DutyError as exc:
         raise CliError(f"unknown agency {args.target!r}" if exc.code == "unknown_agency" else

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.actors import SystemActor
 from bot.context import App
-from storage.models import Event, Identity, ReminderSlot, Task, User
+from storage.models import Identity, User
 from workflows.chase import run_pass
 from workflows.reminders import Policy
 from workflows import events as event_uc
@@ -101,14 +101,13 @@ def ensure_demo(app: App, *, seed: int = 7) -> bool:
         first_deadline = min(p.deadline for p in plan_tasks(template, start))
         launched_at = max(first_deadline - timedelta(days=5), now - timedelta(days=120))
         ctx = Ctx(actor=system, channel="cli", now=launched_at - timedelta(hours=1))
-        event = event_uc.create_event(store, ctx, template, start, None, event_cls=Event, task_cls=Task)
+        event = event_uc.create_event(store, ctx, template, start, None)
         coordinator = users["dieuphoi"]
         event_uc.launch_event(store, Ctx(actor=coordinator, channel=CHANNEL, now=launched_at), event)
         tasks = sorted(store.tasks(event.id), key=lambda t: t.deadline)
         _history(store, rng, tasks, users, launched_at, now)
         # The reminders of those weeks went out at the time: record their slots, queue nothing.
-        run_pass(store, now, Policy.from_strings(**app.settings.reminders.model_dump()), app.tz,
-                 slot_cls=ReminderSlot)
+        run_pass(store, now, Policy.from_strings(**app.settings.reminders.model_dump()), app.tz)
     return True
 
 

@@ -22,7 +22,6 @@ from bot.context import App
 from bot.instance import WORKER_ID
 from bot.liveness import Pulse
 from storage import leases, retention, retry
-from storage.models import ReminderSlot
 from workflows import chase
 from workflows.reminders import Policy
 
@@ -55,7 +54,7 @@ def _reminder_pass(app: App, limit: int) -> chase.PassResult:
     now = app.now()
     with app.write() as store:
         retry.order_writes(store.s, exclusive=True)  # no inbox batch interleaves (storage.retry)
-        result = chase.run_pass(store, now, base_policy(app), app.tz, slot_cls=ReminderSlot, limit=limit)
+        result = chase.run_pass(store, now, base_policy(app), app.tz, limit=limit)
         app.notifier.enqueue(store, result.notices, now)
     return result
 

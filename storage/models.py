@@ -8,35 +8,56 @@ naive time with an aware one.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Dialect, Index, LargeBinary, String, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from workflows.access import Role
+from workflows.states import TaskStatus
 
-class UTCDateTime(TypeDecorator):
+Json = dict[str, Any]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
     """A DateTime column that only accepts aware values and returns aware UTC."""
 
     impl = DateTime(timezone=False)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(timezone.utc).replace(tzinfo=None)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=timezone.utc)
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+class StrEnumText(TypeDecorator[StrEnum]):
+    """A VARCHAR holding a StrEnum's value (the same strings as before the enum), read back as the enum."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: StrEnum | str | None, dialect: Dialect) -> str | None:
+        # Passed through as the plain string: a query may compare with any text.
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> StrEnum | None:
+        return None if value is None else self.enum(value)
 
 
-def _ts(nullable: bool = True, index: bool = False):
+def _ts(nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
@@ -47,9 +68,9 @@ class Agency(SQLModel, table=True):
 
 
 class User(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     name: str
-    role: str = Field(index=True, max_length=16)  # admin | coordinator | observer | contact
+    role: Role = Field(sa_column=Column(StrEnumText(Role, 16), nullable=False, index=True))
     agency_code: str | None = Field(default=None, foreign_key="agency.code", index=True)
     is_deputy: bool = False
     language: str | None = Field(default=None, max_length=8)
@@ -61,7 +82,7 @@ class User(SQLModel, table=True):
     admin_source: str | None = Field(default=None, max_length=16)
     digest: bool = True
     # A question the bot asked and is waiting on ({"kind": "blocked_reason", "task_id": 5}).
-    pending: dict | None = Field(default=None, sa_column=Column(JSON))
+    pending: Json | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime | None = _ts()
 
 
@@ -69,7 +90,7 @@ class Identity(SQLModel, table=True):
     """One person's account on one channel; (channel, external_id) is who writes to us."""
 
     __table_args__ = (UniqueConstraint("channel", "external_id"),)
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     channel: str = Field(max_length=16)
     external_id: str = Field(max_length=64)
@@ -78,21 +99,21 @@ class Identity(SQLModel, table=True):
     created_at: datetime | None = _ts()
     # On channels without buttons (Zalo, the terminal) the last choices offered in this
     # chat, as callback data: a reply "2" presses the second one.
-    choices: list | None = Field(default=None, sa_column=Column(JSON))
+    choices: list[str] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class Event(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     name: str
     template_id: str
     template_path: str
     timezone: str = "Asia/Ho_Chi_Minh"
-    start: datetime | None = _ts(nullable=False)
+    start: datetime = _ts(nullable=False)
     launched_at: datetime | None = _ts()
     ended_at: datetime | None = _ts()
     created_at: datetime | None = _ts()
     default_due_time: str = "17:00"
-    reminders: dict | None = Field(default=None, sa_column=Column(JSON))
+    reminders: Json | None = Field(default=None, sa_column=Column(JSON))
 
 
 class Task(SQLModel, table=True):
@@ -101,7 +122,7 @@ class Task(SQLModel, table=True):
         UniqueConstraint("event_id", "number"),
         Index("ix_task_lead_status", "lead", "status"),
     )
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True)
     number: int
     code: str = Field(max_length=32)
@@ -109,17 +130,17 @@ class Task(SQLModel, table=True):
     title_en: str = ""
     phase: str = Field(max_length=32)
     lead: str = Field(foreign_key="agency.code", max_length=32)
-    supporting: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    depends_on: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    evidence_kinds: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    supporting: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    depends_on: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    evidence_kinds: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     offset: str = ""
-    deadline: datetime | None = _ts(nullable=False, index=True)
-    original_deadline: datetime | None = _ts(nullable=False)
+    deadline: datetime = _ts(nullable=False, index=True)
+    original_deadline: datetime = _ts(nullable=False)
     deadline_manual: bool = False
     is_cue: bool = False
-    reminders: dict | None = Field(default=None, sa_column=Column(JSON))
+    reminders: Json | None = Field(default=None, sa_column=Column(JSON))
     note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    status: str = Field(default="todo", max_length=16)
+    status: TaskStatus = Field(default=TaskStatus.TODO, sa_column=Column(StrEnumText(TaskStatus, 16), nullable=False))
     percent: int = 0
     blocked_reason: str | None = Field(default=None, sa_column=Column(Text))
     acknowledged_at: datetime | None = _ts()
@@ -134,20 +155,20 @@ class Task(SQLModel, table=True):
 class AuditEntry(SQLModel, table=True):
     """Append-only: rows are inserted, never updated or deleted."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
     task_id: int | None = Field(default=None, foreign_key="task.id", index=True)
-    at: datetime | None = _ts(nullable=False)
+    at: datetime = _ts(nullable=False)
     actor_id: int | None = Field(default=None, foreign_key="user.id")
     actor: str = ""
     channel: str = Field(default="system", max_length=16)
     action: str = Field(max_length=32)
-    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    detail: Json = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     message_ref: str | None = Field(default=None, max_length=128)
 
 
 class Invite(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     # Only the SHA-256 of the code is kept: a leaked database does not leak usable invites.
     code_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
     role: str = Field(max_length=16)
@@ -156,7 +177,7 @@ class Invite(SQLModel, table=True):
     event_id: int | None = Field(default=None, foreign_key="event.id")
     created_by: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime | None = _ts()
-    expires_at: datetime | None = _ts(nullable=False)
+    expires_at: datetime = _ts(nullable=False)
     used_at: datetime | None = _ts()
     used_by: int | None = Field(default=None, foreign_key="user.id")
     # role "link": binds the redeeming account (on another app) to this existing user.
@@ -167,7 +188,7 @@ class Invite(SQLModel, table=True):
 
 
 class Evidence(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id", index=True)
     kind: str = Field(max_length=16)  # photo | document | link | confirm
     filename: str = ""
@@ -182,11 +203,11 @@ class Evidence(SQLModel, table=True):
 
 
 class ExtensionRequest(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     task_id: int = Field(foreign_key="task.id", index=True)
     requested_by: int | None = Field(default=None, foreign_key="user.id")
-    requested_deadline: datetime | None = _ts(nullable=False)
-    previous_deadline: datetime | None = _ts(nullable=False)
+    requested_deadline: datetime = _ts(nullable=False)
+    previous_deadline: datetime = _ts(nullable=False)
     reason: str = ""
     status: str = Field(default="pending", max_length=16)  # pending | approved | rejected
     decided_by: int | None = Field(default=None, foreign_key="user.id")
@@ -206,7 +227,7 @@ class Outbox(SQLModel, table=True):
     chat_id: str = Field(max_length=64)
     kind: str = Field(max_length=24)
     text: str = Field(sa_column=Column(Text, nullable=False))
-    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload: Json = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     task_id: int | None = Field(default=None, foreign_key="task.id")
     urgent: bool = False
     status: str = Field(default="pending", max_length=16)  # pending | sent | parked
@@ -255,7 +276,7 @@ class InboundUpdate(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=16)
     update_key: str = Field(max_length=64)
-    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload: Json = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", max_length=16)  # pending | done | failed
     received_at: datetime | None = _ts()
     processed_at: datetime | None = _ts()

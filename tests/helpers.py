@@ -15,7 +15,7 @@ from bot.context import App
 from bot.delivery import Delivery
 from bot.i18n import strip_html
 from bot.router import Router
-from storage.models import Event, Identity, Task, User
+from storage.models import Event, Identity, User
 from workflows import events as event_uc
 from workflows.ports import Ctx
 from workflows.spec import load_template, resolve_template
@@ -55,7 +55,7 @@ def seed_event(app: App, start: datetime = START, template: str = "ceremony") ->
     tpl = load_template(resolve_template(template))
     with app.write() as store:
         return event_uc.create_event(store, Ctx(actor=SystemActor(), channel="cli", now=app.now()), tpl, start,
-                                     None, event_cls=Event, task_cls=Task)
+                                     None)
 
 
 def launched_by_agency(app: App, start: datetime) -> dict[str, list[str]]:

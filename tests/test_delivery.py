@@ -313,8 +313,7 @@ def _seed(world: World, tmp_path) -> Event:
     path = tmp_path / "thu.toml"
     path.write_text(TEMPLATE, encoding="utf-8")
     with world.app.write() as store:
-        return event_uc.create_event(store, _ctx(world), load_template(path), START, None, event_cls=Event,
-                                     task_cls=Task)
+        return event_uc.create_event(store, _ctx(world), load_template(path), START, None)
 
 
 def _ctx(world: World) -> Ctx:
@@ -460,6 +459,6 @@ async def test_a_duplicate_insert_of_a_slot_is_a_no_op(world, tmp_path):
             task.next_reminder_at = world.clock()
     with world.app.write() as store:
         store.slot_keys = lambda task_id: frozenset()
-        result = chase.run_pass(store, world.clock(), base_policy(world.app), world.app.tz, slot_cls=ReminderSlot)
+        result = chase.run_pass(store, world.clock(), base_policy(world.app), world.app.tz)
         world.app.notifier.enqueue(store, result.notices, world.clock())
     assert len(_slots(world, "CA-1")) == slots and len(world.rows()) == count

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import SystemActor
-from storage.models import Invite
 from tests.helpers import Chat, add_user, seed_world
 from workflows import invites
 from workflows.ports import Ctx
@@ -16,7 +15,7 @@ from workflows.ports import Ctx
 def _invite(app, target, deputy=False):
     with app.write() as store:
         code, _ = invites.create_invite(store, Ctx(actor=SystemActor(), channel="cli", now=app.now()), target,
-                                        ttl=timedelta(days=7), invite_cls=Invite, deputy=deputy)
+                                        ttl=timedelta(days=7), deputy=deputy)
     return code
 
 

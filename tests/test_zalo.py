@@ -28,7 +28,7 @@ from bot.delivery import Delivery
 from bot.ratelimit import Limits, Pacer
 from bot.router import Router
 from bot.scheduler import Scheduler
-from storage.models import Event, Evidence, Identity, InboundUpdate, Outbox, Task
+from storage.models import Evidence, Identity, InboundUpdate, Outbox
 from tests.conftest import make_app
 from tests.doubles.zalo_api import ZaloDouble, units
 from workflows import events as event_uc
@@ -181,7 +181,7 @@ def make_event(app, days=20, *, launch=False):
     ctx = Ctx(actor=SystemActor(), channel="cli", now=app.now())
     with app.write() as store:
         event = event_uc.create_event(store, ctx, load_template(resolve_template("ceremony")),
-                                      app.now() + timedelta(days=days), "Lễ thử", event_cls=Event, task_cls=Task)
+                                      app.now() + timedelta(days=days), "Lễ thử")
         if launch:
             app.notifier.enqueue(store, event_uc.launch_event(store, ctx, event), app.now())
     return event

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Protocol
 
-ROLES = ("admin", "coordinator", "observer", "contact")
-STAFF = frozenset({"admin", "coordinator"})
-READERS = frozenset({"admin", "coordinator", "observer"})
+from workflows.errors import AccessDenied
+
+__all__ = ["Role", "ROLES", "STAFF", "READERS", "ActorLike", "AccessDenied", "is_staff", "can_read_all",
+           "can_see_task", "require_update", "require_staff", "require_reader"]
+
+
+class Role(StrEnum):
+    """A person's role; the values are what the database and the exports hold."""
+
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    OBSERVER = "observer"
+    CONTACT = "contact"
+
+
+ROLES: tuple[str, ...] = tuple(Role)
+STAFF = frozenset({Role.ADMIN, Role.COORDINATOR})
+READERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.OBSERVER})
 
 
 class ActorLike(Protocol):
-    role: str
-    agency_code: str | None
-
-
-class AccessDenied(Exception):
-    """The actor may not do this; `code` picks the reply (never reveals what exists)."""
-
-    def __init__(self, code: str = "forbidden") -> None:
-        super().__init__(code)
-        self.code = code
+    @property
+    def role(self) -> str: ...
+    @property
+    def agency_code(self) -> str | None: ...
 
 
 def is_staff(actor: ActorLike) -> bool:

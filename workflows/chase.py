@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from workflows.ports import Notice
+from workflows.ports import EventRecord, Notice, Store, TaskRecord
 from workflows.reminders import Policy, Slot, TaskState, due_slots, format_duration, next_due, slots_for
 from workflows.states import CLOSED
 
@@ -28,31 +30,32 @@ _CONTACT_KINDS = {"ack_request", "reminder", "due", "overdue", "cue", "checkin"}
 class PassResult:
     tasks_seen: int = 0
     slots: int = 0
-    notices: list[Notice] | None = None
+    notices: list[Notice] = field(default_factory=list)
     late: int = 0
 
 
-def task_state(task, event, policy: Policy, statuses: dict[str, str], last_report_at: datetime | None) -> TaskState:
+def task_state(task: TaskRecord, event: EventRecord, policy: Policy, statuses: dict[str, str],
+               last_report_at: datetime | None) -> TaskState:
     waiting = tuple(c for c in task.depends_on or [] if statuses.get(c) != "done")
     return TaskState(id=task.id, code=task.code, lead=task.lead, status=task.status, deadline=task.deadline,
                      is_cue=task.is_cue, launched_at=event.launched_at, acknowledged_at=task.acknowledged_at,
                      last_report_at=last_report_at, waiting_on=waiting, policy=policy)
 
 
-def policy_for(base: Policy, event, task) -> Policy:
+def policy_for(base: Policy, event: EventRecord, task: TaskRecord) -> Policy:
     """config.toml, then the template's [reminders], then the duty's own overrides."""
     return base.merged(event.reminders).merged(task.reminders)
 
 
-def touch(task, now: datetime) -> None:
+def touch(task: TaskRecord, now: datetime) -> None:
     """Ask the next pass to look at this task again (its slots may have changed)."""
     task.next_reminder_at = now
 
 
-def slot_notice(task, slot: Slot, *, late: bool) -> Notice:
+def slot_notice(task: TaskRecord, slot: Slot, *, late: bool) -> Notice:
     reason = slot.params.get("reason", "overdue") if slot.kind == "escalation" else None
     key = f"slot.{slot.kind}" + (f"_{reason}" if reason else "")
-    params = {"code": task.code, "number": task.number, "title": task.title, "title_en": task.title_en,
+    params: dict[str, Any] = {"code": task.code, "number": task.number, "title": task.title, "title_en": task.title_en,
               "deadline": task.deadline, "lead": task.lead, "late": late,
               "waiting_on": ", ".join(slot.params.get("waiting_on", [])), **{
                   k: v for k, v in slot.params.items() if k in ("before", "overdue_days")}}
@@ -61,31 +64,31 @@ def slot_notice(task, slot: Slot, *, late: bool) -> Notice:
                   dedupe_key=f"slot:{task.id}:{slot.key}", with_buttons=slot.kind in _CONTACT_KINDS)
 
 
-def run_pass(store, now: datetime, base: Policy, tz: ZoneInfo, *, slot_cls=None, limit: int = 5000) -> PassResult:
+def run_pass(store: Store, now: datetime, base: Policy, tz: ZoneInfo, *, limit: int = 5000) -> PassResult:
     """Turn every due slot into notices (recording the slot), and re-plan the tasks read."""
-    result = PassResult(notices=[])
+    result = PassResult()
     tasks = store.tasks_due_for_reminders(now, limit)
-    events, statuses = {}, {}
+    events: dict[int, EventRecord | None] = {}
+    statuses: dict[int, dict[str, str]] = {}
     needed: dict[int, set[str]] = defaultdict(set)
     for task in tasks:  # only the dependencies of due tasks, not every task of the event
         needed[task.event_id].update(task.depends_on or [])
-    late_by_agency: dict[str, list[tuple]] = defaultdict(list)
+    late_by_agency: dict[str, list[tuple[TaskRecord, Slot]]] = defaultdict(list)
     open_ids = [t.id for t in tasks if t.status not in CLOSED]
-    # Read for all the pass's tasks at once when the store can (one query each, not one per task).
-    reports = store.last_reports_of(open_ids) if hasattr(store, "last_reports_of") else None
-    slot_sets = store.slot_keys_of(open_ids) if hasattr(store, "slot_keys_of") else None
+    # Read for all the pass's tasks at once (one query each, not one per task).
+    reports = store.last_reports_of(open_ids)
+    slot_sets = store.slot_keys_of(open_ids)
     for task in tasks:
         result.tasks_seen += 1
         if task.event_id not in events:
             events[task.event_id] = store.get_event(task.event_id)
             statuses[task.event_id] = store.task_statuses(task.event_id, needed[task.event_id])
         event = events[task.event_id]
-        if task.status in CLOSED or event.launched_at is None or getattr(event, "ended_at", None) is not None:
+        if task.status in CLOSED or event is None or event.launched_at is None or event.ended_at is not None:
             task.next_reminder_at = None
             continue
-        state = task_state(task, event, policy_for(base, event, task), statuses[task.event_id],
-                           reports[task.id] if reports is not None else store.last_report_at(task.id))
-        sent = slot_sets[task.id] if slot_sets is not None else store.slot_keys(task.id)
+        state = task_state(task, event, policy_for(base, event, task), statuses[task.event_id], reports[task.id])
+        sent = slot_sets[task.id]
         for slot in due_slots(state, now, sent, tz):
             late = slot.send_at < now - LATE_AFTER
             sent = sent | {slot.key}
@@ -113,10 +116,11 @@ def run_pass(store, now: datetime, base: Policy, tz: ZoneInfo, *, slot_cls=None,
     return result
 
 
-def timeline(tasks, event, base: Policy, tz: ZoneInfo, *, until: datetime) -> list[tuple[object, Slot]]:
+def timeline(tasks: Sequence[TaskRecord], event: EventRecord, base: Policy, tz: ZoneInfo, *,
+             until: datetime) -> list[tuple[TaskRecord, Slot]]:
     """Every slot the engine would send if nobody answered, in time order (preview/simulate)."""
-    statuses = {t.code: t.status for t in tasks}
-    out = []
+    statuses: dict[str, str] = {t.code: t.status for t in tasks}
+    out: list[tuple[TaskRecord, Slot]] = []
     for t in tasks:
         if t.status in CLOSED:
             continue

@@ -12,19 +12,12 @@ import unicodedata
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from workflows.errors import DateParseError  # one error tree (workflows.errors)
+
 __all__ = ["DateParseError", "parse_when", "format_local"]
 
 _EXAMPLES = "e.g. 11/6/2026 08:00, 11/06 8h, 2026-06-11 08:00, mai 8h"
 _MAX_LEN = 100
-
-
-class DateParseError(ValueError):
-    """`text` is not a date/time dutybot can read; `str(err)` says why, in English."""
-
-    def __init__(self, text: str, message: str) -> None:
-        super().__init__(message)
-        self.text = text
-        self.message = message
 
 
 def _fold(text: str) -> str:

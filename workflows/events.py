@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from workflows.access import require_staff
 from workflows.errors import DutyError
 from workflows.plan import deadline_for, plan_tasks
-from workflows.ports import Ctx, Notice, Store
+from workflows.ports import Ctx, EventRecord, NewEvent, Notice, Store, TaskRecord
+from workflows.spec import TemplateSpec
 from workflows.states import CLOSED
 
 
@@ -18,8 +20,8 @@ def require_future(when: datetime, now: datetime) -> None:
         raise DutyError("in_past", when=when)
 
 
-def create_event(store: Store, ctx: Ctx, template, start: datetime, name: str | None, *, event_cls, task_cls,
-                 allow_past: bool = False):
+def create_event(store: Store, ctx: Ctx, template: TemplateSpec, start: datetime, name: str | None, *,
+                 allow_past: bool = False) -> EventRecord:
     """Instantiate `template` at `start` (aware); agencies are upserted by code."""
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
@@ -27,25 +29,19 @@ def create_event(store: Store, ctx: Ctx, template, start: datetime, name: str | 
         require_future(start, ctx.now)
     for agency in template.agencies:
         store.upsert_agency(agency.code, agency.name, agency.name_en)
-    event = store.add(event_cls(
+    event = store.add_event(NewEvent(
         name=name or template.name, template_id=template.id, template_path=str(template.path),
         timezone=template.timezone, start=start, created_at=ctx.now,
         default_due_time=template.default_due_time.strftime("%H:%M"),
         reminders=template.reminders.model_dump(exclude_none=True) if template.reminders else None,
     ))
-    for p in plan_tasks(template, start):
-        store.add(task_cls(
-            event_id=event.id, number=p.number, code=p.code, title=p.title, title_en=p.title_en, phase=p.phase,
-            lead=p.lead, supporting=p.supporting, depends_on=p.depends_on, evidence_kinds=p.evidence_kinds,
-            offset=p.offset, deadline=p.deadline, original_deadline=p.deadline, is_cue=p.is_cue,
-            reminders=p.reminders, note=p.note, updated_at=ctx.now,
-        ))
+    store.add_tasks(event.id, plan_tasks(template, start), ctx.now)
     store.audit(event_id=event.id, task_id=None, ctx=ctx, action="event_created",
                 detail={"template": template.id, "start": start.isoformat(), "tasks": len(template.duties)})
     return event
 
 
-def launch_event(store: Store, ctx: Ctx, event) -> list[Notice]:
+def launch_event(store: Store, ctx: Ctx, event: EventRecord) -> list[Notice]:
     """Mark the event launched; every agency gets a summary and one message per open task it
     leads, and each task it supports (marked as supporting, without status buttons)."""
     require_staff(ctx.actor)
@@ -64,7 +60,8 @@ def launch_event(store: Store, ctx: Ctx, event) -> list[Notice]:
     return notices
 
 
-def agency_notices(event, tasks: list, agency: str, *, user_id: int | None = None) -> list[Notice]:
+def agency_notices(event: EventRecord, tasks: Sequence[TaskRecord], agency: str, *,
+                   user_id: int | None = None) -> list[Notice]:
     """What an agency's contact is sent about a launched event: a summary, one message per open
     task it leads (with buttons), one per task it supports (marked, no buttons). To the agency's
     contact at launch; to `user_id` alone when someone joins the agency later (same dedupe keys,
@@ -75,34 +72,37 @@ def agency_notices(event, tasks: list, agency: str, *, user_id: int | None = Non
                      key=lambda t: t.deadline)
     if not lead and not helping:
         return []
-    to = {"to": "user", "user_id": user_id} if user_id is not None else {"to": "agency"}
+    to = "user" if user_id is not None else "agency"
     first = (lead or helping)[0]
     key = "launch_summary_both" if lead and helping else "launch_summary" if lead else "launch_summary_supporting"
     notices = [Notice(key=key, agency=agency,
                       kind="assignment", dedupe_key=f"launch:{event.id}:{agency}",
                       params={"event": event.name, "count": len(lead), "supporting": len(helping),
-                              "first_code": first.code, "first_deadline": first.deadline}, **to)]
+                              "first_code": first.code, "first_deadline": first.deadline}, to=to, user_id=user_id)]
     for t in lead:
         notices.append(Notice(key="assignment", agency=agency, task_id=t.id, kind="assignment",
                               with_buttons=True, dedupe_key=f"assign:{t.id}",
                               params={"code": t.code, "number": t.number, "title": t.title,
-                                      "title_en": t.title_en, "deadline": t.deadline, "lead": t.lead}, **to))
+                                      "title_en": t.title_en, "deadline": t.deadline, "lead": t.lead},
+                              to=to, user_id=user_id))
     for t in helping:
         notices.append(Notice(key="assignment_supporting", agency=agency, task_id=t.id, kind="assignment",
                               dedupe_key=f"support:{t.id}:{agency}",
                               params={"code": t.code, "number": t.number, "title": t.title,
-                                      "title_en": t.title_en, "deadline": t.deadline, "lead": t.lead}, **to))
+                                      "title_en": t.title_en, "deadline": t.deadline, "lead": t.lead},
+                              to=to, user_id=user_id))
     return notices
 
 
-def agencies_without_contact(store: Store, event) -> list[str]:
+def agencies_without_contact(store: Store, event: EventRecord) -> list[str]:
     """Agencies with open tasks in `event` (leading or supporting) that nobody represents yet."""
     tasks = [t for t in store.tasks(event.id) if t.status not in CLOSED]
     needed = {t.lead for t in tasks} | {a for t in tasks for a in (t.supporting or [])}
     return sorted(a for a in needed if not store.contacts_of(a))
 
 
-def move_event(store: Store, ctx: Ctx, event, new_start: datetime, *, allow_past: bool = False) -> tuple[int, int]:
+def move_event(store: Store, ctx: Ctx, event: EventRecord, new_start: datetime, *,
+               allow_past: bool = False) -> tuple[int, int]:
     """Move the event; deadlines set by hand stay. Returns (moved, kept) task counts."""
     require_staff(ctx.actor)
     if not allow_past:
@@ -111,8 +111,6 @@ def move_event(store: Store, ctx: Ctx, event, new_start: datetime, *, allow_past
         raise ValueError("start must be timezone-aware")
     tz = ZoneInfo(event.timezone)
     hh, mm = (int(x) for x in event.default_due_time.split(":"))
-    from datetime import time
-
     old_start, event.start = event.start, new_start
     moved = kept = 0
     for t in store.tasks(event.id):

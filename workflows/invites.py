@@ -7,9 +7,9 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from workflows.access import require_staff
+from workflows.access import Role, require_staff
 from workflows.errors import DutyError
-from workflows.ports import Ctx, Store
+from workflows.ports import Ctx, InviteRecord, NewInvite, Store
 
 # 24 random bytes -> 32 url-safe characters: 192 bits, inside Telegram's 64-char
 # [A-Za-z0-9_-] deep-link payload.
@@ -25,8 +25,8 @@ def hash_code(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def create_invite(store: Store, ctx: Ctx, target: str, *, ttl: timedelta, invite_cls, event_id: int | None = None,
-                  deputy: bool = False, replace: bool = False) -> tuple[str, object]:
+def create_invite(store: Store, ctx: Ctx, target: str, *, ttl: timedelta, event_id: int | None = None,
+                  deputy: bool = False, replace: bool = False) -> tuple[str, InviteRecord]:
     """Make an invite for an agency contact, an observer or (admins only) a coordinator.
 
     `replace` (contacts only): whoever redeems it replaces the agency's current contacts of
@@ -34,29 +34,29 @@ def create_invite(store: Store, ctx: Ctx, target: str, *, ttl: timedelta, invite
     require_staff(ctx.actor)
     t = target.strip()
     if t.lower() in ("coordinator", "dieuphoi", "điều phối"):
-        if ctx.actor.role != "admin":
+        if ctx.actor.role != Role.ADMIN:
             raise DutyError("admin_only")
-        role, agency = "coordinator", None
+        role, agency = Role.COORDINATOR, None
     elif t.lower() in ("observer", "theodoi", "theo dõi"):
-        role, agency = "observer", None
+        role, agency = Role.OBSERVER, None
     else:
         agency = t.upper()
         if store.agency(agency) is None:
             raise DutyError("unknown_agency", agency=t)
-        role = "contact"
-    if replace and role != "contact":
+        role = Role.CONTACT
+    if replace and role != Role.CONTACT:
         raise DutyError("replace_contacts_only")
     code = new_code()
-    invite = store.add(invite_cls(code_hash=hash_code(code), role=role, agency_code=agency, is_deputy=deputy,
-                                  event_id=event_id, created_by=ctx.actor.id, created_at=ctx.now,
-                                  expires_at=ctx.now + ttl, replaces_contacts=replace))
+    invite = store.add_invite(NewInvite(code_hash=hash_code(code), role=role, agency_code=agency, is_deputy=deputy,
+                                        event_id=event_id, created_by=ctx.actor.id, created_at=ctx.now,
+                                        expires_at=ctx.now + ttl, replaces_contacts=replace))
     store.audit(event_id=event_id, task_id=None, ctx=ctx, action="invite_created",
                 detail={"invite": invite.id, "role": role, "agency": agency, "deputy": deputy,
                         "expires": invite.expires_at.isoformat(), **({"replace": True} if replace else {})})
     return code, invite
 
 
-def check_code(store: Store, code: str, now: datetime):
+def check_code(store: Store, code: str, now: datetime) -> InviteRecord:
     """The invite behind `code`, or DutyError invite_invalid / invite_used / invite_expired."""
     if not CODE_RE.match(code or ""):
         raise DutyError("invite_invalid")
@@ -70,7 +70,7 @@ def check_code(store: Store, code: str, now: datetime):
     return invite
 
 
-def redeem(store: Store, code: str, user_id: int, now: datetime):
+def redeem(store: Store, code: str, user_id: int, now: datetime) -> InviteRecord:
     """Claim `code` for `user_id` atomically: of many concurrent redemptions exactly one wins."""
     invite = check_code(store, code, now)
     if not store.claim_invite(invite.code_hash, user_id, now):
@@ -81,11 +81,11 @@ def redeem(store: Store, code: str, user_id: int, now: datetime):
 LINK_TTL = timedelta(hours=1)
 
 
-def create_link(store: Store, ctx: Ctx, *, invite_cls) -> tuple[str, object]:
+def create_link(store: Store, ctx: Ctx) -> tuple[str, InviteRecord]:
     """A single-use code that binds the person's account on another app to the same person."""
     code = new_code()
-    invite = store.add(invite_cls(code_hash=hash_code(code), role="link", link_user_id=ctx.actor.id,
-                                  created_by=ctx.actor.id, created_at=ctx.now, expires_at=ctx.now + LINK_TTL))
+    invite = store.add_invite(NewInvite(code_hash=hash_code(code), role="link", link_user_id=ctx.actor.id,
+                                        created_by=ctx.actor.id, created_at=ctx.now, expires_at=ctx.now + LINK_TTL))
     store.audit(event_id=None, task_id=None, ctx=ctx, action="link_created",
                 detail={"invite": invite.id, "expires": invite.expires_at.isoformat()})
     return code, invite

@@ -9,11 +9,11 @@ added, and `/unlink` takes one away again (never the last).
 from __future__ import annotations
 
 from workflows.errors import DutyError
-from workflows.ports import Ctx, Notice
+from workflows.ports import Ctx, NewIdentity, Notice, Store, UserRecord
 
 
-def link_account(store, ctx: Ctx, owner, redeemer, *, channel: str, external_id: str, chat_id: str,
-                 display_name: str, identity_cls):
+def link_account(store: Store, ctx: Ctx, owner: UserRecord | None, redeemer: UserRecord | None, *, channel: str,
+                 external_id: str, chat_id: str, display_name: str) -> Notice:
     """Bind the account (channel, external_id) to `owner`; returns the notice telling the owner.
 
     Refused (nothing changed): a removed owner, an account that already belongs to someone,
@@ -25,8 +25,8 @@ def link_account(store, ctx: Ctx, owner, redeemer, *, channel: str, external_id:
     mine = {i.channel for i in store.identities_of(owner.id)}
     if channel in mine:
         raise DutyError("link_same_app", channel=channel)
-    ident = store.add(identity_cls(user_id=owner.id, channel=channel, external_id=str(external_id),
-                                   chat_id=str(chat_id), display_name=display_name, created_at=ctx.now))
+    ident = store.add_identity(NewIdentity(user_id=owner.id, channel=channel, external_id=str(external_id),
+                                           chat_id=str(chat_id), display_name=display_name, created_at=ctx.now))
     store.audit(event_id=None, task_id=None, ctx=ctx, action="linked",
                 detail={"channel": channel, "account": str(external_id), "name": display_name})
     # Told on the app(s) they had (the notifier picks the preferred or first one: never the new one,
@@ -36,7 +36,7 @@ def link_account(store, ctx: Ctx, owner, redeemer, *, channel: str, external_id:
                   dedupe_key=f"linked:{ident.id}")
 
 
-def unlink_account(store, ctx: Ctx, user, channel: str) -> int:
+def unlink_account(store: Store, ctx: Ctx, user: UserRecord, channel: str) -> int:
     """Remove `user`'s account(s) on `channel`; never the last app they can be reached on."""
     channel = channel.lower()
     mine = store.identities_of(user.id)
@@ -48,7 +48,7 @@ def unlink_account(store, ctx: Ctx, user, channel: str) -> int:
     removed = store.remove_identities(user.id, channel)
     dropped = store.cancel_outbox_for(user.id, ctx.now, channel=channel)
     person = store.user(user.id)
-    if person.preferred_channel == channel:
+    if person is not None and person.preferred_channel == channel:
         person.preferred_channel = None
     store.audit(event_id=None, task_id=None, ctx=ctx, action="unlinked",
                 detail={"channel": channel, "accounts": [i.external_id for i in gone], "cancelled_messages": dropped})

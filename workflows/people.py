@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from workflows.access import ROLES, require_staff
+from workflows.access import ROLES, Role, require_staff
 from workflows.errors import DutyError
-from workflows.ports import Ctx
+from workflows.ports import Actor, Ctx, Store, UserRecord
 
 # What a coordinator may remove; admins may remove anyone but themselves.
-COORDINATOR_REMOVES = frozenset({"contact", "observer"})
+COORDINATOR_REMOVES = frozenset({Role.CONTACT, Role.OBSERVER})
 
 
-def is_active(store, user_id: int | None) -> bool:
+def is_active(store: Store, user_id: int | None) -> bool:
     """True when `user_id` names a person who has not been removed."""
     if user_id is None:
         return False
@@ -26,7 +26,7 @@ def is_active(store, user_id: int | None) -> bool:
     return bool(user is not None and user.active)
 
 
-def find_person(store, ref: str):
+def find_person(store: Store, ref: str) -> UserRecord | None:
     """The person `ref` names: `CHANNEL:ID` (telegram:123456789) or a user id (`12`, `#12`); else None."""
     ref = (ref or "").strip()
     channel, sep, external_id = ref.partition(":")
@@ -41,52 +41,52 @@ def find_person(store, ref: str):
 
 @dataclass
 class Removal:
-    person: object
+    person: UserRecord
     cancelled: int  # messages that were waiting for them and will not be sent
     # The agency (if they were its contact) that now has no contact at all: reminders reach nobody.
     agency_without_contact: str | None = None
-    replaced: list = field(default_factory=list)
+    replaced: list[UserRecord] = field(default_factory=list)
 
 
-def check_can_remove(actor, person) -> None:
+def check_can_remove(actor: Actor, person: UserRecord) -> None:
     """Coordinators remove contacts and observers; admins anyone; nobody themselves."""
     require_staff(actor)
-    if person.id is not None and person.id == getattr(actor, "id", None):
+    if person.id is not None and person.id == actor.id:
         raise DutyError("remove_self")
-    if actor.role != "admin" and person.role not in COORDINATOR_REMOVES:
+    if actor.role != Role.ADMIN and person.role not in COORDINATOR_REMOVES:
         raise DutyError("remove_not_allowed", name=person.name, role=person.role)
 
 
-def remove(store, ctx: Ctx, person, *, reason: str = "removed") -> Removal:
+def remove(store: Store, ctx: Ctx, person: UserRecord, *, reason: str = "removed") -> Removal:
     """Remove `person` (checked against `ctx.actor`); DutyError already_removed the second time."""
     check_can_remove(ctx.actor, person)
-    person = store.user_locked(person.id)  # two coordinators removing at once: one removes, one is told
-    if not person.active:
+    locked = store.user_locked(person.id)  # two coordinators removing at once: one removes, one is told
+    if locked is None or not locked.active:
         raise DutyError("already_removed", name=person.name)
-    return deactivate(store, ctx, person, reason=reason)
+    return deactivate(store, ctx, locked, reason=reason)
 
 
-def deactivate(store, ctx: Ctx, person, *, reason: str, replaced_by: int | None = None) -> Removal:
+def deactivate(store: Store, ctx: Ctx, person: UserRecord, *, reason: str, replaced_by: int | None = None) -> Removal:
     """Remove without a permission check: for the system itself (config re-sync, a handover)."""
     person.active, person.pending = False, None
     cancelled = store.cancel_outbox_for(person.id, ctx.now)
     revoked = store.revoke_invites_of(person.id, ctx.now)  # the codes they handed out die with them
-    detail = {"user": person.id, "name": person.name, "role": person.role, "agency": person.agency_code,
+    detail: dict[str, object] = {"user": person.id, "name": person.name, "role": str(person.role), "agency": person.agency_code,
               "deputy": person.is_deputy, "cancelled_messages": cancelled, "revoked_codes": revoked,
               "reason": reason}
     if replaced_by is not None:
         detail["replaced_by"] = replaced_by
     store.audit(event_id=None, task_id=None, ctx=ctx, action="user_removed", detail=detail)
     orphan = None
-    if person.role == "contact" and person.agency_code and not store.contacts_of(person.agency_code):
+    if person.role == Role.CONTACT and person.agency_code and not store.contacts_of(person.agency_code):
         orphan = person.agency_code
     return Removal(person, cancelled, orphan)
 
 
-def replace_contacts(store, ctx: Ctx, newcomer, *, agency: str, deputy: bool) -> list:
+def replace_contacts(store: Store, ctx: Ctx, newcomer: UserRecord, *, agency: str, deputy: bool) -> list[UserRecord]:
     """`newcomer` joined by a replacing invite: the agency's other contacts of the same kind
     (primary or deputy) are removed now, so nobody stale keeps getting its reminders."""
-    gone = []
+    gone: list[UserRecord] = []
     for old in store.contacts_of(agency, deputies=deputy):
         if old.id != newcomer.id:
             deactivate(store, ctx, old, reason="replaced", replaced_by=newcomer.id)
@@ -94,16 +94,18 @@ def replace_contacts(store, ctx: Ctx, newcomer, *, agency: str, deputy: bool) ->
     return gone
 
 
-def set_role(store, ctx: Ctx, person, role: str, *, agency: str | None = None, deputy: bool = False) -> bool:
+def set_role(store: Store, ctx: Ctx, person: UserRecord, role: str, *, agency: str | None = None,
+             deputy: bool = False) -> bool:
     """An admin sets someone's role (and agency, for a contact); a removed person is brought back.
 
     Returns False when nothing changed. An admin made this way is kept when the config's admin
     list changes (`admin_source` "cli")."""
-    if ctx.actor.role != "admin":
+    if ctx.actor.role != Role.ADMIN:
         raise DutyError("admin_only")
     if role not in ROLES:
         raise DutyError("unknown_role", role=role, roles=", ".join(ROLES))
-    if role == "contact":
+    new_role = Role(role)
+    if new_role == Role.CONTACT:
         if not agency:
             raise DutyError("agency_required")
         agency = agency.upper()
@@ -111,24 +113,24 @@ def set_role(store, ctx: Ctx, person, role: str, *, agency: str | None = None, d
             raise DutyError("unknown_agency", agency=agency)
     elif agency:
         raise DutyError("agency_only_for_contacts")
-    agency = agency if role == "contact" else None
-    deputy = deputy if role == "contact" else False
-    source = "cli" if role == "admin" else None  # an admin named here stays when the config changes
-    before = {"role": person.role, "agency": person.agency_code, "deputy": person.is_deputy, "active": person.active,
-              "admin_source": person.admin_source if person.role == "admin" else None}
-    after = {"role": role, "agency": agency, "deputy": deputy, "active": True, "admin_source": source}
+    agency = agency if new_role == Role.CONTACT else None
+    deputy = deputy if new_role == Role.CONTACT else False
+    source = "cli" if new_role == Role.ADMIN else None  # an admin named here stays when the config changes
+    before = {"role": str(person.role), "agency": person.agency_code, "deputy": person.is_deputy,
+              "active": person.active, "admin_source": person.admin_source if person.role == Role.ADMIN else None}
+    after = {"role": str(new_role), "agency": agency, "deputy": deputy, "active": True, "admin_source": source}
     if before == after:
         return False
-    person.role, person.agency_code, person.is_deputy, person.active = role, agency, deputy, True
+    person.role, person.agency_code, person.is_deputy, person.active = new_role, agency, deputy, True
     person.admin_source = source
     store.audit(event_id=None, task_id=None, ctx=ctx, action="role_changed",
                 detail={"user": person.id, "name": person.name, "from": before, "to": after})
     return True
 
 
-def rejoin(person, role: str) -> bool:
+def rejoin(person: UserRecord, role: str) -> bool:
     """A removed person redeeming a new invite is back, with the invite's role (not their old one)."""
     if person.active:
         return False
-    person.active, person.role, person.admin_source = True, role, None
+    person.active, person.role, person.admin_source = True, Role(role), None
     return True

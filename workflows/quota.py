@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflows.ports import Notice
+from workflows.ports import Notice, Store, TaskRecord
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class QuotaRefusal:
     notice: Notice
 
 
-def check_agency_quota(store, task, size: int, limit: int) -> QuotaRefusal | None:
+def check_agency_quota(store: Store, task: TaskRecord, size: int, limit: int) -> QuotaRefusal | None:
     """None when `size` more bytes fit in the quota of `task`'s lead agency."""
     used = store.evidence_bytes_of_agency(task.lead)
     if used + size <= limit:

@@ -11,30 +11,40 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from workflows.access import is_staff, require_staff, require_update
-from workflows.errors import DutyError
-from workflows.ports import Ctx, Notice, Store
+from workflows.errors import DutyError, TransitionError
+from workflows.ports import (
+    AuditRecord, Ctx, ExtensionRecord, NewEvidence, NewExtension, Notice, Store, TaskRecord,
+)
 from workflows.quota import mib
-from workflows.states import CLOSED, check_transition
+from workflows.states import CLOSED, TaskStatus, check_transition
 
 REPORT_KINDS = ("ack", "progress", "done", "blocked", "unblocked")
-_TARGET = {"ack": "acknowledged", "progress": "in_progress", "done": "done", "blocked": "blocked",
-           "unblocked": "in_progress"}
+_TARGET = {"ack": TaskStatus.ACKNOWLEDGED, "progress": TaskStatus.IN_PROGRESS, "done": TaskStatus.DONE,
+           "blocked": TaskStatus.BLOCKED, "unblocked": TaskStatus.IN_PROGRESS}
 
 
 @dataclass
 class Result:
-    task: Any
+    task: TaskRecord
     notices: list[Notice] = field(default_factory=list)
-    detail: dict = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
     audit_id: int | None = None  # the audit entry written: what the undo button names
 
 
-def _task_params(task) -> dict:
+def _task(store: Store, task_id: int | None) -> TaskRecord:
+    """The task (row-locked) a request or an audit entry names; it exists (foreign keys)."""
+    task = store.task(task_id, lock=True) if task_id is not None else None
+    if task is None:
+        raise DutyError("unknown_task", ref=str(task_id))
+    return task
+
+
+def _task_params(task: TaskRecord) -> dict[str, Any]:
     return {"code": task.code, "number": task.number, "title": task.title, "title_en": task.title_en,
             "lead": task.lead}
 
 
-def report(store: Store, ctx: Ctx, task, kind: str, *, percent: int | None = None,
+def report(store: Store, ctx: Ctx, task: TaskRecord, kind: str, *, percent: int | None = None,
            reason: str | None = None, note: str | None = None) -> Result:
     """A contact (or coordinator) reports on `task`: ack, progress, done, blocked, unblocked."""
     if kind not in REPORT_KINDS:
@@ -44,13 +54,13 @@ def report(store: Store, ctx: Ctx, task, kind: str, *, percent: int | None = Non
     if percent is not None and not 0 <= percent <= 100:
         raise DutyError("bad_percent", value=percent)
     if kind == "progress" and percent is not None and percent >= 100:
-        target, percent = "done", 100
+        target, percent = TaskStatus.DONE, 100
     if kind == "blocked" and not (reason or "").strip():
         raise DutyError("reason_required")
     try:
         check_transition(task.status, target, by_coordinator=is_staff(ctx.actor))
-    except Exception as exc:
-        raise DutyError(getattr(exc, "code", "not_allowed"), code=task.code, status=task.status) from None
+    except TransitionError as exc:
+        raise DutyError(exc.code, code=task.code, status=task.status) from None
 
     before = {"status": task.status, "percent": task.percent, "reason": task.blocked_reason,
               "completed_at": task.completed_at}
@@ -61,20 +71,21 @@ def report(store: Store, ctx: Ctx, task, kind: str, *, percent: int | None = Non
         task.percent = percent
     if target == "acknowledged" or (task.acknowledged_at is None and target != "todo"):
         task.acknowledged_at = task.acknowledged_at or ctx.now
-    task.blocked_reason = reason.strip() if target == "blocked" else None
+    task.blocked_reason = reason.strip() if reason is not None and target == "blocked" else None
     if target != "done":
         task.completed_at = None
     task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
-    detail = {"from": before["status"], "to": target, "percent": task.percent, "prev_percent": before["percent"],
-              "prev_reason": before["reason"],
-              "prev_completed_at": before["completed_at"].isoformat() if before["completed_at"] else None}
+    detail: dict[str, Any] = {
+        "from": str(before["status"]), "to": str(target), "percent": task.percent, "prev_percent": before["percent"],
+        "prev_reason": before["reason"],
+        "prev_completed_at": before["completed_at"].isoformat() if before["completed_at"] else None}
     if reason:
         detail["reason"] = reason.strip()
     if note:
         detail["note"] = note.strip()
     entry = store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="status", detail=detail)
 
-    notices = []
+    notices: list[Notice] = []
     if not is_staff(ctx.actor):
         notices.append(Notice(key="news_status", to="coordinators", task_id=task.id, kind="news",
                               urgent=target == "blocked",
@@ -89,15 +100,15 @@ def report(store: Store, ctx: Ctx, task, kind: str, *, percent: int | None = Non
 UNDO_WINDOW = timedelta(minutes=5)
 
 
-def undo(store: Store, ctx: Ctx, entry) -> Result:
+def undo(store: Store, ctx: Ctx, entry: AuditRecord) -> Result:
     """Take back one's own last status change, within a few minutes, if nothing changed since."""
-    task = store.task(entry.task_id, lock=True)
+    task = _task(store, entry.task_id)
     later = [e for e in store.history(task.id) if e.action in ("status", "undo") and e.id > entry.id]
-    if (entry.action != "status" or entry.actor_id != getattr(ctx.actor, "id", None) or later
+    if (entry.action != "status" or entry.actor_id != ctx.actor.id or later
             or ctx.now - entry.at > UNDO_WINDOW or task.status != entry.detail.get("to")):
         raise DutyError("undo_expired", code=task.code)
     d = entry.detail
-    task.status, task.percent = d["from"], d.get("prev_percent", 0)
+    task.status, task.percent = TaskStatus(d["from"]), d.get("prev_percent", 0)
     task.blocked_reason = d.get("prev_reason")
     prev_done = d.get("prev_completed_at")
     task.completed_at = datetime.fromisoformat(prev_done) if prev_done else None
@@ -109,11 +120,11 @@ def undo(store: Store, ctx: Ctx, entry) -> Result:
     return Result(task, [notice] if not is_staff(ctx.actor) else [], detail)
 
 
-def _unblocked_notices(store: Store, done_task) -> list[Notice]:
+def _unblocked_notices(store: Store, done_task: TaskRecord) -> list[Notice]:
     """'You can start now' for every task whose last dependency just finished."""
     tasks = store.tasks(done_task.event_id)
-    done = {t.code for t in tasks if t.status == "done"} | {done_task.code}
-    out = []
+    done = {t.code for t in tasks if t.status == TaskStatus.DONE} | {done_task.code}
+    out: list[Notice] = []
     for t in tasks:
         if done_task.code in (t.depends_on or []) and t.status not in CLOSED and set(t.depends_on) <= done:
             out.append(Notice(key="unblocked", to="agency", agency=t.lead, task_id=t.id, kind="unblocked",
@@ -125,7 +136,8 @@ def _unblocked_notices(store: Store, done_task) -> list[Notice]:
     return out
 
 
-def set_deadline(store: Store, ctx: Ctx, task, when: datetime, reason: str = "", *, allow_past: bool = False) -> Result:
+def set_deadline(store: Store, ctx: Ctx, task: TaskRecord, when: datetime, reason: str = "", *,
+                 allow_past: bool = False) -> Result:
     """A coordinator sets a deadline by hand; it then stays put when the event moves."""
     require_staff(ctx.actor)
     if task.status in CLOSED:  # a done task's deadline decides "on time" in the reports: not rewritten after
@@ -142,7 +154,7 @@ def set_deadline(store: Store, ctx: Ctx, task, when: datetime, reason: str = "",
     return Result(task, [notice], detail)
 
 
-def reassign(store: Store, ctx: Ctx, task, agency_code: str) -> Result:
+def reassign(store: Store, ctx: Ctx, task: TaskRecord, agency_code: str) -> Result:
     """Move a task to another lead agency; both agencies are told."""
     require_staff(ctx.actor)
     agency_code = agency_code.upper()
@@ -158,8 +170,8 @@ def reassign(store: Store, ctx: Ctx, task, agency_code: str) -> Result:
     # The new lead is no longer a supporting agency, and starts afresh: the old agency's
     # blocker and acknowledgement were theirs, not the new lead's.
     task.supporting = [a for a in task.supporting or [] if a != agency_code]
-    if task.status in ("acknowledged", "blocked"):
-        task.status = "in_progress" if task.percent else "todo"
+    if task.status in (TaskStatus.ACKNOWLEDGED, TaskStatus.BLOCKED):
+        task.status = TaskStatus.IN_PROGRESS if task.percent else TaskStatus.TODO
     task.blocked_reason, task.acknowledged_at = None, None
     task.lead, task.updated_at, task.version = agency_code, ctx.now, task.version + 1
     task.next_reminder_at = ctx.now
@@ -173,7 +185,7 @@ def reassign(store: Store, ctx: Ctx, task, agency_code: str) -> Result:
     ], detail)
 
 
-def request_extension(store: Store, ctx: Ctx, task, when: datetime, reason: str, request_cls) -> Result:
+def request_extension(store: Store, ctx: Ctx, task: TaskRecord, when: datetime, reason: str) -> Result:
     """A contact asks for a later deadline; a coordinator approves or rejects it."""
     require_update(ctx.actor, task.lead)
     if task.status in CLOSED:
@@ -184,8 +196,9 @@ def request_extension(store: Store, ctx: Ctx, task, when: datetime, reason: str,
         raise DutyError("extension_not_later", code=task.code, deadline=task.deadline)
     if when < ctx.now:  # an overdue task's "later" date may still be gone
         raise DutyError("in_past", when=when)
-    req = store.add(request_cls(task_id=task.id, requested_by=ctx.actor.id, requested_deadline=when,
-                                previous_deadline=task.deadline, reason=reason.strip(), created_at=ctx.now))
+    req = store.add_extension(NewExtension(task_id=task.id, requested_by=ctx.actor.id, requested_deadline=when,
+                                           previous_deadline=task.deadline, reason=reason.strip(),
+                                           created_at=ctx.now))
     detail = {"request": req.id, "to": when.isoformat(), "reason": reason.strip()}
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="extension_requested", detail=detail)
     notice = Notice(key="extension_requested", to="coordinators", task_id=task.id, kind="news",
@@ -194,12 +207,12 @@ def request_extension(store: Store, ctx: Ctx, task, when: datetime, reason: str,
     return Result(task, [notice], detail)
 
 
-def decide_extension(store: Store, ctx: Ctx, request, approve: bool, reason: str = "") -> Result:
+def decide_extension(store: Store, ctx: Ctx, request: ExtensionRecord, approve: bool, reason: str = "") -> Result:
     """Approve (the deadline moves, the original stays for statistics) or reject a request (why: to the contact)."""
     require_staff(ctx.actor)
     if request.status != "pending":
         raise DutyError("request_decided", request=request.id, status=request.status)
-    task = store.task(request.task_id, lock=True)
+    task = _task(store, request.task_id)
     request.status = "approved" if approve else "rejected"
     request.decided_by, request.decided_at = ctx.actor.id, ctx.now
     if approve:
@@ -217,16 +230,16 @@ def decide_extension(store: Store, ctx: Ctx, request, approve: bool, reason: str
     return Result(task, [notice], detail)
 
 
-def attach_evidence(store: Store, ctx: Ctx, task, evidence_cls, *, kind: str, size: int, max_bytes: int,
+def attach_evidence(store: Store, ctx: Ctx, task: TaskRecord, *, kind: str, size: int, max_bytes: int,
                     data: bytes | None = None, filename: str = "", mime: str = "", caption: str = "",
                     external_ref: str = "") -> Result:
     """Attach a photo/document/link to a task, within the configured size limit."""
     require_update(ctx.actor, task.lead)
     if size > max_bytes:
         raise DutyError("evidence_too_large", size=mib(size), limit=mib(max_bytes))
-    ev = store.add(evidence_cls(task_id=task.id, kind=kind, filename=filename, mime=mime, size=size, data=data,
-                                caption=caption, external_ref=external_ref, user_id=ctx.actor.id,
-                                channel=ctx.channel, at=ctx.now))
+    ev = store.add_evidence(NewEvidence(task_id=task.id, kind=kind, filename=filename, mime=mime, size=size,
+                                        data=data, caption=caption, external_ref=external_ref,
+                                        user_id=ctx.actor.id, channel=ctx.channel, at=ctx.now))
     detail = {"evidence": ev.id, "kind": kind, "size": size, "filename": filename}
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="evidence", detail=detail)
     notice = Notice(key="news_evidence", to="coordinators", task_id=task.id, kind="news",
@@ -234,17 +247,17 @@ def attach_evidence(store: Store, ctx: Ctx, task, evidence_cls, *, kind: str, si
     return Result(task, [notice] if not is_staff(ctx.actor) else [], detail)
 
 
-def cancel(store: Store, ctx: Ctx, task, reason: str) -> Result:
+def cancel(store: Store, ctx: Ctx, task: TaskRecord, reason: str) -> Result:
     """A coordinator cancels a task: no more reminders, not overdue, shown as cancelled; the lead is told."""
     require_staff(ctx.actor)
     if not (reason or "").strip():
         raise DutyError("reason_required")
-    if task.status == "cancelled":
+    if task.status == TaskStatus.CANCELLED:
         raise DutyError("already_cancelled", code=task.code)
     if task.status in CLOSED:
         raise DutyError("closed", code=task.code, status=task.status)
-    detail = {"from": task.status, "to": "cancelled", "reason": reason.strip(), "prev_reason": task.blocked_reason}
-    task.status, task.blocked_reason = "cancelled", None
+    detail = {"from": str(task.status), "to": "cancelled", "reason": reason.strip(), "prev_reason": task.blocked_reason}
+    task.status, task.blocked_reason = TaskStatus.CANCELLED, None
     task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="cancelled", detail=detail)
     notice = Notice(key="task_cancelled", to="agency", agency=task.lead, task_id=task.id, kind="news",
@@ -252,19 +265,21 @@ def cancel(store: Store, ctx: Ctx, task, reason: str) -> Result:
     return Result(task, [notice], detail)
 
 
-def restore(store: Store, ctx: Ctx, task) -> Result:
+def restore(store: Store, ctx: Ctx, task: TaskRecord) -> Result:
     """Undo a cancellation: the task comes back as it was (status, blocker), and is chased again."""
     require_staff(ctx.actor)
-    if task.status != "cancelled":
+    if task.status != TaskStatus.CANCELLED:
         raise DutyError("not_cancelled", code=task.code, status=task.status)
     last = next((e for e in reversed(store.history(task.id)) if e.action == "cancelled"), None)
     before = (last.detail or {}) if last is not None else {}
-    status = before.get("from") if before.get("from") in ("todo", "acknowledged", "in_progress", "blocked") else "todo"
-    if status == "blocked" and not before.get("prev_reason"):
-        status = "in_progress"
-    task.status, task.blocked_reason = status, before.get("prev_reason") if status == "blocked" else None
+    was = before.get("from")
+    status = TaskStatus(was) if was in ("todo", "acknowledged", "in_progress", "blocked") else TaskStatus.TODO
+    if status == TaskStatus.BLOCKED and not before.get("prev_reason"):
+        status = TaskStatus.IN_PROGRESS
+    task.status = status
+    task.blocked_reason = before.get("prev_reason") if status == TaskStatus.BLOCKED else None
     task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
-    detail = {"from": "cancelled", "to": status}
+    detail = {"from": "cancelled", "to": str(status)}
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="restored", detail=detail)
     notice = Notice(key="task_restored", to="agency", agency=task.lead, task_id=task.id, kind="assignment",
                     with_buttons=True, params={**_task_params(task), "deadline": task.deadline})

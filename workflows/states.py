@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-STORED = ("todo", "acknowledged", "in_progress", "blocked", "done", "cancelled")
+from workflows.errors import TransitionError
+
+__all__ = ["TaskStatus", "STORED", "DERIVED", "ALL_STATUSES", "CLOSED", "TransitionError", "check_transition",
+           "effective_status", "is_overdue"]
+
+
+class TaskStatus(StrEnum):
+    """A task's stored status; the values are what the database and the exports hold."""
+
+    TODO = "todo"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+STORED: tuple[str, ...] = tuple(TaskStatus)
 DERIVED = ("waiting",)
 ALL_STATUSES = STORED + DERIVED
-CLOSED = frozenset({"done", "cancelled"})
+CLOSED = frozenset({TaskStatus.DONE, TaskStatus.CANCELLED})
 
 # Who may move a task from one stored status to another. A contact reports; only a
 # coordinator reopens a done task or restores a cancelled one.
@@ -27,14 +45,6 @@ _COORDINATOR_EXTRA: dict[str, frozenset[str]] = {
     "done": frozenset({"in_progress"}),
     "cancelled": frozenset({"todo"}),
 }
-
-
-class TransitionError(Exception):
-    """A move the status machine does not allow; `code` names the reason for the reply."""
-
-    def __init__(self, code: str, current: str, target: str) -> None:
-        super().__init__(f"{code}: {current} -> {target}")
-        self.code, self.current, self.target = code, current, target
 
 
 def check_transition(current: str, target: str, *, by_coordinator: bool) -> None:

@@ -6,7 +6,6 @@ from bot.channels.base import Button, Reply
 from bot.commands import CONTACT, MEMBER, Call, UsageError, command
 from bot.commands._helpers import by_code, current_event, notify, split_when, task_by_ref
 from bot.views import history_lines, task_buttons, task_card, task_line
-from storage.models import ExtensionRequest
 from workflows import reporting, service
 from workflows.errors import DutyError
 from workflows.access import can_read_all
@@ -126,6 +125,6 @@ def extend(call: Call) -> list[Reply]:
         raise UsageError()
     with call.app.write() as store:
         t = task_by_ref(store, call, call.args[0], lock=True)
-        result = service.request_extension(store, call.ctx(), t, new_deadline, " ".join(rest), ExtensionRequest)
+        result = service.request_extension(store, call.ctx(), t, new_deadline, " ".join(rest))
         notify(call, store, result.notices)
     return call.reply("extend.requested", code=t.code, deadline=new_deadline, request=result.detail["request"])

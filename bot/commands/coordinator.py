@@ -10,7 +10,6 @@ from bot.commands._helpers import by_code, current_event, event_by_ref, notify, 
 from bot.commands.coordination import held_reply, quiet_hold
 from bot.i18n import Safe
 from bot.views import task_line
-from storage.models import Event, Invite, Task
 from workflows import events as event_uc
 from workflows import invites, service
 from workflows.errors import DutyError
@@ -124,7 +123,7 @@ def invite(call: Call) -> list[Reply]:
         raise UsageError()
     with call.app.write() as store:
         event = store.current_event(call.app.now())
-        code, inv = invites.create_invite(store, call.ctx(), call.args[0], ttl=call.app.invite_ttl, invite_cls=Invite,
+        code, inv = invites.create_invite(store, call.ctx(), call.args[0], ttl=call.app.invite_ttl,
                                           event_id=event.id if event else None, deputy=deputy, replace=replace)
     return [Reply(invite_text(call, code, inv))]
 
@@ -196,7 +195,7 @@ def newevent(call: Call) -> list[Reply]:
     if not rest:
         raise UsageError()
     with call.app.write() as store:
-        event = event_uc.create_event(store, call.ctx(), template, start, " ".join(rest), event_cls=Event, task_cls=Task)
+        event = event_uc.create_event(store, call.ctx(), template, start, " ".join(rest))
     return call.reply("newevent.made", id=event.id, name=event.name, start=start, count=len(template.duties))
 
 

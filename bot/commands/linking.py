@@ -5,7 +5,6 @@ from __future__ import annotations
 from bot.channels.base import Reply
 from bot.commands import MEMBER, Call, UsageError, command
 from bot.commands._helpers import notify
-from storage.models import Identity, Invite
 from workflows import invites, linking
 from workflows.ports import Ctx
 
@@ -17,7 +16,7 @@ def redeem_link(call: Call, store, invite, user, code: str, now) -> list[Reply]:
     owner = store.user(invite.link_user_id)
     ctx = Ctx(actor=owner, channel=msg.channel, now=now, message_ref=msg.ref)
     notice = linking.link_account(store, ctx, owner, user, channel=msg.channel, external_id=msg.user_id,
-                                  chat_id=msg.chat_id, display_name=msg.display_name, identity_cls=Identity)
+                                  chat_id=msg.chat_id, display_name=msg.display_name)
     invites.redeem(store, code, owner.id, now)
     notify(call, store, [notice])
     return call.reply("link.done", name=owner.name, channel=msg.channel)
@@ -29,7 +28,7 @@ def link(call: Call) -> list[Reply]:
     if call.args:
         raise UsageError()
     with call.app.write() as store:
-        code, inv = invites.create_link(store, call.ctx(), invite_cls=Invite)
+        code, inv = invites.create_link(store, call.ctx())
     return call.reply("link.made", code=code, expires=inv.expires_at)
 
 

@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 from bot.channels.base import Button, IncomingMessage, Reply
 from bot.context import App
 from bot.i18n import Texts
-from storage.models import Event, Task
 from workflows import events as event_uc
 from workflows.dates import DateParseError, parse_when
 from workflows.importer import KINDS, import_plan
@@ -112,6 +111,6 @@ def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[
         if made is not None:  # a second press, or the other coordinator pressed first
             return [Reply(texts("plan.already", id=made.id, name=made.name), toast=texts("plan.already_toast"))]
         ctx = Ctx(actor=user, channel=msg.channel, now=app.now(), message_ref=msg.ref)
-        event = event_uc.create_event(store, ctx, template, start, None, event_cls=Event, task_cls=Task)
+        event = event_uc.create_event(store, ctx, template, start, None)
     return [Reply(texts("plan.created", id=event.id, name=event.name, start=start, count=len(template.duties)),
                   toast=texts("plan.created_toast"))]

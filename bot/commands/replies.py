@@ -13,7 +13,6 @@ from bot.channels.base import Button, IncomingMessage, Reply
 from bot.context import App
 from bot.i18n import Texts
 from bot.views import task_buttons, task_card
-from storage.models import Evidence
 from storage.repositories import SqlStore
 from workflows import reporting, service
 from workflows.access import can_see_task, require_update
@@ -277,7 +276,7 @@ def _evidence(app, msg, user, texts, store, task) -> Reply:
         return Reply(texts("err.evidence_quota", code=task.code, agency=refusal.agency, size=mib(refusal.size),
                            used=mib(refusal.used), limit=mib(refusal.limit)), task_id=task.id)
     result = service.attach_evidence(
-        store, _ctx(app, msg, user), task, Evidence, kind=att.kind, size=att.size,
+        store, _ctx(app, msg, user), task, kind=att.kind, size=att.size,
         max_bytes=app.settings.evidence.max_bytes, data=att.data, filename=att.filename, mime=att.mime,
         caption=msg.text or "", external_ref=att.file_ref)
     app.notifier.enqueue(store, result.notices, app.now())
