@@ -503,3 +503,13 @@ async def test_a_thousand_concurrent_validated_sends_all_land():
             await asyncio.gather(*(worker(uid) for uid in range(1, 51)))
     assert len(tg.sent) == 1000 and not tg.validation_errors
     assert len({(r.chat_id, r.message_id) for r in tg.sent}) == 1000  # each recorded once, own message id
+
+
+async def test_a_send_inside_a_window_is_counted_even_when_a_fault_is_due(tg, bot):
+    await tg.user_sends(ALICE, "hi")
+    tg.set_failure_rate(1.0, status=429, retry_after=(2, 2), seed=1)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(ALICE, "x")  # an injected 429 opens a 2 s window for Alice's chat
+    with pytest.raises(RetryAfter):
+        await bot.send_message(ALICE, "again")  # inside it: refused by the window, not by a new fault
+    assert tg.stats["injected_failures"] == 1 and tg.stats["sent_inside_retry_after"] == 1

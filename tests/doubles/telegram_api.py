@@ -239,11 +239,13 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
             stats["by_method"][method.name] += 1
             raw = await read_params(request)
             params = self.spec.validate(method, raw)
+            # The window first: a send inside a retry_after window is counted (and refused) even when a
+            # fault would have been drawn for it, so a storm of injected faults cannot hide one.
+            self._check_window(method.name, params)
             fault = self._faults.pick(method.name)
             if fault is not None:
                 stats["injected_failures"] += 1
                 raise fault
-            self._check_window(method.name, params)
             handler = self._handlers.get(method.name)
             result = handler(params) if handler else self._generic(method.name, params)
             if inspect.isawaitable(result):
