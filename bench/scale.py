@@ -8,14 +8,18 @@ event looks after its first passes. Then, each in a fresh process with the same 
 already imported:
   * dutybot: open the app and start its scheduler until the first wake-up has run and the next
     one is planned (its schedule is the database's `next_reminder_at` index and one job);
-  * APScheduler: one in-memory job per reminder (MemoryJobStore), added to a running scheduler,
-    as a scheduler that keeps reminders in memory must do at every start.
+  * APScheduler: one in-memory job per reminder (MemoryJobStore), read from the database and
+    added BEFORE `start()` (the cheapest way: no wake-up per job), as a scheduler that keeps
+    reminders in memory must do at every start.
 Figures: memory (RSS growth) for the schedule, target ≤ 0.25× APScheduler's, and start-up to
 ready, target ≤ 0.5×. Then the cost of one reminder pass with --due duties due at once, in
 events of each size (--sizes plus --tasks): it should follow the due slots, not the tasks; and
 the planning pass a launch needs, at the smaller sizes. Prints tables and, as its LAST line,
-one JSON object. Timing figures are disturbed by other work on the 2-core machine (the load
-average is printed).
+one JSON object (`ok`: all three targets met; `checks`: each). Timing figures are disturbed by
+other work on the 2-core machine (the load average is printed).
+Friendlier than production: SQLite on a local disk, one process, the pass timed without the
+delivery worker or incoming updates competing for the database; the event is generated straight
+into the tables (no launch through the bot).
 """
 
 from __future__ import annotations
@@ -178,11 +182,16 @@ def child_apscheduler(url: str) -> dict:
             rows = s.exec(select(Task.id, Task.next_reminder_at).where(Task.next_reminder_at.is_not(None))).all()
         read_s = time.perf_counter() - t
         sched = AsyncIOScheduler(timezone=timezone.utc, job_defaults={"misfire_grace_time": None, "coalesce": True})
-        sched.start()
+        # The jobs are added BEFORE start(), as a restart would (added to a running scheduler each
+        # add_job wakes it and re-sorts: slower than the baseline needs to be). start() then moves
+        # the pending jobs into the memory store; ready when it returns.
         t2 = time.perf_counter()
         for task_id, when in rows:
             sched.add_job(remind, DateTrigger(run_date=when), args=(task_id,), id=f"r{task_id}")
         add_s = time.perf_counter() - t2
+        t3 = time.perf_counter()
+        sched.start()
+        start_s = time.perf_counter() - t3
         ready_s = time.perf_counter() - t
         n = len(rows)
         del rows
@@ -191,7 +200,7 @@ def child_apscheduler(url: str) -> dict:
         after = rss_mib()
         jobs = len(sched.get_jobs())
         sched.shutdown(wait=False)
-        return {"startup_s": round(ready_s, 3), "read_s": round(read_s, 3), "add_s": round(add_s, 3),
+        return {"startup_s": round(ready_s, 3), "read_s": round(read_s, 3), "add_s": round(add_s, 3), "start_s": round(start_s, 3),
                 "rss_before_mib": round(before, 1), "rss_after_mib": round(after, 1),
                 "schedule_mib": round(after - before, 2), "jobs": jobs, "reminders": n}
 
@@ -331,7 +340,8 @@ def main() -> None:
             ("jobs in memory", ours["jobs"], theirs["jobs"]),
             ("memory for the schedule (MiB)", ours["schedule_mib"], theirs["schedule_mib"]),
             ("start-up to ready (s)", ours["startup_s"], theirs["startup_s"]),
-            ("  of which: read / add jobs (s)", "-", f"{theirs['read_s']} / {theirs['add_s']}"),
+            ("  of which: read / add jobs / start() (s)", "-",
+             f"{theirs['read_s']} / {theirs['add_s']} / {theirs['start_s']}"),
         ], title=f"{args.tasks:,} duties ({gen[args.tasks]['agencies']:,} agencies × {PER_AGENCY})")
         table(["what", "value", "target"], [
             ("memory ratio", figures["memory_ratio"], "≤ 0.25"),
@@ -350,12 +360,13 @@ def main() -> None:
             table(["tasks", "passes", "seconds", "ms per task", "longest pass (s)"],
                   [(int(n), v["passes"], v["seconds"], v["ms_per_task"], v["longest_pass_s"])
                    for n, v in figures["launch_planning"].items()], title="Planning every duty (as at launch)")
-    figures["ok"] = {
+    figures["checks"] = {
         "memory": mem_ratio is not None and mem_ratio <= 0.25,
         "startup": time_ratio is not None and time_ratio <= 0.5,
         # "follows the due slots": 100× the tasks with the same due count costs at most 1.5× as much
         "pass_follows_due": figures["pass_growth_small_to_large"] <= 1.5,
     }
+    figures["ok"] = all(figures["checks"].values())
     figures["machine"] = machine_note()
     emit(figures)
 
