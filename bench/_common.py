@@ -178,3 +178,39 @@ class Worker:
         if self._task is not None:
             await self._task
         await self.channel.stop()
+
+
+# ---- SQLite's write lock -------------------------------------------------------------------
+class WriteLockClock:
+    """How long this process held SQLite's write lock: from BEGIN IMMEDIATE (a `db.write()`)
+    returning to its COMMIT or ROLLBACK being issued. SQLite only; counts nothing elsewhere."""
+
+    def __init__(self, db) -> None:
+        import time
+
+        from sqlalchemy import event
+
+        self.longest = self.total = 0.0
+        self.count = 0
+        self._begun: dict[int, float] = {}
+        clock = time.perf_counter
+
+        def begun(conn) -> None:  # runs after storage.db's own "begin" hook has taken the lock
+            if conn.get_execution_options().get("sqlite_immediate"):
+                self._begun[id(conn)] = clock()
+
+        def ended(conn) -> None:
+            t = self._begun.pop(id(conn), None)
+            if t is not None:
+                held = clock() - t
+                self.count += 1
+                self.total += held
+                self.longest = max(self.longest, held)
+
+        event.listen(db.engine, "begin", begun)
+        event.listen(db.engine, "commit", ended)
+        event.listen(db.engine, "rollback", ended)
+
+    def figures(self) -> dict:
+        return {"write_transactions": self.count, "longest_write_lock_s": round(self.longest, 4),
+                "write_lock_s": round(self.total, 3)}
