@@ -20,7 +20,14 @@ from typing import Any
 from workflows.access import Role
 from workflows.plan import PlannedTask
 from workflows.ports import (
-    Ctx, NewEvent, NewEvidence, NewExtension, NewIdentity, NewInvite, NewUser, Store,
+    Ctx,
+    NewEvent,
+    NewEvidence,
+    NewExtension,
+    NewIdentity,
+    NewInvite,
+    NewUser,
+    Store,
 )
 from workflows.states import TaskStatus
 

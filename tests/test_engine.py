@@ -16,7 +16,8 @@ from storage.models import Outbox
 from tests.conftest import _truncate_pg, make_app
 from tests.helpers import START, seed_event
 from tests.memory_store import MemoryWorld
-from workflows import chase, events as event_uc, invites, linking, people, service
+from workflows import chase, invites, linking, people, service
+from workflows import events as event_uc
 from workflows.access import AccessDenied, Role
 from workflows.errors import DutyError
 from workflows.ports import Ctx, NewIdentity, NewUser, UserRecord
