@@ -11,7 +11,7 @@ import secrets
 from collections import namedtuple
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, update
+from sqlalchemy import and_, case, func, text, update
 from sqlmodel import Session, select
 
 from storage.models import (Agency, AuditEntry, Evidence, ExtensionRequest, ReminderSlot, Task, User, WebLink,
@@ -117,18 +117,24 @@ def status_counts(s: Session, event_id: int, now: datetime, agency: str | None =
             for lead, late, good, *counts in s.exec(_scope(q, event_id, agency).group_by(Task.lead))]
 
 
-def waiting_candidates(s: Session, event_id: int, agency: str | None = None) -> tuple[list[tuple], set[str]]:
-    """Not-started tasks that have dependencies (lead, status, depends_on), and which of the codes
-    they depend on are done: only those rows, not every open task and every done code."""
-    q = _scope(select(Task.lead, Task.status, Task.depends_on), event_id, agency) \
-        .where(Task.status.in_(("todo", "acknowledged")), func.json_array_length(Task.depends_on) > 0)
-    rows = [(lead, status, list(deps)) for lead, status, deps in s.exec(q)]
-    needed = sorted({c for _, _, deps in rows for c in deps})
-    done: set[str] = set()
-    for i in range(0, len(needed), 500):  # bounded IN lists, whatever the plan's size
-        done.update(s.exec(select(Task.code).where(Task.event_id == event_id, Task.status == "done",
-                                                   Task.code.in_(needed[i:i + 500]))))
-    return rows, done
+# A not-started task is `waiting` while one of its dependencies is not done (or does not exist):
+# counted by the database, which reads each dependency through the (event_id, code) key.
+_WAITING = """
+SELECT t.lead, t.status, COUNT(*) FROM task t
+WHERE t.event_id = :event AND t.status IN ('todo', 'acknowledged') {scope}
+  AND CAST(t.depends_on AS TEXT) <> '[]'
+  AND EXISTS (SELECT 1 FROM {each} WHERE NOT EXISTS (
+        SELECT 1 FROM task u WHERE u.event_id = t.event_id AND u.code = d.value AND u.status = 'done'))
+GROUP BY t.lead, t.status
+"""
+_EACH = {"sqlite": "json_each(t.depends_on) AS d", "postgresql": "json_array_elements_text(t.depends_on) AS d(value)"}
+
+
+def waiting_counts(s: Session, event_id: int, agency: str | None = None) -> list[tuple[str, str, int]]:
+    """(lead, stored status, how many of those are `waiting`) per lead agency."""
+    sql = _WAITING.format(scope="AND t.lead = :agency" if agency else "", each=_EACH[s.get_bind().dialect.name])
+    params = {"event": event_id, **({"agency": agency} if agency else {})}
+    return [(lead, status, int(n)) for lead, status, n in s.execute(text(sql), params)]
 
 
 # The board's lists show a few columns of a few rows: plain rows (attribute access like a Task),

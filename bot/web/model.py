@@ -53,18 +53,16 @@ def statuses(tasks: list, all_tasks: list | None = None) -> dict[int, str]:
     return {t.id: effective_status(t.status, dependencies_done=set(t.depends_on or []) <= done) for t in tasks}
 
 
-def agency_counts(rows: list[tuple], maybe_waiting: list[tuple], done_codes: set[str],
-                  names: dict[str, str]) -> list[AgencyCounts]:
+def agency_counts(rows: list[tuple], waiting: list[tuple], names: dict[str, str]) -> list[AgencyCounts]:
     """Per lead agency from the database's counts; `waiting` moved out of todo/acknowledged."""
     out: dict[str, AgencyCounts] = {}
     for lead, counts, overdue, on_time in rows:
         r = out[lead] = AgencyCounts(lead, names.get(lead, lead))
         r.counts.update(counts)
         r.overdue, r.done_on_time = overdue, on_time
-    for lead, status, deps in maybe_waiting:
-        if not set(deps) <= done_codes:
-            out[lead].counts[status] -= 1
-            out[lead].counts["waiting"] += 1
+    for lead, status, n in waiting:
+        out[lead].counts[status] -= n
+        out[lead].counts["waiting"] += n
     # Trouble first: the rows a committee asks about are the ones with overdue or blocked work.
     return sorted(out.values(), key=lambda r: (-(r.overdue + r.counts["blocked"]), r.code))
 
@@ -76,8 +74,8 @@ def board(store: SqlStore, viewer, event, now: datetime, lang: str) -> dict:
     # A contact's board is their own agency's work (what they support shows on their agency page).
     scope = None if can_read_all(viewer) else viewer.agency_code
     names = {c: (e or n) if lang == "en" else n for c, (n, e) in web_store.agency_names(s).items()}
-    maybe_waiting, done_codes = web_store.waiting_candidates(s, event.id, scope)
-    rows = agency_counts(web_store.status_counts(s, event.id, now, scope), maybe_waiting, done_codes, names)
+    rows = agency_counts(web_store.status_counts(s, event.id, now, scope), web_store.waiting_counts(s, event.id, scope),
+                         names)
     total = AgencyCounts("*")
     for r in rows:
         for k, v in r.counts.items():

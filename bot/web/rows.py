@@ -20,17 +20,19 @@ def bar(pct: int, cls: str = "") -> str:
 def agency_rows(rows, statuses, event_id: int) -> Markup:
     out = []
     for r in rows:
-        cells = "".join(f'<td class="num{"" if r.counts[s] else " zero"}" data-count="{s}">{r.counts[s]}</td>'
-                        for s in statuses)
-        on_time = f"{r.on_time}%" if r.on_time is not None else "—"
-        trouble = ' class="trouble"' if r.overdue or r.counts["blocked"] else ""
+        counts = r.counts
+        cells = "".join([f'<td class="num{"" if counts[s] else " zero"}" data-count="{s}">{counts[s]}</td>'
+                         for s in statuses])
+        pct, rate = r.percent, r.on_time  # each a computation: once per row
+        on_time = f"{rate}%" if rate is not None else "—"
+        trouble = ' class="trouble"' if r.overdue or counts["blocked"] else ""
         code = escape(r.code)
         out.append(
             f'<tr data-agency="{code}"{trouble}><th><a href="/web/agency/{code}?event={event_id}">{code}</a> '
             f'<span class="muted name">{escape(r.name)}</span></th>'
             f'<td class="num" data-count="total">{r.total}</td>{cells}'
             f'<td class="num {"bad" if r.overdue else "zero"}" data-count="overdue">{r.overdue}</td>'
-            f'<td class="prog">{bar(r.percent)}<small>{r.percent}%</small></td><td class="num">{on_time}</td></tr>')
+            f'<td class="prog">{bar(pct)}<small>{pct}%</small></td><td class="num">{on_time}</td></tr>')
     return Markup("\n".join(out))
 
 
