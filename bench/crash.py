@@ -6,13 +6,19 @@ The Telegram double runs in this process (a thread, Telegram's flood limits on);
 as a subprocess (`dutybot run`, polling the double). The database holds 100 agencies with one
 contact and 20 duties each; each duty's "2h before" reminder falls due at its own moment within
 --window seconds, and the contacts send --updates status updates ("/tiendo CODE N") at random
-moments of the same window. --kills times, at a random moment, the bench sends SIGKILL to the
-process it started and starts it again at once. At the end (everything due, the last one
-started normally), it counts, from what the double received and what the database holds:
-lost reminders (target 0), lost updates (target 0), duplicate deliveries (target ≤ 1 per kill on
-average: a send whose outcome was not yet recorded is the only allowed duplicate: for answers
-to updates, the ones of the batch being answered at the kill), and also replies to updates
-that never came (answers are written to the outbox with the change and sent after a restart).
+moments of the same window. --kills times, at a random moment, the bench kills the process it
+started (SIGKILL) and starts it again at once. --send-kills of the kills (default half) are
+the worst moment: armed at their moment, they are fired by the double itself right after it
+accepts the bot's next sendMessage and before the answer goes back, so the bot has sent a
+message it cannot have recorded as sent. At the end (everything due, the last run stopped
+normally), it counts, from what the double received and what the database holds: lost
+reminders, lost updates, updates applied twice, replies to updates never sent (all target 0),
+and duplicate deliveries, each blamed on the first kill after the copy before it (a send whose
+outcome was not recorded is the only allowed duplicate). `ok`: nothing lost, nothing applied
+twice, every reply sent, at most 1 duplicate for the WORST kill, no duplicate without a kill to
+blame, and every kill done.
+Friendlier than production: the double answers at once on loopback; the database is a local
+SQLite file (or --db-url); the kills hit one process, never the database.
 Prints a table and, as its LAST line, one JSON object. The machine has 2 cores shared with
 others: timings may be disturbed (the load average is printed).
 """
@@ -20,6 +26,7 @@ others: timings may be disturbed (the load average is printed).
 from __future__ import annotations
 
 import argparse
+import bisect
 import logging
 import os
 import random
@@ -28,6 +35,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -77,6 +85,38 @@ def seed(url: str, n_tasks: int, first_due: datetime, window: float, rnd: random
     add_people(app, uids, agencies=codes)
     app.db.dispose()
     return {f"CR-{i + 1:04d}": FIRST_UID + codes.index(lead[i]) for i in range(n_tasks)}
+
+
+class SendKill:
+    """The worst moment to die: the double calls this right after it accepts a sendMessage and
+    before the answer goes back, so the bot has sent a message it cannot have recorded. Armed
+    for one kill of one process at a time; it runs on the double's thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.pid: int | None = None
+        self.fired_at: float | None = None
+
+    def arm(self, pid: int) -> None:
+        with self._lock:
+            self.fired_at, self.pid = None, pid
+
+    def disarm(self) -> bool:
+        """Stop waiting for a send; True if it fired meanwhile."""
+        with self._lock:
+            self.pid = None
+            return self.fired_at is not None
+
+    def __call__(self, record) -> None:
+        with self._lock:
+            if self.pid is None or record.method != "sendMessage":
+                return
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:  # it died some other way: the main loop restarts it all the same
+                pass
+            self.pid = None
+            self.fired_at = time.time()
 
 
 class Bot:
@@ -143,6 +183,10 @@ def main() -> None:
     parser.add_argument("--reminders", type=int, default=2000)
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--send-kills", type=float, default=0.5,
+                        help="the share of kills fired by the double right after it accepts a sendMessage")
+    parser.add_argument("--arm-timeout", type=float, default=10.0,
+                        help="an armed send-kill that sees no send for this long becomes a plain kill")
     parser.add_argument("--window", type=float, default=240.0, help="seconds over which reminders and updates fall")
     parser.add_argument("--lead", type=float, default=12.0, help="seconds before the first reminder is due")
     parser.add_argument("--seed", type=int, default=11)
@@ -158,12 +202,19 @@ def main() -> None:
     t0 = time.time() + args.lead  # wall clock of first_due, near enough
     updates = sorted((t0 + rnd.uniform(0, args.window), rnd.choice(codes), rnd.randint(1, 99))
                      for _ in range(args.updates))
-    # Kills at random moments of the run; a kill may land during a start-up too.
+    # Kills at random moments of the run (a kill may land during a start-up too). --send-kills of
+    # them are armed at that moment and fired by the double right after it accepts the next
+    # sendMessage (the worst moment); the others are a plain SIGKILL at the moment.
     kills = sorted(t0 - args.lead / 2 + rnd.uniform(0, args.window + args.lead / 2) for _ in range(args.kills))
+    n_send = round(args.kills * args.send_kills)
+    kinds = ["after_send"] * n_send + ["signal"] * (args.kills - n_send)
+    rnd.shuffle(kinds)
 
     # A request cut off by a kill is logged by aiohttp with a traceback: expected here, not news.
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     double = TelegramDoubleThread("123:TEST").start()
+    trigger = SendKill()
+    double.double.on_accepted = trigger
     for uid in sorted(set(owner.values())):
         double.make_user(uid, f"U{uid}")
         double.call(lambda u=uid: double.double._private_chat(double.double._users[u]))  # they wrote to the bot before
@@ -174,7 +225,18 @@ def main() -> None:
     bot.start()
     sent_updates: list[tuple[str, int, int, int]] = []  # code, percent, chat, message id
     uptimes, started_at = [], time.time()
+    kill_log: list[tuple[float, str]] = []  # (when the bot was dead, how it was killed)
     kill_i = upd_i = 0
+    armed_since: float | None = None
+
+    def restarted(kind: str, at: float) -> None:
+        nonlocal started_at, kill_i, armed_since
+        kill_log.append((at, kind))
+        uptimes.append(at - started_at)
+        bot.start()
+        started_at, armed_since = time.time(), None
+        kill_i += 1
+
     while kill_i < len(kills) or upd_i < len(updates):
         now = time.time()
         while upd_i < len(updates) and updates[upd_i][0] <= now:
@@ -182,12 +244,20 @@ def main() -> None:
             msg = double.user_sends(owner[code], f"/tiendo {code} {percent}")
             sent_updates.append((code, percent, msg["chat"]["id"], msg["message_id"]))
             upd_i += 1
-        if kill_i < len(kills) and kills[kill_i] <= now:
-            bot.kill()
-            uptimes.append(now - started_at)
-            bot.start()
-            started_at = time.time()
-            kill_i += 1
+        if armed_since is not None:
+            if trigger.fired_at is not None:
+                bot.proc.wait()
+                restarted("after_send", trigger.fired_at)
+            elif now - armed_since > args.arm_timeout and not trigger.disarm():
+                bot.kill()  # nothing was sent for a while: a plain kill instead
+                restarted("signal", time.time())
+        elif kill_i < len(kills) and kills[kill_i] <= now:
+            if kinds[kill_i] == "after_send":
+                trigger.arm(bot.proc.pid)
+                armed_since = now
+            else:
+                bot.kill()
+                restarted("signal", time.time())
         time.sleep(0.02)
     # Everything is due: let the last run finish the work, then stop it normally.
     last_due = t0 + args.window
@@ -209,13 +279,39 @@ def main() -> None:
     # Which path met the flood limits: answers to updates (sent at once) or outbox rows (paced).
     on_replies = sum(1 for e in refused if "reply_parameters" in e["params"])
 
-    got = Counter()
+    # Every delivery, by what it delivers: a reminder (chat, task code) or an answer (chat, update).
+    asked = {(chat, mid) for _, _, chat, mid in sent_updates}
+    copies: dict[tuple, list[float]] = {}
     for r in messages:
         m = REMINDER.search(r.text or "")
+        to = (r.message or {}).get("reply_to_message", {}).get("message_id")
         if m:
-            got[(r.chat_id, m.group(1))] += 1
-    lost_reminders = sum(1 for c in codes if got[(owner[c], c)] == 0)
-    dup_reminders = sum(n - 1 for n in got.values() if n > 1)
+            copies.setdefault(("reminder", r.chat_id, m.group(1)), []).append(r.time)
+        elif to is not None and (r.chat_id, to) in asked:
+            copies.setdefault(("reply", r.chat_id, to), []).append(r.time)
+    lost_reminders = sum(1 for c in codes if ("reminder", owner[c], c) not in copies)
+    dup_reminders = sum(len(t) - 1 for k, t in copies.items() if k[0] == "reminder")
+    lost_replies = sum(1 for chat, mid in asked if ("reply", chat, mid) not in copies)
+    dup_replies = sum(len(t) - 1 for k, t in copies.items() if k[0] == "reply")
+    # Each extra copy is blamed on the first kill after the copy before it: the process that sent
+    # that one died before it could record the send. A copy with no kill after the one before it
+    # has no excuse (counted apart; ok requires none).
+    kill_at = sorted(kill_log)
+    per_kill = Counter()
+    unexplained = 0
+    for times in copies.values():
+        times.sort()
+        for before in times[:-1]:
+            blamed = bisect.bisect_left(kill_at, (before, ""))
+            if blamed < len(kill_at):
+                per_kill[blamed] += 1
+            else:
+                unexplained += 1
+    by_kind = Counter(kind for _, kind in kill_log)
+    dup_by_kind = Counter()
+    for i, n in per_kill.items():
+        dup_by_kind[kill_at[i][1]] += n
+    worst = max(per_kill.values(), default=0)
     audit = audit_of(url)
     expected: dict[str, Counter] = {}
     for code, percent, _, _ in sent_updates:
@@ -225,14 +321,6 @@ def main() -> None:
         have = Counter(audit.get(code, []))
         lost_updates += sum((want - have).values())
         dup_updates += sum((have - want).values())
-    asked = {(chat, mid) for _, _, chat, mid in sent_updates}
-    replies = Counter()
-    for r in messages:
-        to = (r.message or {}).get("reply_to_message", {}).get("message_id")
-        if to is not None and (r.chat_id, to) in asked:
-            replies[(r.chat_id, to)] += 1
-    lost_replies = len(asked) - len(replies)
-    dup_replies = sum(n - 1 for n in replies.values() if n > 1)
     logs = "".join(p.read_text(errors="replace") for p in sorted(tmp.glob("run-*.log")))
     figures = {
         "bench": "crash", "backend": url.split(":", 1)[0].split("+")[0], "reminders": args.reminders, "updates": len(sent_updates),
@@ -242,6 +330,8 @@ def main() -> None:
             (dup_reminders + dup_replies) / max(len(uptimes), 1), 3),
         "duplicate_reminders": dup_reminders, "updates_applied_twice": dup_updates,
         "replies_missing": lost_replies, "duplicate_replies": dup_replies,
+        "kills_by_kind": dict(by_kind), "duplicates_by_kind": dict(dup_by_kind),
+        "worst_kill_duplicates": worst, "duplicates_without_a_kill": unexplained,
         "reminder_rows": state["reminders"], "inbound_rows": state["inbound"],
         "429": stats["429"], "flood_429": stats["flood_429"],
         "sent_inside_retry_after": stats["sent_inside_retry_after"],
@@ -249,15 +339,20 @@ def main() -> None:
         "mean_uptime_s": round(sum(uptimes) / max(len(uptimes), 1), 2), "last_exit_code": exit_code,
         "tracebacks_in_logs": logs.count("Traceback"), "locked_in_logs": logs.count("database is locked"),
     }
-    figures["ok"] = (lost_reminders == 0 and lost_updates == 0
-                     and figures["duplicate_deliveries"] <= max(len(uptimes), 1))
+    figures["ok"] = (lost_reminders == 0 and lost_updates == 0 and dup_updates == 0 and lost_replies == 0
+                     and worst <= 1 and unexplained == 0 and len(uptimes) == args.kills)
     table(["what", "value"], [
         ("reminders due in the run", args.reminders), ("status updates sent", len(sent_updates)),
-        ("SIGKILLs (restarts)", len(uptimes)), ("mean time between kills (s)", figures["mean_uptime_s"]),
+        ("SIGKILLs (restarts)", len(uptimes)),
+        ("  of which right after the double accepted a send", by_kind.get("after_send", 0)),
+        ("mean time between kills (s)", figures["mean_uptime_s"]),
         ("lost reminders", lost_reminders), ("lost updates", lost_updates),
-        ("duplicate reminders", dup_reminders), ("updates applied twice", dup_updates),
-        ("duplicate deliveries per kill (target ≤ 1)", figures["duplicates_per_kill"]),
-        ("replies to updates never sent", lost_replies),
+        ("updates applied twice", dup_updates), ("replies to updates never sent", lost_replies),
+        ("duplicate reminders / replies", f"{dup_reminders} / {dup_replies}"),
+        ("duplicates after a send-kill / a plain kill",
+         f"{dup_by_kind.get('after_send', 0)} / {dup_by_kind.get('signal', 0)}"),
+        ("duplicates per kill (mean)", figures["duplicates_per_kill"]),
+        ("duplicates of the worst kill (target ≤ 1)", worst), ("duplicates with no kill to blame", unexplained),
         ("429 answers (on replies / on outbox rows)", f"{stats['429']} ({on_replies} / {len(refused) - on_replies})"),
         ("requests inside a retry_after window", stats["sent_inside_retry_after"]),
         ("tracebacks in dutybot's logs", figures["tracebacks_in_logs"]), ("met", figures["ok"]),

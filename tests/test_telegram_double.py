@@ -513,3 +513,11 @@ async def test_a_send_inside_a_window_is_counted_even_when_a_fault_is_due(tg, bo
     with pytest.raises(RetryAfter):
         await bot.send_message(ALICE, "again")  # inside it: refused by the window, not by a new fault
     assert tg.stats["injected_failures"] == 1 and tg.stats["sent_inside_retry_after"] == 1
+
+
+async def test_on_accepted_runs_after_the_message_is_recorded_and_before_the_answer(tg, bot):
+    await tg.user_sends(ALICE, "hi")
+    seen = []
+    tg.on_accepted = lambda record: seen.append((record.method, record.text, len(tg.sent)))
+    sent = await bot.send_message(ALICE, "hello")
+    assert seen == [("sendMessage", "hello", len(tg.sent))] and tg.sent[-1].message_id == sent.message_id

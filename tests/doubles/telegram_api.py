@@ -130,6 +130,10 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
         self.other_calls: list[dict[str, Any]] = []
         self.stats: dict[str, Any] = {}
         self.reset_stats()
+        # Called on the double's loop right after it accepts a message (an edit, a deletion),
+        # before the answer goes back to the bot: bench/crash kills the bot from here, the moment
+        # when a send has happened but the bot cannot have recorded it.
+        self.on_accepted: Callable[[SentRecord], None] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> "TelegramDouble":
@@ -301,6 +305,8 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
     def _record(self, record: SentRecord) -> None:
         self.sent.append(record)
         self._notify_sent()
+        if self.on_accepted is not None:
+            self.on_accepted(record)
 
     def _notify_sent(self) -> None:
         event, self._sent_event = self._sent_event, asyncio.Event()
