@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from bot.actors import SystemActor
 from bot.cli import CliError
 from bot.config import Settings, template_dirs
+from workflows.clock import utc_now
 from workflows.dates import DateParseError, parse_when
 from workflows.ports import Ctx
 from workflows.spec import TemplateError, load_template, resolve_template
@@ -17,7 +17,7 @@ def when_arg(text: str, settings: Settings, tz: ZoneInfo | None = None, default_
     tz = tz or ZoneInfo(settings.general.timezone)
     kwargs = {"default_time": default_time} if default_time else {}
     try:
-        return parse_when(text, now=datetime.now(timezone.utc), tz=tz, **kwargs)
+        return parse_when(text, now=utc_now(), tz=tz, **kwargs)
     except DateParseError as exc:
         raise CliError(f"cannot read the date {text!r}: {exc}") from None
 
@@ -34,7 +34,7 @@ def system_ctx(app) -> Ctx:
 
 
 def refuse_past(start, allow_past: bool) -> None:
-    if not allow_past and start < datetime.now(timezone.utc):
+    if not allow_past and start < utc_now():
         raise CliError(f"the start {start.isoformat(' ', 'minutes')} is in the past; add --allow-past to use it anyway")
 
 

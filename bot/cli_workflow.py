@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import timedelta, timezone
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.app import open_app
@@ -11,6 +11,7 @@ from bot.cli import CliError, dumps, write_out
 from bot.cli_args import base_policy, digest_time, event_arg, template_arg, when_arg
 from bot.config import template_dirs
 from bot.i18n import Texts, format_time
+from workflows.clock import utc_now
 from workflows.spec import TemplateError, list_templates, load_template
 
 
@@ -63,15 +64,13 @@ def cmd_workflow_import(args, settings) -> int:
 
 
 def cmd_workflow_preview(args, settings) -> int:
-    from datetime import datetime
-
     from bot.preview import default_launch, format_text, messages, plan_as_tasks
 
     template = template_arg(args.file, settings)
     tz = ZoneInfo(template.timezone)
     start = when_arg(args.start, settings, tz, default_time=template.start_time)
     tasks = plan_as_tasks(template, start)
-    launch = default_launch(tasks, datetime.now(timezone.utc))
+    launch = default_launch(tasks, utc_now())
     until = max(t.deadline for t in tasks) + timedelta(days=2)
     items = messages(tasks, launched_at=launch, reminders=template.reminders.model_dump(exclude_none=True)
                      if template.reminders else None, base=base_policy(settings), tz=tz,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from bot.notify import Notifier
 from storage.db import Database
 from storage.retry import order_writes
 from storage.repositories import SqlStore
+from workflows.clock import Clock, utc_now
 from workflows.spec import parse_duration
 
 
@@ -23,15 +24,11 @@ from workflows.spec import parse_duration
 _batch_session: ContextVar = ContextVar("batch_session", default=None)
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 @dataclass
 class App:
     settings: Settings
     db: Database
-    clock: Callable[[], datetime] = _utcnow
+    clock: Clock = utc_now  # the one clock (workflows.clock): tests pass a settable one
     notifier: Notifier = field(init=False)
     bot_usernames: dict[str, str] = field(default_factory=dict)
 

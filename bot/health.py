@@ -4,7 +4,7 @@ loop is dead, stuck or failing for a while, or a due outbox row has waited too l
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 
 from sqlalchemy import func, text
 from sqlmodel import select
@@ -12,10 +12,11 @@ from sqlmodel import select
 from bot.instance import WORKER_ID
 from storage import leases
 from storage.models import Outbox
+from workflows.clock import utc_now
 
 
 def health_report(app, runtime=None) -> dict:
-    now = datetime.now(timezone.utc)
+    now = utc_now()
     cfg = app.settings.server
     report = {"healthy": True, "problems": [], "worker": WORKER_ID, "role": getattr(runtime, "role", None),
               "database": "ok"}

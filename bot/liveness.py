@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 
 from storage.retry import is_transient
+from workflows.clock import utc_now
 
 log = logging.getLogger(__name__)
 FIRST_PAUSE = 0.25
@@ -46,7 +47,7 @@ class Pulse:
             log.warning("%s: working again after %.1f s (%d failed attempts)", self.name,
                         now - self.failing_since, self.failures)
             self.failing_since, self.failures = None, 0
-        self.last_ok, self.last_ok_at = now, datetime.now(timezone.utc)
+        self.last_ok, self.last_ok_at = now, utc_now()
 
     def gave_up(self) -> None:
         """The work was handed on (e.g. to the outbox): the failure is over without a recovery."""
@@ -56,7 +57,7 @@ class Pulse:
         """Record a failure; returns how long to wait before the next attempt."""
         self.failures += 1
         self.last_error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-        self.last_error_at = datetime.now(timezone.utc)
+        self.last_error_at = utc_now()
         if self.failing_since is None:
             self.failing_since = time.monotonic()
             # Once per outage. A database or network outage is expected to pass: one line; an

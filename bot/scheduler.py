@@ -23,6 +23,7 @@ from bot.instance import WORKER_ID
 from bot.liveness import Pulse
 from storage import leases, retention, retry
 from workflows import chase
+from workflows.clock import utc_now
 from workflows.reminders import Policy
 
 log = logging.getLogger(__name__)
@@ -77,12 +78,12 @@ class Scheduler:
 
     def start(self) -> None:
         self.sched.add_job(self.wake, IntervalTrigger(seconds=SAFETY_TICK.total_seconds()), id="tick")
-        self.sched.add_job(self.wake, DateTrigger(run_date=datetime.now(timezone.utc)), id="wake")
+        self.sched.add_job(self.wake, DateTrigger(run_date=utc_now()), id="wake")
         if self.digest is not None:
             hh, mm = (int(x) for x in self.app.settings.reminders.digest_time.split(":"))
             self.sched.add_job(self._digest, CronTrigger(hour=hh, minute=mm, timezone=self.app.tz), id="digest")
         self.sched.add_job(self.prune, IntervalTrigger(seconds=RETENTION_EVERY.total_seconds()), id="retention",
-                           next_run_time=datetime.now(timezone.utc) + timedelta(minutes=1))
+                           next_run_time=utc_now() + timedelta(minutes=1))
         self.sched.start()
 
     def shutdown(self) -> None:
@@ -96,7 +97,7 @@ class Scheduler:
 
     def poke(self) -> None:
         """Something changed: look again soon. A burst of changes costs one pass, not one each."""
-        soon = datetime.now(timezone.utc) + POKE_DELAY
+        soon = utc_now() + POKE_DELAY
         job = self.sched.get_job("wake") if self.sched.running else None
         if job is not None and job.next_run_time is not None and job.next_run_time <= soon:
             return
@@ -109,7 +110,7 @@ class Scheduler:
 
     def is_leader(self) -> bool:
         return retry.transaction(leases.acquire, self.app.db, LEADER_LEASE, WORKER_ID, LEADER_TTL,
-                                 datetime.now(timezone.utc))
+                                 utc_now())
 
     async def wake(self) -> None:
         try:
@@ -118,7 +119,7 @@ class Scheduler:
             log.debug("reminder pass cancelled by shutdown")
         except Exception as exc:  # the database is down: the next tick (or poke) tries again
             self.pulse.failed(exc)
-            self._plan(datetime.now(timezone.utc) + timedelta(seconds=min(self.pulse.failures, 5)))
+            self._plan(utc_now() + timedelta(seconds=min(self.pulse.failures, 5)))
         else:
             self.pulse.ok()
 
@@ -133,7 +134,7 @@ class Scheduler:
             moment = await asyncio.to_thread(next_moment, self.app)
         if moment is not None:
             # Never sooner than a moment from now: a due moment in the past means "at once".
-            self._plan(max(moment, datetime.now(timezone.utc) + timedelta(milliseconds=50)))
+            self._plan(max(moment, utc_now() + timedelta(milliseconds=50)))
 
     async def prune(self) -> retention.Pruned | None:
         """The leader deletes old delivered/processed traffic (storage.retention), in small batches."""
@@ -160,7 +161,7 @@ class Scheduler:
         except Exception as exc:  # the database is down at digest time: try again soon, not tomorrow
             delay = self.pulse.failed(exc)
             if self.sched.running:
-                self.sched.add_job(self._digest, DateTrigger(run_date=datetime.now(timezone.utc)
+                self.sched.add_job(self._digest, DateTrigger(run_date=utc_now()
                                                              + timedelta(seconds=delay * 4)),
                                    id="digest-retry", replace_existing=True)
 

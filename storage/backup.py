@@ -16,10 +16,11 @@ import sqlite3
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
+
+from workflows.clock import utc_now
 
 # Tables every dutybot database has had since the first revision; a file without them is not one.
 CORE_TABLES = frozenset({"agency", "user", "identity", "event", "task", "auditentry", "outbox", "inboundupdate"})
@@ -44,7 +45,7 @@ def known_revisions() -> set[str]:
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return utc_now().strftime("%Y%m%dT%H%M%SZ")
 
 
 def _private_file(folder: Path, prefix: str, suffix: str) -> Path:

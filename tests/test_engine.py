@@ -147,14 +147,28 @@ def test_launch_twice_is_refused(app):
 
 
 def test_the_error_tree_has_one_root():
+    from bot.commands import UsageError
     from workflows.dates import DateParseError, parse_when
 
-    for cls in (AccessDenied, TransitionError, DateParseError):
+    for cls in (AccessDenied, TransitionError, DateParseError, UsageError):
         assert issubclass(cls, DutyError)
     with pytest.raises(DutyError) as err:
         parse_when("ngày mốt nào đó", now=START, tz=None)
     assert err.value.code == "bad_date" and err.value.params == {"text": "ngày mốt nào đó"}
     assert isinstance(err.value, ValueError)  # callers that caught ValueError still do
+
+
+def test_one_clock_reads_the_wall_time():
+    """Only workflows.clock.utc_now reads the wall clock; everything else asks it (or app.now())."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    wall = re.compile(r"datetime\.now\(|datetime\.utcnow\(|date\.today\(|\btime\.time\(\)")
+    readers = sorted(f"{p.relative_to(root)}:{n}" for folder in ("bot", "workflows", "storage")
+                     for p in (root / folder).rglob("*.py")
+                     for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if wall.search(line))
+    assert readers == ["workflows/clock.py:21"]
 
 
 def test_undo_takes_back_ones_own_report_once_within_minutes(app, clock):

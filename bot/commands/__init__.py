@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from bot.channels.base import IncomingMessage, Reply
 from bot.context import App
 from bot.i18n import Texts
+from workflows.errors import DutyError
 from workflows.ports import Ctx
 
 # Who may run a command. "anyone" includes people we do not know (only /start, /help, /lang).
@@ -25,8 +26,14 @@ _ALLOWED = {
 }
 
 
-class UsageError(Exception):
-    """Wrong arguments: the reply is the command's usage line; nothing was changed."""
+class UsageError(DutyError):
+    """Wrong arguments: the reply is the command's usage line; nothing was changed.
+
+    `str(err)` is the usage line's key (empty: the router names the command's own)."""
+
+    def __init__(self, usage_key: str = "") -> None:
+        super().__init__("usage", key=usage_key)
+        self.args = (usage_key,)
 
 
 class AskBack(Exception):

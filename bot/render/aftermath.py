@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Safe, Texts
+from workflows.clock import utc_now
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 OPEN_NOT_STARTED = frozenset({"todo", "acknowledged", "waiting"})
@@ -54,7 +55,7 @@ def report_now(data: dict, now: datetime | None = None, tz: ZoneInfo | None = No
     if now is not None:
         return parse_time(now, tz)
     exported = (data.get("event") or {}).get("exported_at")
-    return parse_time(exported, tz) if exported else datetime.now(tz)
+    return parse_time(exported, tz) if exported else utc_now().astimezone(tz)
 
 
 # -- one task --------------------------------------------------------------------------------
