@@ -44,12 +44,20 @@ def _task_params(task: TaskRecord) -> dict[str, Any]:
             "lead": task.lead}
 
 
+def _require_running(store: Store, task: TaskRecord) -> None:
+    """An ended event's record is final: a late report would change what its after-action report said."""
+    event = store.get_event(task.event_id)
+    if event is not None and event.ended_at is not None:
+        raise DutyError("event_ended", code=task.code, event=task.event_id)
+
+
 def report(store: Store, ctx: Ctx, task: TaskRecord, kind: str, *, percent: int | None = None,
            reason: str | None = None, note: str | None = None) -> Result:
     """A contact (or coordinator) reports on `task`: ack, progress, done, blocked, unblocked."""
     if kind not in REPORT_KINDS:
         raise ValueError(kind)
     require_update(ctx.actor, task.lead)
+    _require_running(store, task)
     target = _TARGET[kind]
     if percent is not None and not 0 <= percent <= 100:
         raise DutyError("bad_percent", value=percent)
@@ -103,6 +111,7 @@ UNDO_WINDOW = timedelta(minutes=5)
 def undo(store: Store, ctx: Ctx, entry: AuditRecord) -> Result:
     """Take back one's own last status change, within a few minutes, if nothing changed since."""
     task = _task(store, entry.task_id)
+    _require_running(store, task)
     later = [e for e in store.history(task.id) if e.action in ("status", "undo") and e.id > entry.id]
     if (entry.action != "status" or entry.actor_id != ctx.actor.id or later
             or ctx.now - entry.at > UNDO_WINDOW or task.status != entry.detail.get("to")):
