@@ -9,9 +9,9 @@ from typing import TextIO
 from bot.actors import SystemActor
 from bot.config import Settings
 from bot.context import App
+from storage.accounts import add_person
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.models import Identity, User
 from workflows import people
 from workflows.ports import Ctx
 
@@ -57,7 +57,7 @@ def ensure_config_admins(app: App) -> None:
 
 
 def add_admin(app: App, channel: str, external_id: str, name: str | None = None, *,
-              source: str = "cli") -> tuple[User, bool]:
+              source: str = "cli") -> tuple[object, bool]:
     """Make (or promote) the user behind channel:id an admin; returns (user, created).
 
     `source` says why ("config" or "cli"): an admin made by the CLI stays one when the config
@@ -71,10 +71,8 @@ def add_admin(app: App, channel: str, external_id: str, name: str | None = None,
             if source == "cli" or not was_admin or user.admin_source is None:
                 user.admin_source = source
             return user, False
-        user = store.add(User(name=name or f"admin {channel}:{external_id}", role="admin", created_at=app.now(),
-                              admin_source=source))
-        store.add(Identity(user_id=user.id, channel=channel, external_id=external_id, chat_id=external_id,
-                           created_at=app.now()))
+        user = add_person(store, name=name or f"admin {channel}:{external_id}", role="admin", channel=channel,
+                          external_id=external_id, now=app.now(), admin_source=source)
         return user, True
 
 
@@ -96,9 +94,8 @@ async def run_console(app: App, *, stream: TextIO = sys.stdin, out: TextIO = sys
                       as_user: str | None = None) -> None:
     from bot.channels.console import ConsoleChannel
     from bot.demo import ensure_demo, intro
-    from bot.router import Router
-
     from bot.instance import lock_sqlite
+    from bot.router import Router
     from bot.scheduler import Scheduler
 
     lock = lock_sqlite(app.db.url)  # one instance per SQLite file
@@ -129,9 +126,8 @@ async def start_local_board(app: App, out: TextIO):
         return None
     from aiohttp import web
 
-    from bot.web.server import mount
-
     from bot.i18n import Texts, strip_html
+    from bot.web.server import mount
 
     texts = Texts(app.settings.general.language, app.tz)  # the terminal's own lines
     web_app = web.Application()

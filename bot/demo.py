@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 
 from bot.actors import SystemActor
 from bot.context import App
-from storage.models import Identity, User
-from workflows.chase import run_pass
-from workflows.reminders import Policy
+from storage.accounts import add_person
 from workflows import events as event_uc
 from workflows import service
+from workflows.chase import run_pass
 from workflows.plan import plan_tasks
 from workflows.ports import Ctx
+from workflows.reminders import Policy
 from workflows.spec import load_template, resolve_template
 
 DEMO_TEMPLATE = "ceremony"
@@ -92,9 +92,8 @@ def ensure_demo(app: App, *, seed: int = 7) -> bool:
             if ident is None:
                 if p.agency:
                     store.upsert_agency(p.agency, p.agency, "")
-                user = store.add(User(name=p.name, role=p.role, agency_code=p.agency, created_at=now))
-                store.add(Identity(user_id=user.id, channel=CHANNEL, external_id=p.handle, chat_id=p.handle,
-                                   created_at=now))
+                user = add_person(store, name=p.name, role=p.role, agency_code=p.agency, channel=CHANNEL,
+                                  external_id=p.handle, now=now)
             else:
                 user = store.user(ident.user_id)
             users[p.handle] = user

@@ -8,7 +8,6 @@ from bot.i18n import Texts
 from bot.notify import channel_for
 from bot.render.aftermath import after_action_text
 from bot.render.export import event_export
-from storage.models import Outbox
 from workflows import ending
 from workflows.ports import Ctx
 
@@ -25,9 +24,9 @@ def end_event(app: App, store, event, *, actor, channel: str) -> int:
         if ident is None:
             continue
         text = after_action_text(data, Texts(user.language or app.settings.general.language, app.tz), now)
-        queued += store.enqueue(Outbox(dedupe_key=f"aar:{event.id}:{user.id}", user_id=user.id,
-                                       channel=ident.channel, chat_id=ident.chat_id, kind="after_action",
-                                       text=text, created_at=now, next_attempt_at=now))
+        queued += store.enqueue_values(dict(dedupe_key=f"aar:{event.id}:{user.id}", user_id=user.id,
+                                            channel=ident.channel, chat_id=ident.chat_id, kind="after_action",
+                                            text=text, created_at=now, next_attempt_at=now))
     return queued
 
 

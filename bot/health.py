@@ -4,14 +4,9 @@ loop is dead, stuck or failing for a while, or a due outbox row has waited too l
 
 from __future__ import annotations
 
-from datetime import timezone
-
-from sqlalchemy import func, text
-from sqlmodel import select
-
 from bot.instance import WORKER_ID
 from storage import leases
-from storage.models import Outbox
+from storage.health import outbox_health
 from workflows.clock import utc_now
 
 
@@ -28,25 +23,16 @@ def health_report(app, runtime=None) -> dict:
                 what = "dead" if state["dead"] else "stuck" if state["stuck"] else "failing"
                 report["problems"].append(f"loop {name} {what}")
     try:
-        with app.db.read() as s:
-            s.exec(text("SELECT 1"))
-            report["outbox_backlog"] = s.exec(select(func.count()).select_from(Outbox)
-                                              .where(Outbox.status == "pending")).one()
-            report["outbox_parked"] = s.exec(select(func.count()).select_from(Outbox)
-                                             .where(Outbox.status == "parked")).one()
-            last = s.exec(select(Outbox.last_error, Outbox.created_at).where(Outbox.last_error.is_not(None))
-                          .order_by(Outbox.id.desc()).limit(1)).first()
-            report["last_delivery_error"] = last[0] if last else None
-            # How long the most overdue message has been waiting to go (rows a flood limit or
-            # quiet hours hold are not due yet): a stalled delivery shows here first.
-            oldest = s.exec(select(func.min(Outbox.next_attempt_at))
-                            .where(Outbox.status == "pending", Outbox.next_attempt_at <= app.now())).one()
-            if oldest is not None and oldest.tzinfo is None:  # SQLite gives naive UTC
-                oldest = oldest.replace(tzinfo=timezone.utc)
-            age = max((app.now() - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
-            report["oldest_due_seconds"] = round(age, 1)
-            if age > cfg.health_max_due_age:
-                report["problems"].append(f"outbox: a due message has waited {age:.0f} s")
+        outbox = outbox_health(app.db, app.now())
+        report["outbox_backlog"] = outbox.backlog
+        report["outbox_parked"] = outbox.parked
+        report["last_delivery_error"] = outbox.last_error
+        # How long the most overdue message has been waiting to go: a stalled delivery shows here first.
+        oldest = outbox.oldest_due
+        age = max((app.now() - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+        report["oldest_due_seconds"] = round(age, 1)
+        if age > cfg.health_max_due_age:
+            report["problems"].append(f"outbox: a due message has waited {age:.0f} s")
         leader = leases.holder(app.db, "scheduler", now)
         report["scheduler_leader"] = leader
         report["is_leader"] = leader == WORKER_ID

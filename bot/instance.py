@@ -6,9 +6,8 @@ import fcntl
 import os
 import socket
 import uuid
-from pathlib import Path
 
-from sqlalchemy.engine import make_url
+from storage.location import sqlite_path
 
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -25,10 +24,10 @@ def lock_sqlite(url: str):
     start with a clear message. The kernel drops the lock when the process dies, kill -9
     included, so a crash never leaves a stale lock behind.
     """
-    u = make_url(url)
-    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+    db_file = sqlite_path(url)
+    if db_file is None:
         return None
-    path = Path(u.database).with_suffix(Path(u.database).suffix + ".lock")
+    path = db_file.with_suffix(db_file.suffix + ".lock")
     path.parent.mkdir(parents=True, exist_ok=True)
     fh = open(path, "a+")
     try:
@@ -37,7 +36,7 @@ def lock_sqlite(url: str):
         fh.seek(0)
         other = fh.read().strip() or "another process"
         fh.close()
-        raise AlreadyRunning(f"dutybot is already running on {u.database} ({other}). SQLite allows one instance; "
+        raise AlreadyRunning(f"dutybot is already running on {db_file} ({other}). SQLite allows one instance; "
                              "stop it first, or use PostgreSQL to run several.") from None
     fh.seek(0)
     fh.truncate()

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from bot.channels.base import Reply
-from bot.commands import ANYONE, MEMBER, ORDERED, Call, UsageError, command
-from bot.commands import joining
+from bot.commands import ANYONE, MEMBER, ORDERED, Call, UsageError, command, joining
 from bot.commands.linking import redeem_link
 from bot.i18n import Safe, Texts
-from storage.models import Identity, User
+from storage.accounts import add_person
 from workflows import invites
 
 
@@ -33,10 +32,9 @@ def _join(call: Call, code: str) -> list[Reply]:
         newcomer = user is None
         if user is None:
             lang = call.texts.lang
-            user = store.add(User(name=msg.display_name or f"{msg.channel}:{msg.user_id}", role=invite.role,
-                                  language=lang, created_at=now))
-            store.add(Identity(user_id=user.id, channel=msg.channel, external_id=str(msg.user_id),
-                               chat_id=str(msg.chat_id), display_name=msg.display_name, created_at=now))
+            user = add_person(store, name=msg.display_name or f"{msg.channel}:{msg.user_id}", role=invite.role,
+                              language=lang, channel=msg.channel, external_id=str(msg.user_id),
+                              chat_id=str(msg.chat_id), display_name=msg.display_name, now=now)
         return joining.join(call, store, user, invite, newcomer=newcomer)
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from bot.context import App
 from storage import web as web_store
-from storage.models import User
+from storage.repositories import SqlStore
 from workflows.access import ROLES
 from workflows.spec import parse_duration
 
@@ -27,7 +28,7 @@ TOUCH_EVERY = timedelta(minutes=1)  # last_seen is written at most this often (n
 class Viewer:
     """The signed-in person, as the engine's access rules see them (role, agency)."""
 
-    user: User
+    user: Any  # the person's record, as the store returns it
     session_id: int
     csrf: str
 
@@ -56,13 +57,13 @@ def idle_limit(app: App) -> timedelta:
     return parse_duration(app.settings.web.session_idle)
 
 
-def usable(user: User | None) -> bool:
+def usable(user) -> bool:
     """Active, with a known role; a contact without an agency sees nothing, so gets no session."""
     return bool(user is not None and user.active and user.role in ROLES
                 and (user.role != "contact" or user.agency_code))
 
 
-def find_user(app: App, who: str) -> User | None:
+def find_user(app: App, who: str):
     """`CHANNEL:ID` (an identity) or a bare user id."""
     with app.read() as store:
         if ":" in who:
@@ -88,10 +89,10 @@ def make_link(app: App, user_id: int, minutes: int | None = None, *, session=Non
     return f"{base_url(app)}/web/login/{token}"
 
 
-def link_state(app: App, token: str) -> tuple[str, User | None]:
+def link_state(app: App, token: str) -> tuple[str, Any]:
     with app.db.read() as s:
         state, user_id = web_store.link_state(s, token, app.now())
-        user = s.get(User, user_id) if user_id else None
+        user = SqlStore(s).user(user_id) if user_id else None
     if state != "ok":
         return state, None
     return ("ok" if usable(user) else "inactive"), user
@@ -102,7 +103,7 @@ def sign_in(app: App, token: str) -> str | None:
     now = app.now()
     with app.db.write() as s:
         user_id = web_store.claim_link(s, token, now)
-        if user_id is None or not usable(s.get(User, user_id)):
+        if user_id is None or not usable(SqlStore(s).user(user_id)):
             return None
         cookie, _row = web_store.create_session(s, user_id, now)
     return cookie
