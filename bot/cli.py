@@ -4,32 +4,16 @@ operation (backup, restore) exits 1 with one line; nothing is written then."""
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
-from pathlib import Path
 
+from bot.cli_args import CliError, CliFailed
 from bot.config import ConfigError, load_settings
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_BROKEN_PIPE = 141  # what a shell reports for a tool stopped by SIGPIPE (`| head`)
-
-
-class CliError(Exception):
-    """A wrong argument found after parsing (unknown event, bad date): exit 2, nothing written.
-
-    `usage=True` when the argument's form was wrong and the usage line shows the right one."""
-
-    def __init__(self, message: str, *, usage: bool = False) -> None:
-        super().__init__(message)
-        self.usage = usage
-
-
-class CliFailed(Exception):
-    """The arguments were right but the operation could not be done (a bad backup file, a
-    missing folder): exit 1 with one line, nothing changed."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -156,22 +140,6 @@ def main(argv: list[str] | None = None) -> int:
         # interpreter's final flush does not raise again (the Python docs' recipe).
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
-
-
-def write_out(text: str | bytes, out: str | None) -> None:
-    if out:
-        try:
-            Path(out).write_bytes(text if isinstance(text, bytes) else text.encode())
-        except OSError as exc:
-            raise CliFailed(f"cannot write {out}: {exc.strerror}") from None
-    elif isinstance(text, bytes):
-        sys.stdout.buffer.write(text)
-    else:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-
-
-def dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, indent=2)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot import cli_ops, cli_people, cli_workflow
 from bot.app import open_app
-from bot.cli import CliError, dumps, write_out
-from bot.cli_args import event_arg, refuse_past, system_ctx, template_arg, when_arg
+from bot.cli_args import CliError, dumps, event_arg, refuse_past, system_ctx, template_arg, when_arg, write_out
 from bot.config import Settings
 from bot.i18n import format_time
 from workflows import events as event_uc
@@ -69,7 +68,8 @@ def cmd_event_launch(args, settings) -> int:
             queued = app.notifier.enqueue(store, notices, app.now(), hold_until=hold)
             missing = event_uc.agencies_without_contact(store, event)
     except DutyError as exc:
-        raise CliError(f"event {args.event} is already launched" if exc.code == "already_launched" else exc.code)
+        raise CliError(f"event {args.event} is already launched" if exc.code == "already_launched"
+                       else exc.code) from None
     held = f", held until {format_time(hold, app.tz)} (quiet hours; --urgent sends now)" if hold else ""
     print(f"launched event {args.event}: {len(notices)} notices, {queued} messages queued{held}")
     if missing:
@@ -86,8 +86,8 @@ def cmd_event_move(args, settings) -> int:
     start = when_arg(args.start, settings, tz, default_time=hour)
     refuse_past(start, args.allow_past)
     with app.write() as store:
-        moved, kept = event_uc.move_event(store, system_ctx(app), event_arg(store, args.event), start.astimezone(timezone.utc),
-                                          allow_past=True)
+        moved, kept = event_uc.move_event(store, system_ctx(app), event_arg(store, args.event),
+                                          start.astimezone(timezone.utc), allow_past=True)
     print(f"moved event {args.event} to {start.isoformat()}: {moved} deadlines moved, {kept} set by hand kept")
     return 0
 

@@ -6,8 +6,7 @@ import asyncio
 import sys
 
 from bot.app import open_app, run, run_console
-from bot.cli import CliError, CliFailed, write_out
-from bot.cli_args import event_arg
+from bot.cli_args import CliError, CliFailed, event_arg, write_out
 from bot.i18n import Texts
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.actors import SystemActor
 from bot.app import add_admin, config_admin_identities, open_app
-from bot.cli import CliError
+from bot.cli_args import CliError
 from workflows import people
 from workflows.errors import DutyError
 from workflows.ports import Ctx

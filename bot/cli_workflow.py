@@ -7,8 +7,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from bot.app import open_app
-from bot.cli import CliError, dumps, write_out
-from bot.cli_args import base_policy, digest_time, event_arg, template_arg, when_arg
+from bot.cli_args import CliError, base_policy, digest_time, dumps, event_arg, template_arg, when_arg, write_out
 from bot.config import template_dirs
 from bot.i18n import Texts, format_time
 from workflows.clock import utc_now

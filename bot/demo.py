@@ -126,7 +126,7 @@ def _history(store, rng: random.Random, tasks: list, users: dict, launched_at: d
         who = users[t.lead.lower()]
         ack_at = min(launched_at + timedelta(hours=rng.randint(2, 30)), now - timedelta(minutes=5))
 
-        def report(kind, at, **kw):
+        def report(kind, at, who=who, t=t, **kw):  # bound now: called within this iteration only
             service.report(store, Ctx(actor=who, channel=CHANNEL, now=at), t, kind, **kw)
 
         if t.deadline >= now:

@@ -29,7 +29,7 @@ def lock_sqlite(url: str):
         return None
     path = db_file.with_suffix(db_file.suffix + ".lock")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a+")
+    fh = open(path, "a+")  # noqa: SIM115 -- held open (and locked) for the life of the process
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
