@@ -33,12 +33,13 @@ def cmd_chat(args, settings) -> int:
 
 
 def cmd_export(args, settings) -> int:
-    from bot.render.export import event_export, to_csv, to_json
+    from bot.render.export import to_csv, to_json
     from bot.render.xlsx import workbook_bytes
+    from workflows.report_model import event_report
 
     app = open_app(settings)
     with app.read() as store:
-        data = event_export(store, event_arg(store, args.event), app.now())
+        data = event_report(store, event_arg(store, args.event), app.now())
     if args.format == "json":
         write_out(to_json(data), args.out)
     elif args.format == "csv":

@@ -7,9 +7,9 @@ from bot.context import App
 from bot.i18n import Texts
 from bot.notify import channel_for
 from bot.render.aftermath import after_action_text
-from bot.render.export import event_export
 from workflows import ending
 from workflows.ports import Ctx
+from workflows.report_model import event_report
 
 
 def end_event(app: App, store, event, *, actor, channel: str) -> int:
@@ -17,7 +17,7 @@ def end_event(app: App, store, event, *, actor, channel: str) -> int:
     now = app.now()
     if ending.end_event(store, Ctx(actor=actor, channel=channel, now=now), event) is None:
         return 0
-    data = event_export(store, event, now)
+    data = event_report(store, event, now)
     queued = 0
     for user in store.users_with_role("admin", "coordinator", "observer"):
         ident = channel_for(store, user)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.context import App
 from bot.i18n import Texts
 from bot.notify import channel_for
-from bot.render.export import event_export
+from workflows.report_model import event_report
 
 
 def queue_digests(app: App) -> int:
@@ -19,7 +19,7 @@ def queue_digests(app: App) -> int:
         events = [e for e in store.list_events() if e.launched_at is not None and e.ended_at is None]
         staff = [u for u in store.users_with_role("admin", "coordinator") if u.digest]
         for event in events:
-            data = event_export(store, event, now)
+            data = event_report(store, event, now)
             for user in staff:
                 ident = channel_for(store, user)
                 if ident is None:

@@ -18,11 +18,13 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.i18n import Texts, strip_html
-from bot.render.aftermath import after_action, after_action_text
+from bot.render.aftermath import after_action_text
 from bot.render.chart import chart_png, progress_chart_png, timeline_chart_png
 from bot.render.digest import digest_text
 from bot.render.export import CSV_FIELDS, to_csv, to_json
 from bot.render.xlsx import workbook_bytes
+from workflows.report_figures import after_action
+from workflows.report_model import from_export
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2026, 6, 5, 8, 0, tzinfo=TZ)
@@ -234,20 +236,20 @@ def test_workbook_now_defaults_to_the_export_time_and_can_be_overridden():
 
 # -- after-action review ----------------------------------------------------------------------
 def test_after_action_figures():
-    aar = after_action(scenario())
-    assert aar["as_of"] == NOW and not aar["ended"]
-    rates = {a["agency"]: a["on_time_rate"] for a in aar["agencies"]}
+    aar = after_action(from_export(scenario()))
+    assert aar.as_of == NOW and not aar.ended
+    rates = {a.agency: a.on_time_rate for a in aar.agencies}
     assert rates == {"CA": 0.0, "SYT": 0.0, "STC": 0.5, "VPUB": pytest.approx(2 / 3)}
-    assert [a["agency"] for a in aar["agencies"]][-1] == "VPUB"  # lowest first
-    delays = {d["code"]: d for d in aar["delays"]}
+    assert [a.agency for a in aar.agencies][-1] == "VPUB"  # lowest first
+    delays = {d.code: d for d in aar.delays}
     assert list(delays) == ["CB-03", "CB-04", "CB-02", "NC-11", "NC-13"]
-    assert delays["CB-03"]["delay"] == timedelta(days=3, hours=19) and not delays["CB-03"]["open"]
-    assert delays["CB-04"]["delay"] == timedelta(days=3, hours=15) and delays["CB-04"]["open"]
-    blocked = [(b["code"], b["reason"], b["still"], b["duration"]) for b in aar["blocked"]]
+    assert delays["CB-03"].delay == timedelta(days=3, hours=19) and not delays["CB-03"].open
+    assert delays["CB-04"].delay == timedelta(days=3, hours=15) and delays["CB-04"].open
+    blocked = [(b.code, b.reason, b.still, b.duration) for b in aar.blocked]
     assert blocked == [("CB-02", "chờ duyệt mẫu", False, timedelta(days=1)),
                        ("NC-13", "thiếu xe cứu thương", True, timedelta(days=2, hours=22)),
                        ("NC-12", "chờ kinh phí <gấp> & bổ sung", True, timedelta(hours=23))]
-    ext = [(x["code"], x["kind"], x["added"], x["reason"], x["actor"]) for x in aar["extensions"]]
+    ext = [(x.code, x.kind, x.added, x.reason, x.actor) for x in aar.extensions]
     assert ext == [("CB-03", "approved", timedelta(days=5), "nhà in giao chậm", "coord"),
                    ("CB-04", "set", timedelta(days=5), "đổi địa điểm", "coord")]
 
@@ -417,10 +419,10 @@ def test_reports_from_a_real_event(sqlite_app):
     assert isinstance(tasks["CB-05"][5], datetime) and tasks["CB-05"][6] > tasks["CB-05"][5]
     audit = rows(wb["Nhật ký"])
     assert any(r[0] == "CB-05" and r[4] == "duyệt gia hạn" for r in audit)
-    aar = after_action(data)
-    assert [x["code"] for x in aar["extensions"]] == ["CB-05"]
-    assert aar["extensions"][0]["reason"] == "chờ hồ sơ bổ sung"
-    assert [b["code"] for b in aar["blocked"]] == ["CB-05"]
+    aar = after_action(from_export(data))
+    assert [x.code for x in aar.extensions] == ["CB-05"]
+    assert aar.extensions[0].reason == "chờ hồ sơ bổ sung"
+    assert [b.code for b in aar.blocked] == ["CB-05"]
     text = digest_text(data, VI)
     assert "CB-23" in text and "chờ &lt;b&gt;UBND&lt;/b&gt; bố trí vốn" in text and len(text) <= 1500
     assert chart_png(data, VI)[:4] == b"\x89PNG"

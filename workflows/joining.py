@@ -115,13 +115,17 @@ def check_member(store: Store, user: Any, invite: Any) -> Refused | AskSwitch | 
         return Refused(reason, now, target)
     if now == target:
         return Refused("already", now, target)
-    store.user(user.id).pending = {"kind": PENDING_KIND, "invite_id": invite.id, "code_hash": invite.code_hash}
+    record = store.user(user.id)
+    if record is not None:  # the question waits in the stored record (`user` may be a detached copy)
+        record.pending = {"kind": PENDING_KIND, "invite_id": invite.id, "code_hash": invite.code_hash}
     return AskSwitch(invite.id, now, target)
 
 
 def confirm_switch(store: Store, ctx: Ctx, invite_id: int, yes: bool) -> Outcome:
     """The answer to "Chuyển sang …?": only the person asked, only for the code they opened."""
-    me = store.user(ctx.actor.id)
+    me = store.user(ctx.actor.id) if ctx.actor.id is not None else None
+    if me is None:
+        return Stale()
     pending = me.pending or {}
     if pending.get("kind") != PENDING_KIND or pending.get("invite_id") != invite_id or not pending.get("code_hash"):
         return Stale()

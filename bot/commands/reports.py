@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.channels.base import Reply
 from bot.commands import READER, STAFF, Call, UsageError, command
 from bot.commands._helpers import event_by_ref
-from bot.render.export import event_export
 from bot.render.xlsx import workbook_bytes
+from workflows.report_model import event_report
 
 
 def _event_data(call: Call, args: list[str] | None = None):
@@ -16,7 +16,7 @@ def _event_data(call: Call, args: list[str] | None = None):
         raise UsageError()
     with call.app.read() as store:
         event = event_by_ref(store, call, args[0] if args else None)
-        return event, event_export(store, event, call.app.now())
+        return event, event_report(store, event, call.app.now())
 
 
 @command("report", "baocao", audience=READER, menu=("staff",))
@@ -31,7 +31,7 @@ def report(call: Call) -> list[Reply]:
             return call.reply("err.private_only")
         from bot.render.report_docx import build_report_docx
 
-        return [Reply(call.texts("formal.caption", event=event.name, count=len(data["tasks"])),
+        return [Reply(call.texts("formal.caption", event=event.name, count=len(data.tasks)),
                       document=(f"bao-cao-su-kien-{event.id}.docx", build_report_docx(data)))]
     if call.msg.chat_type != "private":
         # A group gets the summary sheet only: the tasks, notes and audit sheets name people.
@@ -39,7 +39,7 @@ def report(call: Call) -> list[Reply]:
         return [Reply(call.texts("report.group_caption", event=event.name),
                       document=(name, workbook_bytes(data, call.texts, summary_only=True)))]
     name = f"dutybot-event-{event.id}.xlsx"
-    return [Reply(call.texts("report.caption", event=event.name, count=len(data["tasks"])),
+    return [Reply(call.texts("report.caption", event=event.name, count=len(data.tasks)),
                   document=(name, workbook_bytes(data, call.texts)))]
 
 
@@ -48,7 +48,7 @@ def chart(call: Call) -> list[Reply]:
     from bot.render.chart import chart_png
 
     event, data = _event_data(call)
-    if not data["tasks"]:
+    if not data.tasks:
         return call.reply("err.no_tasks", event=event.name)
     return [Reply(call.texts("chart.caption", event=event.name), photo=chart_png(data, call.texts, call.app.now()))]
 

@@ -1,7 +1,7 @@
 """Progress pictures (matplotlib, Agg backend, no pyplot global state).
 
 - `progress_chart_png`: stacked horizontal bars per lead agency: done on time, done late, in
-  progress, blocked, overdue, not started (mutually exclusive; see bot.render.aftermath);
+  progress, blocked, overdue, not started (mutually exclusive; see workflows.report_figures);
 - `timeline_chart_png`: one row per phase spanning its first to last deadline, each task a dot
   at its deadline coloured by state, the event start and "today" marked;
 - `chart_png`: both panels in one figure (what /chart sends as a photo).
@@ -27,8 +27,9 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from bot.i18n import Texts, strip_html  # noqa: E402
-from bot.render.aftermath import (CATEGORIES, by_agency, event_tz, parse_time, phase_name, report_now,  # noqa: E402
-                                  tally, views)
+from workflows.report_figures import (CATEGORIES, Tally, by_agency, event_tz, parse_time,  # noqa: E402
+                                      report_now, tally, views)
+from workflows.report_model import EventReport, as_report  # noqa: E402
 
 COLORS = {"done_on_time": "#2E7D32", "done_late": "#9CCC65", "in_progress": "#1E88E5", "blocked": "#FB8C00",
           "overdue": "#E53935", "not_started": "#BDBDBD"}
@@ -64,13 +65,14 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def _prepare(data: dict, texts: Texts, now):
-    tz = event_tz(data, texts.tz)
-    now = report_now(data, now, tz)
-    return tz, now, views(data, now, tz)
+def _prepare(report: EventReport, texts: Texts, now):
+    tz = event_tz(report, texts.tz)
+    now = report_now(report, now, tz)
+    return tz, now, views(report, now, tz)
 
 
-def progress_chart_png(data: dict, texts: Texts, now: datetime | None = None) -> bytes:
+def progress_chart_png(data: EventReport | dict, texts: Texts, now: datetime | None = None) -> bytes:
+    data = as_report(data)
     tz, now, vs = _prepare(data, texts, now)
     rows = _agency_rows(texts, vs)
     with _LOCK, matplotlib.rc_context(_RC):
@@ -79,7 +81,8 @@ def progress_chart_png(data: dict, texts: Texts, now: datetime | None = None) ->
         return _png(fig)
 
 
-def timeline_chart_png(data: dict, texts: Texts, now: datetime | None = None) -> bytes:
+def timeline_chart_png(data: EventReport | dict, texts: Texts, now: datetime | None = None) -> bytes:
+    data = as_report(data)
     tz, now, vs = _prepare(data, texts, now)
     phases = _phase_rows(data, texts, vs)
     with _LOCK, matplotlib.rc_context(_RC):
@@ -88,8 +91,9 @@ def timeline_chart_png(data: dict, texts: Texts, now: datetime | None = None) ->
         return _png(fig)
 
 
-def chart_png(data: dict, texts: Texts, now: datetime | None = None) -> bytes:
+def chart_png(data: EventReport | dict, texts: Texts, now: datetime | None = None) -> bytes:
     """Progress by agency above the phase timeline, in one PNG."""
+    data = as_report(data)
     tz, now, vs = _prepare(data, texts, now)
     rows = _agency_rows(texts, vs)
     phases = _phase_rows(data, texts, vs)
@@ -103,22 +107,22 @@ def chart_png(data: dict, texts: Texts, now: datetime | None = None) -> bytes:
 
 
 # -- progress by agency ---------------------------------------------------------------------------
-def _agency_rows(texts: Texts, vs) -> list[tuple[str, dict]]:
-    rows = [(code, t) for code, t in by_agency(vs) if t["total"]]
+def _agency_rows(texts: Texts, vs) -> list[tuple[str, Tally]]:
+    rows = [(code, t) for code, t in by_agency(vs) if t.total]
     if len(rows) <= MAX_BARS:
         return rows
-    rows.sort(key=lambda r: (-r[1]["total"], r[0]))
+    rows.sort(key=lambda r: (-r[1].total, r[0]))
     keep, rest = rows[: MAX_BARS - 1], rows[MAX_BARS - 1:]
     keep.sort(key=lambda r: r[0])
-    other = {"total": sum(t["total"] for _, t in rest), "done": sum(t["done"] for _, t in rest),
-             "by_category": {c: sum(t["by_category"][c] for _, t in rest) for c in CATEGORIES}}
+    other = Tally(total=sum(t.total for _, t in rest), done=sum(t.done for _, t in rest),
+                  by_category={c: sum(t.by_category[c] for _, t in rest) for c in CATEGORIES})
     return keep + [(strip_html(texts("rpt.chart.others", count=len(rest))), other)]
 
 
-def _draw_progress(ax, texts: Texts, data: dict, vs, rows, now) -> None:
+def _draw_progress(ax, texts: Texts, data: EventReport, vs, rows, now) -> None:
     tot = tally(vs)
-    ax.set_title(_plain(texts, "rpt.chart.progress_title", event=_short((data.get("event") or {}).get("name"), 70),
-                        done=tot["done"], total=tot["total"], at=now), loc="left")
+    ax.set_title(_plain(texts, "rpt.chart.progress_title", event=_short(data.event.name, 70),
+                        done=tot.done, total=tot.total, at=now), loc="left")
     if not rows:
         _empty(ax, texts)
         return
@@ -126,15 +130,15 @@ def _draw_progress(ax, texts: Texts, data: dict, vs, rows, now) -> None:
     y = list(range(len(rows)))
     left = [0] * len(rows)
     for cat in CATEGORIES:
-        widths = [t["by_category"][cat] for _, t in rows]
+        widths = [t.by_category[cat] for _, t in rows]
         ax.barh(y, widths, left=left, color=COLORS[cat], edgecolor="white", linewidth=0.5, height=0.72,
                 label=_plain(texts, f"rpt.chart.cat.{cat}"))
         left = [a + b for a, b in zip(left, widths)]
     for yi, (_, t) in zip(y, rows):
-        ax.text(t["total"], yi, f"  {t['done']}/{t['total']}", va="center", fontsize=8, color="#333333")
+        ax.text(t.total, yi, f"  {t.done}/{t.total}", va="center", fontsize=8, color="#333333")
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
-    ax.set_xlim(0, max(t["total"] for _, t in rows) * 1.12 + 0.5)
+    ax.set_xlim(0, max(t.total for _, t in rows) * 1.12 + 0.5)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel(_plain(texts, "rpt.chart.tasks_axis"))
     ax.grid(axis="x", color="#E0E0E0", linewidth=0.6)
@@ -145,17 +149,17 @@ def _draw_progress(ax, texts: Texts, data: dict, vs, rows, now) -> None:
 
 
 # -- phase timeline ------------------------------------------------------------------------------
-def _phase_rows(data: dict, texts: Texts, vs) -> list[tuple[str, list]]:
+def _phase_rows(data: EventReport, texts: Texts, vs) -> list[tuple[str, list]]:
     groups: dict[str, list] = {}
     for v in vs:
         if v.deadline is not None and v.status != "cancelled":
-            groups.setdefault(v.raw.get("phase") or "", []).append(v)
-    order = [p.get("code") for p in data.get("phases") or [] if p.get("code") in groups]
+            groups.setdefault(v.task.phase, []).append(v)
+    order = [p.code for p in data.phases if p.code in groups]
     order += sorted((c for c in groups if c not in order), key=lambda c: min(v.deadline for v in groups[c]))
-    return [(_literal(phase_name(data, c, texts.lang)), groups[c]) for c in order]
+    return [(_literal(data.phase_name(c, texts.lang)), groups[c]) for c in order]
 
 
-def _draw_timeline(ax, texts: Texts, data: dict, vs, phases, now: datetime, tz, *,
+def _draw_timeline(ax, texts: Texts, data: EventReport, vs, phases, now: datetime, tz, *,
                    categories_in_legend: bool = True) -> None:
     ax.set_title(_plain(texts, "rpt.chart.timeline_title"), loc="left")
     if not phases:
@@ -167,7 +171,7 @@ def _draw_timeline(ax, texts: Texts, data: dict, vs, phases, now: datetime, tz, 
 
     lo = min(naive(v.deadline) for _, ps in phases for v in ps)
     hi = max(naive(v.deadline) for _, ps in phases for v in ps)
-    start = parse_time((data.get("event") or {}).get("start"), tz)
+    start = parse_time(data.event.start, tz)
     span = max(hi - lo, timedelta(days=1))
     today = naive(now)
     show_today = lo - span <= today <= hi + span

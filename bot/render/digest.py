@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.i18n import Safe, Texts
-from bot.render.aftermath import (TaskView, by_agency, capped, event_tz, parse_time, report_now, short, tally,
-                                  views)
+from bot.render.aftermath import capped, short
+from workflows.report_figures import TaskView, by_agency, event_tz, parse_time, report_now, tally, views
+from workflows.report_model import AuditLine, EventReport, as_report
 
 BUDGET = 1500        # characters of the message (HTML), a phone screen or two
 # (agencies listed with overdue/blocked work, task codes per list, blocked reasons per agency):
@@ -20,8 +21,10 @@ BUDGET = 1500        # characters of the message (HTML), a phone screen or two
 LEVELS = ((6, 4, 2), (5, 3, 2), (4, 3, 1), (4, 2, 1), (3, 1, 1))
 
 
-def digest_text(data: dict, texts: Texts, now: datetime | None = None, *, since: datetime | None = None) -> str:
+def digest_text(data: EventReport | dict, texts: Texts, now: datetime | None = None, *,
+                since: datetime | None = None) -> str:
     """The morning message for coordinators (Telegram HTML), about BUDGET characters at most."""
+    data = as_report(data)
     tz = event_tz(data, texts.tz)
     now = report_now(data, now, tz)
     since = parse_time(since, tz) if since is not None else now - timedelta(hours=24)
@@ -35,22 +38,21 @@ def digest_text(data: dict, texts: Texts, now: datetime | None = None, *, since:
     return text
 
 
-def _compose(texts: Texts, data: dict, vs: list[TaskView], now: datetime, since: datetime,
+def _compose(texts: Texts, data: EventReport, vs: list[TaskView], now: datetime, since: datetime,
              changes: tuple[int, dict[str, list[str]]], max_agencies: int, max_codes: int, max_reasons: int) -> str:
-    event = data.get("event") or {}
-    lines: list[str] = [texts("rpt.digest.head", date=now.strftime("%d/%m"), event=short(event.get("name"), 80))]
+    lines: list[str] = [texts("rpt.digest.head", date=now.strftime("%d/%m"), event=short(data.event.name, 80))]
     tot = tally(vs)
-    if not tot["total"]:
+    if not tot.total:
         lines.append(texts("rpt.common.no_tasks"))
         return "\n".join(lines)
-    pct = round(100 * tot["done"] / tot["total"])
-    lines.append(texts("rpt.digest.overall", done=tot["done"], total=tot["total"], pct=pct, overdue=tot["overdue"],
-                       blocked=tot["blocked"]))
+    pct = round(100 * tot.done / tot.total)
+    lines.append(texts("rpt.digest.overall", done=tot.done, total=tot.total, pct=pct, overdue=tot.overdue,
+                       blocked=tot.blocked))
 
     today = [v for v in vs if v.is_open and v.deadline is not None and v.deadline.date() == now.date()]
     today.sort(key=lambda v: v.deadline)
     if today:
-        items = [texts("rpt.digest.due_item", code=v.raw.get("code"), lead=v.raw.get("lead"),
+        items = [texts("rpt.digest.due_item", code=v.task.code, lead=v.task.lead,
                        time=v.deadline.strftime("%H:%M")) for v in today]
         lines.append(texts("rpt.digest.due_today", count=len(today), items=capped(texts, items, max_codes + 2)))
     else:
@@ -67,22 +69,22 @@ def _problems(texts: Texts, vs: list[TaskView], max_agencies: int, max_codes: in
               ) -> list[str]:
     groups: dict[str, list[TaskView]] = {}
     for v in vs:
-        groups.setdefault(v.raw.get("lead") or "?", []).append(v)
-    rows = [(code, t) for code, t in by_agency(vs) if t["overdue"] or t["blocked"]]
+        groups.setdefault(v.task.lead or "?", []).append(v)
+    rows = [(code, t) for code, t in by_agency(vs) if t.overdue or t.blocked]
     if not rows:
         return [texts("rpt.digest.all_clear")]
-    rows.sort(key=lambda r: (-(r[1]["overdue"] + r[1]["blocked"]), r[0]))
+    rows.sort(key=lambda r: (-(r[1].overdue + r[1].blocked), r[0]))
     out = [texts("rpt.digest.problems_head")]
     for code, t in rows[:max_agencies]:
-        mine = sorted(groups[code], key=lambda v: (v.deadline is None, v.deadline or 0, v.raw.get("code") or ""))
+        mine = sorted(groups[code], key=lambda v: (v.deadline is None, v.deadline or 0, v.task.code))
         parts = []
-        late = [v.raw.get("code") for v in mine if v.overdue and v.status != "blocked"]
+        late = [v.task.code for v in mine if v.overdue and v.status != "blocked"]
         if late:
             parts.append(texts("rpt.digest.overdue_part", count=len(late), codes=capped(texts, late, max_codes)))
         stuck = [v for v in mine if v.status == "blocked"]
         if stuck:
-            items = [texts("rpt.digest.blocked_item", code=v.raw.get("code"),
-                           reason=short(v.raw.get("blocked_reason"), 40)) for v in stuck]
+            items = [texts("rpt.digest.blocked_item", code=v.task.code,
+                           reason=short(v.task.blocked_reason, 40)) for v in stuck]
             parts.append(texts("rpt.digest.blocked_part", count=len(stuck), items=capped(texts, items, max_reasons,
                                                                                            "; ")))
         out.append(texts("rpt.digest.agency_line", agency=code, parts=Safe(" · ".join(parts))))
@@ -96,17 +98,17 @@ _CHANGE_KINDS = ("done", "blocked", "progress", "acknowledged", "extension", "de
                  "extension_requested")
 
 
-def _changed(data: dict, since: datetime, now: datetime, tz) -> tuple[int, dict[str, list[str]]]:
+def _changed(data: EventReport, since: datetime, now: datetime, tz) -> tuple[int, dict[str, list[str]]]:
     """(number of updates, task codes per kind of change) from the audit entries in [since, now]."""
     found: dict[str, list[str]] = {k: [] for k in _CHANGE_KINDS}
     count = 0
-    for t in data.get("tasks") or []:
-        code = t.get("code")
-        for e in t.get("audit") or []:
+    for t in data.tasks:
+        code = t.code
+        for e in t.audit:
             kind = _kind(e)
             if kind is None:
                 continue
-            at = parse_time(e.get("at"), tz)
+            at = parse_time(e.at, tz)
             if at is None or not since <= at <= now:
                 continue
             count += 1
@@ -127,8 +129,8 @@ def _changes(texts: Texts, since: datetime, changes: tuple[int, dict[str, list[s
     return out
 
 
-def _kind(entry: dict) -> str | None:
-    action, detail = entry.get("action"), entry.get("detail") or {}
+def _kind(entry: AuditLine) -> str | None:
+    action, detail = entry.action, entry.detail
     if action == "status":
         to = detail.get("to")
         return {"done": "done", "blocked": "blocked", "in_progress": "progress",

@@ -9,78 +9,51 @@ from __future__ import annotations
 import csv
 import io
 import json
-import logging
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from storage.repositories import SqlStore
-from workflows.spec import load_template
-from workflows.states import effective_status, is_overdue
-
-log = logging.getLogger(__name__)
+from workflows.report_model import EventReport, event_report
 
 # The workbook's tasks sheet, column for column (bot/render/xlsx.py builds its headings from this).
 CSV_FIELDS = ("code", "title", "lead", "supporting", "phase", "original_deadline", "deadline", "status",
               "overdue", "percent", "blocked_reason", "completed_at", "evidence_count", "last_note")
 
 
-def _iso(dt: datetime | None, tz: ZoneInfo) -> str | None:
-    return dt.astimezone(tz).isoformat() if dt else None
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
 
 
-def event_export(store: SqlStore, event, now: datetime) -> dict:
-    """Everything about `event`: its tasks with derived status, evidence counts and audit trail."""
-    tz = ZoneInfo(event.timezone)
-    tasks = store.tasks(event.id)
-    by_code = {t.code: t for t in tasks}
-    counts = store.evidence_counts(event.id)
-    audit_by_task: dict[int, list] = {}
-    for entry in store.event_audit(event.id):
-        if entry.task_id is not None:
-            audit_by_task.setdefault(entry.task_id, []).append(entry)
-    out = []
-    for t in sorted(tasks, key=lambda t: t.number):
-        deps_done = all(by_code.get(c) is not None and by_code[c].status == "done" for c in t.depends_on or [])
-        entries = audit_by_task.get(t.id, [])
-        notes = [e.detail.get("note") for e in entries if e.detail.get("note")]
-        out.append({
-            "number": t.number, "code": t.code, "title": t.title, "title_en": t.title_en or "", "phase": t.phase,
-            "lead": t.lead,
-            "supporting": list(t.supporting or []), "depends_on": list(t.depends_on or []),
-            "deadline": _iso(t.deadline, tz), "original_deadline": _iso(t.original_deadline, tz),
-            "status": effective_status(t.status, dependencies_done=deps_done),
-            "overdue": is_overdue(t.status, t.deadline, now), "percent": t.percent,
-            "blocked_reason": t.blocked_reason, "completed_at": _iso(t.completed_at, tz),
-            "evidence_count": counts.get(t.id, 0), "last_note": notes[-1] if notes else None,
-            "audit": [{"at": _iso(e.at, tz), "actor": e.actor, "channel": e.channel, "action": e.action,
-                       "detail": e.detail} for e in entries],
-        })
-    agencies = {a.code: {"name": a.name, "name_en": a.name_en or ""} for a in store.agencies()}
-    return {"event": {"id": event.id, "name": event.name, "template": event.template_id,
-                      "start": _iso(event.start, tz), "launched": event.launched_at is not None,
-                      "ended": event.ended_at is not None, "ended_at": _iso(event.ended_at, tz),
-                      "timezone": event.timezone, "exported_at": _iso(now, tz)},
-            "agencies": {code: agencies[code] for code in sorted({t["lead"] for t in out} & set(agencies))},
-            "phases": _phases(event, out),
-            "tasks": out}
+def event_export(store, event, now: datetime) -> dict:
+    """The export dict of `event` at `now` (see `to_export`)."""
+    return to_export(event_report(store, event, now))
 
 
-def _phases(event, tasks: list[dict]) -> list[dict]:
-    """The event's phases in template order (names from its template file; bare codes if it is gone)."""
-    used = list(dict.fromkeys(t["phase"] for t in tasks))
-    named: list[dict] = []
-    try:
-        named = [{"code": p.code, "name": p.name, "name_en": p.name_en or ""}
-                 for p in load_template(event.template_path).phases]
-    except Exception as exc:  # a moved or edited template must not break a report
-        log.info("phases of event %s: template %s unreadable (%s)", event.id, event.template_path, exc)
-    known = {p["code"] for p in named}
-    return [p for p in named if p["code"] in used] + [{"code": c, "name": c, "name_en": ""}
-                                                      for c in used if c not in known]
+def to_export(report: EventReport) -> dict[str, Any]:
+    """The read model in the export's shape (PRODUCT.md "export"): plain JSON values, ISO times."""
+    ev = report.event
+    tasks = [{
+        "number": t.number, "code": t.code, "title": t.title, "title_en": t.title_en, "phase": t.phase,
+        "lead": t.lead, "supporting": list(t.supporting), "depends_on": list(t.depends_on),
+        "deadline": _iso(t.deadline), "original_deadline": _iso(t.original_deadline), "status": t.status,
+        "overdue": t.overdue, "percent": t.percent, "blocked_reason": t.blocked_reason,
+        "completed_at": _iso(t.completed_at), "evidence_count": t.evidence_count, "last_note": t.last_note,
+        "audit": [{"at": _iso(e.at), "actor": e.actor, "channel": e.channel, "action": e.action,
+                   "detail": e.detail} for e in t.audit],
+    } for t in report.tasks]
+    return {"event": {"id": ev.id, "name": ev.name, "template": ev.template, "start": _iso(ev.start),
+                      "launched": ev.launched, "ended": ev.ended, "ended_at": _iso(ev.ended_at),
+                      "timezone": ev.timezone, "exported_at": _iso(ev.exported_at)},
+            "agencies": {code: {"name": a.name, "name_en": a.name_en} for code, a in report.agencies.items()},
+            "phases": [{"code": p.code, "name": p.name, "name_en": p.name_en} for p in report.phases],
+            "tasks": tasks}
 
 
-def to_json(data: dict) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2)
+def _plain(data: EventReport | dict) -> dict:
+    return to_export(data) if isinstance(data, EventReport) else data
+
+
+def to_json(data: EventReport | dict) -> str:
+    return json.dumps(_plain(data), ensure_ascii=False, indent=2)
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula (`=cmd|' /C calc'!A0`).
@@ -94,7 +67,7 @@ def _cell(value):
     return value
 
 
-def to_csv(data: dict) -> str:
+def to_csv(data: EventReport | dict) -> str:
     """The tasks sheet as CSV: machine names (status, agency codes), ISO times, `overdue` true/false.
 
     Starts with a UTF-8 byte order mark, so Excel on Windows reads the diacritics right."""
@@ -102,7 +75,7 @@ def to_csv(data: dict) -> str:
     buf.write("\ufeff")
     writer = csv.DictWriter(buf, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
-    for row in data["tasks"]:
+    for row in _plain(data)["tasks"]:
         writer.writerow({key: _cell(value) for key, value in
                          {**row, "supporting": " ".join(row["supporting"]),
                           "overdue": "true" if row["overdue"] else "false"}.items()})

@@ -1,7 +1,7 @@
 """The formal report (Báo cáo) as a Word file, in the format of Decree 30/2020/NĐ-CP.
 
-`build_report_docx(data)` reads only the export dict (`bot.render.export.event_export`) through the
-shared figures of `bot.render.aftermath`, so every number equals the JSON export's and the
+`build_report_docx(report)` reads only the event's read model (`workflows.report_model`) through the
+shared figures of `workflows.report_figures`, so every number equals the JSON export's and the
 workbook's. It returns the .docx bytes: the CLI writes them, the chat sends them, a web page can
 offer them as a download.
 
@@ -29,8 +29,9 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Mm, Pt
 
-from bot.render.aftermath import (after_action, agency_name, by_agency, event_tz, fmt_rate, parse_time, report_now,
-                                  views)
+from bot.render.aftermath import fmt_rate
+from workflows.report_figures import after_action, by_agency, event_tz, parse_time, report_now, views
+from workflows.report_model import EventReport, as_report
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -197,18 +198,18 @@ def _header(d: _Doc, parent: str, issuer: str, symbol: str, place: str, when: da
     d.cell_text(r2, _date_line(place, when), italic=True, size=14)
 
 
-def build_report_docx(data: dict, *, now: datetime | None = None, parent: str = f"UBND TỈNH {DOTS}",
+def build_report_docx(data: EventReport | dict, *, now: datetime | None = None, parent: str = f"UBND TỈNH {DOTS}",
                       issuer: str = "BAN TỔ CHỨC", symbol: str = "BC-BTC", place: str = DOTS,
                       signer: str = "TRƯỞNG BAN", recipients: tuple[str, ...] = ()) -> bytes:
-    """The Báo cáo for the event in `data` (the export dict) as .docx bytes; figures as of `now`
-    (default: the export's time)."""
+    """The Báo cáo for the event's report (or its export dict) as .docx bytes; figures as of `now`
+    (default: the time the report was taken)."""
+    data = as_report(data)
     tz = event_tz(data)
     now = report_now(data, now, tz)
     aar = after_action(data, now)
     vs = views(data, now, tz)
-    event = data.get("event") or {}
-    name = event.get("name") or ""
-    start = parse_time(event.get("start"), tz)
+    name = data.event.name
+    start = parse_time(data.event.start, tz)
     d = _Doc()
     _header(d, parent, issuer, symbol, place, now)
 
@@ -216,27 +217,27 @@ def build_report_docx(data: dict, *, now: datetime | None = None, parent: str = 
     d.para("BÁO CÁO", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
     d.para(f"Kết quả thực hiện Kế hoạch tổ chức {name}", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, after=0)
     d.para("__________", bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    state = "đã kết thúc" if event.get("ended") else "đang triển khai"
+    state = "đã kết thúc" if data.event.ended else "đang triển khai"
     d.para(f"Thực hiện Kế hoạch tổ chức {name} (thời gian tổ chức: {_fmt(start)}), {issuer.capitalize()} báo cáo "
            f"kết quả thực hiện các nhiệm vụ được phân công tính đến {_fmt(now)} (sự kiện {state}) như sau:")
 
-    tot = aar["totals"]
+    tot = aar.totals
     d.para("I. KẾT QUẢ CHUNG", bold=True, indent=True)
-    d.para(f"1. Tổng số nhiệm vụ được phân công: {tot['total']} nhiệm vụ"
-           + (f" (không kể {tot['cancelled']} nhiệm vụ đã hủy)." if tot["cancelled"] else "."))
-    d.para(f"2. Đã hoàn thành: {tot['done']} nhiệm vụ, trong đó đúng hạn {tot['on_time']}, trễ hạn {tot['late']}.")
-    d.para(f"3. Chưa hoàn thành: {tot['open']} nhiệm vụ, trong đó quá hạn {tot['overdue']}, "
-           f"đang vướng mắc {tot['blocked']}.")
-    d.para(f"4. Tỷ lệ hoàn thành đúng hạn: {fmt_rate(tot['on_time_rate'])} "
-           f"({tot['on_time']}/{tot['due']} nhiệm vụ đã đến hạn, tính theo thời hạn ban đầu).")
+    d.para(f"1. Tổng số nhiệm vụ được phân công: {tot.total} nhiệm vụ"
+           + (f" (không kể {tot.cancelled} nhiệm vụ đã hủy)." if tot.cancelled else "."))
+    d.para(f"2. Đã hoàn thành: {tot.done} nhiệm vụ, trong đó đúng hạn {tot.on_time}, trễ hạn {tot.late}.")
+    d.para(f"3. Chưa hoàn thành: {tot.open} nhiệm vụ, trong đó quá hạn {tot.overdue}, "
+           f"đang vướng mắc {tot.blocked}.")
+    d.para(f"4. Tỷ lệ hoàn thành đúng hạn: {fmt_rate(tot.on_time_rate)} "
+           f"({tot.on_time}/{tot.due} nhiệm vụ đã đến hạn, tính theo thời hạn ban đầu).")
 
     d.para("II. KẾT QUẢ THEO CƠ QUAN, ĐƠN VỊ CHỦ TRÌ", bold=True)
     rows = []
     for k, (code, t) in enumerate(by_agency(vs), 1):
-        rows.append([str(k), agency_name(data, code, "vi"), str(t["total"]), str(t["on_time"]), str(t["late"]),
-                     str(t["overdue"]), str(t["blocked"]), fmt_rate(t["on_time_rate"])])
-    rows.append(["", "Tổng cộng", str(tot["total"]), str(tot["on_time"]), str(tot["late"]), str(tot["overdue"]),
-                 str(tot["blocked"]), fmt_rate(tot["on_time_rate"])])
+        rows.append([str(k), data.agency_name(code, "vi"), str(t.total), str(t.on_time), str(t.late),
+                     str(t.overdue), str(t.blocked), fmt_rate(t.on_time_rate)])
+    rows.append(["", "Tổng cộng", str(tot.total), str(tot.on_time), str(tot.late), str(tot.overdue),
+                 str(tot.blocked), fmt_rate(tot.on_time_rate)])
     d.table(["TT", "Cơ quan, đơn vị", "Tổng số", "Đúng hạn", "Trễ hạn", "Quá hạn", "Vướng mắc", "Tỷ lệ đúng hạn"],
             rows, [1.0, 5.6, 1.5, 1.6, 1.5, 1.5, 1.7, 1.9], left_cols=(1,), bold_last=True)
 
@@ -245,22 +246,21 @@ def build_report_docx(data: dict, *, now: datetime | None = None, parent: str = 
     if troubled:
         rows = []
         for k, v in enumerate(troubled, 1):
-            t = v.raw
+            t = v.task
             state = "Vướng mắc" if v.status == "blocked" else ("Quá hạn" if v.overdue else "Hoàn thành trễ hạn")
             if v.status == "blocked" and v.overdue:
                 state = "Vướng mắc, quá hạn"
-            reason = t.get("blocked_reason") or t.get("last_note") or ""
-            rows.append([str(k), t.get("code") or "", t.get("title") or "", agency_name(data, t.get("lead") or "", "vi"),
-                         _fmt(v.original), state, reason])
+            reason = t.blocked_reason or t.last_note or ""
+            rows.append([str(k), t.code, t.title, data.agency_name(t.lead, "vi"), _fmt(v.original), state, reason])
         d.table(["TT", "Mã", "Nhiệm vụ", "Cơ quan chủ trì", "Hạn ban đầu", "Tình trạng", "Nguyên nhân"], rows,
                 [0.8, 1.4, 4.6, 3.0, 2.2, 2.0, 2.3], left_cols=(2, 3, 6))
     else:
         d.para("Không có nhiệm vụ vướng mắc hoặc chậm tiến độ.")
 
     d.para("IV. CÁC TRƯỜNG HỢP ĐƯỢC GIA HẠN", bold=True)
-    if aar["extensions"]:
-        rows = [[str(k), x["code"] or "", x["title"] or "", agency_name(data, x["lead"] or "", "vi"), _fmt(x["from"]),
-                 _fmt(x["to"]), x["reason"] or ""] for k, x in enumerate(aar["extensions"], 1)]
+    if aar.extensions:
+        rows = [[str(k), x.code, x.task.title, data.agency_name(x.task.lead, "vi"), _fmt(x.old),
+                 _fmt(x.new), x.reason] for k, x in enumerate(aar.extensions, 1)]
         d.table(["TT", "Mã", "Nhiệm vụ", "Cơ quan chủ trì", "Hạn cũ", "Hạn mới", "Lý do"], rows,
                 [0.8, 1.4, 4.6, 3.0, 2.2, 2.2, 2.1], left_cols=(2, 3, 6))
     else:

@@ -26,9 +26,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from bot.i18n import Texts, strip_html
-from bot.render.aftermath import (after_action, agency_name, by_agency, event_tz, parse_time, phase_name,
-                                  report_now, tally, task_title, views)
 from bot.render.export import CSV_FIELDS
+from workflows.report_figures import after_action, by_agency, event_tz, parse_time, report_now, tally, views
+from workflows.report_model import EventReport, as_report
 
 DATE_FMT = "dd/mm/yyyy hh:mm"
 RATE_FMT = "0%"
@@ -124,10 +124,12 @@ class _Sheet:
         self.append([self.cell(h, font=_BOLD, fill=_HEAD_FILL, border=_THIN) for h in headings])
 
 
-def workbook_bytes(data: dict, texts: Texts, *, now: datetime | None = None, summary_only: bool = False) -> bytes:
-    """The .xlsx file for `data` (the dict of `event_export`), headings in `texts.lang`.
+def workbook_bytes(data: EventReport | dict, texts: Texts, *, now: datetime | None = None,
+                   summary_only: bool = False) -> bytes:
+    """The .xlsx file for the event's report (or its export dict), headings in `texts.lang`.
 
     `summary_only`: just the per-agency counts (for a group chat: no names, notes or audit)."""
+    data = as_report(data)
     tz = event_tz(data, texts.tz)
     now = report_now(data, now, tz)
     vs = views(data, now, tz)
@@ -155,22 +157,22 @@ def _summary(wb, texts, data, vs, now, local) -> None:
     def row(code, name, t, font=None):
         cells = [sh.cell(code, font=font), sh.cell(name, font=font)]
         for key in ("total", "on_time", "late", "overdue", "blocked", "open", "cancelled"):
-            fill = (_RED if key == "overdue" else _AMBER if key == "blocked" else None) if t[key] else None
-            cells.append(sh.cell(t[key], font=font, fill=fill))
-        cells.append(sh.cell(t["on_time_rate"], fmt=RATE_FMT, font=font))
+            value = getattr(t, key)
+            fill = (_RED if key == "overdue" else _AMBER if key == "blocked" else None) if value else None
+            cells.append(sh.cell(value, font=font, fill=fill))
+        cells.append(sh.cell(t.on_time_rate, fmt=RATE_FMT, font=font))
         sh.append(cells)
 
     for code, t in by_agency(vs):
-        row(code, agency_name(data, code, texts.lang), t)
+        row(code, data.agency_name(code, texts.lang), t)
     row(plain(texts, "rpt.xlsx.total_row"), "", tally(vs), _BOLD)
     sh.append([])
-    event = data.get("event") or {}
-    info = [("rpt.xlsx.event", event.get("name") or "", None),
-            ("rpt.xlsx.start", local(event.get("start")), DATE_FMT),
+    info = [("rpt.xlsx.event", data.event.name, None),
+            ("rpt.xlsx.start", local(data.event.start), DATE_FMT),
             ("rpt.xlsx.as_of", now.replace(tzinfo=None), DATE_FMT)]
     for key, value, fmt in info:
         sh.append([sh.cell(plain(texts, key), font=_BOLD), sh.cell(value, fmt=fmt, align=_LEFT)])
-    if not data.get("tasks"):
+    if not data.tasks:
         sh.append([sh.cell(plain(texts, "rpt.common.no_tasks"), font=_BOLD)])
     sh.append([sh.cell(plain(texts, "rpt.xlsx.rate_note"))])
 
@@ -183,16 +185,14 @@ def _tasks(wb, texts, data, vs, local) -> None:
     yes = plain(texts, "rpt.xlsx.yes")
     phases = {}
     for v in vs:
-        t = v.raw
+        t = v.task
         fill = _RED if v.overdue else _AMBER if v.status == "blocked" else None
-        phase = t.get("phase") or ""
-        if phase not in phases:
-            phases[phase] = phase_name(data, phase, lang)
-        values = (t.get("code"), task_title(t, lang), t.get("lead"), ", ".join(t.get("supporting") or []),
-                  phases[phase], local(t.get("original_deadline")), local(t.get("deadline")),
-                  texts.status(v.status), yes if v.overdue else "", t.get("percent"), t.get("blocked_reason"),
-                  local(t.get("completed_at")) if v.status == "done" else None, t.get("evidence_count"),
-                  t.get("last_note"))
+        if t.phase not in phases:
+            phases[t.phase] = data.phase_name(t.phase, lang)
+        values = (t.code, t.title_in(lang), t.lead, ", ".join(t.supporting), phases[t.phase],
+                  local(t.original_deadline), local(t.deadline), texts.status(v.status), yes if v.overdue else "",
+                  t.percent, t.blocked_reason, local(t.completed_at) if v.status == "done" else None,
+                  t.evidence_count, t.last_note)
         sh.append([sh.cell(val, fill=fill, fmt=DATE_FMT if isinstance(val, datetime) else None) for val in values])
     last = get_column_letter(len(_TASK_COLUMNS))
     sh.ws.auto_filter.ref = f"A1:{last}{max(sh.rows, 2)}"
@@ -203,15 +203,15 @@ def _audit(wb, texts, data, local) -> None:
     sh.ws.freeze_panes = "A2"
     sh.header([plain(texts, k) for k, _ in _AUDIT_COLUMNS])
     rows = []
-    for t in data.get("tasks") or []:
-        for e in t.get("audit") or []:
-            rows.append((local(e.get("at")), t.get("number") or 0, t.get("code"), e))
+    for t in data.tasks:
+        for e in t.audit:
+            rows.append((local(e.at), t.number, t.code, e))
     rows.sort(key=lambda r: (r[0] is None, r[0] or datetime.min, r[1]))
     for at, _, code, e in rows:
-        action = e.get("action") or ""
-        sh.append([code, sh.cell(at, fmt=DATE_FMT), e.get("actor"), e.get("channel"),
+        action = e.action
+        sh.append([code, sh.cell(at, fmt=DATE_FMT), e.actor, e.channel,
                    plain(texts, f"action.{action}") if texts.has(f"action.{action}") else action,
-                   _detail_text(texts, action, e.get("detail") or {}, local)])
+                   _detail_text(texts, action, e.detail, local)])
     sh.ws.auto_filter.ref = f"A1:{get_column_letter(len(_AUDIT_COLUMNS))}{max(sh.rows, 2)}"
 
 
@@ -251,10 +251,9 @@ def _after_action(wb, texts, data, now, local) -> None:
     lang = texts.lang
     aar = after_action(data, now)
     sh = _Sheet(wb, _sheet_title(texts, "rpt.sheet.aar"), _AAR_WIDTHS, repeat_header=False)
-    event = aar["event"]
-    sh.append([sh.cell(plain(texts, "rpt.xlsx.aar_title", event=event.get("name") or ""), font=_TITLE)])
+    sh.append([sh.cell(plain(texts, "rpt.xlsx.aar_title", event=aar.event.name), font=_TITLE)])
     sh.append([sh.cell(plain(texts, "rpt.xlsx.as_of")), sh.cell(now.replace(tzinfo=None), fmt=DATE_FMT, align=_LEFT)])
-    if not aar["ended"]:
+    if not aar.ended:
         sh.append([sh.cell(plain(texts, "rpt.aar.provisional"))])
 
     def section(title_key, heads, rows, total):
@@ -271,28 +270,28 @@ def _after_action(wb, texts, data, now, local) -> None:
         if len(rows) > MAX_AAR_ROWS:
             sh.append([sh.cell(plain(texts, "rpt.more", count=len(rows) - MAX_AAR_ROWS))])
 
-    rates = [([(a["agency"], None), (agency_name(data, a["agency"], lang), None), (a["due"], None),
-               (a["on_time"], None), (a["late"], None), (a["on_time_rate"], RATE_FMT)],
-              _GREEN if a["on_time_rate"] == 1 else None) for a in aar["agencies"]]
+    rates = [([(a.agency, None), (data.agency_name(a.agency, lang), None), (a.due, None),
+               (a.on_time, None), (a.late, None), (a.on_time_rate, RATE_FMT)],
+              _GREEN if a.on_time_rate == 1 else None) for a in aar.agencies]
     section("rpt.xlsx.sec_rates", ("rpt.col.agency_code", "rpt.col.agency", "rpt.col.due", "rpt.col.on_time",
                                    "rpt.col.late", "rpt.col.on_time_rate"), rates, len(rates))
-    delays = [([(d["code"], None), (task_title(d, lang), None), (d["lead"], None),
-                (local(d["original_deadline"]), None), (local(d["deadline"]), None),
-                (local(d["completed_at"]), None), (_days(d["delay"]), DAYS_FMT),
-                (plain(texts, "rpt.xlsx.still_open") if d["open"] else "", None)],
-               _RED if d["open"] else None) for d in aar["delays"]]
+    delays = [([(d.code, None), (d.task.title_in(lang), None), (d.task.lead, None),
+                (local(d.original_deadline), None), (local(d.deadline), None),
+                (local(d.completed_at), None), (_days(d.delay), DAYS_FMT),
+                (plain(texts, "rpt.xlsx.still_open") if d.open else "", None)],
+               _RED if d.open else None) for d in aar.delays]
     section("rpt.xlsx.sec_delays", ("rpt.col.code", "rpt.col.title", "rpt.col.lead", "rpt.col.original_deadline",
                                     "rpt.col.deadline", "rpt.col.completed_at", "rpt.col.delay_days",
                                     "rpt.col.state"), delays, len(delays))
-    blocked = [([(b["code"], None), (task_title(b, lang), None), (b["lead"], None), (local(b["at"]), None),
-                 (local(b["until"]), None), (b["actor"], None), (_days(b["duration"]), DAYS_FMT), (b["reason"], None)],
-                _AMBER if b["still"] else None) for b in aar["blocked"]]
+    blocked = [([(b.code, None), (b.task.title_in(lang), None), (b.task.lead, None), (local(b.at), None),
+                 (local(b.until), None), (b.actor, None), (_days(b.duration), DAYS_FMT), (b.reason, None)],
+                _AMBER if b.still else None) for b in aar.blocked]
     section("rpt.xlsx.sec_blocked", ("rpt.col.code", "rpt.col.title", "rpt.col.lead", "rpt.col.blocked_at",
                                      "rpt.col.unblocked_at", "rpt.col.actor", "rpt.col.blocked_days",
                                      "rpt.col.reason"), blocked, len(blocked))
-    ext = [([(x["code"], None), (task_title(x, lang), None), (x["lead"], None), (local(x["from"]), None),
-             (local(x["to"]), None), (local(x["at"]), None), (_days(x["added"]), DAYS_FMT), (x["reason"], None),
-             (x["actor"], None)], None) for x in aar["extensions"]]
+    ext = [([(x.code, None), (x.task.title_in(lang), None), (x.task.lead, None), (local(x.old), None),
+             (local(x.new), None), (local(x.at), None), (_days(x.added), DAYS_FMT), (x.reason, None),
+             (x.actor, None)], None) for x in aar.extensions]
     section("rpt.xlsx.sec_ext", ("rpt.col.code", "rpt.col.title", "rpt.col.lead", "rpt.col.old_deadline",
                                  "rpt.col.new_deadline", "rpt.col.granted_at", "rpt.col.added_days",
                                  "rpt.col.reason", "rpt.col.granted_by"), ext, len(ext))

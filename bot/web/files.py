@@ -30,7 +30,8 @@ def _refuse(rq, status: int, key: str) -> web.Response:
 
 
 def export(b, rq) -> web.Response:
-    from bot.render.export import event_export, to_csv, to_json
+    from bot.render.export import to_csv, to_json
+    from workflows.report_model import event_report
 
     fmt, ref = rq.arg("fmt"), rq.arg("event")
     if not can_read_all(rq.viewer.user):
@@ -42,7 +43,7 @@ def export(b, rq) -> web.Response:
         event = store.get_event(int(ref))
         if event is None:
             return _refuse(rq, 404, "not_found")
-        data = event_export(store, event, now)
+        data = event_report(store, event, now)
     texts = rq.page.texts
     if fmt == "json":
         body = to_json(data).encode()

@@ -66,14 +66,15 @@ def _with_rows(d: dict, event) -> dict:
 
 
 def timeline(b, rq) -> web.Response:
-    from bot.render.export import _phases
+    from workflows.report_model import event_phases
 
     now = b.app.now()
     with b.app.read() as store:
         event, events = _event(store, rq, now)
         if event is None:
             return _no_event(rq)
-        phases = _phases(event, [{"phase": t.phase} for t in store.tasks(event.id)])
+        phases = [{"code": p.code, "name": p.name, "name_en": p.name_en}
+                  for p in event_phases(event, [t.phase for t in store.tasks(event.id)])]
         d = model.timeline(store, rq.viewer.user, event, now, phases)
         ctx = _common(b, rq, store, event, events, now, "timeline")
     return html("timeline.html", rq.page, d=d, **ctx)
