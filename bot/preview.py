@@ -80,3 +80,19 @@ def format_text(items: list[dict]) -> str:
         who = f"{m['agency'] or '-'}→{m['recipient']}"
         lines.append(f"{m['at'][:16].replace('T', ' ')}  {m['kind']:<11} {m['task'] or '-':<6} {who:<18} {head[:80]}")
     return "\n".join(lines)
+
+
+_CHAT_LINES = 40  # messages listed in a chat answer before "... and N more"
+
+
+def chat_text(texts, items: list[dict], target: str) -> str:
+    """/preview's answer: the first messages to come, one line each, in the reader's language."""
+    lines = [texts("preview.head", count=len(items), target=target)]
+    for m in items[:_CHAT_LINES]:
+        kind, recipient = f"preview_kind.{m['kind']}", f"recipient.{m['recipient']}"
+        lines.append(texts("preview.line", at=datetime.fromisoformat(m["at"]), task=m["task"] or "—",
+                           kind=texts(kind) if texts.has(kind) else m["kind"], agency=m["agency"] or "—",
+                           recipient=texts(recipient) if texts.has(recipient) else m["recipient"]))
+    if len(items) > _CHAT_LINES:
+        lines.append(texts("preview.more", count=len(items) - _CHAT_LINES))
+    return "\n".join(lines)

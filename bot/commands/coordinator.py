@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from bot.channels.base import Reply
 from bot.commands import READER, STAFF, Call, UsageError, command
 from bot.commands._helpers import by_code, current_event, event_by_ref, notify, split_when, task_by_ref, when
@@ -266,7 +264,7 @@ def preview(call: Call) -> list[Reply]:
     """The messages the current event will send from now on (nobody answering), per agency."""
     from datetime import timedelta
 
-    from bot.preview import default_launch, messages
+    from bot.preview import chat_text, default_launch, messages
     from bot.scheduler import base_policy
     from workflows.plan import parse_clock
 
@@ -288,16 +286,4 @@ def preview(call: Call) -> list[Reply]:
                      assignments=event.launched_at is None, event_name=event.name)
     if agency is not None:
         items = [m for m in items if m["agency"] == agency.code]
-    lines = [call.texts("preview.head", count=len(items), target=agency.code if agency else event.name)]
-    texts = call.texts
-    for m in items[:_PREVIEW_LINES]:
-        kind, recipient = f"preview_kind.{m['kind']}", f"recipient.{m['recipient']}"
-        lines.append(texts("preview.line", at=datetime.fromisoformat(m["at"]), task=m["task"] or "—",
-                           kind=texts(kind) if texts.has(kind) else m["kind"], agency=m["agency"] or "—",
-                           recipient=texts(recipient) if texts.has(recipient) else m["recipient"]))
-    if len(items) > _PREVIEW_LINES:
-        lines.append(call.texts("preview.more", count=len(items) - _PREVIEW_LINES))
-    return [Reply("\n".join(lines))]
-
-
-_PREVIEW_LINES = 40
+    return [Reply(chat_text(call.texts, items, agency.code if agency else event.name))]
