@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from bot.channels.base import Button
 from bot.i18n import Safe, Texts
-from workflows.states import effective_status, is_overdue
+from workflows.states import dependency_met, effective_status, is_overdue
 
 # Callback data: "t:<task id>:<action>" stays far inside Telegram's 64-byte limit.
 ACTIONS = ("ack", "prog", "done", "blk")
@@ -19,7 +19,7 @@ def task_buttons(texts: Texts, task_id: int) -> list[list[Button]]:
 
 
 def deps_done(task, by_code: dict) -> bool:
-    return all(by_code.get(code) is not None and by_code[code].status == "done" for code in task.depends_on or [])
+    return all(by_code.get(code) is not None and dependency_met(by_code[code].status) for code in task.depends_on or [])
 
 
 def status_label(texts: Texts, task, now: datetime, by_code: dict) -> str:
@@ -41,7 +41,7 @@ def task_line(texts: Texts, task, now: datetime, by_code: dict) -> Safe:
 
 def task_card(texts: Texts, task, now: datetime, by_code: dict, evidence: int = 0) -> Safe:
     """One task in full: title, lead, supporting, deadline (and original), status, waits, evidence."""
-    waits = [c for c in task.depends_on or [] if by_code.get(c) is None or by_code[c].status != "done"]
+    waits = [c for c in task.depends_on or [] if by_code.get(c) is None or not dependency_met(by_code[c].status)]
     parts = [texts("card.head", code=task.code, number=task.number, title=texts.title(task)),
              texts("card.lead", lead=task.lead, supporting=", ".join(task.supporting) or "—"),
              texts("card.deadline", deadline=task.deadline)]

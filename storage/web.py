@@ -117,14 +117,15 @@ def status_counts(s: Session, event_id: int, now: datetime, agency: str | None =
             for lead, late, good, *counts in s.exec(_scope(q, event_id, agency).group_by(Task.lead))]
 
 
-# A not-started task is `waiting` while one of its dependencies is not done (or does not exist):
+# A not-started task is `waiting` while one of its dependencies is not done or cancelled (or does not
+# exist; workflows.states.dependency_met):
 # counted by the database, which reads each dependency through the (event_id, code) key.
 _WAITING = """
 SELECT t.lead, t.status, COUNT(*) FROM task t
 WHERE t.event_id = :event AND t.status IN ('todo', 'acknowledged') {scope}
   AND CAST(t.depends_on AS TEXT) <> '[]'
   AND EXISTS (SELECT 1 FROM {each} WHERE NOT EXISTS (
-        SELECT 1 FROM task u WHERE u.event_id = t.event_id AND u.code = d.value AND u.status = 'done'))
+        SELECT 1 FROM task u WHERE u.event_id = t.event_id AND u.code = d.value AND u.status IN ('done', 'cancelled')))
 GROUP BY t.lead, t.status
 """
 _EACH = {"sqlite": "json_each(t.depends_on) AS d", "postgresql": "json_array_elements_text(t.depends_on) AS d(value)"}

@@ -25,3 +25,21 @@ def test_after_the_event_has_ended_status_reports_are_refused_with_a_reason(app)
     # The coordinator is refused the same way (the record of an ended event is what it was).
     assert "đã kết thúc" in chat.say("coord", "/xong NC-11")
     assert _task(app, "NC-11").status == before.status
+
+
+def test_a_cancelled_dependency_no_longer_holds_a_task_back(app):
+    from bot.render.export import event_export
+    from bot.web import model
+
+    seed_world(app)
+    chat = Chat(app)
+    assert "Chờ: CB-23" in chat.say("ca", "/nv NC-11")  # NC-11 depends only on CB-23
+    assert "Đã hủy việc CB-23" in chat.say("coord", "/huy CB-23 không tổ chức nữa")
+    card = chat.say("ca", "/nv NC-11")
+    assert "Chờ:" not in card and "Chờ việc khác" not in card, card
+    with app.read() as store:
+        event = store.get_event(1)
+        shown = {t["code"]: t["status"] for t in event_export(store, event, app.now())["tasks"]}
+        statuses = model.statuses(store.tasks(1))
+        nc11 = store.find_task(1, "NC-11")
+    assert shown["NC-11"] == statuses[nc11.id] == "todo"

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from workflows.ports import EventRecord, Notice, Store, TaskRecord
 from workflows.reminders import Policy, Slot, TaskState, due_slots, format_duration, next_due, slots_for
-from workflows.states import CLOSED
+from workflows.states import CLOSED, dependency_met
 
 # A slot that should have gone out this much earlier was missed (downtime): it is marked late,
 # and several late ones for one agency are folded into one catch-up message.
@@ -36,7 +36,7 @@ class PassResult:
 
 def task_state(task: TaskRecord, event: EventRecord, policy: Policy, statuses: dict[str, str],
                last_report_at: datetime | None) -> TaskState:
-    waiting = tuple(c for c in task.depends_on or [] if statuses.get(c) != "done")
+    waiting = tuple(c for c in task.depends_on or [] if not dependency_met(statuses.get(c)))
     return TaskState(id=task.id, code=task.code, lead=task.lead, status=task.status, deadline=task.deadline,
                      is_cue=task.is_cue, launched_at=event.launched_at, acknowledged_at=task.acknowledged_at,
                      last_report_at=last_report_at, waiting_on=waiting, policy=policy)

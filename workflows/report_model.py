@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from workflows.spec import load_template
-from workflows.states import effective_status, is_overdue
+from workflows.states import dependency_met, effective_status, is_overdue
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def event_report(store: Any, event: Any, now: datetime) -> EventReport:
             audit_by_task.setdefault(entry.task_id, []).append(entry)
     rows = []
     for t in sorted(tasks, key=lambda t: t.number):
-        deps_done = all(by_code.get(c) is not None and by_code[c].status == "done" for c in t.depends_on or [])
+        deps_done = all(by_code.get(c) is not None and dependency_met(by_code[c].status) for c in t.depends_on or [])
         entries = audit_by_task.get(t.id, [])
         notes = [e.detail.get("note") for e in entries if e.detail.get("note")]
         rows.append(TaskRow(

@@ -16,7 +16,7 @@ from workflows.ports import (
     AuditRecord, Ctx, ExtensionRecord, NewEvidence, NewExtension, Notice, Store, TaskRecord,
 )
 from workflows.quota import mib
-from workflows.states import CLOSED, TaskStatus, check_transition
+from workflows.states import CLOSED, TaskStatus, check_transition, dependency_met
 
 REPORT_KINDS = ("ack", "progress", "done", "blocked", "unblocked")
 _TARGET = {"ack": TaskStatus.ACKNOWLEDGED, "progress": TaskStatus.IN_PROGRESS, "done": TaskStatus.DONE,
@@ -132,7 +132,7 @@ def undo(store: Store, ctx: Ctx, entry: AuditRecord) -> Result:
 def _unblocked_notices(store: Store, done_task: TaskRecord) -> list[Notice]:
     """'You can start now' for every task whose last dependency just finished."""
     tasks = store.tasks(done_task.event_id)
-    done = {t.code for t in tasks if t.status == TaskStatus.DONE} | {done_task.code}
+    done = {t.code for t in tasks if dependency_met(t.status)} | {done_task.code}
     out: list[Notice] = []
     for t in tasks:
         if done_task.code in (t.depends_on or []) and t.status not in CLOSED and set(t.depends_on) <= done:

@@ -62,6 +62,12 @@ def check_transition(current: str, target: str, *, by_coordinator: bool) -> None
         raise TransitionError("closed" if current in CLOSED else "not_allowed", current, target)
 
 
+def dependency_met(status: str | None) -> bool:
+    """A dependency stops holding a task back once it is done or cancelled (a cancelled one will
+    never be done: waiting on it would be waiting forever). None: no such task, still unmet."""
+    return status in CLOSED
+
+
 def effective_status(status: str, *, dependencies_done: bool) -> str:
     """What people see: `waiting` while a not-yet-started task has unmet dependencies."""
     if status in ("todo", "acknowledged") and not dependencies_done:

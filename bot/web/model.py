@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from storage import web as web_store
 from storage.repositories import SqlStore
 from workflows.access import can_read_all, can_see_task
-from workflows.states import effective_status, is_overdue
+from workflows.states import dependency_met, effective_status, is_overdue
 
 STATUSES = ("todo", "waiting", "acknowledged", "in_progress", "blocked", "done", "cancelled")
 LIST_LIMIT = 30  # rows per list on the board; the rest are counted ("+N more")
@@ -48,8 +48,8 @@ def visible_tasks(store: SqlStore, viewer, event_id: int) -> list:
 
 
 def statuses(tasks: list, all_tasks: list | None = None) -> dict[int, str]:
-    """The shown status of each task (waiting while a dependency is not done)."""
-    done = {t.code for t in (all_tasks or tasks) if t.status == "done"}
+    """The shown status of each task (waiting while a dependency is not done or cancelled)."""
+    done = {t.code for t in (all_tasks or tasks) if dependency_met(t.status)}
     return {t.id: effective_status(t.status, dependencies_done=set(t.depends_on or []) <= done) for t in tasks}
 
 
