@@ -13,17 +13,21 @@ import tomllib
 import typing
 from datetime import date, datetime
 from pathlib import PurePath
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
-from workflows._toml_lines import line_of, locate, syntax_error_line
-from workflows.offsets import OffsetError, format_offset, parse_offset, resolve
+from workflows._toml_lines import Path, line_of, locate, syntax_error_line
+from workflows.offsets import Offset, OffsetError, format_offset, parse_offset, resolve
 from workflows.spec import AgencySpec, DutySpec, PhaseSpec, Problem, ReminderOverrides, TemplateSpec, _Header
 
-_SECTIONS = {"agencies": AgencySpec, "phases": PhaseSpec, "duties": DutySpec}
+_SECTIONS: dict[str, type[BaseModel]] = {"agencies": AgencySpec, "phases": PhaseSpec, "duties": DutySpec}
 _TOP_KEYS = ("template", "reminders", "agencies", "phases", "duties")
 _REFERENCE_DAY = date(2030, 6, 11)  # any fixed day works: offsets are compared, not shown
+
+Json = dict[str, Any]  # a TOML table as tomllib reads it
+Blocks = list[tuple[int, Json]]  # the tables of one [[section]], with their index
 
 
 def _short(value: object) -> str:
@@ -37,10 +41,10 @@ class _Checker:
         self.lines = locate(text)
         self.problems: list[Problem] = []
 
-    def add(self, path: tuple, field: str, message: str) -> None:
+    def add(self, path: Path, field: str, message: str) -> None:
         self.problems.append(Problem(self.file, line_of(self.lines, path) or 1, field, message))
 
-    def validate(self, model: type[BaseModel], data: dict, path: tuple, label: str):
+    def validate(self, model: type[BaseModel], data: Json, path: Path, label: str) -> Any:
         """`model` built from `data`, or None after reporting each error at its line."""
         try:
             return model.model_validate(data)
@@ -48,11 +52,11 @@ class _Checker:
             for err in exc.errors():
                 loc = tuple(err["loc"])
                 field = label + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
-                self.add(path + loc, field, self._describe(err, _keys_at(model, loc[:-1])))
+                self.add(path + loc, field, self._describe(dict(err), _keys_at(model, loc[:-1])))
             return None
 
-    def _describe(self, err: dict, allowed: list) -> str:
-        kind, msg = err["type"], err["msg"]
+    def _describe(self, err: Json, allowed: list[str]) -> str:
+        kind, msg = str(err["type"]), str(err["msg"])
         if kind == "missing":
             return "required key is missing"
         if kind == "extra_forbidden":
@@ -65,7 +69,7 @@ class _Checker:
         return f"{msg}, got {_short(err.get('input'))}"
 
 
-def _keys_at(model: type[BaseModel], loc: tuple) -> list[str]:
+def _keys_at(model: type[BaseModel], loc: Path) -> list[str]:
     """The keys an author may write in the (nested) model reached by `loc`."""
     for part in loc:
         field = model.model_fields.get(part) if isinstance(part, str) else None
@@ -116,8 +120,8 @@ def check(text: str, filename: str, template_id: str | None) -> tuple[TemplateSp
         else:
             c.add(("reminders",), "reminders", "must be a table: [reminders]")
 
-    built: dict[str, list] = {}
-    raw: dict[str, list[tuple[int, dict]]] = {}
+    built: dict[str, list[BaseModel]] = {}
+    raw: dict[str, Blocks] = {}
     for section, model in _SECTIONS.items():
         built[section], raw[section] = _section(c, data, section, model)
     codes = {s: _codes(c, s, raw[s]) for s in _SECTIONS}
@@ -125,7 +129,7 @@ def check(text: str, filename: str, template_id: str | None) -> tuple[TemplateSp
     in_cycle = _cycles(c, raw["duties"], codes["duties"])
     _order(c, raw["duties"], codes["duties"], header, in_cycle)
 
-    if c.problems:
+    if c.problems or header is None:
         return None, sorted(c.problems, key=lambda p: p.line)  # stable: same-line order kept
     values = header.model_dump() | {
         "id": template_id if template_id is not None else PurePath(file).stem,
@@ -133,7 +137,7 @@ def check(text: str, filename: str, template_id: str | None) -> tuple[TemplateSp
     return TemplateSpec.model_validate(values), []
 
 
-def _section(c: _Checker, data: dict, section: str, model):
+def _section(c: _Checker, data: Json, section: str, model: type[BaseModel]) -> tuple[list[BaseModel], Blocks]:
     """Validate every block of `[[section]]`; (valid models, [(index, raw dict)])."""
     value = data.get(section)
     if value is None:
@@ -142,7 +146,8 @@ def _section(c: _Checker, data: dict, section: str, model):
     if not isinstance(value, list):
         c.add((section,), section, f"must be an array of tables: [[{section}]]")
         return [], []
-    models, blocks = [], []
+    models: list[BaseModel] = []
+    blocks: Blocks = []
     for i, block in enumerate(value):
         path = (section, i)
         if not isinstance(block, dict):
@@ -162,12 +167,12 @@ def _section(c: _Checker, data: dict, section: str, model):
     return models, blocks
 
 
-def _block_label(section: str, i: int, block: dict) -> str:
+def _block_label(section: str, i: int, block: Json) -> str:
     code = block.get("code")
     return f"{section}[{code}]" if isinstance(code, str) and code.strip() else f"{section}#{i + 1}"
 
 
-def _codes(c: _Checker, section: str, blocks) -> dict[str, int]:
+def _codes(c: _Checker, section: str, blocks: Blocks) -> dict[str, int]:
     """code → index of its first block; later duplicates are reported."""
     seen: dict[str, int] = {}
     for i, block in blocks:
@@ -183,13 +188,13 @@ def _codes(c: _Checker, section: str, blocks) -> dict[str, int]:
     return seen
 
 
-def _str_list(value) -> list[tuple[int, str]]:
+def _str_list(value: object) -> list[tuple[int, str]]:
     if isinstance(value, list):
         return [(j, v) for j, v in enumerate(value) if isinstance(v, str)]
     return []
 
 
-def _references(c: _Checker, duties, codes: dict) -> None:
+def _references(c: _Checker, duties: Blocks, codes: dict[str, dict[str, int]]) -> None:
     agencies, phases, duty_codes = codes["agencies"], codes["phases"], codes["duties"]
     for i, block in duties:
         label = _block_label("duties", i, block)
@@ -199,7 +204,7 @@ def _references(c: _Checker, duties, codes: dict) -> None:
                   f"unknown phase {phase!r}; known: {', '.join(phases)}")
         if agencies and isinstance(lead, str) and lead not in agencies:
             c.add(("duties", i, "lead"), f"{label}.lead", f"unknown agency {lead!r}")
-        seen: set = set()
+        seen: set[str] = set()
         for j, code in _str_list(block.get("supporting")):
             path = ("duties", i, "supporting", j)
             if agencies and code not in agencies:
@@ -221,7 +226,7 @@ def _references(c: _Checker, duties, codes: dict) -> None:
             seen.add(code)
 
 
-def _graph(duties, duty_codes: dict) -> dict[str, list[str]]:
+def _graph(duties: Blocks, duty_codes: dict[str, int]) -> dict[str, list[str]]:
     graph: dict[str, list[str]] = {}
     for i, block in duties:
         code = block.get("code")
@@ -230,7 +235,7 @@ def _graph(duties, duty_codes: dict) -> dict[str, list[str]]:
     return graph
 
 
-def _cycles(c: _Checker, duties, duty_codes: dict) -> dict[str, int]:
+def _cycles(c: _Checker, duties: Blocks, duty_codes: dict[str, int]) -> dict[str, int]:
     """Report one cycle per strongly connected component; code → its cycle's number."""
     graph = _graph(duties, duty_codes)
     index: dict[str, int] = {}
@@ -284,7 +289,7 @@ def _cycles(c: _Checker, duties, duty_codes: dict) -> dict[str, int]:
     return caught
 
 
-def _cycle_path(graph: dict, start: str, members: set) -> list[str]:
+def _cycle_path(graph: dict[str, list[str]], start: str, members: set[str]) -> list[str]:
     """A shortest path start → … → start inside one component (breadth first)."""
     previous: dict[str, str] = {}
     frontier = [start]
@@ -304,7 +309,8 @@ def _cycle_path(graph: dict, start: str, members: set) -> list[str]:
     return [start, start]
 
 
-def _order(c: _Checker, duties, duty_codes: dict, header: _Header | None, in_cycle: dict) -> None:
+def _order(c: _Checker, duties: Blocks, duty_codes: dict[str, int], header: _Header | None,
+           in_cycle: dict[str, int]) -> None:
     """Report a duty whose deadline comes before that of a duty it depends on.
 
     Both deadlines are resolved against one fixed start (the template's usual start time, in its
@@ -315,13 +321,13 @@ def _order(c: _Checker, duties, duty_codes: dict, header: _Header | None, in_cyc
     start = datetime.combine(_REFERENCE_DAY, header.start_time, tzinfo=ZoneInfo(header.timezone))
     blocks = dict(duties)
     deadlines: dict[str, datetime] = {}
-    offsets = {}
-    for code, i in duty_codes.items():
+    offsets: dict[str, Offset] = {}
+    for key, i in duty_codes.items():
         try:
-            offsets[code] = parse_offset(blocks[i].get("due"))
+            offsets[key] = parse_offset(blocks[i].get("due"))
         except OffsetError:
             continue
-        deadlines[code] = resolve(offsets[code], start, header.default_due_time)
+        deadlines[key] = resolve(offsets[key], start, header.default_due_time)
     for i, block in duties:
         code = block.get("code")
         if not isinstance(code, str) or duty_codes.get(code) != i or code not in deadlines:

@@ -13,7 +13,7 @@ import re
 
 __all__ = ["locate", "line_of", "syntax_error_line"]
 
-Path = tuple  # of str | int
+Path = tuple[str | int, ...]  # keys and array-of-tables indexes
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _AT_LINE = re.compile(r"at line (\d+)")
@@ -27,7 +27,7 @@ def syntax_error_line(message: str, text: str) -> int:
     return max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
 
 
-def line_of(lines: dict, path: Path) -> int:
+def line_of(lines: dict[Path, int], path: Path) -> int:
     """The line of the longest prefix of `path` that was located (0 when none was)."""
     for n in range(len(path), 0, -1):
         found = lines.get(tuple(path[:n]))
@@ -36,7 +36,7 @@ def line_of(lines: dict, path: Path) -> int:
     return 0
 
 
-def locate(text: str) -> dict:
+def locate(text: str) -> dict[Path, int]:
     """Map key paths to 1-based line numbers (see the module docstring)."""
     scanner = _Scanner(text)
     try:
@@ -50,10 +50,10 @@ class _Scanner:
     def __init__(self, text: str) -> None:
         self.s = text
         self.i = 0
-        self.lines: dict = {}
+        self.lines: dict[Path, int] = {}
         self._starts = [0] + [m.end() for m in re.finditer("\n", text)]
-        self._aot_counts: dict = {}
-        self._aot_paths: set = set()
+        self._aot_counts: dict[Path, int] = {}
+        self._aot_paths: set[Path] = set()
 
     # -- helpers ------------------------------------------------------------------------------
     def _line(self, pos: int) -> int:
@@ -116,7 +116,7 @@ class _Scanner:
             if self._peek() == "#":
                 self._skip_comment()
 
-    def _resolve(self, keys: list) -> Path:
+    def _resolve(self, keys: list[str]) -> Path:
         """A header's key path with the current index inserted after each array of tables."""
         path: Path = ()
         for n, key in enumerate(keys, 1):
@@ -131,8 +131,8 @@ class _Scanner:
             raise ValueError(f"expected {token!r}")
         self.i += len(token)
 
-    def _key(self) -> list:
-        parts = []
+    def _key(self) -> list[str]:
+        parts: list[str] = []
         while True:
             self._skip_ws()
             c = self._peek()

@@ -55,7 +55,7 @@ def _err(text: str, why: str) -> DateParseError:
     return DateParseError(text, f"Cannot read {text!r} as a date/time: {why} ({_EXAMPLES}).")
 
 
-def _take(pattern: re.Pattern, s: str, text: str, what: str):
+def _take(pattern: re.Pattern[str], s: str, text: str, what: str) -> tuple[re.Match[str] | None, str]:
     """The single match of `pattern` in `s` and `s` with it blanked out; two matches → error."""
     found = list(pattern.finditer(s))
     if not found:
@@ -121,6 +121,7 @@ def _parse(text: str, *, now: datetime, tz: ZoneInfo, default_time: time) -> dat
     m, s = _take(_ISO_DATE, s, text, "date")
     if m:
         y, mo, d = _year(m.group(1), text), int(m.group(2)), int(m.group(3))
+        assert y is not None  # the ISO pattern requires the year
         day = _valid_date(y, mo, d, text)
     else:
         m, s = _take(_DMY_DATE, s, text, "date")

@@ -63,7 +63,7 @@ class Offset:
         return self.relative or self.minutes != 0
 
 
-def parse_offset(text: str) -> Offset:
+def parse_offset(text: object) -> Offset:
     """Read an offset like `T-2d 14:00`; raise OffsetError (and nothing else) when it is not one."""
     if not isinstance(text, str):
         raise OffsetError(text, "not a string")

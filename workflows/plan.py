@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timezone
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from workflows.offsets import parse_offset, resolve
+
+if TYPE_CHECKING:
+    from workflows.spec import TemplateSpec
 
 
 @dataclass
@@ -23,9 +27,9 @@ class PlannedTask:
     offset: str
     deadline: datetime  # aware UTC
     is_cue: bool
-    reminders: dict | None = None
+    reminders: dict[str, Any] | None = None
     note: str = ""
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_clock(text: str) -> time:
@@ -39,7 +43,7 @@ def deadline_for(offset_text: str, start: datetime, tz: ZoneInfo, default_due_ti
     return resolve(parse_offset(offset_text), local_start, default_due_time).astimezone(timezone.utc)
 
 
-def plan_tasks(template, start: datetime) -> list[PlannedTask]:
+def plan_tasks(template: TemplateSpec, start: datetime) -> list[PlannedTask]:
     """Every duty of `template` as a task of an event starting at `start` (aware)."""
     tz = ZoneInfo(template.timezone)
     tasks = []

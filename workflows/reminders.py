@@ -13,8 +13,10 @@ digest are event- or clock-of-day driven and live with the integrator, not here.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -66,37 +68,37 @@ class Policy:
     enabled: bool = True
 
     @classmethod
-    def from_strings(cls, **values) -> Policy:
+    def from_strings(cls, **values: object) -> Policy:
         """Keys as in config.toml [reminders]; unknown keys ignored; ValueError names a bad key."""
         return _apply(cls(), values)
 
-    def merged(self, overrides: dict | None) -> Policy:
+    def merged(self, overrides: dict[str, Any] | None) -> Policy:
         """Overlay a template's or a duty's reminders table (same string keys)."""
         return _apply(self, overrides) if overrides else self
 
 
-def _one_duration(v) -> timedelta:
+def _one_duration(v: Any) -> timedelta:
     td = v if isinstance(v, timedelta) else parse_duration(v)
     if td < timedelta(0):
         raise ValueError(f"a duration cannot be negative, got {v!r}")
     return td
 
 
-def _durations(v) -> tuple[timedelta, ...]:
+def _durations(v: Any) -> tuple[timedelta, ...]:
     items = [p for p in v.split(",") if p.strip()] if isinstance(v, str) else v
     if not isinstance(items, (list, tuple)):
         raise ValueError(f"expected a list of durations like ['3d', '1d', '2h'], got {v!r}")
     return tuple(sorted({_one_duration(x) for x in items}, reverse=True))
 
 
-def _positive(v) -> timedelta:
+def _positive(v: Any) -> timedelta:
     td = _one_duration(v)
     if not td:
         raise ValueError(f"must be longer than zero, got {v!r}")
     return td
 
 
-def _count(v) -> int:
+def _count(v: Any) -> int:
     if isinstance(v, str) and v.strip().isdigit():
         v = int(v)
     if isinstance(v, bool) or not isinstance(v, int) or v < 0:
@@ -104,15 +106,15 @@ def _count(v) -> int:
     return v
 
 
-def _quiet(v) -> tuple[time, time] | None:
+def _quiet(v: Any) -> tuple[time, time] | None:
     if v is None or (isinstance(v, str) and not v.strip()):
         return None
     if isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(t, time) for t in v):
         start, end = v
     else:
         parts = v.replace("–", "-").split("-") if isinstance(v, str) else []
-        ms = [_CLOCK.fullmatch(p.strip()) for p in parts]
-        if len(ms) != 2 or not all(ms):
+        ms = [m for p in parts if (m := _CLOCK.fullmatch(p.strip()))]
+        if len(parts) != 2 or len(ms) != 2:
             raise ValueError(f"expected 'HH:MM-HH:MM' (or empty for none), got {v!r}")
         start, end = (time(int(m[1]), int(m[2])) for m in ms)
     if start == end:
@@ -120,7 +122,7 @@ def _quiet(v) -> tuple[time, time] | None:
     return (start, end)
 
 
-def _flag(v) -> bool:
+def _flag(v: Any) -> bool:
     if isinstance(v, bool):
         return v
     if isinstance(v, str) and v.strip().lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
@@ -128,7 +130,7 @@ def _flag(v) -> bool:
     raise ValueError(f"expected true or false, got {v!r}")
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[Any], Any]] = {
     "before": _durations, "cue_before": _durations, "overdue_every": _positive,
     "overdue_max": _count, "escalate_after": _one_duration, "ack_timeout": _positive,
     "checkin_escalate_after": _one_duration, "quiet_hours": _quiet,
@@ -136,8 +138,8 @@ _PARSERS = {
 }
 
 
-def _apply(base: Policy, values: dict) -> Policy:
-    changes = {}
+def _apply(base: Policy, values: dict[str, Any]) -> Policy:
+    changes: dict[str, Any] = {}
     for key, value in values.items():
         if key in _PARSERS:
             try:
@@ -172,7 +174,7 @@ class Slot:
     at: datetime  # nominal moment (UTC)
     send_at: datetime  # at, or held to the end of quiet hours (UTC)
     urgent: bool
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 def _utc(dt: datetime, what: str) -> datetime:
@@ -191,10 +193,10 @@ def in_quiet_hours(moment: datetime, quiet: tuple[time, time] | None, tz: ZoneIn
     return start <= t < end if start < end else (t >= start or t < end)
 
 
-def quiet_release(moment: datetime, quiet, tz: ZoneInfo) -> datetime:
+def quiet_release(moment: datetime, quiet: tuple[time, time] | None, tz: ZoneInfo) -> datetime:
     """The end (UTC) of the quiet period containing `moment`; `moment` itself (UTC) if not quiet."""
     moment = _utc(moment, "moment")
-    if not in_quiet_hours(moment, quiet, tz):
+    if quiet is None or not in_quiet_hours(moment, quiet, tz):
         return moment
     start, end = quiet
     local = moment.astimezone(tz)
@@ -212,7 +214,8 @@ def _plan(task: TaskState, tz: ZoneInfo) -> list[Slot]:
         return []
     launch, dl = _utc(task.launched_at, "launched_at"), _utc(task.deadline, "deadline")
     ep = int(dl.timestamp())
-    raw: list[tuple[str, str, str, datetime, bool, dict]] = []  # key, kind, recipient, at, forced urgent, params
+    # key, kind, recipient, at, forced urgent, params
+    raw: list[tuple[str, str, str, datetime, bool, dict[str, Any]]] = []
 
     if task.acknowledged_at is None and task.status == "todo":
         raw.append(("ack:1", "ack_request", "contact", launch + p.ack_timeout, False, {}))
@@ -278,7 +281,7 @@ def due_slots(task: TaskState, now: datetime, sent: set[str] | frozenset[str], t
             if s.send_at <= now and s.key not in sent and not (s.kind == "reminder" and dl <= now)]
 
 
-def next_due(task: TaskState, now: datetime, sent, tz: ZoneInfo) -> datetime | None:
+def next_due(task: TaskState, now: datetime, sent: Collection[str], tz: ZoneInfo) -> datetime | None:
     """The earliest send_at > now of a slot not yet sent; None if nothing will ever be due."""
     now = _utc(now, "now")
     return min((s.send_at for s in _plan(task, tz) if s.send_at > now and s.key not in sent), default=None)

@@ -70,8 +70,8 @@ def report(store: Store, ctx: Ctx, task: TaskRecord, kind: str, *, percent: int 
     except TransitionError as exc:
         raise DutyError(exc.code, code=task.code, status=task.status) from None
 
-    before = {"status": task.status, "percent": task.percent, "reason": task.blocked_reason,
-              "completed_at": task.completed_at}
+    was_status, was_percent, was_reason, was_completed = (task.status, task.percent, task.blocked_reason,
+                                                          task.completed_at)
     task.status = target
     if target == "done":
         task.percent, task.completed_at = 100, ctx.now
@@ -84,9 +84,8 @@ def report(store: Store, ctx: Ctx, task: TaskRecord, kind: str, *, percent: int 
         task.completed_at = None
     task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
     detail: dict[str, Any] = {
-        "from": str(before["status"]), "to": str(target), "percent": task.percent, "prev_percent": before["percent"],
-        "prev_reason": before["reason"],
-        "prev_completed_at": before["completed_at"].isoformat() if before["completed_at"] else None}
+        "from": str(was_status), "to": str(target), "percent": task.percent, "prev_percent": was_percent,
+        "prev_reason": was_reason, "prev_completed_at": was_completed.isoformat() if was_completed else None}
     if reason:
         detail["reason"] = reason.strip()
     if note:

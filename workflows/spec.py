@@ -14,7 +14,7 @@ from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from workflows.offsets import MAX_DAYS, Offset, parse_offset
 
@@ -113,14 +113,14 @@ class ReminderOverrides(_Model):
 
     @field_validator("overdue_every", "escalate_after", "ack_timeout", "checkin_escalate_after")
     @classmethod
-    def _duration(cls, value, info):
+    def _duration(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and not parse_duration(value) and info.field_name == "overdue_every":
             raise ValueError("overdue_every must be longer than zero")
         return value
 
     @field_validator("quiet_hours")
     @classmethod
-    def _quiet(cls, value):
+    def _quiet(cls, value: str | None) -> str | None:
         if value is not None:
             parse_quiet_hours(value)
         return value
@@ -146,20 +146,20 @@ class DutySpec(_Model):
 
     @field_validator("due")
     @classmethod
-    def _due(cls, value):
+    def _due(cls, value: str) -> str:
         parse_offset(value)  # OffsetError is a ValueError: pydantic reports its message
         return value
 
     @field_validator("evidence", mode="before")
     @classmethod
-    def _evidence_list(cls, value):
+    def _evidence_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [value]
         return value if value != [] else ["none"]
 
     @field_validator("evidence")
     @classmethod
-    def _evidence(cls, value):
+    def _evidence(cls, value: list[str]) -> list[str]:
         bad = [v for v in value if v not in EVIDENCE_KINDS]
         if bad:
             raise ValueError(f"unknown evidence kind {bad[0]!r}; expected one of {' | '.join(EVIDENCE_KINDS)}")
@@ -187,7 +187,7 @@ class _Header(_Model):
 
     @field_validator("start")
     @classmethod
-    def _start(cls, value):
+    def _start(cls, value: str) -> str:
         from datetime import datetime
 
         if value:
@@ -199,7 +199,7 @@ class _Header(_Model):
 
     @field_validator("timezone")
     @classmethod
-    def _tz(cls, value):
+    def _tz(cls, value: str) -> str:
         from zoneinfo import ZoneInfo
 
         try:
@@ -210,8 +210,8 @@ class _Header(_Model):
 
     @field_validator("default_due_time", "start_time", mode="before")
     @classmethod
-    def _time(cls, value, info):
-        return _clock(value, info.field_name)
+    def _time(cls, value: object, info: ValidationInfo) -> time:
+        return _clock(value, info.field_name or "time")
 
 
 class TemplateSpec(_Header):
@@ -265,7 +265,7 @@ def check_template_text(text: str, filename: str, template_id: str | None = None
         return None, [Problem(str(filename), 0, "internal", f"the checker failed: {exc!r}")]
 
 
-def load_template(path) -> TemplateSpec:
+def load_template(path: str | Path) -> TemplateSpec:
     """Read and check the template file at `path`; TemplateError lists every problem."""
     path = Path(path)
     try:
@@ -294,7 +294,7 @@ def list_templates(extra_dirs: Sequence[Path] = ()) -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
-def resolve_template(ref, extra_dirs: Sequence[Path] = ()) -> Path:
+def resolve_template(ref: str | Path, extra_dirs: Sequence[Path] = ()) -> Path:
     """The file `ref` names: an existing path, or a template id; TemplateError otherwise."""
     ref_text = str(ref)
     candidate = Path(ref_text)

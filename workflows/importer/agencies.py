@@ -137,8 +137,10 @@ class Registry:
             chunk = _LEAD_BULLET.sub("", chunk.strip()).strip(" .,:")
             if chunk:
                 self._read_chunk(chunk, out)
-        seen: set[str] = set()
-        out.agencies = [a for a in out.agencies if not (a.code in seen or seen.add(a.code))]
+        unique: dict[str, Agency] = {}
+        for a in out.agencies:
+            unique.setdefault(a.code, a)  # the first of each code, in order
+        out.agencies = list(unique.values())
         return out
 
     def _read_chunk(self, chunk: str, out: CellAgencies) -> None:

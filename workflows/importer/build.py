@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from workflows.importer.agencies import Agency, Registry
@@ -26,7 +28,7 @@ class Issue:
     field: str
     message: str
     key: str = ""
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclass
@@ -63,7 +65,7 @@ def _phase_code(title: str, taken: set[str]) -> str:
     return code
 
 
-def build(items: list, registry: Registry, start: datetime | None) -> Built:
+def build(items: list[PlanRow | GroupRow], registry: Registry, start: datetime | None) -> Built:
     """Duties, agencies (first use order), phases and issues from the rows of the plan."""
     duties: list[Duty] = []
     agencies: dict[str, Agency] = {}
@@ -88,7 +90,8 @@ def build(items: list, registry: Registry, start: datetime | None) -> Built:
     return Built(duties, list(agencies.values()), phases, issues)
 
 
-def _duty(r: PlanRow, registry: Registry, start, phase: str, n: int, agencies: dict[str, Agency]) -> Duty:
+def _duty(r: PlanRow, registry: Registry, start: datetime | None, phase: str, n: int,
+          agencies: dict[str, Agency]) -> Duty:
     checks: list[Issue] = []
     notes: list[str] = []
     title = r.title.strip()

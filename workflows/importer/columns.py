@@ -128,7 +128,8 @@ def _get(cells: list[str], cols: dict[str, int], key: str) -> str:
     return cells[i].strip() if i is not None and i < len(cells) else ""
 
 
-def _classify(number: int, cells: list[str], cols: dict[str, int], items: list) -> PlanRow | GroupRow | None:
+def _classify(number: int, cells: list[str], cols: dict[str, int],
+              items: list[PlanRow | GroupRow]) -> PlanRow | GroupRow | None:
     filled = [c for c in cells if c]
     if not filled:
         return None

@@ -61,7 +61,7 @@ def _dates(f: str, start: datetime | None) -> list[tuple[int, date | None, str]]
             continue
         found.append((m.start(), int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None))
     found.sort()
-    out = []
+    out: list[tuple[int, date | None, str]] = []
     for k, (pos, d, mth, y) in enumerate(found):
         if y is None:
             y = next((yy for _, _, _, yy in found[k + 1:] if yy is not None), None)

@@ -41,7 +41,7 @@ class Source:
     grids: list[Grid] = field(default_factory=list)
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
