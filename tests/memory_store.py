@@ -363,6 +363,14 @@ class MemoryStore:
     def evidence_count(self, task_id: int) -> int:
         return sum(e.task_id == task_id for e in self.d.evidence.values())
 
+    def evidence_counts(self, event_id: int) -> dict[int, int]:
+        """Evidence per task of the event (the report's read model counts them all at once)."""
+        out: dict[int, int] = {}
+        for e in self.d.evidence.values():
+            if self.d.tasks[e.task_id].event_id == event_id:
+                out[e.task_id] = out.get(e.task_id, 0) + 1
+        return out
+
     def evidence_bytes_of_agency(self, agency: str) -> int:
         return sum(e.size for e in self.d.evidence.values() if self.d.tasks[e.task_id].lead == agency)
 
