@@ -1,7 +1,7 @@
 """Reading and showing dates and times the Vietnamese way (pure; no I/O).
 
 `parse_when` understands what coordinators and contacts type (`11/6/2026 08:00`, `11/06 8h`,
-`8h30 11/6`, `2026-06-11T08:00+07:00`, `mai 8h`, `2h chiều`, `8 giờ 30`, ...); day first,
+`8h30 11/6`, `2026-06-11T08:00+07:00`, `mai 8h`, `hôm qua 17h`, `2h chiều`, `8 giờ 30`, ...); day first,
 month second. `format_local` is the one way dutybot shows a time to a user.
 """
 
@@ -46,6 +46,8 @@ _DAY_WORDS = [  # longest first; value = days from today
     (re.compile(r"\b(?:ngay kia|ngay mot|mot)\b"), 2),
     (re.compile(r"\b(?:ngay mai|mai|tomorrow)\b"), 1),
     (re.compile(r"\b(?:hom nay|bua nay|nay|today)\b"), 0),
+    (re.compile(r"\b(?:hom kia)\b"), -2),  # "ngày kia" is the day after tomorrow, "hôm kia" the day before yesterday
+    (re.compile(r"\b(?:hom qua|bua qua|yesterday)\b"), -1),  # a past date: the use case says it has passed
 ]
 _FILLERS = {"ngay", "luc", "vao", "hom", "at", "on", "the", "h", "gio"}
 _TRASH = re.compile(r"[\s,;.()\-–:!]+")
