@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from datetime import datetime
 from typing import TextIO
 
 from bot.actors import SystemActor
@@ -19,14 +21,21 @@ log = logging.getLogger(__name__)
 __all__ = ["SystemActor", "add_admin", "ensure_config_admins", "open_app", "run", "run_console"]
 
 
-def open_app(settings: Settings, *, migrate: bool = True, clock=None) -> App:
-    """Open the database (migrating it to the current schema) and build the App."""
+def open_app(settings: Settings, *, clock: Callable[[], datetime] | None = None, migrate: bool = True,
+             sync_admins: bool = True) -> App:
+    """The one place an App is built: every CLI verb, `run`, the local chat and the tests
+    (tests/conftest.make_app) come through here.
+
+    `migrate`: bring the database to the current schema first (off in tests: their fixtures
+    migrate once per database). `sync_admins`: apply `[access] admins` (see ensure_config_admins;
+    off where a test sets up its own people, and after a restore, which only migrates)."""
     db = Database(settings.storage.url, busy_timeout_ms=settings.storage.busy_timeout_ms,
                   pool_size=settings.storage.pool_size)
     if migrate:
         upgrade(db)
     app = App(settings, db, clock) if clock else App(settings, db)
-    ensure_config_admins(app)
+    if sync_admins:
+        ensure_config_admins(app)
     return app
 
 

@@ -95,13 +95,12 @@ def cmd_db_restore(args, settings) -> int:
     finally:
         if lock is not None:
             lock.close()
-    from storage.db import Database
-    from storage.migrate import current, upgrade
+    from storage.migrate import current
 
     if done.safety_copy is not None:
         print(f"the database as it was is kept in {done.safety_copy}")
-    db = Database(settings.storage.url)
-    upgrade(db)  # a backup from an older release is brought up to date
-    print(f"restored {args.file}; database at revision {current(db)}")
+    app = open_app(settings, sync_admins=False)  # a backup from an older release is brought up to date
+    print(f"restored {args.file}; database at revision {current(app.db)}")
+    app.db.dispose()
     return 0
 

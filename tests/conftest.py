@@ -92,8 +92,11 @@ def clock():
 
 
 def make_app(url: str, clock: Clock, **overrides) -> App:
+    """The App the way `dutybot` builds it (bot.app.open_app), on a database a fixture migrated."""
+    from bot.app import open_app
+
     settings = load_settings(None, storage={"url": url}, **overrides)
-    return App(settings, Database(url), clock)
+    return open_app(settings, clock=clock, migrate=False, sync_admins=False)
 
 
 @pytest.fixture

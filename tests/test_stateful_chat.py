@@ -43,7 +43,7 @@ from bot.context import App
 from bot.router import Router
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.conftest import Clock
+from tests.conftest import Clock, make_app
 from tests.helpers import START, add_user, seed_event
 from workflows import events as event_uc
 from workflows.ports import Ctx
@@ -118,7 +118,7 @@ def _build_template(path) -> None:
     db = Database(url)
     upgrade(db)
     db.dispose()
-    app = App(load_settings(None, storage={"url": url}), Database(url), Clock(START - timedelta(days=40)))
+    app = make_app(url, Clock(START - timedelta(days=40)))
     rehearsal = seed_event(app, START - timedelta(days=3))
     seed_event(app, START)
     with app.write() as store:
