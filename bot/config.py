@@ -6,7 +6,6 @@ A bad value stops start-up with one line naming the key and what was expected
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -16,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError,
                                TomlConfigSettingsSource)
+
+from bot.config_env import env_has, environment_problem, list_from_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = REPO_ROOT / "config.toml"
@@ -38,19 +39,6 @@ def _check_clock(value: str) -> str:
     if not _CLOCK.match(value):
         raise ValueError(f"expected a time of day HH:MM, got {value!r}")
     return value
-
-
-def _list_from_env(v):
-    """A list from the environment: JSON, or "a,b,c" (what a shell keeps of `["a","b"]` is neither)."""
-    if isinstance(v, str):
-        v = v.strip()
-        if v.startswith("["):
-            try:
-                return json.loads(v)
-            except ValueError:
-                raise ValueError(f"expected 'a,b,c' or a JSON list, got {v!r}") from None
-        return [item.strip() for item in v.split(",") if item.strip()]
-    return v
 
 
 class _Section(BaseModel):
@@ -78,7 +66,7 @@ class GeneralSettings(_Section):
     timezone: str = "Asia/Ho_Chi_Minh"
     language: Literal["vi", "en"] = "vi"
     templates_dirs: Annotated[list[str], NoDecode] = []
-    _split = field_validator("templates_dirs", mode="before")(classmethod(lambda cls, v: _list_from_env(v)))
+    _split = field_validator("templates_dirs", mode="before")(classmethod(lambda cls, v: list_from_env(v)))
     imports_dir: str = "data/imports"  # plans imported in chat (relative to the working directory)
 
     @field_validator("timezone")
@@ -99,7 +87,7 @@ class AccessSettings(_Section):
     # From the environment also as "telegram:1,zalo:abc": a JSON list needs quotes that a shell
     # `set -a; . dutybot.env` strips, and systemd's EnvironmentFile= keeps: one form for both.
     admins: Annotated[list[str], NoDecode] = []
-    _split = field_validator("admins", mode="before")(classmethod(lambda cls, v: _list_from_env(v)))
+    _split = field_validator("admins", mode="before")(classmethod(lambda cls, v: list_from_env(v)))
 
     @field_validator("admins")
     @classmethod
@@ -126,7 +114,7 @@ class ReminderSettings(_Section):
     urgent_window: str = "2h"
     digest_time: str = "07:30"
 
-    _split = field_validator("before", "cue_before", mode="before")(classmethod(lambda cls, v: _list_from_env(v)))
+    _split = field_validator("before", "cue_before", mode="before")(classmethod(lambda cls, v: list_from_env(v)))
 
     @field_validator("before", "cue_before")
     @classmethod
@@ -279,10 +267,9 @@ def load_settings(path: Path | str | None = None, **overrides) -> Settings:
         ) -> tuple[PydanticBaseSettingsSource, ...]:
             return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
 
-    unset = sorted(n for n, v in os.environ.items() if n.upper().startswith("DUTYBOT_") and "CHANGE-ME" in v)
-    if unset:  # deploy/dutybot.env.example's placeholders, not yet replaced
-        raise ConfigError(f"config error: {', '.join(unset)} still says CHANGE-ME: put the real value in the "
-                          "environment file (/etc/dutybot/dutybot.env)")
+    problem = environment_problem(sorted(Settings.model_fields))
+    if problem:
+        raise ConfigError(problem)
     try:
         return _FileSettings(**overrides)
     except ValidationError as exc:
@@ -292,7 +279,7 @@ def load_settings(path: Path | str | None = None, **overrides) -> Settings:
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
         var = f"DUTYBOT_{key.upper().replace('.', '__')}"
-        where = f"the environment variable {var}" if _env_has(var) else f"{toml_path} or {var}"
+        where = f"the environment variable {var}" if env_has(var) else f"{toml_path} or {var}"
         raise ConfigError(f"config error: {key}: {msg} (in {where})") from None
     except SettingsError as exc:  # an environment value that is not the JSON its field needs
         found = re.search(r'field "([^"]+)"', str(exc))
@@ -302,7 +289,3 @@ def load_settings(path: Path | str | None = None, **overrides) -> Settings:
                           "a list needs JSON like [\"3d\", \"1d\"]") from None
     except Exception as exc:  # a TOML syntax error in the file
         raise ConfigError(f"config error: cannot read {toml_path}: {exc}") from None
-
-
-def _env_has(name: str) -> bool:
-    return any(n.upper() == name for n in os.environ)

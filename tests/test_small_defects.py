@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import Chat, seed_world
 
 
@@ -69,3 +71,24 @@ def test_yesterday_and_the_day_before_as_parse_when_reads_them():
                             ("ngày kia", 22, 17), ("hôm nay", 20, 17)):
         got = parse_when(text, now=now, tz=tz)
         assert (got.day, got.hour) == (day, hour), text
+
+
+@pytest.mark.parametrize("name", ["DUTYBOT_TELEGRAMM__TOKEN", "dutybot_storag__url", "DUTYBOT_WEBB__ENABLED"])
+def test_an_unknown_section_in_an_environment_variable_stops_start_up_naming_it(monkeypatch, capsys, name):
+    from bot.cli import main
+    from bot.config import ConfigError, load_settings
+
+    monkeypatch.setenv(name, "x")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert name in str(err.value) and "unknown section" in str(err.value) and "\n" not in str(err.value)
+    assert main(["workflow", "list"]) == 2
+    assert name in capsys.readouterr().err
+
+
+def test_other_dutybot_variables_without_a_section_are_still_left_alone(monkeypatch):
+    from bot.config import load_settings
+
+    monkeypatch.setenv("DUTYBOT_TEST_SOMETHING", "x")  # the test suite's own, e.g. DUTYBOT_TEST_POSTGRES_URL
+    monkeypatch.setenv("DUTYBOT_WEB__ENABLED", "true")
+    assert load_settings().web.enabled is True
