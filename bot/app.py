@@ -15,7 +15,7 @@ from storage.accounts import add_person
 from storage.db import Database
 from storage.migrate import upgrade
 from workflows import people
-from workflows.ports import Ctx
+from workflows.ports import Ctx, UserRecord
 
 log = logging.getLogger(__name__)
 __all__ = ["SystemActor", "add_admin", "ensure_config_admins", "open_app", "run", "run_console"]
@@ -66,7 +66,7 @@ def ensure_config_admins(app: App) -> None:
 
 
 def add_admin(app: App, channel: str, external_id: str, name: str | None = None, *,
-              source: str = "cli") -> tuple[object, bool]:
+              source: str = "cli") -> tuple[UserRecord, bool]:
     """Make (or promote) the user behind channel:id an admin; returns (user, created).
 
     `source` says why ("config" or "cli"): an admin made by the CLI stays one when the config

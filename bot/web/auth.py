@@ -11,12 +11,12 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from bot.context import App
 from storage import web as web_store
 from storage.repositories import SqlStore
 from workflows.access import ROLES
+from workflows.ports import UserRecord
 from workflows.spec import parse_duration
 
 COOKIE = "dutybot_session"
@@ -28,7 +28,7 @@ TOUCH_EVERY = timedelta(minutes=1)  # last_seen is written at most this often (n
 class Viewer:
     """The signed-in person, as the engine's access rules see them (role, agency)."""
 
-    user: Any  # the person's record, as the store returns it
+    user: UserRecord
     session_id: int
     csrf: str
 
@@ -57,13 +57,13 @@ def idle_limit(app: App) -> timedelta:
     return parse_duration(app.settings.web.session_idle)
 
 
-def usable(user) -> bool:
+def usable(user: UserRecord | None) -> bool:
     """Active, with a known role; a contact without an agency sees nothing, so gets no session."""
     return bool(user is not None and user.active and user.role in ROLES
                 and (user.role != "contact" or user.agency_code))
 
 
-def find_user(app: App, who: str):
+def find_user(app: App, who: str) -> UserRecord | None:
     """`CHANNEL:ID` (an identity) or a bare user id."""
     with app.read() as store:
         if ":" in who:
@@ -89,7 +89,7 @@ def make_link(app: App, user_id: int, minutes: int | None = None, *, session=Non
     return f"{base_url(app)}/web/login/{token}"
 
 
-def link_state(app: App, token: str) -> tuple[str, Any]:
+def link_state(app: App, token: str) -> tuple[str, UserRecord | None]:
     with app.db.read() as s:
         state, user_id = web_store.link_state(s, token, app.now())
         user = SqlStore(s).user(user_id) if user_id else None
