@@ -24,15 +24,13 @@ BOT_MAX_LINES = 300
 COMPOSITION_ROOT = {"bot/app.py"}
 
 # -- ratchets: what was still there when the rule came in (shrink them, never grow them) ----------
-# Cycles that close only through imports inside functions (bot.commands <-> its modules,
-# bot.router <-> commands.replies, bot.web.server <-> actions/pages): 16 modules.
+# Cycles that close only through imports inside functions: bot.commands.load_all() imports the
+# command modules, which import the registry back (11); bot.commands.replies <-> bot.router (2);
+# bot.web.server <-> actions/pages (3). 16 modules.
 KNOWN_DEFERRED_CYCLE_SIZE = 16
 KNOWN_BOT_DB_IMPORTS = {"bot/answers.py", "bot/channels/zalo.py", "bot/delivery.py", "bot/inbox.py"}
 KNOWN_WORKFLOWS_LEAKS: set[str] = set()
-KNOWN_BIG_BOT_MODULES = {
-    "bot/channels/telegram.py", "bot/channels/zalo.py", "bot/commands/coordinator.py", "bot/config.py",
-    "bot/render/aftermath.py",
-}
+KNOWN_BIG_BOT_MODULES = {"bot/channels/telegram.py", "bot/channels/zalo.py", "bot/config.py"}
 
 # What the engine must not import (issue 14: workflows/ is plain Python behind its ports).
 WORKFLOWS_FORBIDDEN = ("bot", "storage", "telegram", "httpx", "sqlalchemy", "sqlmodel", "apscheduler")
