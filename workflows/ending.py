@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from workflows.access import require_staff
-from workflows.ports import Ctx, Store
+from workflows.ports import Ctx, EventRecord, Store
 
 # An event with no explicit end ends this long after its last deadline.
 AUTO_END_AFTER = timedelta(days=1)
@@ -20,12 +19,12 @@ AUTO_END_AFTER = timedelta(days=1)
 
 @dataclass(frozen=True)
 class Ended:
-    event: Any
+    event: EventRecord
     at: datetime
     stopped: int  # tasks that were still to be chased
 
 
-def end_event(store: Store, ctx: Ctx, event: Any) -> Ended | None:
+def end_event(store: Store, ctx: Ctx, event: EventRecord) -> Ended | None:
     """Mark `event` ended now and stop chasing its tasks; None when it had already ended."""
     require_staff(ctx.actor)
     if event.ended_at is not None:
@@ -39,7 +38,7 @@ def end_event(store: Store, ctx: Ctx, event: Any) -> Ended | None:
     return Ended(event, ctx.now, stopped)
 
 
-def due_to_end(store: Store, now: datetime) -> list[Any]:
+def due_to_end(store: Store, now: datetime) -> list[EventRecord]:
     """Launched events still running whose last deadline passed `AUTO_END_AFTER` before `now`."""
     due = []
     for event in store.list_events():

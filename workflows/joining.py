@@ -18,8 +18,9 @@ from typing import Any
 
 from workflows import events as event_uc
 from workflows import people
+from workflows.access import Role
 from workflows.errors import DutyError
-from workflows.ports import Ctx, Notice, Store
+from workflows.ports import AgencyRecord, Ctx, InviteRecord, Notice, Store, UserRecord
 
 _RANK = {"admin": 3, "coordinator": 2, "observer": 1, "contact": 1}
 PENDING_KIND = "switch_invite"  # the question "Chuyển sang …?" waiting in the person's record
@@ -34,11 +35,11 @@ class Standing:
     deputy: bool = False
 
     @classmethod
-    def of_user(cls, user: Any) -> Standing:
+    def of_user(cls, user: UserRecord) -> Standing:
         return cls(user.role, user.agency_code if user.role == "contact" else None, bool(user.is_deputy))
 
     @classmethod
-    def of_invite(cls, invite: Any) -> Standing:
+    def of_invite(cls, invite: InviteRecord) -> Standing:
         return cls(invite.role, invite.agency_code if invite.role == "contact" else None, bool(invite.is_deputy))
 
     def label(self) -> str:
@@ -80,9 +81,9 @@ class Stale:
 class Joined:
     """The person now has the invite's role; `notices` (catch-up, handover news) are to be sent."""
 
-    user: Any
+    user: UserRecord
     role: str
-    agency: Any | None  # the agency record, for a contact
+    agency: AgencyRecord | None  # for a contact
     returned: bool = False  # a removed person came back
     caught_up: int = 0  # tasks sent to a contact joining a launched event
     replaced: list[str] = field(default_factory=list)  # names of the contacts a replacing invite removed
@@ -92,7 +93,7 @@ class Joined:
 Outcome = Refused | AskSwitch | Kept | Stale | Joined
 
 
-def join(store: Store, ctx: Ctx, user: Any, invite: Any, *, newcomer: bool = False) -> Outcome:
+def join(store: Store, ctx: Ctx, user: UserRecord, invite: InviteRecord, *, newcomer: bool = False) -> Outcome:
     """`user` opens `invite` (already checked by `invites.check_code`).
 
     A `newcomer` (just created for this code) or a removed person joins at once; an active member
@@ -106,7 +107,7 @@ def join(store: Store, ctx: Ctx, user: Any, invite: Any, *, newcomer: bool = Fal
     return _apply(store, ctx, user, invite)
 
 
-def check_member(store: Store, user: Any, invite: Any) -> Refused | AskSwitch | None:
+def check_member(store: Store, user: UserRecord, invite: InviteRecord) -> Refused | AskSwitch | None:
     """An active member opening an invite: the answer when it must not simply apply (None: apply)."""
     now, target = Standing.of_user(user), Standing.of_invite(invite)
     if user.role in ("admin", "coordinator") and _RANK[invite.role] <= _RANK[user.role]:
@@ -147,11 +148,11 @@ def confirm_switch(store: Store, ctx: Ctx, invite_id: int, yes: bool) -> Outcome
     return _apply(store, replace(ctx, actor=me), me, invite, before=before)
 
 
-def _apply(store: Store, ctx: Ctx, user: Any, invite: Any, *, before: Standing | None = None) -> Joined:
+def _apply(store: Store, ctx: Ctx, user: UserRecord, invite: InviteRecord, *, before: Standing | None = None) -> Joined:
     """Give `user` the invite's role (the code is already claimed), audit it, and catch them up."""
     back = people.rejoin(user, invite.role)  # a removed person comes back with the invite's role
     if user.role != "admin":
-        user.role = invite.role
+        user.role = Role(invite.role)  # a joining invite's role is a Role ("link" codes never get here)
     user.agency_code = invite.agency_code if invite.role == "contact" else None
     user.is_deputy = invite.is_deputy
     ctx = replace(ctx, actor=user)
@@ -168,9 +169,9 @@ def _apply(store: Store, ctx: Ctx, user: Any, invite: Any, *, before: Standing |
                   caught_up=sum(1 for n in catch_up if n.task_id is not None))
 
 
-def _handover(store: Store, ctx: Ctx, invite: Any, newcomer: Any) -> tuple[list[str], list[Notice]]:
+def _handover(store: Store, ctx: Ctx, invite: InviteRecord, newcomer: UserRecord) -> tuple[list[str], list[Notice]]:
     """A replacing invite: the agency's previous contacts of that kind are removed, the coordinators told."""
-    if not invite.replaces_contacts or invite.role != "contact":
+    if not invite.replaces_contacts or invite.role != "contact" or not invite.agency_code:
         return [], []
     gone = people.replace_contacts(store, ctx, newcomer, agency=invite.agency_code, deputy=invite.is_deputy)
     if not gone:
@@ -180,7 +181,7 @@ def _handover(store: Store, ctx: Ctx, invite: Any, newcomer: Any) -> tuple[list[
                           params={"agency": invite.agency_code, "name": newcomer.name, "old": ", ".join(names)})]
 
 
-def catch_up_notices(store: Store, user: Any) -> list[Notice]:
+def catch_up_notices(store: Store, user: UserRecord) -> list[Notice]:
     """A contact joining a launched event gets what the agency got at launch: its summary, one
     message per open task it leads, each task it supports."""
     if user.role != "contact" or not user.agency_code:

@@ -10,12 +10,13 @@ report can be rebuilt from a saved export file.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from workflows.ports import AgencyRecord, EventRecord, Json, TaskRecord
 from workflows.spec import load_template
 from workflows.states import dependency_met, effective_status, is_overdue
 
@@ -108,7 +109,37 @@ class EventReport:
         return code
 
 
-def event_report(store: Any, event: Any, now: datetime) -> EventReport:
+class ReportedEvent(EventRecord, Protocol):
+    template_path: str  # where its phases are named
+
+
+class AuditEntry(Protocol):
+    """An audit entry as the report reads it: who, through which channel, what."""
+
+    @property
+    def task_id(self) -> int | None: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def detail(self) -> Json: ...
+
+
+class ReportStore(Protocol):
+    """What the read model reads (storage.repositories.SqlStore and tests.memory_store have it)."""
+
+    def tasks(self, event_id: int) -> Sequence[TaskRecord]: ...
+    def evidence_counts(self, event_id: int) -> dict[int, int]: ...
+    def event_audit(self, event_id: int) -> Sequence[AuditEntry]: ...
+    def agencies(self) -> Sequence[AgencyRecord]: ...
+
+
+def event_report(store: ReportStore, event: ReportedEvent, now: datetime) -> EventReport:
     """Everything about `event` at `now`: tasks with derived status, evidence counts, audit trail."""
     tz = ZoneInfo(event.timezone)
 
@@ -118,7 +149,7 @@ def event_report(store: Any, event: Any, now: datetime) -> EventReport:
     tasks = store.tasks(event.id)
     by_code = {t.code: t for t in tasks}
     counts = store.evidence_counts(event.id)
-    audit_by_task: dict[int, list[Any]] = {}
+    audit_by_task: dict[int, list[AuditEntry]] = {}
     for entry in store.event_audit(event.id):
         if entry.task_id is not None:
             audit_by_task.setdefault(entry.task_id, []).append(entry)
@@ -145,7 +176,7 @@ def event_report(store: Any, event: Any, now: datetime) -> EventReport:
                        tuple(rows))
 
 
-def event_phases(event: Any, codes: Iterable[str]) -> tuple[Named, ...]:
+def event_phases(event: ReportedEvent, codes: Iterable[str]) -> tuple[Named, ...]:
     """The phases `codes` name, in template order (names from the event's template file; bare codes
     if it is gone or does not know one)."""
     used = list(dict.fromkeys(codes))

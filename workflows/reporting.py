@@ -9,23 +9,22 @@ tasks it depends on for the answer's "waiting for …" line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from workflows import service
-from workflows.ports import Ctx, Notice, Store
+from workflows.ports import Ctx, Notice, Store, TaskRecord
 
 
 @dataclass(frozen=True)
 class StatusReport:
     """What a report changed, for the bot layer to enqueue and render."""
 
-    task: Any  # the task after the change
+    task: TaskRecord  # the task after the change
     undo_entry: int  # the audit entry written: the undo button takes back exactly this change
     notices: list[Notice] = field(default_factory=list)
-    dependencies: dict[str, Any] = field(default_factory=dict)  # the tasks it depends on, by code
+    dependencies: dict[str, TaskRecord] = field(default_factory=dict)  # the tasks it depends on, by code
 
 
-def report_status(store: Store, ctx: Ctx, task: Any, kind: str, *, percent: int | None = None,
+def report_status(store: Store, ctx: Ctx, task: TaskRecord, kind: str, *, percent: int | None = None,
                   reason: str | None = None, note: str | None = None) -> StatusReport:
     """Report `kind` (ack, progress, done, blocked, unblocked) on `task` (locked by the caller)."""
     result = service.report(store, ctx, task, kind, percent=percent, reason=reason, note=note)
