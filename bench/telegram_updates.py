@@ -1,27 +1,36 @@
-"""Benchmark (issue 3): Telegram updates per second and reply latency, through the test double.
+"""Benchmark (issue 3, issue 14): Telegram updates per second and reply latency, through the test double.
 
-    .venv/bin/python bench/telegram_updates.py [--updates 2000] [--users 200] [--rate 50]
-        [--seconds 20] [--coordinators 1] [--keep] [--echo-only] [--no-scheduler]
-        [--py-spy PATH [--py-spy-bin BIN] [--py-spy-cpu] [--py-spy-gil]] [--bot-cmd CMD]
+    .venv/bin/python bench/telegram_updates.py [--runs 5] [--updates 2000] [--users 200] [--rate 50]
+        [--seconds 20] [--prod-rate 25] [--prod-seconds 40] [--coordinators 1] [--keep] [--echo-only]
+        [--no-scheduler] [--py-spy PATH [--py-spy-bin BIN] [--py-spy-cpu] [--py-spy-gil]] [--bot-cmd CMD]
 
-One Telegram Bot API double (tests/doubles, flood limits off: the measure is the bot, not the
-limiter) runs in a thread of this process; each bot runs as its own process against it:
+One Telegram Bot API double (tests/doubles) runs in a thread of this process; each bot runs as
+its own process against it:
 
   (a) a bare python-telegram-bot echo bot (Application + its own Updater.start_polling,
       replying the text back) on --updates queued messages from --users users;
   (b) `dutybot run` (the real entry point: poller, inbox, router, SQLite writes, delivery,
       scheduler) on --updates queued real status updates `/tiendo TASK N note` from --users
       agency contacts (each on its own agency's tasks) of a launched event;
-  (c) the same dutybot process, fed --rate updates/s for --seconds: update-to-reply latency
-      (the double stamps when the user's message is emitted and when the answer arrives).
+  (a) and (b) are paired on a fresh double with flood limits off (the measure is the bot, not
+      the limiter) and repeated --runs times: the ratio dutybot/echo is reported as the MEDIAN
+      of the runs with its spread (min-max and each run), target median >= 0.9;
+  (c) in the first run, both bots fed --rate updates/s for --seconds, limits off: latency for
+      reference (the double stamps when the user's message is emitted and when the answer arrives);
+  (d) dutybot on a fresh double WITH Telegram's flood limits (1/s per chat, 30/s overall) and
+      the bot's production pacing (nothing overridden), fed --prod-rate updates/s for
+      --prod-seconds after a few warm-up updates: p99 latency, target <= 50 ms, and no 429.
 
 Throughput = updates / (first getUpdates that returned updates -> last answer received).
 Also reported: each bot's CPU ms per update (its process's user+system time, start-up
 included), which moves less than updates/s when others load the machine.
-Prints a table for people and, as its LAST line, one JSON object with the figures.
+`ok`: median ratio >= 0.9, production-limits p99 <= 50 ms, no 429 there, no Bot API violations
+(and every update answered, or the bench stops with an error).
+Friendlier than production: loopback, no TLS, answers at once from the double; one process
+on SQLite; the users' updates are spread evenly over 200 chats (no one sends twice a second).
+Prints tables for people and, as its LAST line, one JSON object with the figures.
 --py-spy PATH records a py-spy profile of dutybot during (b) (speedscope JSON to PATH);
 --no-scheduler and --bot-cmd run variants of dutybot for diagnosis.
-A benchmark, not a test: nothing here fails on time.
 """
 
 from __future__ import annotations
@@ -116,10 +125,10 @@ def make_world(db_path: Path, users: int, coordinators: int) -> tuple[list[tuple
 class Driver:
     """The double in a background thread, plus what the benchmark records on it."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits=None) -> None:
         from tests.doubles.telegram_api import TelegramDoubleThread
 
-        self.tg = TelegramDoubleThread(TOKEN, limits=None).start()
+        self.tg = TelegramDoubleThread(TOKEN, limits=limits).start()
         self.d = self.tg.double
         self.first_batch: float | None = None  # time.time() of the first getUpdates with updates
         self.tg.call(self._wrap_get_updates)
@@ -261,7 +270,12 @@ def status_updates(contacts, by_agency, n: int, tag: str, counter: Counter) -> l
     return out
 
 
-def run_dutybot(drv: Driver, args, workdir: Path) -> dict:
+def run_dutybot(drv: Driver, args, workdir: Path, *, burst: int, rate: float, seconds: float,
+                production: bool = False) -> dict:
+    """dutybot on a fresh database: `burst` queued updates (throughput), then `rate` updates/s
+    for `seconds` (latency). `production`: the bot's own limits as configured (the double's are
+    set by the caller); no burst, a few warm-up updates answered before the clock starts."""
+    workdir.mkdir(parents=True, exist_ok=True)
     db_path = workdir / "dutybot.db"
     contacts, by_agency = make_world(db_path, args.users, args.coordinators)
     drv.make_users([uid for uid, _ in contacts] + [DUTY_UID - 1 - k for k in range(args.coordinators)], "Cán bộ")
@@ -269,15 +283,17 @@ def run_dutybot(drv: Driver, args, workdir: Path) -> dict:
         drv.tg.run(drv.d.user_sends(DUTY_UID - 1 - k, "xin chào"))
     drv.tg.call(lambda: drv.d._confirm(10**12))  # those greetings are not part of the measure
     counter: Counter = Counter()
-    burst = status_updates(contacts, by_agency, args.updates, "b", counter)
+    first = status_updates(contacts, by_agency, burst or min(20, args.users), "b" if burst else "w", counter)
     since, drv.first_batch = len(drv.d.sent), None
-    sent = drv.queue(burst)
-    env = {**os.environ, "DUTYBOT_TELEGRAM__TOKEN": TOKEN, "DUTYBOT_TELEGRAM__BASE_URL": drv.tg.base_url,
-           "DUTYBOT_TELEGRAM__BASE_FILE_URL": drv.tg.base_file_url, "DUTYBOT_STORAGE__URL": f"sqlite:///{db_path}",
-           # The double's flood limits are off, and so is the bot's overall rate (answers count
-           # against it: 50 answers/s would wait for a 29/s budget); the per-chat pacing stays,
-           # so the coordinator's news goes at most once a second, as in production.
-           "DUTYBOT_TELEGRAM__MAX_PER_SECOND": "100000"}
+    sent = drv.queue(first)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DUTYBOT_")},
+           "DUTYBOT_TELEGRAM__TOKEN": TOKEN, "DUTYBOT_TELEGRAM__BASE_URL": drv.tg.base_url,
+           "DUTYBOT_TELEGRAM__BASE_FILE_URL": drv.tg.base_file_url, "DUTYBOT_STORAGE__URL": f"sqlite:///{db_path}"}
+    if not production:
+        # The double's flood limits are off, and so is the bot's overall rate (answers count
+        # against it: 50 answers/s would wait for a 29/s budget); the per-chat pacing stays,
+        # so the coordinator's news goes at most once a second, as in production.
+        env["DUTYBOT_TELEGRAM__MAX_PER_SECOND"] = "100000"
     exe = Path(sys.executable).with_name("dutybot")
     cmd = [str(exe), "run"] if exe.exists() else [sys.executable, "-m", "bot.cli", "run"]
     if args.no_scheduler:
@@ -297,27 +313,28 @@ def run_dutybot(drv: Driver, args, workdir: Path) -> dict:
     spy = profiler() if args.py_spy and args.py_spy_phase == "burst" else None
     try:
         answered = drv.wait_answered(sent, since, proc, timeout=600)
-        ups, elapsed = throughput(drv, sent, answered)
+        ups, elapsed = throughput(drv, sent, answered) if burst else (None, None)
         double_cpu = cpu_seconds()[0] - cpu0[0]
         if spy is not None:
             spy.send_signal(signal.SIGINT)
             spy.wait(60)
-        # (c) latency at a steady rate, same process.
-        time.sleep(1.0)
-        paced = status_updates(contacts, by_agency, int(args.rate * args.seconds), "l", counter)
-        since = len(drv.d.sent)
-        spy = profiler() if args.py_spy and args.py_spy_phase == "latency" else None
-        fed = drv.feed(paced, args.rate)
-        got = drv.wait_answered(fed, since, proc, timeout=120)
-        if spy is not None:
-            spy.send_signal(signal.SIGINT)
-            spy.wait(60)
-        lat = [(got[k] - fed[k]) * 1000 for k in fed]
+        lat: list[float] = []
+        if rate and seconds:  # (c) latency at a steady rate, same process.
+            time.sleep(1.0)
+            paced = status_updates(contacts, by_agency, int(rate * seconds), "l", counter)
+            since = len(drv.d.sent)
+            spy = profiler() if args.py_spy and args.py_spy_phase == "latency" else None
+            fed = drv.feed(paced, rate)
+            got = drv.wait_answered(fed, since, proc, timeout=120 + seconds)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(60)
+            lat = [(got[k] - fed[k]) * 1000 for k in fed]
     finally:
         rc = stop(proc)
     bot_cpu = cpu_seconds()[1] - cpu0[1]  # the whole run, burst and latency phase (and py-spy)
     return {"ups": ups, "seconds": elapsed, "answered": len(answered), "latencies": lat, "rc": rc, "log": log,
-            "double_cpu": double_cpu, "bot_cpu": bot_cpu}
+            "double_cpu": double_cpu, "bot_cpu": bot_cpu, "updates": len(first) + len(lat)}
 
 
 def main(argv=None) -> int:
@@ -327,6 +344,10 @@ def main(argv=None) -> int:
     p.add_argument("--rate", type=float, default=50.0, help="updates/s in the latency phase")
     p.add_argument("--seconds", type=float, default=20.0, help="length of the latency phase")
     p.add_argument("--coordinators", type=int, default=1)
+    p.add_argument("--runs", type=int, default=5, help="paired echo/dutybot burst runs; the ratio is their median")
+    p.add_argument("--prod-rate", type=float, default=25.0,
+                   help="updates/s of the run with production limits (the double's and the bot's)")
+    p.add_argument("--prod-seconds", type=float, default=40.0, help="length of that run (0: skip it)")
     p.add_argument("--no-scheduler", action="store_true",
                    help="run dutybot without its reminder scheduler (diagnosis; not the real thing)")
     p.add_argument("--py-spy", metavar="PATH", help="profile dutybot during the burst (needs py-spy)")
@@ -348,61 +369,122 @@ def main(argv=None) -> int:
         return 0
 
     workdir = Path(tempfile.mkdtemp(prefix="dutybot-bench-"))
-    drv = Driver()
     try:
-        return measure(args, drv, workdir)
+        return measure(args, workdir)
     finally:
-        drv.stop()
         if args.keep:
             print(f"work folder: {workdir}", file=sys.stderr)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def measure(args, drv: Driver, workdir: Path) -> int:
-    echo = run_echo(drv, args.updates, args.users, workdir / "echo.log", args.rate, args.seconds)
+def paired_run(args, workdir: Path, index: int) -> tuple[dict, dict, int]:
+    """One echo burst and one dutybot burst on a fresh double (flood limits off); the first run
+    also does the limits-off latency phase (--rate for --seconds) for both bots."""
+    drv = Driver()
+    try:
+        rate, seconds = (args.rate, args.seconds) if index == 0 else (0.0, 0.0)
+        echo = run_echo(drv, args.updates, args.users, workdir / f"echo-{index}.log", rate, seconds)
+        if args.echo_only:
+            return echo, {}, 0
+        duty = run_dutybot(drv, args, workdir / f"run-{index}", burst=args.updates, rate=rate, seconds=seconds)
+        return echo, duty, len(drv.tg.call(lambda: list(drv.d.validation_errors)))
+    finally:
+        drv.stop()
+
+
+def production_run(args, workdir: Path) -> tuple[dict, dict]:
+    """dutybot with the double's Telegram flood limits and the bot's own production pacing, fed
+    --prod-rate updates/s for --prod-seconds."""
+    from tests.doubles.telegram_api import FloodLimits
+
+    drv = Driver(limits=FloodLimits())
+    try:
+        duty = run_dutybot(drv, args, workdir / "production", burst=0, rate=args.prod_rate,
+                           seconds=args.prod_seconds, production=True)
+        stats = drv.tg.call(lambda: {"429": drv.d.stats["429"], "flood_429": drv.d.stats["flood_429"],
+                                     "sent_inside_retry_after": drv.d.stats["sent_inside_retry_after"],
+                                     "violations": len(drv.d.validation_errors)})
+        return duty, stats
+    finally:
+        drv.stop()
+
+
+def spread(values: list[float]) -> dict:
+    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3),
+            "max": round(max(values), 3), "all": [round(v, 3) for v in values]}
+
+
+def latency_figures(lat: list[float]) -> dict:
+    if not lat:
+        return {}
+    return {"p50_ms": round(statistics.median(lat), 1), "p95_ms": round(pct(lat, 95), 1),
+            "p99_ms": round(pct(lat, 99), 1), "max_ms": round(max(lat), 1), "n": len(lat)}
+
+
+def measure(args, workdir: Path) -> int:
+    runs = [paired_run(args, workdir, i) for i in range(max(1, args.runs))]
     if args.echo_only:
-        print(f"PTB echo: {echo['ups']:.1f} updates/s; CPU s: echo {echo['bot_cpu']:.1f}, "
-              f"double {echo['double_cpu']:.1f} in {echo['seconds']:.1f} s")
-        emit({"echo_ups": round(echo["ups"], 1), "updates": args.updates, "users": args.users, **machine_note()})
+        ups = [e["ups"] for e, _, _ in runs]
+        print(f"PTB echo: {statistics.median(ups):.1f} updates/s (median of {len(ups)}; {min(ups):.1f}-{max(ups):.1f})")
+        emit({"bench": "telegram_updates", "echo_ups": spread(ups), "updates": args.updates, "users": args.users,
+              **machine_note()})
         return 0
-    duty = run_dutybot(drv, args, workdir)
-    violations = len(drv.tg.call(lambda: list(drv.d.validation_errors)))
-    lat = duty["latencies"]
-    ratio = duty["ups"] / echo["ups"]
-    figures = {
-        "echo_ups": round(echo["ups"], 1), "dutybot_ups": round(duty["ups"], 1), "ratio": round(ratio, 3),
-        "p50_ms": round(statistics.median(lat), 1), "p95_ms": round(pct(lat, 95), 1),
-        "p99_ms": round(pct(lat, 99), 1), "max_ms": round(max(lat), 1),
-        "echo_p50_ms": round(statistics.median(echo["latencies"]), 1) if echo["latencies"] else None,
-        "echo_p99_ms": round(pct(echo["latencies"], 99), 1) if echo["latencies"] else None,
-        "latency_rate": args.rate, "latency_updates": len(lat),
+    ratios = [d["ups"] / e["ups"] for e, d, _ in runs]
+    violations = sum(v for _, _, v in runs)
+    table(["run", "echo updates/s", "dutybot updates/s", "ratio", "echo CPU ms/update", "dutybot CPU ms/update"],
+          [[i + 1, e["ups"], d["ups"], round(r, 3), round(e["bot_cpu"] / (args.updates + len(e["latencies"])) * 1000, 2),
+            round(d["bot_cpu"] / d["updates"] * 1000, 2)] for i, ((e, d, _), r) in enumerate(zip(runs, ratios))],
+          title=f"Throughput: {args.updates} queued updates from {args.users} users, flood limits off "
+                f"(target: median ratio >= 0.9; got {statistics.median(ratios):.2f}, "
+                f"{min(ratios):.2f}-{max(ratios):.2f})")
+    echo0, duty0, _ = runs[0]
+    lat = duty0["latencies"]
+    figures: dict = {
+        "bench": "telegram_updates", "runs": len(runs),
+        "ratio": spread(ratios),
+        "echo_ups": spread([e["ups"] for e, _, _ in runs]), "dutybot_ups": spread([d["ups"] for _, d, _ in runs]),
+        # CPU per update (start-up included) varies less with the machine's load than updates/s.
+        "echo_cpu_ms_per_update": spread([e["bot_cpu"] / (args.updates + len(e["latencies"])) * 1000
+                                          for e, _, _ in runs]),
+        "dutybot_cpu_ms_per_update": spread([d["bot_cpu"] / d["updates"] * 1000 for _, d, _ in runs]),
         "updates": args.updates, "users": args.users, "coordinators": args.coordinators,
         "scheduler": not args.no_scheduler,
-        # CPU per update (start-up included) varies less with the machine's load than updates/s.
-        "echo_cpu_ms_per_update": round(echo["bot_cpu"] / (args.updates + len(echo["latencies"])) * 1000, 2),
-        "dutybot_cpu_ms_per_update": round(duty["bot_cpu"] / (args.updates + len(lat)) * 1000, 2),
-        "violations": violations, **machine_note(),
     }
-    table(["bot", "updates", "users", "seconds", "updates/s", "bot CPU ms/update", "double CPU s"],
-          [["PTB echo", echo["answered"], args.users, echo["seconds"], echo["ups"],
-            figures["echo_cpu_ms_per_update"], echo["double_cpu"]],
-           ["dutybot", duty["answered"], args.users, duty["seconds"], duty["ups"],
-            figures["dutybot_cpu_ms_per_update"], duty["double_cpu"]]],
-          title=f"Throughput: {args.updates} queued updates (target: dutybot >= 0.7 x echo; got {ratio:.2f})")
-    rows = [["dutybot", args.rate, len(lat), figures["p50_ms"], figures["p95_ms"], figures["p99_ms"], figures["max_ms"]]]
-    if echo["latencies"]:
-        el = echo["latencies"]
-        rows.append(["PTB echo", args.rate, len(el), round(statistics.median(el), 1), round(pct(el, 95), 1),
-                     round(pct(el, 99), 1), round(max(el), 1)])
-    table(["bot", "rate/s", "updates", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows,
-          title="latency, user message -> answer (target: dutybot p99 <= 50 ms; the echo bot for reference)")
-    # The same latencies in order of sending, by quarter of the phase: a tail that grows with
-    # time is a backlog building up, a flat one is the cost of each update.
-    quarters = [lat[i * len(lat) // 4:(i + 1) * len(lat) // 4] for i in range(4)]
-    table(["quarter", "p50 ms", "p99 ms"],
-          [[f"{i + 1}/4", round(statistics.median(q), 1), round(pct(q, 99), 1)] for i, q in enumerate(quarters) if q],
-          title="latency over the phase")
+    rows = []
+    if lat:
+        figures["limits_off"] = {"rate": args.rate, **latency_figures(lat),
+                                 "echo": latency_figures(echo0["latencies"])}
+        rows.append(["dutybot, limits off", args.rate, *[figures["limits_off"][k] for k in
+                                                       ("n", "p50_ms", "p95_ms", "p99_ms", "max_ms")]])
+        if echo0["latencies"]:
+            e = figures["limits_off"]["echo"]
+            rows.append(["PTB echo, limits off", args.rate, e["n"], e["p50_ms"], e["p95_ms"], e["p99_ms"], e["max_ms"]])
+    prod = None
+    if args.prod_rate and args.prod_seconds:
+        duty, stats = production_run(args, workdir)
+        prod = figures["production"] = {"rate": args.prod_rate, **latency_figures(duty["latencies"]), **stats}
+        violations += stats["violations"]
+        rows.append(["dutybot, production limits", args.prod_rate, prod["n"], prod["p50_ms"], prod["p95_ms"],
+                     prod["p99_ms"], prod["max_ms"]])
+    if rows:
+        table(["bot", "rate/s", "updates", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows,
+              title="latency, user message -> answer (target: dutybot p99 <= 50 ms with production limits)")
+    if lat:
+        # The same latencies in order of sending, by quarter of the phase: a tail that grows with
+        # time is a backlog building up, a flat one is the cost of each update.
+        quarters = [lat[i * len(lat) // 4:(i + 1) * len(lat) // 4] for i in range(4)]
+        table(["quarter", "p50 ms", "p99 ms"],
+              [[f"{i + 1}/4", round(statistics.median(q), 1), round(pct(q, 99), 1)] for i, q in enumerate(quarters)
+               if q], title="latency over the limits-off phase")
+    if prod is not None:
+        table(["what", "value"], [("429 answers (flood limits)", f"{prod['429']} ({prod['flood_429']})"),
+                                  ("requests inside a retry_after window", prod["sent_inside_retry_after"])],
+              title="production-limits run")
+    figures["violations"] = violations
+    figures["ok"] = bool(figures["ratio"]["median"] >= 0.9 and violations == 0 and prod is not None
+                         and prod["p99_ms"] <= 50 and prod["429"] == 0)
+    figures["machine"] = machine_note()
     emit(figures)
     return 0
 
