@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from _common import ROOT, emit, machine_note, table
 from sqlalchemy import create_engine, text
@@ -62,7 +62,7 @@ def setup(url: str, tg, n_messages: int, n_users: int = 200):
     db = Database(url)
     upgrade(db)
     app = App(load_settings(None, storage={"url": url}), db)
-    seed_event(app)
+    seed_event(app, datetime.now(timezone.utc) + timedelta(days=30))  # the helper's default start is the tests' past
     users = []
     for i in range(n_users):
         uid = 800000 + i
