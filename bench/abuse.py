@@ -16,6 +16,8 @@ RSS (VmHWM), getFile calls and file downloads, answers sent to strangers, and 42
 Targets (issue 13): contacts' p99 under abuse within 2x the quiet run, 0 downloads for
 strangers, 0 x 429. The double and this bench share the machine's 2 cores with the bot, so
 absolute latencies are higher than on a dedicated server; the ratio is what is judged.
+Friendlier than production: the strangers' documents come from one process on loopback (no
+real upload times), each stranger keeps one account, and the double answers at once.
 """
 
 from __future__ import annotations
