@@ -92,3 +92,46 @@ def test_other_dutybot_variables_without_a_section_are_still_left_alone(monkeypa
     monkeypatch.setenv("DUTYBOT_TEST_SOMETHING", "x")  # the test suite's own, e.g. DUTYBOT_TEST_POSTGRES_URL
     monkeypatch.setenv("DUTYBOT_WEB__ENABLED", "true")
     assert load_settings().web.enabled is True
+
+
+def _offer_numbered_choices(app, chat, who: str, replies) -> list[str]:
+    """What Zalo and the local chat do with buttons: remember them as numbered choices for the chat."""
+    choices = [b.data for r in replies for row in (r.buttons or []) for b in row]
+    with app.write() as store:
+        store.remember_choices(chat.channel_name, who, choices)
+    return choices
+
+
+def _labels(replies) -> list[str]:
+    return [b.label for r in replies for row in (r.buttons or []) for b in row]
+
+
+def test_a_bare_number_that_is_no_offered_choice_is_explained_not_taken_as_a_percent(app):
+    seed_world(app)
+    chat = Chat(app)
+    card = chat.send("ca", "/nv NC-11")
+    assert len(_offer_numbered_choices(app, chat, "ca", card)) == 4  # Đã nhận, Đang làm, Xong, Vướng
+    before = _task(app, "NC-11")
+    replies = chat.send("ca", "7")
+    text = "\n".join(r.text for r in replies)
+    assert not any("7%" in label for label in _labels(replies)), _labels(replies)
+    assert "“7”" in text and "7%" in text, text  # says it is no choice, and how to write a percent
+    assert _labels(replies) == _labels(card)  # the same choices again
+    after = _task(app, "NC-11")
+    assert (after.status, after.percent, after.version) == (before.status, before.percent, before.version)
+    # A number that is a choice still picks it; once the bot asked for a percent, a number is one.
+    _offer_numbered_choices(app, chat, "ca", replies)
+    asked = chat.send("ca", "2")
+    assert "bao nhiêu phần trăm" in asked[0].text
+    assert "70%" in chat.say("ca", "70") and _task(app, "NC-11").percent == 70
+
+
+def test_after_a_reminder_asking_for_progress_a_bare_number_is_still_offered_as_a_percent():
+    from bot.understanding import understand
+
+    for prompt in ("due", "overdue", "reminder"):
+        r = understand("70", last_prompt=prompt)
+        assert (r.kind, r.percent) == ("progress", 70), prompt
+    for prompt in (None, "task", "assignment", "ask", "asked_done", "checkin"):
+        assert understand("7", last_prompt=prompt).kind == "unclear", prompt
+    assert understand("được 70", last_prompt=None).percent == 70  # words around it make it a report

@@ -258,7 +258,8 @@ def _understood(app, msg, user, texts, store, task, text: str) -> Reply:
             buttons.append(Button(texts("button.ack"), f"c:{task.id}:ack"))
     if not buttons:
         buttons = task_buttons(texts, task.id)[0]
-    return Reply(texts("ask.unsure", code=task.code, text=text), buttons=[buttons], task_id=task.id, kind="ask")
+    key = f"ask.{reading.hint}" if reading.hint else "ask.unsure"  # e.g. a number that is no choice on offer
+    return Reply(texts(key, code=task.code, text=text), buttons=[buttons], task_id=task.id, kind="ask")
 
 
 def _evidence(app, msg, user, texts, store, task) -> Reply:

@@ -22,7 +22,7 @@ from dataclasses import replace
 from bot.understanding import clauses as cl
 from bot.understanding import lexicon as lx
 from bot.understanding.normalise import canonical_tokens
-from bot.understanding.read import UNCLEAR, Reading, alts, blocker_of, status
+from bot.understanding.read import PROGRESS_PROMPTS, UNCLEAR, Reading, alts, blocker_of, status
 
 _MAX_WORDS = 60  # a run-on "sentence" without punctuation is read in pieces of this many words
 _HEAD, _TAIL = 8, 8  # a message longer than that many pieces is read by its first and last ones
@@ -62,6 +62,11 @@ def _read(body: str, original: str, last_prompt: str | None) -> Reading:
         return Reading("question", reason=original, confident=False) if "?" in tokens else UNCLEAR
     if all(t in lx.LAUGHTER or t in lx.PUNCT for t in tokens):
         return Reading("chatter")
+    words = [t for t in tokens if t not in lx.PUNCT and t not in lx.PARTICLES]
+    if len(words) == 1 and words[0].isdigit() and last_prompt not in PROGRESS_PROMPTS and "%" not in tokens:
+        # A number alone, not after a question about progress: a choice that is not on offer
+        # ("7" with four buttons), a count? Taking it as a percent would record what was not said.
+        return Reading("unclear", confident=False, hint="bare_number")
     statements: list[cl.Clause] = []
     questions: list[str] = []
     summary_from = None

@@ -19,6 +19,9 @@ REASON_CODES = ("budget", "dependency", "approval", "vendor", "staffing", "weath
                 "missing_input", "approver_away", "other")
 ASKED_DONE_PROMPTS = frozenset({"asked_done", "checkin"})
 ASSIGNMENT_PROMPTS = frozenset({"assignment", "ack_request"})
+# Bot messages that ask how far the work is ("cập nhật giúp tình hình", "báo cáo tiến độ"): after one,
+# a bare "70" is a percent; anywhere else it is more likely a mistyped choice or a count than a percent.
+PROGRESS_PROMPTS = frozenset({"reminder", "due", "overdue", "percent"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Reading:
     alternatives: tuple[str, ...] = ()  # other plausible kinds when not confident
     codes: tuple[str, ...] = ()  # task codes written in the text ("NC-07"): they decide the task
     correction: bool = False  # "em báo nhầm, …": replaces what was reported before
+    hint: str | None = None  # why an unclear reading is unclear, when the answer should say it ("bare_number")
 
 
 UNCLEAR = Reading("unclear", confident=False)
