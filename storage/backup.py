@@ -114,7 +114,7 @@ def _check(revision: str | None, tables: set[str], name: Path) -> str:
 
 
 def _restore_sqlite(url: str, backup_file: Path) -> Restored:
-    target = Path(make_url(url).database)
+    target = Path(make_url(url).database or "")
     try:
         src = sqlite3.connect(f"file:{backup_file.resolve()}?mode=ro", uri=True)
     except sqlite3.Error as exc:
@@ -129,7 +129,7 @@ def _restore_sqlite(url: str, backup_file: Path) -> Restored:
             raise BackupError(f"{backup_file} is not a SQLite database ({exc})") from None
         if result != ["ok"]:
             raise BackupError(f"{backup_file} is damaged (integrity check: {result[0]})")
-        _check(revision, tables, backup_file)
+        known = _check(revision, tables, backup_file)
         safety = None
         if target.is_file() and target.stat().st_size > 0:
             safety = _private_file(target.parent, f"{target.stem}.before-restore-{_stamp()}.", target.suffix or ".db")
@@ -146,7 +146,7 @@ def _restore_sqlite(url: str, backup_file: Path) -> Restored:
             raise BackupError(f"cannot write {target}: {exc}") from None
         finally:
             dst.close()
-        return Restored(revision, safety)
+        return Restored(known, safety)
     finally:
         src.close()
 
@@ -162,7 +162,7 @@ def _restore_pg(url: str, backup_file: Path) -> Restored:
         sql = _pg(["pg_restore", "--data-only", "--table=alembic_version", "--file=-", str(backup_file)], None)
         found = re.search(r"^COPY \S*alembic_version .*? FROM stdin;\n([^\n\\]+)\n", sql, re.M)
         revision = found.group(1).strip() if found else None
-    _check(revision, tables, backup_file)
+    known = _check(revision, tables, backup_file)
     folder = backup_file.resolve().parent
     safety = _private_file(folder, f"dutybot.before-restore-{_stamp()}.", ".dump")
     try:
@@ -171,7 +171,7 @@ def _restore_pg(url: str, backup_file: Path) -> Restored:
         safety.unlink(missing_ok=True)
         raise
     _pg_replace(url, backup_file)
-    return Restored(revision, safety)
+    return Restored(known, safety)
 
 
 def _pg_replace(url: str, backup_file: Path) -> None:
@@ -188,6 +188,7 @@ def _pg_replace(url: str, backup_file: Path) -> None:
     psql = subprocess.Popen(["psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
                              f"--dbname={conninfo}", "--file=-"],
                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    assert sql.stdout is not None and sql.stderr is not None and psql.stdin is not None and psql.stderr is not None
     try:
         psql.stdin.write(b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n")
         shutil.copyfileobj(sql.stdout, psql.stdin, 1 << 20)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import CursorResult, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from storage.db import Database
 from storage.models import Lease
@@ -14,9 +15,10 @@ from storage.models import Lease
 def acquire(db: Database, name: str, holder: str, ttl: timedelta, now: datetime) -> bool:
     """Take or renew lease `name` for `holder` until now+ttl; False while another holds it."""
     with db.write() as s:
-        res = s.execute(update(Lease).where(Lease.name == name, or_(Lease.holder == holder, Lease.until < now))
+        res = s.execute(update(Lease).where(col(Lease.name) == name,
+                                            or_(col(Lease.holder) == holder, col(Lease.until) < now))
                         .values(holder=holder, until=now + ttl))
-        if res.rowcount == 1:
+        if isinstance(res, CursorResult) and res.rowcount == 1:
             return True
         if s.get(Lease, name) is not None:
             return False
@@ -30,7 +32,7 @@ def acquire(db: Database, name: str, holder: str, ttl: timedelta, now: datetime)
 
 def release(db: Database, name: str, holder: str) -> None:
     with db.write() as s:
-        s.execute(update(Lease).where(Lease.name == name, Lease.holder == holder)
+        s.execute(update(Lease).where(col(Lease.name) == name, col(Lease.holder) == holder)
                   .values(until=datetime(1970, 1, 1).astimezone()))
 
 

@@ -11,7 +11,9 @@ from datetime import datetime, timezone
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Dialect, Index, LargeBinary, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON, Column, DateTime, Dialect, Index, LargeBinary, String, Table, Text, TypeDecorator, UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from workflows.access import Role
@@ -55,6 +57,13 @@ class StrEnumText(TypeDecorator[StrEnum]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> StrEnum | None:
         return None if value is None else self.enum(value)
+
+
+def table(model: type[SQLModel]) -> Table:
+    """A table model's Table (SQLModel sets `__table__` when the class is made; its types do not say so)."""
+    t = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(t, Table)
+    return t
 
 
 def _ts(nullable: bool = True, index: bool = False) -> Any:
@@ -288,7 +297,7 @@ class Lease(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=40)
     holder: str = Field(max_length=80)
-    until: datetime | None = _ts(nullable=False)
+    until: datetime = _ts(nullable=False)
 
 
 class WebLink(SQLModel, table=True):

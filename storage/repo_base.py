@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Result, event
 from sqlmodel import Session
 
 from storage.models import Event, Identity, Task, User
@@ -49,6 +49,12 @@ def _forget_people_on_rollback(session: Session) -> None:
 def _forget_task_ids_on_flush(session: Session, _ctx: object, _instances: object) -> None:
     if TASK_IDS in session.info and tasks_added_or_removed(session):
         session.info.pop(TASK_IDS, None)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched (SQLAlchemy types `Session.execute`'s result without it)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 class Repo:

@@ -8,19 +8,17 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage import statements as st
-from storage.models import (
-    Outbox, SentMessage,
-)
-from storage.repo_base import Repo
+from storage.models import Outbox, SentMessage, table
+from storage.repo_base import Repo, rowcount
 
 _OUTBOX_DEFAULTS: dict[str, Any] = dict(
     dedupe_key=None, user_id=None, payload={}, task_id=None, urgent=False, status="pending", attempts=0, sent_at=None,
     last_error=None, external_message_id=None, claimed_by=None, claimed_until=None)
 _OUTBOX_INSERT_ONCE = {  # by "is PostgreSQL": ON CONFLICT DO NOTHING, RETURNING says if a row went in
-    pg: ins(Outbox.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Outbox.__table__.c.id)
+    pg: ins(table(Outbox)).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table(Outbox).c.id)
     for pg, ins in ((True, pg_insert), (False, sqlite_insert))
 }
 
@@ -28,10 +26,10 @@ _OUTBOX_INSERT_ONCE = {  # by "is PostgreSQL": ON CONFLICT DO NOTHING, RETURNING
 class MessageRepo(Repo):
     def enqueue(self, row: Outbox) -> bool:
         """Insert an outbox row; a row whose dedupe_key already exists is skipped (False)."""
-        return self.enqueue_values({c.name: getattr(row, c.name) for c in Outbox.__table__.columns
+        return self.enqueue_values({c.name: getattr(row, c.name) for c in table(Outbox).columns
                                     if c.name != "id"})
 
-    def enqueue_values(self, values: dict) -> bool:
+    def enqueue_values(self, values: dict[str, Any]) -> bool:
         """`enqueue` from column values: a plain INSERT (no ORM object, no flush), and with a
         dedupe key ON CONFLICT DO NOTHING, so two workers queueing the same key cannot clash."""
         values = {**_OUTBOX_DEFAULTS, **values}
@@ -42,9 +40,11 @@ class MessageRepo(Repo):
         stmt = _OUTBOX_INSERT_ONCE[conn.dialect.name == "postgresql"]
         return conn.execute(stmt, values).first() is not None
 
-    def enqueue_new(self, values: dict) -> int:
+    def enqueue_new(self, values: dict[str, Any]) -> int:
         """A plain INSERT of an outbox row without dedupe key; returns its id."""
-        return self.s.connection().execute(st.OUTBOX_INSERT, {**_OUTBOX_DEFAULTS, **values}).inserted_primary_key[0]
+        key = self.s.connection().execute(st.OUTBOX_INSERT, {**_OUTBOX_DEFAULTS, **values}).inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
     def append_news(self, row_id: int, user_id: int, sep: str, text: str, task_id: int | None, max_len: int) -> bool:
         """Append to a waiting plain-news row no worker has touched yet, in one statement (the
@@ -57,28 +57,28 @@ class MessageRepo(Repo):
     def cancel_outbox_for(self, user_id: int, now: datetime, *, channel: str | None = None) -> int:
         """Messages still waiting for a removed person (or an unlinked app of theirs: `channel`)
         are not sent; the rows are kept, marked cancelled."""
-        q = update(Outbox).where(Outbox.user_id == user_id, Outbox.status == "pending")
+        q = update(Outbox).where(col(Outbox.user_id) == user_id, col(Outbox.status) == "pending")
         if channel is not None:
-            q = q.where(Outbox.channel == channel)
+            q = q.where(col(Outbox.channel) == channel)
         res = self.s.execute(q.values(status="cancelled", last_error="recipient removed", claimed_by=None,
                                       claimed_until=None, next_attempt_at=now))
-        return res.rowcount
+        return rowcount(res)
 
     def release_held(self, kinds: tuple[str, ...], now: datetime) -> int:
         """Messages of these kinds held for the night (a launch, a broadcast) go now instead.
         Rows waiting out a flood limit (last_error set) keep their wait."""
-        res = self.s.execute(update(Outbox).where(Outbox.status == "pending", Outbox.kind.in_(kinds),
-                                                  Outbox.next_attempt_at > now, Outbox.last_error.is_(None))
+        res = self.s.execute(update(Outbox).where(col(Outbox.status) == "pending", col(Outbox.kind).in_(kinds),
+                                                  col(Outbox.next_attempt_at) > now, col(Outbox.last_error).is_(None))
                              .values(next_attempt_at=now))
-        return res.rowcount
+        return rowcount(res)
 
     def pending_for_user(self, user_id: int) -> int:
         return self.s.exec(st.PENDING_FOR_USER, params={"p_user": user_id}).one()
 
     def pending_by_chat(self, channel: str) -> dict[str, int]:
         q = (select(Outbox.chat_id, func.count()).where(Outbox.channel == channel, Outbox.status == "pending")
-             .group_by(Outbox.chat_id))
-        return dict(self.s.exec(q).all())
+             .group_by(col(Outbox.chat_id)))
+        return {chat: n for chat, n in self.s.exec(q).all()}
 
     def chats_reached(self, channel: str, chat_ids: list[str]) -> set[str]:
         """Which of these chats the bot has delivered to: a sign the person wrote to it first
@@ -87,8 +87,9 @@ class MessageRepo(Repo):
             return set()
         ids = [str(c) for c in chat_ids]
         sent = select(Outbox.chat_id).where(Outbox.channel == channel, Outbox.status == "sent",
-                                            Outbox.chat_id.in_(ids)).distinct()
-        memo = select(SentMessage.chat_id).where(SentMessage.channel == channel, SentMessage.chat_id.in_(ids)).distinct()
+                                            col(Outbox.chat_id).in_(ids)).distinct()
+        memo = (select(SentMessage.chat_id)
+                .where(SentMessage.channel == channel, col(SentMessage.chat_id).in_(ids)).distinct())
         return set(self.s.exec(sent)) | set(self.s.exec(memo))
 
     def remember_sent(self, channel: str, chat_id: str, message_id: str, task_id: int | None, kind: str,
@@ -99,7 +100,7 @@ class MessageRepo(Repo):
     def last_task_message(self, channel: str, chat_id: str) -> SentMessage | None:
         """The newest message about a task in this chat: what a bare reply most likely answers."""
         q = (select(SentMessage).where(SentMessage.channel == channel, SentMessage.chat_id == str(chat_id),
-                                       SentMessage.task_id.is_not(None)).order_by(SentMessage.id.desc()))
+                                       col(SentMessage.task_id).is_not(None)).order_by(col(SentMessage.id).desc()))
         return self.s.exec(q).first()
 
     def sent_message(self, channel: str, chat_id: str, message_id: str) -> SentMessage | None:

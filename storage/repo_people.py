@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import text, update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage import statements as st
-from storage.models import (
-    Identity, Invite, User,
-)
-from storage.repo_base import Repo
+from storage.models import Identity, Invite, User
+from storage.repo_base import Repo, rowcount
 from workflows.ports import NewIdentity, NewInvite, NewUser
 
 
@@ -45,7 +44,7 @@ class PeopleRepo(Repo):
         return self.s.exec(q).first()
 
     def users(self) -> list[User]:
-        return list(self.s.exec(select(User).order_by(User.id)))
+        return list(self.s.exec(select(User).order_by(col(User.id))))
 
     def users_with_role(self, *roles: str) -> list[User]:
         cache = self._people()
@@ -58,7 +57,7 @@ class PeopleRepo(Repo):
         q = select(User).where(User.role == "contact", User.agency_code == agency, User.active == True)  # noqa: E712
         if deputies is not None:
             q = q.where(User.is_deputy == deputies)
-        return list(self.s.exec(q.order_by(User.id)))
+        return list(self.s.exec(q.order_by(col(User.id))))
 
     def is_active(self, user_id: int) -> bool:
         """The person exists and has not been removed (see workflows.people.is_active)."""
@@ -76,9 +75,10 @@ class PeopleRepo(Repo):
         if key not in cache:
             row = self.s.exec(st.SENDER, params={"p_channel": channel, "p_ext": str(external_id)}).first()
             cache[key] = (row[0], row[1]) if row else (None, None)
-        return cache[key]
+        found: tuple[Identity, User] | tuple[None, None] = cache[key]
+        return found
 
-    def prefetch_senders(self, channel: str, external_ids) -> None:
+    def prefetch_senders(self, channel: str, external_ids: Iterable[str | int]) -> None:
         """Look up everyone who wrote in a batch at once (dropped, like the rest, when people change)."""
         ids = sorted({str(i) for i in external_ids})
         if not ids:
@@ -117,16 +117,16 @@ class PeopleRepo(Repo):
         # One conditional UPDATE: of concurrent claims, the database lets exactly one match.
         res = self.s.execute(
             update(Invite)
-            .where(Invite.code_hash == code_hash, Invite.used_at.is_(None), Invite.expires_at > now)
+            .where(col(Invite.code_hash) == code_hash, col(Invite.used_at).is_(None), col(Invite.expires_at) > now)
             .values(used_at=now, used_by=user_id)
         )
-        return res.rowcount == 1
+        return rowcount(res) == 1
 
     def revoke_invites_of(self, user_id: int, now: datetime) -> int:
         """Unused codes someone made (invites, link codes) expire now: a removed person's codes die with them."""
-        res = self.s.execute(update(Invite).where(Invite.created_by == user_id, Invite.used_at.is_(None),
-                                                  Invite.expires_at > now).values(expires_at=now))
-        return res.rowcount
+        res = self.s.execute(update(Invite).where(col(Invite.created_by) == user_id, col(Invite.used_at).is_(None),
+                                                  col(Invite.expires_at) > now).values(expires_at=now))
+        return rowcount(res)
 
     def one_at_a_time(self, name: str) -> None:
         """Until this transaction ends, another transaction asking for the same `name` waits:

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage import statements as st
-from storage.models import (
-    Agency, AuditEntry, Event, Task,
-)
+from storage.models import Agency, AuditEntry, Event, Task, table
 from storage.repo_base import TASK_IDS, Repo, tasks_added_or_removed
 from workflows.ports import Ctx, NewEvent
 from workflows.plan import PlannedTask
 
-_AUDIT_INSERT = insert(AuditEntry.__table__)
+_AUDIT_INSERT = insert(table(AuditEntry))
 
 
 class TaskRepo(Repo):
@@ -88,15 +87,17 @@ class TaskRepo(Repo):
             known[key] = task
         return task
 
-    def _task_ids(self) -> dict | None:
+    def _task_ids(self) -> dict[tuple[int, str], Task] | None:
         if self.s.get_bind().dialect.name != "sqlite" or tasks_added_or_removed(self.s):
             return None
-        return self.s.info.setdefault(TASK_IDS, {})
+        known: dict[tuple[int, str], Task] = self.s.info.setdefault(TASK_IDS, {})
+        return known
 
     def tasks(self, event_id: int) -> list[Task]:
-        return list(self.s.exec(select(Task).where(Task.event_id == event_id).order_by(Task.deadline, Task.number)))
+        q = select(Task).where(Task.event_id == event_id).order_by(col(Task.deadline), col(Task.number))
+        return list(self.s.exec(q))
 
-    def tasks_by_codes(self, event_id: int, codes) -> list[Task]:
+    def tasks_by_codes(self, event_id: int, codes: Iterable[str]) -> list[Task]:
         codes = list(codes)
         if not codes:
             return []
@@ -108,36 +109,38 @@ class TaskRepo(Repo):
             known.update({(event_id, t.code.upper()): t for t in found})
         return found
 
-    def task_statuses(self, event_id: int, codes=None) -> dict[str, str]:
+    def task_statuses(self, event_id: int, codes: Iterable[str] | None = None) -> dict[str, str]:
         """Status by code for the event's tasks (only `codes`, when given)."""
         q = select(Task.code, Task.status).where(Task.event_id == event_id)
         if codes is not None:
-            if not codes:
+            wanted = list(codes)
+            if not wanted:
                 return {}
-            q = q.where(Task.code.in_(list(codes)))
-        return dict(self.s.exec(q).all())
+            q = q.where(col(Task.code).in_(wanted))
+        return {code: status for code, status in self.s.exec(q).all()}
 
-    def audit(self, *, event_id, task_id, ctx: Ctx, action: str, detail: dict) -> int:
+    def audit(self, *, event_id: int | None, task_id: int | None, ctx: Ctx, action: str, detail: dict[str, Any]) -> int:
         """Append an audit entry now (a plain INSERT: entries are never changed); returns its id."""
         actor = ctx.actor
         # On the connection: no autoflush of the session's pending changes for a plain INSERT;
         # one prepared statement with parameters (building `.values(...)` each time costs more).
         res = self.s.connection().execute(_AUDIT_INSERT, dict(
-            event_id=event_id, task_id=task_id, at=ctx.now, actor_id=getattr(actor, "id", None),
-            actor=getattr(actor, "name", "system"), channel=ctx.channel, action=action, detail=detail,
-            message_ref=ctx.message_ref))
-        return res.inserted_primary_key[0]
+            event_id=event_id, task_id=task_id, at=ctx.now, actor_id=actor.id, actor=actor.name, channel=ctx.channel,
+            action=action, detail=detail, message_ref=ctx.message_ref))
+        key = res.inserted_primary_key
+        assert key is not None
+        return int(key[0])
 
     def last_audit_id(self, task_id: int) -> int | None:
         return self.s.exec(st.LAST_AUDIT_ID, params={"p_task": task_id}).one()
 
     def history(self, task_id: int) -> list[AuditEntry]:
-        q = select(AuditEntry).where(AuditEntry.task_id == task_id).order_by(AuditEntry.at, AuditEntry.id)
+        q = select(AuditEntry).where(AuditEntry.task_id == task_id).order_by(col(AuditEntry.at), col(AuditEntry.id))
         return list(self.s.exec(q))
 
     def audit_entry(self, entry_id: int) -> AuditEntry | None:
         return self.s.get(AuditEntry, entry_id)
 
     def event_audit(self, event_id: int) -> list[AuditEntry]:
-        q = select(AuditEntry).where(AuditEntry.event_id == event_id).order_by(AuditEntry.at, AuditEntry.id)
+        q = select(AuditEntry).where(AuditEntry.event_id == event_id).order_by(col(AuditEntry.at), col(AuditEntry.id))
         return list(self.s.exec(q))

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
+from sqlmodel import col
 
 from storage.db import Database
 from storage.models import InboundUpdate, Outbox
@@ -31,17 +32,18 @@ class Pruned:
         return self.outbox + self.inbox
 
 
-def _outbox_batch(cutoff: datetime, batch: int):
-    return (select(Outbox.id).where(Outbox.status == "sent", Outbox.sent_at < cutoff)
-            .order_by(Outbox.id).limit(batch))
+def _outbox_batch(cutoff: datetime, batch: int) -> Select[int | None]:
+    return (select(col(Outbox.id)).where(col(Outbox.status) == "sent", col(Outbox.sent_at) < cutoff)
+            .order_by(col(Outbox.id)).limit(batch))
 
 
-def _inbox_batch(cutoff: datetime, batch: int):
+def _inbox_batch(cutoff: datetime, batch: int) -> Select[int | None]:
     # The newest update of each channel stays: the Telegram poller resumes after its update_id.
-    newest = select(func.max(InboundUpdate.id)).group_by(InboundUpdate.channel)
-    return (select(InboundUpdate.id).where(InboundUpdate.status != "pending", InboundUpdate.processed_at < cutoff,
-                                           InboundUpdate.id.not_in(newest))
-            .order_by(InboundUpdate.id).limit(batch))
+    newest = select(func.max(col(InboundUpdate.id))).group_by(col(InboundUpdate.channel))
+    return (select(col(InboundUpdate.id))
+            .where(col(InboundUpdate.status) != "pending", col(InboundUpdate.processed_at) < cutoff,
+                   col(InboundUpdate.id).not_in(newest))
+            .order_by(col(InboundUpdate.id)).limit(batch))
 
 
 def prune(db: Database, now: datetime, days: int, *, batch: int = BATCH, max_batches: int = MAX_BATCHES) -> Pruned:
@@ -54,7 +56,7 @@ def prune(db: Database, now: datetime, days: int, *, batch: int = BATCH, max_bat
                 # Ids first, then delete by id: one statement shape that both databases run (no DELETE … LIMIT).
                 ids = list(s.execute(pick(cutoff, batch)).scalars())
                 if ids:
-                    s.execute(delete(table).where(table.id.in_(ids)))
+                    s.execute(delete(table).where(col(table.id).in_(ids)))
             setattr(done, field, getattr(done, field) + len(ids))
             if len(ids) < batch:
                 break

@@ -15,10 +15,11 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, PendingRollbackError
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -56,7 +57,7 @@ def is_transient(exc: BaseException) -> bool:
     return is_conflict(exc) or is_outage(exc)
 
 
-def order_writes(session, *, exclusive: bool = False) -> None:
+def order_writes(session: Session, *, exclusive: bool = False) -> None:
     """Take the write-order lock for this transaction (PostgreSQL; SQLite has one writer)."""
     if session.get_bind().dialect.name != "postgresql":
         return
@@ -64,7 +65,7 @@ def order_writes(session, *, exclusive: bool = False) -> None:
     session.execute(text(f"SELECT {fn}(:k)"), {"k": WRITE_ORDER_KEY})
 
 
-def transaction(fn: Callable[..., T], *args, attempts: int = ATTEMPTS, **kwargs) -> T:
+def transaction(fn: Callable[..., T], *args: Any, attempts: int = ATTEMPTS, **kwargs: Any) -> T:
     """Run `fn` (which opens, uses and commits its own transaction) and run it again, whole,
     when the database rolled it back for a deadlock or a serialisation failure. `fn` must
     hold nothing from a failed attempt (it starts from what the database says)."""

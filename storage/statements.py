@@ -11,24 +11,24 @@ binds its values. Names of parameters avoid column names (an UPDATE reserves tho
 from __future__ import annotations
 
 from sqlalchemy import Integer, String, bindparam, case, func, insert, update
-from sqlmodel import select
+from sqlmodel import col, select
 
-from storage.models import AuditEntry, Event, Identity, InboundUpdate, Outbox, SentMessage, Task, User
+from storage.models import AuditEntry, Event, Identity, InboundUpdate, Outbox, SentMessage, Task, User, table
 
-_out = Outbox.__table__
-_in = InboundUpdate.__table__
+_out = table(Outbox)
+_in = table(InboundUpdate)
 
 # -- people and events (storage.repositories) ------------------------------------------------
-SENDER = (select(Identity, User).join(User, User.id == Identity.user_id)
+SENDER = (select(Identity, User).join(User, col(User.id) == col(Identity.user_id))
           .where(Identity.channel == bindparam("p_channel"), Identity.external_id == bindparam("p_ext")))
-SENDERS = (select(Identity, User).join(User, User.id == Identity.user_id)
+SENDERS = (select(Identity, User).join(User, col(User.id) == col(Identity.user_id))
            .where(Identity.channel == bindparam("p_channel"),
-                  Identity.external_id.in_(bindparam("p_exts", expanding=True))))
-IDENTITIES_OF = select(Identity).where(Identity.user_id == bindparam("p_user")).order_by(Identity.id)
-USERS_WITH_ROLE = (select(User).where(User.role.in_(bindparam("p_roles", expanding=True)),
+                  col(Identity.external_id).in_(bindparam("p_exts", expanding=True))))
+IDENTITIES_OF = select(Identity).where(Identity.user_id == bindparam("p_user")).order_by(col(Identity.id))
+USERS_WITH_ROLE = (select(User).where(col(User.role).in_(bindparam("p_roles", expanding=True)),
                                       User.active == True)  # noqa: E712  (SQL, not Python)
-                   .order_by(User.id))
-EVENTS = select(Event).order_by(Event.id)
+                   .order_by(col(User.id)))
+EVENTS = select(Event).order_by(col(Event.id))
 PENDING_FOR_USER = (select(func.count()).select_from(Outbox)
                     .where(Outbox.user_id == bindparam("p_user"), Outbox.status == "pending"))
 
@@ -39,7 +39,7 @@ FIND_TASK = {(True, False): _BY_NUMBER, (True, True): _BY_NUMBER.with_for_update
              (False, False): _BY_CODE, (False, True): _BY_CODE.with_for_update()}
 TASK_LOCKED = select(Task).where(Task.id == bindparam("p_task")).with_for_update()
 TASKS_BY_CODES = select(Task).where(Task.event_id == bindparam("p_event"),
-                                    Task.code.in_(bindparam("p_codes", expanding=True)))
+                                    col(Task.code).in_(bindparam("p_codes", expanding=True)))
 LAST_AUDIT_ID = select(func.max(AuditEntry.id)).where(AuditEntry.task_id == bindparam("p_task"))
 
 # -- outbox ------------------------------------------------------------------------------------
@@ -58,12 +58,12 @@ OUTBOX_INSERT = insert(_out)
 MARK_SENT = (update(_out).where(_out.c.dedupe_key == bindparam("p_key"))
              .values(status="sent", sent_at=bindparam("p_now"), attempts=1, claimed_by=None, claimed_until=None,
                      external_message_id=bindparam("p_mid")))
-SENT_INSERT = insert(SentMessage.__table__)
+SENT_INSERT = insert(table(SentMessage))
 
 # -- inbox (bot.inbox) ---------------------------------------------------------------------------
 INBOX_SEEN = select(InboundUpdate.update_key).where(
     InboundUpdate.channel == bindparam("p_channel"),
-    InboundUpdate.update_key.in_(bindparam("p_keys", expanding=True)))
+    col(InboundUpdate.update_key).in_(bindparam("p_keys", expanding=True)))
 INBOX_INSERT = insert(_in).returning(_in.c.id, _in.c.update_key, sort_by_parameter_order=True)
 INBOX_CLAIM = (update(_in).where(_in.c.id == bindparam("p_row"), _in.c.status == "pending")
                .values(status="done", processed_at=bindparam("p_now")))
