@@ -12,7 +12,17 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
-    JSON, Column, DateTime, Dialect, Index, LargeBinary, String, Table, Text, TypeDecorator, UniqueConstraint,
+    JSON,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
 

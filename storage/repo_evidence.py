@@ -7,9 +7,7 @@ from dataclasses import asdict
 from sqlalchemy import func
 from sqlmodel import col, select
 
-from storage.models import (
-    Evidence, ExtensionRequest, Task,
-)
+from storage.models import Evidence, ExtensionRequest, Task
 from storage.repo_base import Repo
 from workflows.ports import NewEvidence, NewExtension
 

@@ -13,8 +13,8 @@ from sqlmodel import col, select
 from storage import statements as st
 from storage.models import Agency, AuditEntry, Event, Task, table
 from storage.repo_base import TASK_IDS, Repo, tasks_added_or_removed
-from workflows.ports import Ctx, NewEvent
 from workflows.plan import PlannedTask
+from workflows.ports import Ctx, NewEvent
 
 _AUDIT_INSERT = insert(table(AuditEntry))
 

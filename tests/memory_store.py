@@ -19,16 +19,7 @@ from typing import Any
 
 from workflows.access import Role
 from workflows.plan import PlannedTask
-from workflows.ports import (
-    Ctx,
-    NewEvent,
-    NewEvidence,
-    NewExtension,
-    NewIdentity,
-    NewInvite,
-    NewUser,
-    Store,
-)
+from workflows.ports import Ctx, NewEvent, NewEvidence, NewExtension, NewIdentity, NewInvite, NewUser, Store
 from workflows.states import TaskStatus
 
 Json = dict[str, Any]

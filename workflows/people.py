@@ -71,9 +71,9 @@ def deactivate(store: Store, ctx: Ctx, person: UserRecord, *, reason: str, repla
     person.active, person.pending = False, None
     cancelled = store.cancel_outbox_for(person.id, ctx.now)
     revoked = store.revoke_invites_of(person.id, ctx.now)  # the codes they handed out die with them
-    detail: dict[str, object] = {"user": person.id, "name": person.name, "role": str(person.role), "agency": person.agency_code,
-              "deputy": person.is_deputy, "cancelled_messages": cancelled, "revoked_codes": revoked,
-              "reason": reason}
+    detail: dict[str, object] = {
+        "user": person.id, "name": person.name, "role": str(person.role), "agency": person.agency_code,
+        "deputy": person.is_deputy, "cancelled_messages": cancelled, "revoked_codes": revoked, "reason": reason}
     if replaced_by is not None:
         detail["replaced_by"] = replaced_by
     store.audit(event_id=None, task_id=None, ctx=ctx, action="user_removed", detail=detail)

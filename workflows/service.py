@@ -12,9 +12,7 @@ from typing import Any
 
 from workflows.access import is_staff, require_staff, require_update
 from workflows.errors import DutyError, TransitionError
-from workflows.ports import (
-    AuditRecord, Ctx, ExtensionRecord, NewEvidence, NewExtension, Notice, Store, TaskRecord,
-)
+from workflows.ports import AuditRecord, Ctx, ExtensionRecord, NewEvidence, NewExtension, Notice, Store, TaskRecord
 from workflows.quota import mib
 from workflows.states import CLOSED, TaskStatus, check_transition, dependency_met
 
