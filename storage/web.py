@@ -7,11 +7,12 @@ UPDATE, so of two browsers opening it at once exactly one gets in.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from collections import namedtuple
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, text, update
+from sqlalchemy import Text, and_, case, cast, func, or_, text, update
 from sqlmodel import Session, select
 
 from storage.models import (Agency, AuditEntry, Evidence, ExtensionRequest, ReminderSlot, Task, User, WebLink,
@@ -121,21 +122,52 @@ def status_counts(s: Session, event_id: int, now: datetime, agency: str | None =
 # exist; workflows.states.dependency_met):
 # counted by the database, which reads each dependency through the (event_id, code) key.
 _WAITING = """
-SELECT t.lead, t.status, COUNT(*) FROM task t
+SELECT {select} FROM task t
 WHERE t.event_id = :event AND t.status IN ('todo', 'acknowledged') {scope}
   AND CAST(t.depends_on AS TEXT) <> '[]'
   AND EXISTS (SELECT 1 FROM {each} WHERE NOT EXISTS (
         SELECT 1 FROM task u WHERE u.event_id = t.event_id AND u.code = d.value AND u.status IN ('done', 'cancelled')))
-GROUP BY t.lead, t.status
-"""
+{tail}"""
 _EACH = {"sqlite": "json_each(t.depends_on) AS d", "postgresql": "json_array_elements_text(t.depends_on) AS d(value)"}
+
+
+def _waiting(s: Session, event_id: int, agency: str | None, select_: str, tail: str = ""):
+    sql = _WAITING.format(select=select_, tail=tail, scope="AND t.lead = :agency" if agency else "",
+                          each=_EACH[s.get_bind().dialect.name])
+    return s.execute(text(sql), {"event": event_id, **({"agency": agency} if agency else {})})
 
 
 def waiting_counts(s: Session, event_id: int, agency: str | None = None) -> list[tuple[str, str, int]]:
     """(lead, stored status, how many of those are `waiting`) per lead agency."""
-    sql = _WAITING.format(scope="AND t.lead = :agency" if agency else "", each=_EACH[s.get_bind().dialect.name])
-    params = {"event": event_id, **({"agency": agency} if agency else {})}
-    return [(lead, status, int(n)) for lead, status, n in s.execute(text(sql), params)]
+    rows = _waiting(s, event_id, agency, "t.lead, t.status, COUNT(*)", "GROUP BY t.lead, t.status")
+    return [(lead, status, int(n)) for lead, status, n in rows]
+
+
+def waiting_ids(s: Session, event_id: int) -> set[int]:
+    """The ids of the event's tasks shown as `waiting`."""
+    return {i for (i,) in _waiting(s, event_id, None, "t.id")}
+
+
+# A page listing many tasks (timeline, agency) reads the columns it shows, not ORM objects.
+_SHOWN = (Task.id, Task.code, Task.number, Task.title, Task.title_en, Task.phase, Task.lead, Task.supporting,
+          Task.deadline, Task.status, Task.percent)
+
+
+def phase_codes(s: Session, event_id: int) -> list[str]:
+    """The phase codes the event's tasks use, each where its first task by deadline comes."""
+    q = select(Task.phase, func.min(Task.deadline), func.min(Task.number)).where(Task.event_id == event_id) \
+        .group_by(Task.phase)
+    return [code for code, *_ in sorted(s.exec(q), key=lambda r: (r[1], r[2]))]
+
+
+def task_rows(s: Session, event_id: int, involving: str | None = None) -> list:
+    """The event's tasks (plain rows) by deadline; with `involving`, those that agency leads or supports."""
+    q = select(*_SHOWN).where(Task.event_id == event_id)
+    if involving:  # the database narrows by the JSON text; the exact test is below
+        quoted = '%"' + json.dumps(involving)[1:-1] + '"%'
+        q = q.where(or_(Task.lead == involving, cast(Task.supporting, Text).like(quoted)))
+    rows = list(s.exec(q.order_by(Task.deadline, Task.number)))
+    return [r for r in rows if r.lead == involving or involving in (r.supporting or [])] if involving else rows
 
 
 # The board's lists show a few columns of a few rows: plain rows (attribute access like a Task),
