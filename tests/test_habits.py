@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -303,16 +302,7 @@ def test_ruff_check_passes():
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def _mypy_configured() -> bool:
-    return "mypy" in tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8")).get("tool", {})
-
-
 def test_mypy_on_the_engine_and_storage():
-    """Blocking once pyproject.toml carries [tool.mypy] (strict on workflows/ and storage/);
-    until then it runs and prints its result without failing the suite."""
+    """Strict on workflows/ and storage/ ([tool.mypy] in pyproject.toml)."""
     run = _tool("mypy", "workflows", "storage")
-    out = (run.stdout + run.stderr).strip()
-    print(out)
-    if run.returncode != 0 and not _mypy_configured():
-        pytest.xfail("mypy not configured yet (no [tool.mypy] in pyproject.toml): " + out.splitlines()[-1])
-    assert run.returncode == 0, out
+    assert run.returncode == 0, (run.stdout + run.stderr).strip()
