@@ -159,8 +159,9 @@ def waiting_ids(s: Session, event_id: int) -> set[int]:
 
 
 # A page listing many tasks (timeline, agency) reads the columns it shows, not ORM objects.
-_SHOWN = tuple(col(c) for c in (Task.id, Task.code, Task.number, Task.title, Task.title_en, Task.phase, Task.lead,
-                                 Task.supporting, Task.deadline, Task.status, Task.percent))
+_SUPPORTING = col(Task.supporting)
+_SHOWN = (*(col(c) for c in (Task.id, Task.code, Task.number, Task.title, Task.title_en, Task.phase, Task.lead)),
+          _SUPPORTING, *(col(c) for c in (Task.deadline, Task.status, Task.percent)))
 
 
 def phase_codes(s: Session, event_id: int) -> list[str]:
@@ -170,9 +171,12 @@ def phase_codes(s: Session, event_id: int) -> list[str]:
     return [str(code) for code, *_ in sorted(s.execute(q), key=lambda r: (r[1], r[2]))]
 
 
-def task_rows(s: Session, event_id: int, involving: str | None = None) -> list[Row[Any]]:
-    """The event's tasks (plain rows) by deadline; with `involving`, those that agency leads or supports."""
-    q = sa_select(*_SHOWN).where(col(Task.event_id) == event_id)
+def task_rows(s: Session, event_id: int, involving: str | None = None, *,
+              supporting: bool = True) -> list[Row[Any]]:
+    """The event's tasks (plain rows) by deadline; with `involving`, those that agency leads or supports.
+    `supporting=False` leaves that column out (decoding 5,000 JSON lists is most of a reader's timeline)."""
+    shown = _SHOWN if supporting or involving else tuple(c for c in _SHOWN if c is not _SUPPORTING)
+    q = sa_select(*shown).where(col(Task.event_id) == event_id)
     if involving:  # the database narrows by the JSON text; the exact test is below
         quoted = '%"' + json.dumps(involving)[1:-1] + '"%'
         q = q.where(or_(col(Task.lead) == involving, cast(col(Task.supporting), Text).like(quoted)))

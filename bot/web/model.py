@@ -112,10 +112,9 @@ def run_of_show(store: SqlStore, viewer, event, now: datetime) -> list[dict]:
 
 
 def visible_rows(store: SqlStore, viewer, event_id: int) -> list:
-    rows = web_store.task_rows(store.s, event_id)
     if can_read_all(viewer):
-        return rows
-    return [t for t in rows if can_see_task(viewer, t.lead, t.supporting or [])]
+        return web_store.task_rows(store.s, event_id, supporting=False)
+    return [t for t in web_store.task_rows(store.s, event_id) if can_see_task(viewer, t.lead, t.supporting or [])]
 
 
 def shown_statuses(store: SqlStore, event_id: int, rows: list) -> dict[int, str]:

@@ -55,11 +55,11 @@ def cue_rows(cues, page) -> Markup:
 
 def timeline_dots(dots, page) -> Markup:
     """One phase's dots (a 5,000-task event has 5,000 of them; see the module's docstring)."""
-    overdue = page.t("web.col.overdue")
+    labels = {"overdue": page.t("web.col.overdue")}
     out = []
     for dot in dots:
         t, state = dot["task"], dot["state"]
-        label = overdue if state == "overdue" else escape(page.status(state))
+        label = labels.get(state) or labels.setdefault(state, escape(page.status(state)))
         out.append(f'<a href="/web/task/{t.id}"><rect class="dot st-{state}" x="{dot["x"] - 0.3}" y="2" width="0.6" '
                    f'height="8"><title>{escape(t.code)} · {escape(page.title(t))} · {page.short(t.deadline)} · '
                    f'{label}</title></rect></a>')
