@@ -23,10 +23,9 @@ BOT_MAX_LINES = 300
 COMPOSITION_ROOT = {"bot/app.py"}
 
 # -- ratchets: what was still there when the rule came in (shrink them, never grow them) ----------
-# Cycles that close only through imports inside functions: bot.commands.load_all() imports the
-# command modules, which import the registry back (11); bot.commands.replies <-> bot.router (2);
-# bot.web.server <-> actions/pages (3). 16 modules.
-KNOWN_DEFERRED_CYCLE_SIZE = 16
+# Cycles that close only through imports inside functions: bot.commands.replies <-> bot.router (2);
+# bot.web.server <-> actions/pages (3). 5 modules.
+KNOWN_DEFERRED_CYCLE_SIZE = 5
 KNOWN_BOT_DB_IMPORTS = {"bot/answers.py", "bot/channels/zalo.py", "bot/delivery.py", "bot/inbox.py"}
 KNOWN_WORKFLOWS_LEAKS: set[str] = set()
 KNOWN_BIG_BOT_MODULES = {"bot/channels/telegram.py", "bot/channels/zalo.py"}
