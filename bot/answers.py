@@ -17,14 +17,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import update
-
 from bot.channels.base import ChannelError, Reply
 from bot.instance import WORKER_ID
 from bot.liveness import Pulse
+from storage import outbox as rows
 from storage import retry
-from storage import statements as st
-from storage.models import Outbox
 
 log = logging.getLogger(__name__)
 # Longer than a send takes (a send that outlives it may be sent again by the delivery worker).
@@ -46,11 +43,11 @@ def stage(session, channel: str, answers: list[tuple[str, str, Reply]], now) -> 
     """Insert (key, chat_id, reply) rows, claimed by this process, in the batch's transaction."""
     if not answers:
         return
-    rows = [dict(dedupe_key=key, user_id=None, channel=channel, chat_id=str(chat_id), kind=reply.kind,
-                 text=reply.text, payload=_payload(reply), task_id=reply.task_id, urgent=True, status="pending",
-                 attempts=0, created_at=now, next_attempt_at=now, claimed_by=CLAIMER, claimed_until=now + CLAIM)
-            for key, chat_id, reply in answers]
-    session.execute(st.OUTBOX_INSERT, rows)
+    rows.stage_answers(session, [
+        dict(dedupe_key=key, user_id=None, channel=channel, chat_id=str(chat_id), kind=reply.kind, text=reply.text,
+             payload=_payload(reply), task_id=reply.task_id, urgent=True, status="pending", attempts=0,
+             created_at=now, next_attempt_at=now, claimed_by=CLAIMER, claimed_until=now + CLAIM)
+        for key, chat_id, reply in answers])
 
 
 def _payload(reply: Reply) -> dict:
@@ -61,31 +58,31 @@ def _payload(reply: Reply) -> dict:
 
 
 def settle(app, channel: str, sent: list[tuple[str, str, str, Reply]],
-           failed: list[tuple[str, ChannelError]], remember: list[tuple[str, str, int, str]]) -> None:
-    """After sending: mark sent rows, hand failed ones to the delivery worker (or park them),
-    and remember which task each message was about; one transaction for the whole batch."""
-    if not (sent or failed or remember):
+           failed: list[tuple[str, ChannelError]], remember: list[tuple[str, str, int, str]],
+           deferred: list[str] = ()) -> None:
+    """After sending: mark sent rows, hand failed ones and the ones that must wait their turn
+    (`deferred`) to the delivery worker (or park them), and remember which task each message
+    was about; one transaction for the whole batch."""
+    if not (sent or failed or remember or deferred):
         return
     now = app.now()
     sent, failed = sorted(sent, key=lambda x: x[0]), sorted(failed, key=lambda x: x[0])  # rows in one order
     with app.db.write() as s:
-        if sent:
-            s.execute(st.MARK_SENT, [{"p_key": key, "p_mid": str(mid)[:64], "p_now": now}
-                                     for key, _chat, mid, _r in sent])
+        rows.mark_answers_sent(s, [(key, mid) for key, _chat, mid, _r in sent], now)
+        # Left to wait their turn (bot.ratelimit): the delivery worker sends them, paced.
+        rows.release_answers(s, deferred, now)
         for key, exc in failed:
-            values = dict(claimed_by=None, claimed_until=None, attempts=1, last_error=exc.stored())
-            if exc.permanent or exc.blocked:
-                values["status"] = "parked"
+            park = exc.permanent or exc.blocked
+            if park:
                 log.warning("answer %s refused: %s", key, exc)
-            else:  # a flood limit or a network error: the delivery worker sends it after the wait
-                values["next_attempt_at"] = now + timedelta(seconds=exc.retry_after or 1)
-            s.execute(update(Outbox).where(Outbox.dedupe_key == key).values(**values))
-        rows = [dict(channel=channel, chat_id=str(chat), message_id=str(mid), task_id=task_id, kind=kind, at=now)
+            # else a flood limit or a network error: the delivery worker sends it after the wait
+            rows.answer_failed(s, key, error=exc.stored(), park=park,
+                               retry_at=None if park else now + timedelta(seconds=exc.retry_after or 1))
+        memo = [dict(channel=channel, chat_id=str(chat), message_id=str(mid), task_id=task_id, kind=kind, at=now)
                 for chat, mid, task_id, kind in remember]
-        rows += [dict(channel=channel, chat_id=str(chat), message_id=str(mid), task_id=r.task_id, kind=r.kind, at=now)
+        memo += [dict(channel=channel, chat_id=str(chat), message_id=str(mid), task_id=r.task_id, kind=r.kind, at=now)
                  for _key, chat, mid, r in sent if r.task_id is not None and mid]
-        if rows:
-            s.execute(st.SENT_INSERT, rows)
+        rows.remember_sent_rows(s, memo)
 
 
 def release_orphans(app, channel: str) -> int:
@@ -94,10 +91,7 @@ def release_orphans(app, channel: str) -> int:
     if not app.db.is_sqlite:
         return 0
     with app.db.write() as s:
-        res = s.execute(update(Outbox).where(Outbox.channel == channel, Outbox.status == "pending",
-                                             Outbox.dedupe_key.like(f"{_MARK}%"), Outbox.claimed_by != CLAIMER)
-                        .values(claimed_by=None, claimed_until=None))
-        return res.rowcount or 0
+        return rows.release_orphans(s, channel, _MARK, CLAIMER)
 
 
 @dataclass
@@ -106,9 +100,10 @@ class Outcome:
     sent: list = field(default_factory=list)
     failed: list = field(default_factory=list)
     memo: list = field(default_factory=list)
+    deferred: list = field(default_factory=list)  # keys of answers left to the outbox, paced
 
     def __bool__(self) -> bool:
-        return bool(self.sent or self.failed or self.memo)
+        return bool(self.sent or self.failed or self.memo or self.deferred)
 
 
 class Settler:
@@ -117,8 +112,8 @@ class Settler:
     batches settle in one transaction). A crash before it leaves the answers claimed: they are
     sent again, never lost."""
 
-    def __init__(self, app, channel: str) -> None:
-        self.app, self.channel = app, channel
+    def __init__(self, app, channel: str, on_deferred=lambda: None) -> None:
+        self.app, self.channel, self.on_deferred = app, channel, on_deferred
         self._waiting = Outcome()
         self._waiters: list[asyncio.Future] = []  # one per add(), resolved once its outcome is written
         self._task: asyncio.Task | None = None
@@ -127,7 +122,7 @@ class Settler:
     def add(self, out: Outcome) -> asyncio.Future:
         """Queue an outcome; the future resolves once it is written (or writing it failed)."""
         done = asyncio.get_running_loop().create_future()
-        for name in ("sent", "failed", "memo"):
+        for name in ("sent", "failed", "memo", "deferred"):
             getattr(self._waiting, name).extend(getattr(out, name))
         self._waiters.append(done)
         if self._task is None or self._task.done():
@@ -145,6 +140,8 @@ class Settler:
             try:
                 if out:
                     await self._settle(out)
+                if out.deferred:  # released to the delivery worker: wake it
+                    self.on_deferred()
             finally:
                 for done in waiters:
                     if not done.done():
@@ -157,14 +154,14 @@ class Settler:
         while True:
             try:
                 await asyncio.to_thread(retry.transaction, settle, self.app, self.channel,
-                                        out.sent, out.failed, out.memo)
+                                        out.sent, out.failed, out.memo, out.deferred)
                 self.pulse.ok()
                 return
             except Exception as exc:
                 if not retry.is_transient(exc) or time.monotonic() - first > CLAIM.total_seconds() - 5:
                     self.pulse.failed(exc)
                     log.warning("%d answers not marked sent (%s); the outbox sends them again",
-                                len(out.sent) + len(out.failed), type(exc).__name__)
+                                len(out.sent) + len(out.failed) + len(out.deferred), type(exc).__name__)
                     self.pulse.gave_up()
                     return
                 await self.pulse.pause(exc)

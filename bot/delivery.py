@@ -7,26 +7,22 @@ failure is retried with backoff, and a permanent rejection is parked with its er
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import time
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_
-from sqlmodel import select
-
-from bot.channels.base import RETRY_MARK, Button, ChannelError, Reply
+from bot.channels.base import RETRY_MARK, ChannelError
 from bot.context import App
-from bot.i18n import Texts
 from bot.instance import WORKER_ID
 from bot.liveness import Pulse
-from bot.notify import GROUP_SEP, grouped_text
+from bot.outgoing import MERGE_MAX, merge_run, mergeable, merged_reply, queue_reply, reply_from_row
 from bot.ratelimit import Pacer
+from storage import outbox as rows_of
 from storage import retry
-from storage.models import Outbox, User
+from storage.outbox import OutboxRow as Outbox
 from workflows.ports import Notice
 
+__all__ = ["CLAIM", "Delivery", "queue_reply", "reply_from_row"]  # the last two live in bot.outgoing
 log = logging.getLogger(__name__)
 # A row that keeps failing (network, 5xx) is parked once it is this old, not after N tries:
 # an outage of an hour must not lose messages; flood limits (retry_after) never park a row.
@@ -36,39 +32,6 @@ MAX_OUTAGE_PAUSE = 8.0
 MIN_LOOK_INTERVAL = 0.1  # seconds between two looks at the outbox
 # How long a claimed row stays this worker's; after that another worker may take it over.
 CLAIM = timedelta(seconds=60)
-
-
-def reply_from_row(row: Outbox, tz: ZoneInfo) -> Reply:
-    buttons = [[Button(b["label"], b["data"]) for b in r] for r in row.payload.get("buttons", [])]
-    text = row.text
-    if GROUP_SEP in text:  # news grouped while it waited (bot.notify): its header is written now
-        text = grouped_text(Texts(row.payload.get("lang", "vi"), tz), text, row.created_at)
-    document = photo = None
-    if (doc := row.payload.get("document")) is not None:
-        document = (doc["name"], base64.b64decode(doc["b64"]))
-    if (pic := row.payload.get("photo")) is not None:
-        photo = base64.b64decode(pic)
-    return Reply(text, buttons=buttons, task_id=row.task_id, kind=row.kind, reply_to=row.payload.get("reply_to"),
-                 document=document, photo=photo)
-
-
-def queue_reply(app: App, channel: str, chat_id: str, reply: Reply, retry_after: float | None) -> None:
-    """An answer that could not go at once goes through the outbox, after the wait it was given."""
-    now = app.now()
-    payload = {"buttons": [[{"label": b.label, "data": b.data} for b in row] for row in reply.buttons]}
-    # The file travels with its caption (a workbook, a chart: tens of KB). In the row's JSON as
-    # base64 rather than a column of its own: only these rare queued answers carry one, and a
-    # row that outlives a restart still has it.
-    if reply.document is not None:
-        name, data = reply.document
-        payload["document"] = {"name": name, "b64": base64.b64encode(data).decode("ascii")}
-    if reply.photo is not None:
-        payload["photo"] = base64.b64encode(reply.photo).decode("ascii")
-    with app.write() as store:
-        store.enqueue(Outbox(channel=channel, chat_id=str(chat_id), kind=reply.kind, text=reply.text, payload=payload,
-                             task_id=reply.task_id, urgent=True, created_at=now,
-                             next_attempt_at=now + timedelta(seconds=retry_after or 1)))
-
 
 class Delivery:
     def __init__(self, app: App, channels: dict, pacers: dict[str, Pacer] | None = None) -> None:
@@ -83,7 +46,7 @@ class Delivery:
         self.pulse = Pulse("delivery", expect=1.0)
         # Sent, but the database could not be told (it went down meanwhile): recorded first
         # thing once it is back, instead of sending the message again when its claim expires.
-        self._unrecorded: list[tuple[Outbox, str]] = []
+        self._unrecorded: list[tuple[list[Outbox], str]] = []
 
     def wake(self) -> None:
         self._wake.set()
@@ -93,12 +56,8 @@ class Delivery:
         (a row waits for it in the outbox) are held again, so that a restart does not send
         into the window: answers and other rows to that chat wait too. Returns how many."""
         now = self.app.now()
-        q = (select(Outbox.channel, Outbox.chat_id, func.max(Outbox.next_attempt_at))
-             .where(Outbox.status == "pending", Outbox.next_attempt_at > now,
-                    Outbox.last_error.like(f"{RETRY_MARK}%"))
-             .group_by(Outbox.channel, Outbox.chat_id))
         with self.app.db.read() as s:
-            rows = list(s.exec(q))
+            rows = rows_of.flood_holds(s, now, RETRY_MARK)
         mono, held = time.monotonic(), 0
         for channel, chat_id, until in rows:
             pacer = self.pacers.get(channel)
@@ -138,25 +97,14 @@ class Delivery:
         self._stopping = True
         self._wake.set()
 
-    def _due(self, limit: int) -> list[Outbox]:
-        """Claim due rows that may go now (one per chat, within the pacers) for this worker."""
+    def _due(self, limit: int) -> list[list[Outbox]]:
+        """Claim due rows that may go now (one message per chat, within the pacers) for this
+        worker: each chat's next row, with the answers waiting behind it when it is one."""
         now = self.app.now()
-        clauses = []
-        for name, ch in self.channels.items():
-            if hasattr(ch, "ready_chats"):  # a channel that can only reach some chats right now
-                clauses.append(and_(Outbox.channel == name, Outbox.chat_id.in_(list(ch.ready_chats()))))
-            else:
-                clauses.append(Outbox.channel == name)
-        free = or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now, Outbox.claimed_by == self.worker)
-        due = and_(Outbox.status == "pending", Outbox.next_attempt_at <= now, free, or_(*clauses))
-        # Cheap look first (most wake-ups find nothing to do): only each chat's next row, picked
-        # by the database, so a long backlog for one chat (a coordinator's news) costs one row.
-        rank = func.row_number().over(partition_by=(Outbox.channel, Outbox.chat_id),
-                                      order_by=(Outbox.urgent.desc(), Outbox.id)).label("rank")
-        heads = (select(Outbox.id, Outbox.channel, Outbox.chat_id, Outbox.urgent, rank).where(due)).subquery()
+        reach = {name: list(ch.ready_chats()) if hasattr(ch, "ready_chats") else None  # some chats only, now
+                 for name, ch in self.channels.items()}
         with self.app.db.read() as s:
-            candidates = list(s.exec(select(heads.c.id, heads.c.channel, heads.c.chat_id).where(heads.c.rank == 1)
-                                     .order_by(heads.c.urgent.desc(), heads.c.id).limit(limit * 5)))
+            candidates = rows_of.due_heads(s, now, self.worker, reach, limit * 5)
         if not candidates:
             return []
         mono, chosen, seen = time.monotonic(), [], set()
@@ -175,12 +123,15 @@ class Delivery:
         if not chosen:
             return []
         with self.app.db.write() as s:
-            q = (select(Outbox).where(Outbox.id.in_(chosen), due).order_by(Outbox.urgent.desc(), Outbox.id)
-                 .with_for_update(skip_locked=True))  # PostgreSQL: workers never wait on each other
-            rows = list(s.exec(q))
-            for row in rows:
-                row.claimed_by, row.claimed_until = self.worker, now + CLAIM
-            return rows
+            groups = []
+            for head in rows_of.lock_due(s, chosen, now, self.worker, reach):
+                group = [head]
+                if mergeable(head) and self._paced(head.channel):  # answers waiting behind it: one message
+                    group += merge_run(head, rows_of.due_behind(s, head, now, self.worker, reach, MERGE_MAX - 1))
+                for row in group:
+                    row.claimed_by, row.claimed_until = self.worker, now + CLAIM
+                groups.append(group)
+            return groups
 
     async def drain_once(self, limit: int = 200) -> int:
         """Send what is due now and allowed by the pacers; returns how many rows were sent."""
@@ -189,12 +140,13 @@ class Delivery:
         while self._unrecorded:
             await asyncio.to_thread(retry.transaction, self._sent, *self._unrecorded[0])
             self._unrecorded.pop(0)
-        rows = await asyncio.to_thread(retry.transaction, self._due, limit)
-        if rows:
+        groups = await asyncio.to_thread(retry.transaction, self._due, limit)
+        if groups:
             self.next_wait = None  # recomputed below for rows the pacer holds back
-        for row in rows:
+        for rows in groups:
             if self._stopping:
                 break
+            row = rows[0]
             pacer = self.pacers.get(row.channel)
             if pacer is not None:
                 own = pacer.chat_delay(row.chat_id, time.monotonic())
@@ -210,7 +162,7 @@ class Delivery:
                 pacer.sent(row.chat_id, time.monotonic())
             channel = self.channels[row.channel]
             try:
-                message_id = await channel.send(row.chat_id, reply_from_row(row, self.app.tz))
+                message_id = await channel.send(row.chat_id, merged_reply(rows, self.app.tz))
             except ChannelError as exc:
                 if pacer is not None:
                     if exc.retry_after:
@@ -220,36 +172,57 @@ class Delivery:
                         # at growing intervals instead of sending every row into the outage.
                         pacer.pause_all(self._outage, time.monotonic())
                         self._outage = min(self._outage * 2, MAX_OUTAGE_PAUSE)
-                await asyncio.to_thread(retry.transaction, self._failed, row, exc)
+                    elif exc.permanent or exc.blocked:
+                        self._answered(pacer, rows)  # parked: no longer waiting
+                for one in rows:
+                    await asyncio.to_thread(retry.transaction, self._failed, one, exc)
                 continue
             self._outage = 1.0
+            if pacer is not None:
+                self._answered(pacer, rows)
             try:
-                await asyncio.to_thread(retry.transaction, self._sent, row, message_id)
+                await asyncio.to_thread(retry.transaction, self._sent, rows, message_id)
             except Exception:
-                self._unrecorded.append((row, message_id))
+                self._unrecorded.append((rows, message_id))
                 raise
-            sent += 1
+            sent += len(rows)
         return sent
 
-    def _sent(self, row: Outbox, message_id: str) -> None:
+    def _paced(self, channel: str) -> bool:
+        """Whether this channel's chats get one message at a time (then answers that wait for
+        their turn are merged); with per-chat pacing off (tests, benchmarks) each goes alone."""
+        pacer = self.pacers.get(channel)
+        return pacer is not None and pacer.limits.private_interval > 0
+
+    @staticmethod
+    def _answered(pacer: Pacer, rows: list[Outbox]) -> None:
+        """Answers the channel left to the outbox (bot.channels.telegram) are no longer waiting."""
+        n = sum(1 for r in rows if r.urgent and r.user_id is None)
+        if n:
+            pacer.unqueue(rows[0].chat_id, n, time.monotonic())
+
+    def _sent(self, rows: list[Outbox], message_id: str) -> None:
         now = self.app.now()
         with self.app.write() as store:
-            db_row = store.s.get(Outbox, row.id)
-            db_row.status, db_row.sent_at, db_row.attempts = "sent", now, db_row.attempts + 1
-            db_row.claimed_until = None
-            db_row.external_message_id = str(message_id)
-            if row.task_id is not None:
-                store.remember_sent(row.channel, row.chat_id, str(message_id), row.task_id, row.kind, now)
+            for row in rows:  # answers merged into one message share its id
+                db_row = rows_of.get(store.s, row.id)
+                db_row.status, db_row.sent_at, db_row.attempts = "sent", now, db_row.attempts + 1
+                db_row.claimed_until = None
+                db_row.external_message_id = str(message_id)
+            # One message is about one task: a reply to a merged one is read against its last.
+            about = next((row for row in reversed(rows) if row.task_id is not None), None)
+            if about is not None:
+                store.remember_sent(about.channel, about.chat_id, str(message_id), about.task_id, about.kind, now)
 
     def _failed(self, row: Outbox, exc: ChannelError) -> None:
         now = self.app.now()
         with self.app.write() as store:
-            db_row = store.s.get(Outbox, row.id)
+            db_row = rows_of.get(store.s, row.id)
             db_row.attempts += 1
             db_row.claimed_by = db_row.claimed_until = None
             db_row.last_error = exc.stored()
             if exc.blocked and db_row.user_id is not None:
-                user = store.s.get(User, db_row.user_id)
+                user = store.user(db_row.user_id)
                 if not user.unreachable:  # tell the coordinators once
                     user.unreachable = True
                     self.app.notifier.enqueue(store, [Notice(

@@ -6,9 +6,10 @@ for the whole bot). Forty strangers sending 25 messages each used to cost 1,000 
 
 - an unknown sender is answered at most once per `stranger_every` seconds (the first answer
   tells them how to join; repeating it helps nobody);
-- a member over `per_minute` messages in the last minute is told once to slow down; the rest
-  are still applied (nothing a contact reports is lost) but not answered until the minute
-  has passed.
+- a member over `per_minute` messages in the last minute is told once to slow down, and is
+  still answered every time (nothing a contact reports is lost or left unanswered): their
+  answers cost at most one send a second, because answers waiting for one chat are merged
+  into one message (bot.delivery).
 
 State is per process and bounded (`max_tracked` senders, oldest forgotten first): a restart
 or a second instance forgets it, which costs at most one extra answer per sender.
@@ -24,8 +25,8 @@ from enum import Enum
 
 class Verdict(str, Enum):
     ANSWER = "answer"      # handle and answer as usual
-    SLOW_DOWN = "slow"     # a member just went over the rate: handle, answer only "slow down"
-    QUIET = "quiet"        # handle (members) or ignore (strangers); send nothing
+    SLOW_DOWN = "slow"     # a member just went over the rate: handle, answer, and say "slow down"
+    QUIET = "quiet"        # a stranger already answered this hour: ignore, send nothing
 
 
 class SenderGate:
@@ -69,7 +70,7 @@ class SenderGate:
             return Verdict.ANSWER
         told = self._told.get(key)
         if told is not None and now - told < 60.0:
-            return Verdict.QUIET
+            return Verdict.ANSWER  # told this minute already; never silenced
         self._told[key] = now
         return Verdict.SLOW_DOWN
 

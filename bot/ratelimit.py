@@ -34,6 +34,9 @@ class Pacer:
         self._group_sent: dict[str, deque[float]] = {}
         self._paused_until = 0.0
         self._held: dict[str, float] = {}  # chat -> until when the server told us to wait
+        # chat -> (answers handed to the outbox and not yet sent, when last counted): while a
+        # chat has some, its next answer queues behind them instead of overtaking them.
+        self._queued: dict[str, tuple[int, float]] = {}
 
     @staticmethod
     def is_group(chat_id: str) -> bool:
@@ -91,6 +94,27 @@ class Pacer:
             self._held = {c: t for c, t in self._held.items() if t > now}
         if everyone:
             self._paused_until = max(self._paused_until, until)
+
+    def queue(self, chat_id: str, n: int, now: float) -> None:
+        """`n` answers to this chat were left to the outbox (bot.delivery sends them, paced)."""
+        count, _ = self._queued.get(chat_id, (0, now))
+        self._queued[chat_id] = (count + n, now)
+
+    def unqueue(self, chat_id: str, n: int, now: float) -> None:
+        count, _ = self._queued.get(chat_id, (0, now))
+        if count - n > 0:
+            self._queued[chat_id] = (count - n, now)
+        else:
+            self._queued.pop(chat_id, None)
+
+    def queued(self, chat_id: str, now: float, *, stale: float = 60.0) -> bool:
+        """Whether answers to this chat wait in the outbox. Counted per process: one that
+        another instance sent is forgotten after `stale` seconds (it then costs only order)."""
+        count, at = self._queued.get(chat_id, (0, now))
+        if count > 0 and now - at > stale:
+            self._queued.pop(chat_id, None)
+            return False
+        return count > 0
 
     def pause_all(self, seconds: float, now: float) -> None:
         """The platform itself is failing (network, 5xx): nobody gets a send before then."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 
-from bot.commands.catalog import load_all
+from bot import commands
 from bot.channels.base import IncomingMessage, Reply
 from bot.commands import ANYONE, CONTACT, REGISTRY, AskBack, Call, UsageError
 from bot.commands import coordination, plan_import
@@ -33,7 +33,7 @@ class Router:
         # `gate`: how much each sender is answered (bot.floodgate); the channels facing the
         # public (Telegram, Zalo) get one, the local chat and unit tests do not.
         self.app, self.gate = app, gate
-        load_all()  # the registry, filled once
+        commands.load_all()
 
     def identify(self, msg: IncomingMessage):
         """The member who wrote, or None (a stranger, or someone removed)."""
@@ -79,8 +79,8 @@ class Router:
             replies = self._answer(msg, user, texts)
             return replies if self.identify(msg) is not None else []
         replies = self._removed(msg, texts) if removed else self._answer(msg, user, texts)
-        if verdict is Verdict.SLOW_DOWN:
-            return [Reply(texts("flood.slow_down"))]
+        if verdict is Verdict.SLOW_DOWN:  # a member is answered anyway (bot.floodgate)
+            return replies + [Reply(texts("flood.slow_down"))]
         return [] if verdict is Verdict.QUIET else replies
 
     def _answer(self, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:

@@ -74,7 +74,7 @@ class TelegramChannel(InboxLoop):
         # it grows, and sending is CPU-bound here (measured: 1-2 beat 16).
         self._parallel = asyncio.Semaphore(2)
         self._answering: list[asyncio.Task] = []
-        self._settler = answers.Settler(app, CHANNEL)
+        self._settler = answers.Settler(app, CHANNEL, on_deferred=on_change)
         self._in_flight = answers.InFlight()
         self.poll_pulse = Pulse(f"{CHANNEL}-poll", expect=poll_timeout + 10.0)
         self._fetching: asyncio.Task | None = None  # the long poll, cancelled at stop
@@ -352,6 +352,8 @@ class TelegramChannel(InboxLoop):
             if hold > 0 and key is not None:  # Telegram said wait: the outbox sends it after the wait
                 out.failed.append((key, ChannelError("held by a flood limit", retry_after=hold)))
                 continue
+            if self.pacer is not None and await self._wait_turn(msg.chat_id, reply, key, out):
+                continue
             if self.pacer is not None:
                 # Answers count against the overall rate like every other send (over ~30/s
                 # Telegram holds back the whole bot, not one chat); they take the next slot
@@ -375,6 +377,23 @@ class TelegramChannel(InboxLoop):
                 out.sent.append((key, msg.chat_id, message_id, reply))
             elif reply.task_id is not None and message_id:
                 out.memo.append((msg.chat_id, message_id, reply.task_id, reply.kind))
+
+    async def _wait_turn(self, chat_id: str, reply: Reply, key: str | None, out: answers.Outcome) -> bool:
+        """Paced per chat like every send (about one message a second): an answer that would
+        come too soon after the last one, or behind answers already waiting, is left to the
+        delivery worker, which sends it in its turn (the waiting texts together, as one
+        message). True when it was left to it."""
+        chat, now = str(chat_id), time.monotonic()
+        wait = self.pacer.chat_delay(chat, now)
+        if reply.edit or (wait <= 0 and not self.pacer.queued(chat, now)):
+            return False
+        self.pacer.queue(chat, 1, now)
+        if key is not None:
+            out.deferred.append(key)
+        else:  # a file: its row carries it (bot.delivery.queue_reply)
+            await asyncio.to_thread(queue_reply, self.app, CHANNEL, chat, reply, max(wait, 0.01))
+            self.on_change()
+        return True
 
     def _reached_staff_chats(self) -> list[str]:
         chats = self._staff_chats()

@@ -22,8 +22,6 @@ from datetime import timedelta
 
 import httpx
 from aiohttp import web
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 
 from bot import attachments, inbox
 from bot.channels.inbox_loop import InboxLoop
@@ -37,7 +35,7 @@ from bot.liveness import Pulse
 from bot.ratelimit import Limits, Pacer
 from bot.router import Router
 from storage import retry
-from storage.models import Identity, Outbox, User
+from storage import outbox as rows_of
 from storage.repositories import SqlStore
 
 log = logging.getLogger(__name__)
@@ -191,8 +189,9 @@ class ZaloChannel(InboxLoop):
                 return web.json_response({"ok": True})  # not a message: nothing to keep
             try:
                 await asyncio.to_thread(retry.transaction, inbox.store_updates, self.app, CHANNEL, [(key, update)])
-            except IntegrityError:
-                pass  # the same update, stored meanwhile by a concurrent retry
+            except Exception as exc:
+                if not inbox.is_duplicate(exc):
+                    raise  # (a duplicate: the same update, stored meanwhile by a concurrent retry)
             self.wake()
             return web.json_response({"ok": True})
 
@@ -338,7 +337,7 @@ class ZaloChannel(InboxLoop):
         now = self.app.now()
         with self.app.db.write() as s:
             ident, texts = self._chat(s, chat_id)
-            SqlStore(s).enqueue(Outbox(
+            SqlStore(s).enqueue_values(dict(
                 user_id=ident.user_id if ident else None, channel=CHANNEL, chat_id=chat_id, kind=reply.kind,
                 text=self.render(Reply(reply.text, document=reply.document, photo=reply.photo), texts),
                 payload={"buttons": buttons} if buttons else {}, task_id=reply.task_id, urgent=True,
@@ -378,9 +377,8 @@ class ZaloChannel(InboxLoop):
         with self.app.db.read() as s:
             return self._chat(s, chat_id)[1]
 
-    def _chat(self, s, chat_id: str) -> tuple[Identity | None, Texts]:
-        ident = s.exec(select(Identity).where(Identity.channel == CHANNEL, Identity.chat_id == chat_id)).first()
-        user = s.get(User, ident.user_id) if ident else None
+    def _chat(self, s, chat_id: str) -> tuple:
+        ident, user = rows_of.chat_owner(s, CHANNEL, chat_id)
         return ident, Texts((user.language if user else None) or self.app.settings.general.language, self.app.tz)
 
     def render(self, reply: Reply, texts: Texts) -> str:
