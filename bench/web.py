@@ -12,7 +12,8 @@ port with aiohttp, signs a coordinator in with a real link, and requests each pa
 handler to the response being ready), p50/p95/max per page; page weight is the HTML's size
 (raw, and gzip as served to browsers that accept it). "board" and "run_of_show" change a task before every request (each
 page is computed afresh: the cost after every status update); "_unchanged" repeat the page
-with nothing changed (the page cache answers). Target: p95 <= 200 ms. Prints a table, then one JSON object as its LAST line.
+with nothing changed (the page cache answers); "timeline" and "agency" (one agency's page) are
+measured after a change too. Target (the board and the run-of-show): p95 <= 200 ms. Prints a table, then one JSON object as its LAST line.
 A benchmark, not a test: nothing here fails on time.
 """
 
@@ -139,6 +140,8 @@ async def measure(app: App, event_id: int, coord_id: int, requests: int) -> dict
         pages = (("board", f"/web/?event={event_id}", True), ("board_unchanged", f"/web/?event={event_id}", False),
                  ("run_of_show", f"/web/show?event={event_id}", True),
                  ("run_of_show_unchanged", f"/web/show?event={event_id}", False),
+                 ("timeline", f"/web/timeline?event={event_id}", True),
+                 ("agency", f"/web/agency/A007?event={event_id}", True),
                  ("live", f"/web/live?event={event_id}", False))
         for name, path, change in pages:
             size = 0
@@ -222,7 +225,8 @@ def run(args, url: str) -> None:
                 f"(built in {built:.1f} s); target p95 <= 200 ms")
     db.dispose()
     emit({"tasks": args.tasks, "agencies": args.agencies, "database": db.engine.dialect.name, **res,
-          "target_p95_ms": 200, "meets_target": all(v["p95_ms"] <= 200 for v in res.values()), **machine_note()})
+          "target_p95_ms": 200, "meets_target": all(v["p95_ms"] <= 200 for k, v in res.items()
+                                                    if k.startswith(("board", "run_of_show"))), **machine_note()})
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 
-from bot import commands
+from bot.commands.catalog import load_all
 from bot.channels.base import IncomingMessage, Reply
 from bot.commands import ANYONE, CONTACT, REGISTRY, AskBack, Call, UsageError
 from bot.commands import coordination, plan_import
@@ -33,7 +33,7 @@ class Router:
         # `gate`: how much each sender is answered (bot.floodgate); the channels facing the
         # public (Telegram, Zalo) get one, the local chat and unit tests do not.
         self.app, self.gate = app, gate
-        commands.load_all()
+        load_all()  # the registry, filled once
 
     def identify(self, msg: IncomingMessage):
         """The member who wrote, or None (a stranger, or someone removed)."""

@@ -15,7 +15,7 @@ from workflows import ending, invites, joining, people, reporting
 from workflows import events as event_uc
 from workflows.access import AccessDenied
 from workflows.errors import DutyError
-from workflows.report_model import EventReport, TaskRow, event_report, from_export
+from workflows.report_model import EventReport, ShownStatus, TaskRow, event_report, from_export
 
 TTL = timedelta(days=1)
 
@@ -144,7 +144,7 @@ def test_the_report_read_model_is_typed_and_reads_back_from_its_export(app):
         report = event_report(store, store.get_event(event.id), app.now())
     assert isinstance(report, EventReport) and len(report.tasks) == 58
     row = next(t for t in report.tasks if t.code == "CB-05")
-    assert isinstance(row, TaskRow) and row.status == "blocked" and row.blocked_reason == "chờ vốn"
+    assert isinstance(row, TaskRow) and row.status is ShownStatus.BLOCKED and row.blocked_reason == "chờ vốn"
     assert isinstance(row.deadline, datetime) and row.deadline.utcoffset() == timedelta(hours=7)
     assert row.audit[-1].action == "status" and row.audit[-1].detail["to"] == "blocked"
     assert [p.code for p in report.phases] == ["CB", "NC", "NL", "SL"]

@@ -79,9 +79,9 @@ _REFUSAL_PREFIXES = ("err.", "unknown.", "usage.")
 
 
 def _load_names() -> list[str]:
-    from bot import commands
+    from bot.commands.catalog import load_all
 
-    commands.load_all()
+    load_all()
     return sorted(n for n in REGISTRY if n not in SLOW)
 
 

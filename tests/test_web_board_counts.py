@@ -93,3 +93,38 @@ async def test_a_busy_board_equals_the_export_and_counts_what_its_lists_leave_ou
     assert ext.count("<li ") == LIST_LIMIT and "7" in ext.rsplit("</ul>", 1)[1]
     assert re.search(r'<div class="kpi"><b>(\d+)</b><span>[^<]*</span></div>\s*</section>', page).group(1) == \
         str(LIST_LIMIT + 7)
+
+
+@pytest.fixture
+async def plain_board(db_url, clock):
+    app = make_app(db_url, clock, web={"enabled": True})
+    event = seed_world(app)
+    web_app = web.Application()
+    mount(web_app, app)
+    client = TestClient(TestServer(web_app))
+    await client.start_server()
+    try:
+        yield app, event, client
+    finally:
+        await client.close()
+        app.db.dispose()
+
+
+async def test_a_contacts_timeline_knows_another_agencys_task_they_wait_on_is_done(plain_board):
+    from tests.helpers import Chat
+
+    app, event, client = plain_board
+    # CB-05 (STC) waits on CB-04 (TDKT): STC's contact does not see CB-04, but its being done counts.
+    assert "hoàn thành" in Chat(app).say("tdkt", "/xong CB-04")
+    with app.read() as store:
+        stc = next(u.id for u in store.users() if u.name == "stc")
+        cb05 = store.find_task(event.id, "CB-05")
+    app.clock.now = min(app.clock.now, cb05.deadline - timedelta(hours=1))  # not overdue: its own state shows
+    resp = await client.post("/web/login/" + auth.make_link(app, stc).rsplit("/", 1)[1], allow_redirects=False)
+    assert resp.status == 303
+    page = await (await client.get(f"/web/timeline?event={event.id}")).text()
+    dot = re.search(rf'<a href="/web/task/{cb05.id}"><rect class="dot st-(\w+)"', page).group(1)
+    assert dot == "todo"
+    assert "CB-04" not in page  # and the contact still does not see TDKT's task
+    agency = await (await client.get(f"/web/agency/STC?event={event.id}")).text()
+    assert re.search(r'<tr data-task="CB-05".*?pill st-(\w+)', agency, re.S).group(1) == "todo"

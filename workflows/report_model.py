@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,18 @@ from workflows.spec import load_template
 from workflows.states import dependency_met, effective_status, is_overdue
 
 log = logging.getLogger(__name__)
+
+
+class ShownStatus(StrEnum):
+    """A task's status as people see it: the stored one, or `waiting` while its dependencies are open."""
+
+    TODO = "todo"
+    ACKNOWLEDGED = "acknowledged"
+    WAITING = "waiting"
+    IN_PROGRESS = "in_progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -56,7 +69,7 @@ class TaskRow:
     depends_on: tuple[str, ...] = ()
     deadline: datetime | None = None
     original_deadline: datetime | None = None
-    status: str = "todo"  # with the derived "waiting"
+    status: ShownStatus = ShownStatus.TODO
     overdue: bool = False
     percent: int = 0
     blocked_reason: str | None = None
@@ -162,7 +175,7 @@ def event_report(store: ReportStore, event: ReportedEvent, now: datetime) -> Eve
             number=t.number, code=t.code, title=t.title, title_en=t.title_en or "", phase=t.phase, lead=t.lead,
             supporting=tuple(t.supporting or ()), depends_on=tuple(t.depends_on or ()),
             deadline=local(t.deadline), original_deadline=local(t.original_deadline),
-            status=effective_status(t.status, dependencies_done=deps_done),
+            status=ShownStatus(effective_status(t.status, dependencies_done=deps_done)),
             overdue=is_overdue(t.status, t.deadline, now), percent=t.percent, blocked_reason=t.blocked_reason,
             completed_at=local(t.completed_at), evidence_count=counts.get(t.id, 0),
             last_note=notes[-1] if notes else None,
@@ -225,7 +238,7 @@ def _task(t: dict[str, Any]) -> TaskRow:
         number=t.get("number") or 0, code=t.get("code") or "", title=t.get("title") or "", lead=t.get("lead") or "",
         phase=t.get("phase") or "", title_en=t.get("title_en") or "", supporting=tuple(t.get("supporting") or ()),
         depends_on=tuple(t.get("depends_on") or ()), deadline=_time(t.get("deadline")),
-        original_deadline=_time(t.get("original_deadline")), status=t.get("status") or "todo",
+        original_deadline=_time(t.get("original_deadline")), status=ShownStatus(t.get("status") or "todo"),
         overdue=bool(t.get("overdue")), percent=t.get("percent") or 0, blocked_reason=t.get("blocked_reason"),
         completed_at=_time(t.get("completed_at")), evidence_count=t.get("evidence_count") or 0,
         last_note=t.get("last_note"), audit=audit)

@@ -7,7 +7,8 @@ import logging
 from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
-from bot.commands import ORDERED, load_all
+from bot.commands import ORDERED
+from bot.commands.catalog import load_all
 from bot.i18n import Texts
 
 _DESCRIPTION_LIMIT = 256

@@ -99,9 +99,3 @@ def command(name: str, *aliases: str, audience: str, menu: tuple[str, ...] = ())
         return fn
 
     return wrap
-
-
-def load_all() -> None:
-    from bot.commands import common, contact, coordinator, linking, people, reports  # noqa: F401
-    from bot.commands import web  # noqa: F401  (the web board's /web)
-    from bot.commands import coordination  # noqa: F401  (/huy, /khoiphuc, confirmations, quiet hours)

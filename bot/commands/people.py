@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from bot.channels.base import Reply
 from bot.commands import STAFF, Call, UsageError, command
-from bot.commands._helpers import notify
 from workflows import people
 from workflows.errors import DutyError
-from workflows.ports import Notice
 
 _LIST_MAX = 60
 
@@ -69,17 +67,3 @@ def _may_remove(actor, person) -> bool:
     except DutyError:
         return False
     return True
-
-
-def handover(call: Call, store, ctx, invite, newcomer) -> list[Reply]:
-    """After joining by a replacing invite: the agency's previous contacts of that kind are removed,
-    the coordinators told, and the newcomer told whom they replace."""
-    if not invite.replaces_contacts or invite.role != "contact":
-        return []
-    gone = people.replace_contacts(store, ctx, newcomer, agency=invite.agency_code, deputy=invite.is_deputy)
-    if not gone:
-        return []
-    names = ", ".join(u.name for u in gone)
-    notify(call, store, [Notice(key="contact_replaced", to="coordinators", kind="news",
-                                params={"agency": invite.agency_code, "name": newcomer.name, "old": names})])
-    return call.reply("start.replaced", old=names, agency=invite.agency_code)

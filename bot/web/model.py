@@ -40,13 +40,6 @@ class AgencyCounts:
         return round(100 * self.done_on_time / done) if done else None
 
 
-def visible_tasks(store: SqlStore, viewer, event_id: int) -> list:
-    tasks = store.tasks(event_id)
-    if can_read_all(viewer):
-        return tasks
-    return [t for t in tasks if can_see_task(viewer, t.lead, t.supporting or [])]
-
-
 def statuses(tasks: list, all_tasks: list | None = None) -> dict[int, str]:
     """The shown status of each task (waiting while a dependency is not done or cancelled)."""
     done = {t.code for t in (all_tasks or tasks) if dependency_met(t.status)}
@@ -118,9 +111,22 @@ def run_of_show(store: SqlStore, viewer, event, now: datetime) -> list[dict]:
     return out
 
 
+def visible_rows(store: SqlStore, viewer, event_id: int) -> list:
+    if can_read_all(viewer):
+        return web_store.task_rows(store.s, event_id, supporting=False)
+    return [t for t in web_store.task_rows(store.s, event_id) if can_see_task(viewer, t.lead, t.supporting or [])]
+
+
+def shown_statuses(store: SqlStore, event_id: int, rows: list) -> dict[int, str]:
+    """The shown status of each row: `waiting` decided by the database over the whole event (a
+    contact's dependency on another agency's task counts, though they do not see that task)."""
+    waiting = web_store.waiting_ids(store.s, event_id)
+    return {t.id: "waiting" if t.id in waiting else t.status for t in rows}
+
+
 def timeline(store: SqlStore, viewer, event, now: datetime, phases: list[dict]) -> dict:
     """Per phase: its span and each task as a dot at its deadline (positions in % of the whole)."""
-    tasks = visible_tasks(store, viewer, event.id)
+    tasks = visible_rows(store, viewer, event.id)
     if not tasks:
         return {"phases": [], "ticks": []}
     lo = min(min(t.deadline for t in tasks), event.start, now) - timedelta(days=1)
@@ -131,10 +137,13 @@ def timeline(store: SqlStore, viewer, event, now: datetime, phases: list[dict]) 
         return round(100 * (dt - lo).total_seconds() / span, 2)
 
     order = [p["code"] for p in phases] + sorted({t.phase for t in tasks} - {p["code"] for p in phases})
-    shown = statuses(tasks)
+    shown = shown_statuses(store, event.id, tasks)
+    by_phase: dict[str, list] = {}
+    for t in tasks:
+        by_phase.setdefault(t.phase, []).append(t)
     out = []
     for code in order:
-        mine = [t for t in tasks if t.phase == code]
+        mine = by_phase.get(code)
         if not mine:
             continue
         first, last = min(t.deadline for t in mine), max(t.deadline for t in mine)

@@ -73,10 +73,19 @@ def timeline(b, rq) -> web.Response:
         event, events = _event(store, rq, now)
         if event is None:
             return _no_event(rq)
-        phases = [{"code": p.code, "name": p.name, "name_en": p.name_en}
-                  for p in event_phases(event, [t.phase for t in store.tasks(event.id)])]
-        d = model.timeline(store, rq.viewer.user, event, now, phases)
-        ctx = _common(b, rq, store, event, events, now, "timeline")
+        stamp = web_store.change_stamp(store.s, event.id)
+
+        def build() -> dict:
+            codes = web_store.phase_codes(store.s, event.id)
+            phases = [{"code": p.code, "name": p.name, "name_en": p.name_en} for p in event_phases(event, codes)]
+            d = model.timeline(store, rq.viewer.user, event, now, phases)
+            for ph in d["phases"]:
+                ph["dots_html"] = rows.timeline_dots(ph.pop("dots"), rq.page)
+            return d
+
+        d = b.cache.get(("timeline", event.id, stamp, _scope(rq), rq.page.lang, now.replace(second=0, microsecond=0)),
+                        build)
+        ctx = _common(b, rq, store, event, events, now, "timeline", stamp)
     return html("timeline.html", rq.page, d=d, **ctx)
 
 
@@ -136,9 +145,8 @@ def agency(b, rq) -> web.Response:
             return _not_found(rq)
         if event is None:
             return _no_event(rq)
-        every = store.tasks(event.id)  # read once: the agency's own and what they wait on
-        tasks = [t for t in every if t.lead == code or code in (t.supporting or [])]
-        shown = model.statuses(tasks, every)
+        tasks = web_store.task_rows(store.s, event.id, involving=code)  # what it leads or supports
+        shown = model.shown_statuses(store, event.id, tasks)
         people = store.contacts_of(code) if can_read_all(user) else []
         ctx = _common(b, rq, store, event, events, now, "agency")
     return html("agency.html", rq.page, ag=ag, tasks=tasks, shown=shown, people=people, **ctx)

@@ -51,3 +51,16 @@ def cue_rows(cues, page) -> Markup:
             f'<td><span class="tag">{escape(t.lead)}</span></td>'
             f'<td><span class="pill {c["state"]}">{labels[c["state"]]}</span></td></tr>')
     return Markup("\n".join(out))
+
+
+def timeline_dots(dots, page) -> Markup:
+    """One phase's dots (a 5,000-task event has 5,000 of them; see the module's docstring)."""
+    labels = {"overdue": page.t("web.col.overdue")}
+    out = []
+    for dot in dots:
+        t, state = dot["task"], dot["state"]
+        label = labels.get(state) or labels.setdefault(state, escape(page.status(state)))
+        out.append(f'<a href="/web/task/{t.id}"><rect class="dot st-{state}" x="{dot["x"] - 0.3}" y="2" width="0.6" '
+                   f'height="8"><title>{escape(t.code)} · {escape(page.title(t))} · {page.short(t.deadline)} · '
+                   f'{label}</title></rect></a>')
+    return Markup("".join(out))
