@@ -32,7 +32,7 @@ _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 
 
 # ---- durations ------------------------------------------------------------------------------
-def parse_duration(text: str) -> timedelta:
+def parse_duration(text: object) -> timedelta:
     """'3d', '2h', '30m', '1h30m', '1d12h' (spaces between parts allowed) -> timedelta."""
     if not isinstance(text, str):
         raise ValueError(f"expected a duration like '3d', '2h', '30m' or '1h30m', got {text!r}")
@@ -77,28 +77,28 @@ class Policy:
         return _apply(self, overrides) if overrides else self
 
 
-def _one_duration(v: Any) -> timedelta:
+def _one_duration(v: object) -> timedelta:
     td = v if isinstance(v, timedelta) else parse_duration(v)
     if td < timedelta(0):
         raise ValueError(f"a duration cannot be negative, got {v!r}")
     return td
 
 
-def _durations(v: Any) -> tuple[timedelta, ...]:
+def _durations(v: object) -> tuple[timedelta, ...]:
     items = [p for p in v.split(",") if p.strip()] if isinstance(v, str) else v
     if not isinstance(items, (list, tuple)):
         raise ValueError(f"expected a list of durations like ['3d', '1d', '2h'], got {v!r}")
     return tuple(sorted({_one_duration(x) for x in items}, reverse=True))
 
 
-def _positive(v: Any) -> timedelta:
+def _positive(v: object) -> timedelta:
     td = _one_duration(v)
     if not td:
         raise ValueError(f"must be longer than zero, got {v!r}")
     return td
 
 
-def _count(v: Any) -> int:
+def _count(v: object) -> int:
     if isinstance(v, str) and v.strip().isdigit():
         v = int(v)
     if isinstance(v, bool) or not isinstance(v, int) or v < 0:
@@ -106,7 +106,7 @@ def _count(v: Any) -> int:
     return v
 
 
-def _quiet(v: Any) -> tuple[time, time] | None:
+def _quiet(v: object) -> tuple[time, time] | None:
     if v is None or (isinstance(v, str) and not v.strip()):
         return None
     if isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(t, time) for t in v):
@@ -122,7 +122,7 @@ def _quiet(v: Any) -> tuple[time, time] | None:
     return (start, end)
 
 
-def _flag(v: Any) -> bool:
+def _flag(v: object) -> bool:
     if isinstance(v, bool):
         return v
     if isinstance(v, str) and v.strip().lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
@@ -130,7 +130,7 @@ def _flag(v: Any) -> bool:
     raise ValueError(f"expected true or false, got {v!r}")
 
 
-_PARSERS: dict[str, Callable[[Any], Any]] = {
+_PARSERS: dict[str, Callable[[object], object]] = {
     "before": _durations, "cue_before": _durations, "overdue_every": _positive,
     "overdue_max": _count, "escalate_after": _one_duration, "ack_timeout": _positive,
     "checkin_escalate_after": _one_duration, "quiet_hours": _quiet,
