@@ -20,6 +20,7 @@ from typing import Any
 from workflows.access import Role
 from workflows.plan import PlannedTask
 from workflows.ports import Ctx, NewEvent, NewEvidence, NewExtension, NewIdentity, NewInvite, NewUser, Store
+from workflows.report_model import ReportStore
 from workflows.states import TaskStatus
 
 Json = dict[str, Any]
@@ -439,3 +440,7 @@ def _restore(now: _Data, before: _Data) -> None:
 
 def _is_a_store(store: MemoryStore) -> Store:
     return store  # mypy checks here that MemoryStore implements the engine's port
+
+
+def _is_a_report_store(store: MemoryStore) -> ReportStore:
+    return store  # and what the report's read model reads (workflows.report_model)
