@@ -135,3 +135,11 @@ def test_after_a_reminder_asking_for_progress_a_bare_number_is_still_offered_as_
     for prompt in (None, "task", "assignment", "ask", "asked_done", "checkin"):
         assert understand("7", last_prompt=prompt).kind == "unclear", prompt
     assert understand("được 70", last_prompt=None).percent == 70  # words around it make it a report
+
+
+async def test_cancelling_the_last_task_another_waits_on_tells_its_agency_it_can_start(app):
+    seed_world(app)
+    chat = Chat(app)
+    assert "Đã hủy việc CB-23" in chat.say("coord", "/huy CB-23 không tổ chức nữa")  # NC-11 (CA) waited on it
+    await chat.deliver()
+    assert any("NC-11" in t and "có thể bắt đầu" in t for t in chat.channel.texts("ca")), chat.channel.texts("ca")

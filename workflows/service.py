@@ -268,7 +268,8 @@ def cancel(store: Store, ctx: Ctx, task: TaskRecord, reason: str) -> Result:
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="cancelled", detail=detail)
     notice = Notice(key="task_cancelled", to="agency", agency=task.lead, task_id=task.id, kind="news",
                     params={**_task_params(task), "reason": reason.strip()})
-    return Result(task, [notice], detail)
+    # A cancelled task holds nothing back (states.dependency_met): who waited only on it can start.
+    return Result(task, [notice, *_unblocked_notices(store, task)], detail)
 
 
 def restore(store: Store, ctx: Ctx, task: TaskRecord) -> Result:
