@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 
 from bot.commands.catalog import load_all
 from bot.channels.base import IncomingMessage, Reply
 from bot.commands import ANYONE, CONTACT, REGISTRY, AskBack, Call, UsageError
 from bot.commands import coordination, plan_import
+from bot.commands._helpers import CHOSEN_EVENT
 from bot.commands.replies import drop_pending, handle_callback, handle_text
 from bot.context import App
 from bot.event_label import label_events
@@ -25,6 +27,7 @@ from workflows.errors import DutyError
 
 log = logging.getLogger(__name__)
 _COMMAND = re.compile(r"^/([A-Za-z_]+)(?:@(\w+))?(!)?(?:\s+(.*))?$", re.S)  # "/thongbao! ...": urgent
+_WHICH = re.compile(r"^w:(\d{1,9})$")  # a button under "which event?" (bot.commands._helpers)
 _JOIN = re.compile(r"^/(start|batdau)(@\w+)?\s+\S+$", re.I)  # with a code: how a removed person comes back
 
 
@@ -113,6 +116,19 @@ class Router:
         text = texts("err.removed")
         return [Reply(text, toast=strip_html(text) if msg.callback is not None else None)]
 
+    def _chosen_event(self, msg: IncomingMessage, user, texts: Texts, event_id: int) -> list[Reply]:
+        """Run the command that asked "which event?" again, in the event the person picked
+        (here, not in bot.commands.replies: a command module does not call the router back)."""
+        pending = user.pending or {}
+        if pending.get("kind") != "which_event" or event_id not in pending.get("events", []):
+            return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]
+        drop_pending(self.app, user)
+        token = CHOSEN_EVENT.set(event_id)
+        try:
+            return self._dispatch(replace(msg, text=pending["text"], callback=None), user, texts)
+        finally:
+            CHOSEN_EVENT.reset(token)
+
     def _dispatch(self, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
         if msg.callback is not None:
             if user is None:
@@ -121,6 +137,8 @@ class Router:
                 return plan_import.handle_callback(self.app, msg, user, texts)
             if msg.callback.startswith("co:"):
                 return coordination.handle_callback(self.app, msg, user, texts)
+            if (which := _WHICH.match(msg.callback)) is not None:  # "which event?" answered
+                return self._chosen_event(msg, user, texts, int(which.group(1)))
             return handle_callback(self.app, msg, user, texts)
         match = _COMMAND.match(msg.text.strip()) if msg.text else None
         group = msg.chat_type != "private"

@@ -22,7 +22,6 @@ from workflows.ports import Ctx, Notice
 from workflows.quota import check_agency_quota, mib
 
 _CB = re.compile(r"^(t|p|c):(\d{1,9}):(ack|prog|done|blk|unblk|\d{1,3})$")
-_WHICH = re.compile(r"^w:(\d{1,9})$")
 _UNDO = re.compile(r"^u:(\d{1,12})$")
 _PERCENT = re.compile(r"(\d{1,3})\s*%?")
 
@@ -67,31 +66,11 @@ def _undo(app: App, msg: IncomingMessage, user, texts: Texts, entry_id: int) -> 
                   toast=texts("undo.done", code=result.task.code))]
 
 
-def _chosen_event(app: App, msg: IncomingMessage, user, texts: Texts, event_id: int) -> list[Reply]:
-    """Run the command that asked "which event?" again, in the event the person picked."""
-    from dataclasses import replace
-
-    from bot.commands._helpers import CHOSEN_EVENT
-    from bot.router import Router
-
-    pending = user.pending or {}
-    if pending.get("kind") != "which_event" or event_id not in pending.get("events", []):
-        return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]
-    drop_pending(app, user)
-    token = CHOSEN_EVENT.set(event_id)
-    try:
-        return Router(app)._dispatch(replace(msg, text=pending["text"], callback=None), user, texts)
-    finally:
-        CHOSEN_EVENT.reset(token)
-
-
 def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
     from bot.commands import joining
 
     if (join := joining.CALLBACK.match(msg.callback or "")) is not None:  # "Chuyển sang …" / "Giữ nguyên"
         return joining.confirm(app, msg, user, texts, int(join.group(1)), join.group(2) == "y")
-    if (which := _WHICH.match(msg.callback or "")) is not None:  # "which event?" answered
-        return _chosen_event(app, msg, user, texts, int(which.group(1)))
     undo = _UNDO.match(msg.callback or "")
     if undo is not None:
         return _undo(app, msg, user, texts, int(undo.group(1)))
