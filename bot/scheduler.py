@@ -54,7 +54,7 @@ def reminder_pass(app: App, *, limit: int = 5000) -> chase.PassResult:
 def _reminder_pass(app: App, limit: int) -> chase.PassResult:
     now = app.now()
     with app.write() as store:
-        retry.order_writes(store.s, exclusive=True)  # no inbox batch interleaves (storage.retry)
+        store.order_writes(exclusive=True)  # no inbox batch interleaves (storage.retry)
         result = chase.run_pass(store, now, base_policy(app), app.tz, limit=limit)
         app.notifier.enqueue(store, result.notices, now)
     return result

@@ -18,5 +18,5 @@ def web(call: Call) -> list[Reply]:
     if not usable(call.user):
         return call.reply("err.staff_only")
     with call.app.write() as store:  # inside the update's transaction (one writer on SQLite)
-        url = make_link(call.app, call.user.id, session=store.s)
+        url = make_link(call.app, call.user.id, store=store)
     return call.reply("web.cmd.link", url=url, minutes=call.app.settings.web.link_minutes)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.context import App
-from storage import web as web_store
 from storage.repositories import SqlStore
 from workflows.access import ROLES
 from workflows.ports import UserRecord
@@ -78,21 +77,21 @@ def board_enabled(settings, *, local_chat: bool) -> bool:
     return settings.web.enabled if settings.web.enabled is not None else local_chat
 
 
-def make_link(app: App, user_id: int, minutes: int | None = None, *, session=None) -> str:
-    """A fresh single-use sign-in URL for `user_id` (in `session`'s transaction when given)."""
+def make_link(app: App, user_id: int, minutes: int | None = None, *, store: SqlStore | None = None) -> str:
+    """A fresh single-use sign-in URL for `user_id` (in `store`'s transaction when given)."""
     ttl = timedelta(minutes=minutes or app.settings.web.link_minutes)
-    if session is not None:
-        token = web_store.create_link(session, user_id, app.now(), ttl)
+    if store is not None:
+        token = store.create_web_link(user_id, app.now(), ttl)
     else:
-        with app.db.write() as s:
-            token = web_store.create_link(s, user_id, app.now(), ttl)
+        with app.write() as own:
+            token = own.create_web_link(user_id, app.now(), ttl)
     return f"{base_url(app)}/web/login/{token}"
 
 
 def link_state(app: App, token: str) -> tuple[str, UserRecord | None]:
-    with app.db.read() as s:
-        state, user_id = web_store.link_state(s, token, app.now())
-        user = SqlStore(s).user(user_id) if user_id else None
+    with app.read() as store:
+        state, user_id = store.web_link_state(token, app.now())
+        user = store.user(user_id) if user_id else None
     if state != "ok":
         return state, None
     return ("ok" if usable(user) else "inactive"), user
@@ -101,12 +100,11 @@ def link_state(app: App, token: str) -> tuple[str, UserRecord | None]:
 def sign_in(app: App, token: str) -> str | None:
     """Spend the link and start a session: the session cookie's value, or None if refused."""
     now = app.now()
-    with app.db.write() as s:
-        user_id = web_store.claim_link(s, token, now)
-        if user_id is None or not usable(SqlStore(s).user(user_id)):
+    with app.write() as store:
+        user_id = store.claim_web_link(token, now)
+        if user_id is None or not usable(store.user(user_id)):
             return None
-        cookie, _row = web_store.create_session(s, user_id, now)
-    return cookie
+        return store.start_web_session(user_id, now)
 
 
 def viewer(app: App, cookie: str | None) -> Viewer | None:
@@ -114,23 +112,23 @@ def viewer(app: App, cookie: str | None) -> Viewer | None:
     if not cookie:
         return None
     now = app.now()
-    with app.db.read() as s:
-        row, user = web_store.session_and_user(s, cookie)
+    with app.read() as store:
+        row, user = store.web_session(cookie)
     if row is None or row.ended_at is not None:
         return None
     if now - row.last_seen > idle_limit(app) or not usable(user):
-        with app.db.write() as s:  # idle too long, removed or made inactive: the session is over
-            web_store.end_session(s, row.id, now)
+        with app.write() as store:  # idle too long, removed or made inactive: the session is over
+            store.end_web_session(row.id, now)
         return None
     if now - row.last_seen > TOUCH_EVERY:
-        with app.db.write() as s:
-            web_store.touch_session(s, row.id, now)
+        with app.write() as store:
+            store.touch_web_session(row.id, now)
     return Viewer(user, row.id, row.csrf)
 
 
 def sign_out(app: App, v: Viewer) -> None:
-    with app.db.write() as s:
-        web_store.end_session(s, v.session_id, app.now())
+    with app.write() as store:
+        store.end_web_session(v.session_id, app.now())
 
 
 def csrf_ok(v: Viewer, sent: str | None) -> bool:

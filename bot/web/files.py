@@ -14,7 +14,6 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.web.render import HEADERS, html
-from storage import web as web_store
 from workflows.access import can_read_all, can_see_task
 
 FORMATS = ("xlsx", "docx", "csv", "json", "png")
@@ -70,7 +69,7 @@ def export(b, rq) -> web.Response:
 def evidence(b, rq) -> web.Response:
     ref = rq.arg("id")
     with b.app.read() as store:
-        ev = web_store.evidence(store.s, int(ref)) if ref.isdigit() else None
+        ev = store.evidence(int(ref)) if ref.isdigit() else None
         task = store.task(ev.task_id) if ev is not None else None
         if task is None or not can_see_task(rq.viewer.user, task.lead, task.supporting or []):
             return _refuse(rq, 404, "not_found")
