@@ -16,6 +16,7 @@ def test_after_the_event_has_ended_status_reports_are_refused_with_a_reason(app)
     seed_world(app)
     chat = Chat(app)
     assert "hoàn thành" in chat.say("ca", "/xong CB-23")
+    assert "Đã hủy việc CB-05" in chat.say("coord", "/huy CB-05 gộp vào việc khác")
     chat.say("coord", "/ketthuc 1")
     assert "Đã kết thúc" in chat.say("coord", callback="co:end:1")
     before = _task(app, "NC-11")
@@ -26,7 +27,9 @@ def test_after_the_event_has_ended_status_reports_are_refused_with_a_reason(app)
     assert (after.status, after.percent, after.version) == (before.status, before.percent, before.version)
     # The coordinator is refused the same way (the record of an ended event is what it was).
     assert "đã kết thúc" in chat.say("coord", "/xong NC-11")
-    assert _task(app, "NC-11").status == before.status
+    assert "đã kết thúc" in chat.say("coord", "/huy NC-11 không cần nữa")
+    assert "đã kết thúc" in chat.say("coord", "/khoiphuc CB-05")
+    assert _task(app, "NC-11").status == before.status and _task(app, "CB-05").status == "cancelled"
 
 
 def test_a_cancelled_dependency_no_longer_holds_a_task_back(app):

@@ -43,7 +43,7 @@ def _task_params(task: TaskRecord) -> dict[str, Any]:
 
 
 def _require_running(store: Store, task: TaskRecord) -> None:
-    """An ended event's record is final: a late report would change what its after-action report said."""
+    """An ended event's record is final: a late status change would change what its after-action report said."""
     event = store.get_event(task.event_id)
     if event is not None and event.ended_at is not None:
         raise DutyError("event_ended", code=task.code, event=task.event_id)
@@ -256,6 +256,7 @@ def attach_evidence(store: Store, ctx: Ctx, task: TaskRecord, *, kind: str, size
 def cancel(store: Store, ctx: Ctx, task: TaskRecord, reason: str) -> Result:
     """A coordinator cancels a task: no more reminders, not overdue, shown as cancelled; the lead is told."""
     require_staff(ctx.actor)
+    _require_running(store, task)
     if not (reason or "").strip():
         raise DutyError("reason_required")
     if task.status == TaskStatus.CANCELLED:
@@ -275,6 +276,7 @@ def cancel(store: Store, ctx: Ctx, task: TaskRecord, reason: str) -> Result:
 def restore(store: Store, ctx: Ctx, task: TaskRecord) -> Result:
     """Undo a cancellation: the task comes back as it was (status, blocker), and is chased again."""
     require_staff(ctx.actor)
+    _require_running(store, task)
     if task.status != TaskStatus.CANCELLED:
         raise DutyError("not_cancelled", code=task.code, status=task.status)
     last = next((e for e in reversed(store.history(task.id)) if e.action == "cancelled"), None)
