@@ -105,6 +105,8 @@ def move_event(store: Store, ctx: Ctx, event: EventRecord, new_start: datetime, 
                allow_past: bool = False) -> tuple[int, int]:
     """Move the event; deadlines set by hand stay. Returns (moved, kept) task counts."""
     require_staff(ctx.actor)
+    if event.ended_at is not None:  # its deadlines are the record the after-action report was made from
+        raise DutyError("event_final", event=event.id)
     if not allow_past:
         require_future(new_start, ctx.now)
     if new_start.tzinfo is None:

@@ -49,6 +49,14 @@ def _require_running(store: Store, task: TaskRecord) -> None:
         raise DutyError("event_ended", code=task.code, event=task.event_id)
 
 
+def _require_open_record(store: Store, task: TaskRecord) -> None:
+    """A coordinator's change (deadline, cancel, reassign, extension) to an ended event's task would
+    rewrite its after-action report just the same: refused, in words for the organisers themselves."""
+    event = store.get_event(task.event_id)
+    if event is not None and event.ended_at is not None:
+        raise DutyError("event_final", event=task.event_id)
+
+
 def report(store: Store, ctx: Ctx, task: TaskRecord, kind: str, *, percent: int | None = None,
            reason: str | None = None, note: str | None = None) -> Result:
     """A contact (or coordinator) reports on `task`: ack, progress, done, blocked, unblocked."""
@@ -146,6 +154,7 @@ def set_deadline(store: Store, ctx: Ctx, task: TaskRecord, when: datetime, reaso
                  allow_past: bool = False) -> Result:
     """A coordinator sets a deadline by hand; it then stays put when the event moves."""
     require_staff(ctx.actor)
+    _require_open_record(store, task)
     if task.status in CLOSED:  # a done task's deadline decides "on time" in the reports: not rewritten after
         raise DutyError("closed", code=task.code, status=task.status)
     if not allow_past and when < ctx.now:
@@ -163,6 +172,7 @@ def set_deadline(store: Store, ctx: Ctx, task: TaskRecord, when: datetime, reaso
 def reassign(store: Store, ctx: Ctx, task: TaskRecord, agency_code: str) -> Result:
     """Move a task to another lead agency; both agencies are told."""
     require_staff(ctx.actor)
+    _require_open_record(store, task)
     agency_code = agency_code.upper()
     if store.agency(agency_code) is None:
         raise DutyError("unknown_agency", agency=agency_code)
@@ -194,6 +204,7 @@ def reassign(store: Store, ctx: Ctx, task: TaskRecord, agency_code: str) -> Resu
 def request_extension(store: Store, ctx: Ctx, task: TaskRecord, when: datetime, reason: str) -> Result:
     """A contact asks for a later deadline; a coordinator approves or rejects it."""
     require_update(ctx.actor, task.lead)
+    _require_running(store, task)
     if task.status in CLOSED:
         raise DutyError("closed", code=task.code, status=task.status)
     if not reason.strip():
@@ -219,6 +230,7 @@ def decide_extension(store: Store, ctx: Ctx, request: ExtensionRecord, approve: 
     if request.status != "pending":
         raise DutyError("request_decided", request=request.id, status=request.status)
     task = _task(store, request.task_id)
+    _require_open_record(store, task)
     request.status = "approved" if approve else "rejected"
     request.decided_by, request.decided_at = ctx.actor.id, ctx.now
     if approve:
@@ -256,7 +268,7 @@ def attach_evidence(store: Store, ctx: Ctx, task: TaskRecord, *, kind: str, size
 def cancel(store: Store, ctx: Ctx, task: TaskRecord, reason: str) -> Result:
     """A coordinator cancels a task: no more reminders, not overdue, shown as cancelled; the lead is told."""
     require_staff(ctx.actor)
-    _require_running(store, task)
+    _require_open_record(store, task)
     if not (reason or "").strip():
         raise DutyError("reason_required")
     if task.status == TaskStatus.CANCELLED:
@@ -276,7 +288,7 @@ def cancel(store: Store, ctx: Ctx, task: TaskRecord, reason: str) -> Result:
 def restore(store: Store, ctx: Ctx, task: TaskRecord) -> Result:
     """Undo a cancellation: the task comes back as it was (status, blocker), and is chased again."""
     require_staff(ctx.actor)
-    _require_running(store, task)
+    _require_open_record(store, task)
     if task.status != TaskStatus.CANCELLED:
         raise DutyError("not_cancelled", code=task.code, status=task.status)
     last = next((e for e in reversed(store.history(task.id)) if e.action == "cancelled"), None)
