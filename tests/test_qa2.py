@@ -28,3 +28,22 @@ def test_an_ended_events_record_stays_final_for_coordinators_too(app):
     with app.read() as store:
         assert {t.code: (t.deadline, t.status, t.lead) for t in store.tasks(1)} == before
         assert store.get_event(1).start == start
+
+
+def test_a_button_on_an_old_card_does_not_ask_what_it_will_refuse(app):
+    seed_world(app)
+    chat = Chat(app)
+    with app.read() as store:
+        nc11 = store.find_task(1, "NC-11").id
+        nl01 = store.find_task(1, "NL-01").id
+    assert "hoàn thành" in chat.say("ca", callback=f"t:{nc11}:done")
+    # The card shown before it was done still has its buttons: pressing them must not ask
+    # "how many percent?" / "what blocks it?" only to refuse the answer afterwards.
+    for action in ("prog", "blk"):
+        out = chat.say("ca", callback=f"t:{nc11}:{action}")
+        assert "đã đóng" in out and "?" not in out, (action, out)
+    chat.say("coord", "/ketthuc 1")
+    chat.say("coord", callback="co:end:1")
+    for action in ("prog", "blk"):
+        out = chat.say("ca", callback=f"t:{nl01}:{action}")
+        assert "đã kết thúc" in out and "?" not in out, (action, out)

@@ -31,3 +31,8 @@ def report_status(store: Store, ctx: Ctx, task: TaskRecord, kind: str, *, percen
     assert result.audit_id is not None  # service.report always writes its audit entry
     deps = {d.code: d for d in store.tasks_by_codes(task.event_id, task.depends_on or [])}
     return StatusReport(result.task, result.audit_id, result.notices, deps)
+
+
+def check_report_status(store: Store, ctx: Ctx, task: TaskRecord, kind: str) -> None:
+    """Refuse now (DutyError) what `report_status` would refuse, before asking for a percent or a reason."""
+    service.check_report(store, ctx, task, kind)

@@ -57,6 +57,19 @@ def _require_open_record(store: Store, task: TaskRecord) -> None:
         raise DutyError("event_final", event=task.event_id)
 
 
+def check_report(store: Store, ctx: Ctx, task: TaskRecord, kind: str) -> None:
+    """Raise the DutyError `report` would for `kind` on `task` as it stands, changing nothing: a
+    button that asks first ("how many percent?", "what blocks it?") checks before it asks."""
+    if kind not in REPORT_KINDS:
+        raise ValueError(kind)
+    require_update(ctx.actor, task.lead)
+    _require_running(store, task)
+    try:
+        check_transition(task.status, _TARGET[kind], by_coordinator=is_staff(ctx.actor))
+    except TransitionError as exc:
+        raise DutyError(exc.code, code=task.code, status=task.status) from None
+
+
 def report(store: Store, ctx: Ctx, task: TaskRecord, kind: str, *, percent: int | None = None,
            reason: str | None = None, note: str | None = None) -> Result:
     """A contact (or coordinator) reports on `task`: ack, progress, done, blocked, unblocked."""

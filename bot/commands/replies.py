@@ -81,6 +81,9 @@ def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[
     with app.write() as store:
         task = _visible_task(store, user, task_id)
         me = store.user(user.id)
+        if prefix == "t" and action in ("prog", "blk"):  # a closed task or ended event: refused before asking
+            reporting.check_report_status(store, _ctx(app, msg, user), task,
+                                          "progress" if action == "prog" else "blocked")
         if prefix == "t" and action == "prog":
             me.pending = {"kind": "percent", "task_id": task.id}
             buttons = [[Button(f"{p}%", f"p:{task.id}:{p}") for p in (25, 50, 75, 90)]]
