@@ -24,6 +24,15 @@ def _user(app, name) -> User:
         return next(u for u in store.users() if u.name == name)
 
 
+def _remove(chat, who, person_id) -> str:
+    """`/xoa #N` asks first; pressing "Gỡ" removes (what the tests below mean by removing)."""
+    ask = chat.send(who, f"/xoa #{person_id}")
+    yes = [b.data for r in ask for row in r.buttons for b in row if b.label == "Gỡ"]
+    if not yes:
+        return "\n".join(r.text for r in ask)  # refused before asking
+    return chat.say(who, callback=yes[0])
+
+
 def _audit(app, action) -> list[AuditEntry]:
     with app.read() as store:
         return list(store.s.exec(select(AuditEntry).where(AuditEntry.action == action)))
@@ -47,7 +56,7 @@ async def test_a_removed_contact_is_refused_everywhere_keeps_history_and_gets_no
 
     listing = chat.say("coord", "/xoa CA")
     assert f"#{ca.id} · ca" in listing and "ca2" in listing
-    done = chat.say("coord", f"/xoa #{ca.id}")
+    done = _remove(chat, "coord", ca.id)
     assert "Đã gỡ ca" in done and f"{waiting} tin" in done and "/moi CA" in done
 
     # Nothing waiting for them is sent; they are refused whatever they try.
@@ -64,7 +73,7 @@ async def test_a_removed_contact_is_refused_everywhere_keeps_history_and_gets_no
 
     # History kept: the task's trail still names them; the removal is audited once.
     assert "ca (fake)" in chat.say("coord", "/nv CB-23")
-    assert "đã được gỡ từ trước" in chat.say("coord", f"/xoa #{ca.id}")
+    assert "đã được gỡ từ trước" in _remove(chat, "coord", ca.id)
     [removed] = _audit(app, "user_removed")
     assert removed.actor == "coord" and removed.detail["user"] == ca.id and removed.detail["agency"] == "CA"
 
@@ -74,23 +83,55 @@ async def test_a_removed_contact_is_refused_everywhere_keeps_history_and_gets_no
     assert chat.channel.texts("ca") == [] and any("NC-11" in t for t in chat.channel.texts("ca2"))
 
 
+def test_removing_asks_first_keep_changes_nothing_and_a_second_press_is_harmless(app):
+    seed_world(app)
+    chat = Chat(app)
+    ca, admin = _user(app, "ca"), _user(app, "admin")
+    [ask] = chat.send("coord", f"/xoa #{ca.id}")
+    assert f"Gỡ ca (#{ca.id}, đầu mối đơn vị CA) khỏi hệ thống nhắc việc?" in ask.text
+    assert [(b.label, b.data) for row in ask.buttons for b in row] == [
+        ("Gỡ", f"co:rm:{ca.id}"), ("Giữ nguyên", f"co:rmkeep:{ca.id}")]
+    assert _user(app, "ca").active and _audit(app, "user_removed") == []  # nothing before the press
+
+    [kept] = chat.send("coord", callback=f"co:rmkeep:{ca.id}")
+    assert "Giữ nguyên ca" in kept.text and "không gỡ" in kept.text and kept.edit and kept.toast
+    assert "NC-11" in chat.say("ca", "/viec") and _user(app, "ca").active
+    assert "chỉ dành cho cán bộ" in chat.say("boss", callback=f"co:rm:{ca.id}")  # an observer's press
+    # A press re-checks who may remove whom: a coordinator's forged button cannot remove an admin.
+    assert "cần quản trị viên" in chat.say("coord", callback=f"co:rm:{admin.id}")
+    assert _user(app, "ca").active and _user(app, "admin").active
+
+    [done] = chat.send("coord", callback=f"co:rm:{ca.id}")
+    assert "Đã gỡ ca" in done.text and "/moi CA" in done.text and done.edit and done.toast
+    assert not _user(app, "ca").active
+    for again in (f"co:rm:{ca.id}", f"co:rmkeep:{ca.id}"):  # a second press, or the other button
+        [said] = chat.send("coord", callback=again)
+        assert "ca đã được gỡ từ trước" in said.text and said.edit, again
+    assert len(_audit(app, "user_removed")) == 1
+
+    for stale in ("co:rm:999999", "co:rm:abc", "co:rmkeep:"):
+        assert "Nút này không còn hiệu lực" in chat.say("coord", callback=stale), stale
+    [late] = chat.send("coord", f"/xoa #{ca.id}")  # asking about someone removed: told at once
+    assert "đã được gỡ từ trước" in late.text and not late.buttons
+
+
 def test_who_may_remove_whom(app):
     seed_world(app)
     chat = Chat(app)
     admin, coord, boss = _user(app, "admin"), _user(app, "coord"), _user(app, "boss")
-    assert "cần quản trị viên" in chat.say("coord", f"/xoa #{admin.id}")
-    assert "Không thể tự gỡ" in chat.say("coord", f"/xoa #{coord.id}")
-    assert "Không thể tự gỡ" in chat.say("admin", f"/xoa #{admin.id}")
-    assert "chỉ dành cho cán bộ điều phối" in chat.say("boss", f"/xoa #{coord.id}")
-    assert "chỉ dành cho cán bộ điều phối" in chat.say("ca", f"/xoa #{boss.id}")
-    assert "Không tìm thấy người “#999”" in chat.say("coord", "/xoa #999")
+    assert "cần quản trị viên" in _remove(chat, "coord", admin.id)
+    assert "Không thể tự gỡ" in _remove(chat, "coord", coord.id)
+    assert "Không thể tự gỡ" in _remove(chat, "admin", admin.id)
+    assert "chỉ dành cho cán bộ điều phối" in _remove(chat, "boss", coord.id)
+    assert "chỉ dành cho cán bộ điều phối" in _remove(chat, "ca", boss.id)
+    assert "Không tìm thấy người “#999”" in _remove(chat, "coord", 999)
     assert "Không có đơn vị" in chat.say("coord", "/xoa XYZ")
     assert "Cách dùng" in chat.say("coord", "/xoa #1 #2")
     everyone = chat.say("coord", "/xoa")
     assert "boss" in everyone and "· admin" not in everyone and f"#{coord.id} ·" not in everyone
     assert _audit(app, "user_removed") == []
-    assert "Đã gỡ boss" in chat.say("coord", f"/xoa #{boss.id}")
-    assert "Đã gỡ coord" in chat.say("admin", f"/xoa #{coord.id}")
+    assert "Đã gỡ boss" in _remove(chat, "coord", boss.id)
+    assert "Đã gỡ coord" in _remove(chat, "admin", coord.id)
     assert "đã được gỡ" in chat.say("coord", "/tinhhinh")
 
 
@@ -98,8 +139,8 @@ def test_removing_the_last_contact_warns_and_a_new_invite_brings_them_back(app):
     seed_world(app)
     chat = Chat(app)
     ca, ca2 = _user(app, "ca"), _user(app, "ca2")
-    assert "không còn đầu mối" not in chat.say("coord", f"/xoa #{ca2.id}")
-    assert "CA không còn đầu mối nào" in chat.say("coord", f"/xoa #{ca.id}")
+    assert "không còn đầu mối" not in _remove(chat, "coord", ca2.id)
+    assert "CA không còn đầu mối nào" in _remove(chat, "coord", ca.id)
 
     code = CODE.search(chat.say("coord", "/moi CA")).group(1)
     assert "đầu mối của" in chat.say("ca", f"/start {code}")
@@ -111,7 +152,7 @@ def test_removing_the_last_contact_warns_and_a_new_invite_brings_them_back(app):
     # the codes they handed out before being removed no longer work.
     coord = _user(app, "coord")
     unused = CODE.search(chat.say("coord", "/moi SYT")).group(1)
-    chat.say("admin", f"/xoa #{coord.id}")
+    _remove(chat, "admin", coord.id)
     assert "hết hạn" in chat.say("newcomer", f"/start {unused}")
     code = CODE.search(chat.say("admin", "/moi observer")).group(1)
     chat.say("coord", f"/start {code}")

@@ -78,7 +78,10 @@ async def test_remove_rejoin_groups_templates_and_quota_over_telegram(world):
 
     # Item 2: removed, the contact is refused by command and by an old button; a new invite brings them back.
     ca_id = re.search(r"#(\d+) · Trần Công An", (await said(tg, coord, "/xoa CA")).text).group(1)
-    assert "Đã gỡ Trần Công An" in (await said(tg, coord, f"/xoa #{ca_id}")).text
+    ask = await said(tg, coord, f"/xoa #{ca_id}")  # asked first; the "Gỡ" button removes
+    assert "Gỡ Trần Công An" in ask.text and f"co:rm:{ca_id}" in ask.callback_data()
+    pressed = await tg.wait_for_answer(await tg.user_presses(coord, ask, f"co:rm:{ca_id}"), timeout=10)
+    assert "Đã gỡ Trần Công An" in (pressed["answer"] or {}).get("text", "")
     # (Like a stranger, a removed person is answered once an hour: a flood from them costs nothing.)
     query = await tg.user_presses(ca, cb23, next(d for d in cb23.callback_data() if d.endswith(":ack")))
     answer = await tg.wait_for_answer(query, timeout=10)

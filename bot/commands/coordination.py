@@ -1,4 +1,5 @@
-"""Coordinator actions that finish cleanly: cancel/restore a task, confirm ending an event,
+"""Coordinator actions that finish cleanly: cancel/restore a task, confirm ending an event (and
+removing a person: bot.commands.people),
 and launches/broadcasts that wait for the morning (quiet hours) unless marked urgent.
 
 Buttons here carry "co:<action>:<arg>"; every press re-checks that the presser is staff.
@@ -10,7 +11,7 @@ import re
 from datetime import datetime
 
 from bot.channels.base import Button, IncomingMessage, Reply
-from bot.commands import STAFF, Call, UsageError, command
+from bot.commands import STAFF, Call, UsageError, command, people
 from bot.commands._helpers import notify, task_by_ref
 from bot.context import App
 from bot.i18n import Texts, strip_html
@@ -19,7 +20,7 @@ from workflows.access import require_staff
 from workflows.errors import DutyError
 from workflows.reminders import quiet_release
 
-_CB = re.compile(r"^co:(end|keep|now):([a-z0-9]{1,12})$")
+_CB = re.compile(r"^co:(end|keep|now|rm|rmkeep):([a-z0-9]{1,12})$")  # rm*: /xoa (bot.commands.people)
 # What "Gửi ngay" releases: the outbox kinds a launch and a broadcast write.
 HELD_KINDS = {"launch": ("assignment",), "broadcast": ("broadcast",)}
 
@@ -89,6 +90,8 @@ def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[
         return [_answer(text, edit=True)]
     if not arg.isdigit():
         return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]
+    if action in ("rm", "rmkeep"):
+        return people.on_press(app, msg, user, texts, action, arg)
     from bot.event_ending import end_event
 
     with app.write() as store:
