@@ -332,6 +332,8 @@ def main() -> None:
         "replies_missing": lost_replies, "duplicate_replies": dup_replies,
         "kills_by_kind": dict(by_kind), "duplicates_by_kind": dict(dup_by_kind),
         "worst_kill_duplicates": worst, "duplicates_without_a_kill": unexplained,
+        # Each kill in order: how, seconds into the run, and the duplicates blamed on it.
+        "kill_log": [[kind, round(at - t0, 1), per_kill.get(i, 0)] for i, (at, kind) in enumerate(kill_at)],
         "reminder_rows": state["reminders"], "inbound_rows": state["inbound"],
         "429": stats["429"], "flood_429": stats["flood_429"],
         "sent_inside_retry_after": stats["sent_inside_retry_after"],
