@@ -47,3 +47,22 @@ def test_a_button_on_an_old_card_does_not_ask_what_it_will_refuse(app):
     for action in ("prog", "blk"):
         out = chat.say("ca", callback=f"t:{nl01}:{action}")
         assert "đã kết thúc" in out and "?" not in out, (action, out)
+
+
+def test_an_unclear_reply_about_a_closed_task_says_so_instead_of_offering_buttons(app):
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("coord", "/trienkhai 1")
+    assert "hoàn thành" in chat.say("ca", "/xong NC-11")
+    chat.say("ca", "/nv NC-11")
+    # A bare number (or a word the bot cannot read) about a done task offered the four task
+    # buttons, each of which was then refused.
+    for text in ("7", "hủy"):
+        replies = chat.send("ca", text)
+        assert not any(r.buttons for r in replies), (text, [r.text for r in replies])
+        assert "đã đóng" in "\n".join(r.text for r in replies), text
+    chat.say("coord", "/ketthuc 1")
+    chat.say("coord", callback="co:end:1")
+    chat.say("ca", "/nv NL-01")
+    replies = chat.send("ca", "hủy")
+    assert not any(r.buttons for r in replies) and "đã kết thúc" in replies[0].text, replies[0].text

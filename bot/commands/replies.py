@@ -207,6 +207,8 @@ def _understood(app, msg, user, texts, store, task, text: str) -> Reply:
         return refusal
     if reading.correction and reading.confident and reading.kind in ("done", "progress", "blocked", "unblocked"):
         u.take_back(app, msg, user, store, task)
+    if not reading.confident:  # asking back on a closed task or an ended event only leads to a refusal
+        reporting.check_report_status(store, _ctx(app, msg, user), task, "done" if reading.kind == "done" else "progress")
     if reading.kind == "done" and not reading.confident:  # done needs certainty: confirm first
         return u.confirm_done(texts, task)
     if reading.confident and reading.kind in ("done", "progress", "blocked", "unblocked", "ack"):
