@@ -23,8 +23,9 @@ BOT_MAX_LINES = 300
 COMPOSITION_ROOT = {"bot/app.py"}
 
 # -- ratchets: what was still there when the rule came in (shrink them, never grow them) ----------
-# Cycles that close only through imports inside functions: bot.web.server <-> actions/pages (3).
-KNOWN_DEFERRED_CYCLE_SIZE = 3
+# Cycles that close only through imports inside functions: none left (the last, bot.web.server <->
+# actions/pages, went when CHANGED and redirect moved to bot.web.render).
+KNOWN_DEFERRED_CYCLE_SIZE = 0
 KNOWN_BOT_DB_IMPORTS: set[str] = set()
 KNOWN_WORKFLOWS_LEAKS: set[str] = set()
 KNOWN_BIG_BOT_MODULES = {"bot/channels/telegram.py", "bot/channels/zalo.py"}

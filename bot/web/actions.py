@@ -13,8 +13,7 @@ from datetime import datetime, timezone
 
 from aiohttp import web
 
-from bot.web.render import html
-from bot.web.server import CHANGED, redirect
+from bot.web.render import CHANGED, html, redirect
 from workflows import service
 from workflows.access import AccessDenied, can_see_task, require_staff
 from workflows.dates import DateParseError, parse_when

@@ -1,4 +1,5 @@
-"""Jinja2 pages in the viewer's language, and the headers every board response carries."""
+"""Jinja2 pages in the viewer's language, the headers every board response carries, and the
+response helpers the request loop (bot.web.server) and the handlers (bot.web.actions) share."""
 
 from __future__ import annotations
 
@@ -25,6 +26,16 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
                                "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
 }
+
+
+# Set by an action that wrote: the request loop then wakes delivery and the scheduler. Here, not
+# in bot.web.server, so the handlers do not import the loop that imports them.
+CHANGED = web.ResponseKey("changed", bool)
+
+
+def redirect(location: str) -> web.Response:
+    """303: after a POST the browser fetches the page again with GET (a reload repeats nothing)."""
+    return web.Response(status=303, headers={**HEADERS, "Location": location})
 
 
 def pick_lang(request: web.Request, user, default: str) -> str:

@@ -19,12 +19,9 @@ from aiohttp import web
 from bot.context import App
 from bot.i18n import Texts
 from bot.web import auth
-from bot.web.render import HEADERS, HERE, Page, html, pick_lang
+from bot.web.render import CHANGED, HEADERS, HERE, Page, html, pick_lang, redirect
 
 log = logging.getLogger(__name__)
-CHANGED = web.ResponseKey("changed", bool)  # set by an action that wrote: wake delivery and the scheduler
-
-
 @dataclass
 class Rq:
     """One request as a handler sees it: inputs, the viewer (None when signed out), the page helpers."""
@@ -85,11 +82,6 @@ class Board:
 
 
 BOARD = web.AppKey("board", Board)
-
-
-def redirect(location: str) -> web.Response:
-    """303: after a POST the browser fetches the page again with GET (a reload repeats nothing)."""
-    return web.Response(status=303, headers={**HEADERS, "Location": location})
 
 
 def route(fn, *, session: bool = True):
