@@ -85,9 +85,13 @@ def cmd_event_move(args, settings) -> int:
         hour = event.start.astimezone(tz).time()  # a day without a time keeps the event's hour
     start = when_arg(args.start, settings, tz, default_time=hour)
     refuse_past(start, args.allow_past)
-    with app.write() as store:
-        moved, kept = event_uc.move_event(store, system_ctx(app), event_arg(store, args.event),
-                                          start.astimezone(timezone.utc), allow_past=True)
+    try:
+        with app.write() as store:
+            moved, kept = event_uc.move_event(store, system_ctx(app), event_arg(store, args.event),
+                                              start.astimezone(timezone.utc), allow_past=True)
+    except DutyError as exc:  # an ended event's deadlines are its final record
+        raise CliError(f"event {args.event} has ended; its deadlines can no longer move"
+                       if exc.code == "event_final" else exc.code) from None
     print(f"moved event {args.event} to {start.isoformat()}: {moved} deadlines moved, {kept} set by hand kept")
     return 0
 

@@ -66,3 +66,14 @@ def test_an_unclear_reply_about_a_closed_task_says_so_instead_of_offering_button
     chat.say("ca", "/nv NL-01")
     replies = chat.send("ca", "hủy")
     assert not any(r.buttons for r in replies) and "đã kết thúc" in replies[0].text, replies[0].text
+
+
+def test_cli_event_move_of_an_ended_event_is_refused_in_one_line(sqlite_app, sqlite_url, monkeypatch, capsys):
+    from bot.cli import main
+
+    _ended(sqlite_app)
+    monkeypatch.setenv("DUTYBOT_STORAGE__URL", sqlite_url)
+    capsys.readouterr()
+    code = main(["event", "move", "1", "--start", "2027-01-10"])
+    err = capsys.readouterr().err
+    assert code == 2 and "ended" in err and "Traceback" not in err, (code, err)
