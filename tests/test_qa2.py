@@ -77,3 +77,11 @@ def test_cli_event_move_of_an_ended_event_is_refused_in_one_line(sqlite_app, sql
     code = main(["event", "move", "1", "--start", "2027-01-10"])
     err = capsys.readouterr().err
     assert code == 2 and "ended" in err and "Traceback" not in err, (code, err)
+
+
+def test_no_manual_reminder_for_an_ended_event(app):
+    chat = _ended(app)
+    # A reminder with the task buttons for an event that has ended: every press would be refused.
+    for ref in ("NC-11", "CA"):
+        out = chat.say("coord", f"/nhac {ref}")
+        assert "đã kết thúc" in out and "Đã nhắc" not in out, (ref, out)

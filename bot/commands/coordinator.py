@@ -144,15 +144,17 @@ def remind(call: Call) -> list[Reply]:
     ref = call.args[0]
     with call.app.write() as store:
         ag = store.agency(ref) if "-" not in ref and not ref.lstrip("#").isdigit() else None
-        if ag is not None:
-            event = current_event(store, call)
+        t = None if ag is not None else task_by_ref(store, call, ref)
+        event = current_event(store, call) if t is None else store.get_event(t.event_id)
+        if event is not None and event.ended_at is not None:  # a reminder whose buttons would all be refused
+            raise DutyError("ended_no_reminder", event=event.id)
+        if t is None:
             open_tasks = [t for t in store.tasks(event.id) if t.lead == ag.code and t.status not in ("done", "cancelled")]
             notices = [Notice(key="manual_reminder_agency", to="agency", agency=ag.code, kind="reminder",
                               params={"count": len(open_tasks), "codes": ", ".join(t.code for t in open_tasks[:10]),
                                       "actor": call.user.name})]
             target = ag.code
         else:
-            t = task_by_ref(store, call, ref)
             notices = [Notice(key="manual_reminder", to="agency", agency=t.lead, task_id=t.id, kind="reminder",
                               with_buttons=True, params={"code": t.code, "title": t.title, "title_en": t.title_en,
                                                          "deadline": t.deadline, "actor": call.user.name})]
