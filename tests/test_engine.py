@@ -181,7 +181,7 @@ def test_undo_takes_back_ones_own_report_once_within_minutes(app, clock):
         with app.write() as store:
             entry = next(e for e in store.history(t.id) if e.id == entry_id)
             service.undo(store, _ctx(app, ca2), entry)  # not theirs
-    assert err.value.code == "undo_expired"
+    assert err.value.code == "undo_not_yours"
     clock.advance(minutes=2)
     with app.write() as store:
         entry = next(e for e in store.history(t.id) if e.id == entry_id)

@@ -85,3 +85,14 @@ def test_no_manual_reminder_for_an_ended_event(app):
     for ref in ("NC-11", "CA"):
         out = chat.say("coord", f"/nhac {ref}")
         assert "đã kết thúc" in out and "Đã nhắc" not in out, (ref, out)
+
+
+def test_undoing_someone_elses_report_says_whose_it_is_not_that_time_ran_out(app):
+    seed_world(app)
+    chat = Chat(app)
+    replies = chat.send("ca", "/xong NC-11")
+    undo = next(b.data for r in replies for row in r.buttons for b in row if b.data.startswith("u:"))
+    # The deputy (same agency) presses the button a moment later: it is not theirs to take back.
+    out = chat.say("ca2", callback=undo)
+    assert "5 phút" not in out and "người đã báo" in out, out
+    assert "Đã hoàn tác" in chat.say("ca", callback=undo)

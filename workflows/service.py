@@ -131,7 +131,9 @@ def undo(store: Store, ctx: Ctx, entry: AuditRecord) -> Result:
     task = _task(store, entry.task_id)
     _require_running(store, task)
     later = [e for e in store.history(task.id) if e.action in ("status", "undo") and e.id > entry.id]
-    if (entry.action != "status" or entry.actor_id != ctx.actor.id or later
+    if entry.action == "status" and entry.actor_id != ctx.actor.id:  # not "too late": never theirs to take back
+        raise DutyError("undo_not_yours", code=task.code)
+    if (entry.action != "status" or later
             or ctx.now - entry.at > UNDO_WINDOW or task.status != entry.detail.get("to")):
         raise DutyError("undo_expired", code=task.code)
     d = entry.detail
