@@ -96,3 +96,18 @@ def test_undoing_someone_elses_report_says_whose_it_is_not_that_time_ran_out(app
     out = chat.say("ca2", callback=undo)
     assert "5 phút" not in out and "người đã báo" in out, out
     assert "Đã hoàn tác" in chat.say("ca", callback=undo)
+
+
+def test_a_number_that_is_no_percent_is_not_suggested_as_one(app):
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("coord", "/trienkhai 1")
+    with app.read() as store:
+        nl01 = store.find_task(1, "NL-01").id
+    chat.say("ca", "/nv NL-01")
+    out = chat.say("ca", "150")  # "write it with a %, e.g. 150%" would then be refused as a bad percent
+    assert "150%" not in out and "0–100" in out, out
+    chat.say("ca", callback=f"t:{nl01}:prog")  # "how many percent?"
+    out = chat.say("ca", "-5")
+    assert "-5%" not in out and "0–100" in out, out
+    assert "7%" in chat.say("ca", "7")  # in range: the hint still shows how to write it

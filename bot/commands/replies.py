@@ -243,6 +243,8 @@ def _understood(app, msg, user, texts, store, task, text: str) -> Reply:
     if not buttons:
         buttons = task_buttons(texts, task.id)[0]
     key = f"ask.{reading.hint}" if reading.hint else "ask.unsure"  # e.g. a number that is no choice on offer
+    if reading.hint == "bare_number" and not (text.isdigit() and int(text) <= 100):
+        key = "ask.bare_number_no_percent"  # "e.g. 150%" would only be refused next
     return Reply(texts(key, code=task.code, text=text), buttons=[buttons], task_id=task.id, kind="ask")
 
 
