@@ -13,7 +13,9 @@ accepted ÷ (N / 30 s), target ≤ 1.10, with no 429, none lost, none twice.
 Friendlier than production: one process, the double on loopback, nothing else due or arriving,
 the scheduler's lease is free (no other instance).
 Phase 2: 60 messages to one group: time ÷ ((60 − 20) × 3 s), target ≤ 1.15, no 429 (the first
-20 may go at once, then one per 3 s).
+20 may go at once, then one per 3 s). The bot paces a group as 20 per 60.5 s window, so its
+time steps every 20 messages: --group values that are not a multiple of 20 read slower than
+they are (30 messages: ratio 2.0).
 Prints a table and, as its LAST line, one JSON object. The machine has 2 cores shared with
 others: the load average is printed with the figures.
 """
