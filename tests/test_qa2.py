@@ -111,3 +111,17 @@ def test_a_number_that_is_no_percent_is_not_suggested_as_one(app):
     out = chat.say("ca", "-5")
     assert "-5%" not in out and "0–100" in out, out
     assert "7%" in chat.say("ca", "7")  # in range: the hint still shows how to write it
+
+
+def test_opening_ones_own_spent_invite_again_says_you_have_joined(app):
+    import re
+
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("coord", "/trienkhai 1")
+    code = re.search(r"/start (\S+)", chat.say("coord", "/moi BAO")).group(1)
+    assert "Chào mừng" in chat.say("nhabao", f"/start {code}")
+    # The t.me link tapped a second time: not "already used, ask for a new code" to the person who used it.
+    again = chat.say("nhabao", f"/start {code}")
+    assert "xin mã mới" not in again and "đã tham gia" in again and "BAO" in again, again
+    assert "xin mã mới" in chat.say("nguoikhac", f"/start {code}")  # anyone else: spent

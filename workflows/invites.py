@@ -56,14 +56,17 @@ def create_invite(store: Store, ctx: Ctx, target: str, *, ttl: timedelta, event_
     return code, invite
 
 
-def check_code(store: Store, code: str, now: datetime) -> InviteRecord:
-    """The invite behind `code`, or DutyError invite_invalid / invite_used / invite_expired."""
+def check_code(store: Store, code: str, now: datetime, *, by: int | None = None) -> InviteRecord:
+    """The invite behind `code`, or DutyError invite_invalid / invite_used / invite_expired;
+    invite_yours when member `by` opens the joining code they used themselves (a link tapped twice)."""
     if not CODE_RE.match(code or ""):
         raise DutyError("invite_invalid")
     invite = store.invite_by_hash(hash_code(code))
     if invite is None:
         raise DutyError("invite_invalid")
     if invite.used_at is not None:
+        if by is not None and invite.used_by == by and invite.role != "link":
+            raise DutyError("invite_yours")
         raise DutyError("invite_used")
     if invite.expires_at <= now:
         raise DutyError("invite_expired")

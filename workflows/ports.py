@@ -139,6 +139,7 @@ class InviteRecord(Protocol):
     event_id: int | None
     expires_at: datetime
     used_at: datetime | None
+    used_by: int | None
     link_user_id: int | None
     replaces_contacts: bool
 

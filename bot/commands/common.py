@@ -8,6 +8,8 @@ from bot.commands.linking import redeem_link
 from bot.i18n import Safe, Texts
 from storage.accounts import add_person
 from workflows import invites
+from workflows.errors import DutyError
+from workflows.joining import Standing
 
 
 @command("start", "batdau", audience=ANYONE, menu=("contact", "staff"))
@@ -26,7 +28,12 @@ def _join(call: Call, code: str) -> list[Reply]:
     with call.app.write() as store:
         ident = store.identity(msg.channel, msg.user_id)
         user = store.user(ident.user_id) if ident else None
-        invite = invites.check_code(store, code, now)
+        try:
+            invite = invites.check_code(store, code, now, by=user.id if user is not None and user.active else None)
+        except DutyError as exc:  # their own code again (a link tapped twice): say who they are
+            if exc.code != "invite_yours" or user is None:
+                raise
+            return call.reply("join.yours", now=joining.describe(call.texts, Standing.of_user(user)))
         if invite.role == "link":
             return redeem_link(call, store, invite, user, code, now)
         newcomer = user is None
