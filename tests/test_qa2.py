@@ -125,3 +125,17 @@ def test_opening_ones_own_spent_invite_again_says_you_have_joined(app):
     again = chat.say("nhabao", f"/start {code}")
     assert "xin mã mới" not in again and "đã tham gia" in again and "BAO" in again, again
     assert "xin mã mới" in chat.say("nguoikhac", f"/start {code}")  # anyone else: spent
+
+
+async def test_free_text_after_the_launch_messages_is_not_bound_to_a_task_the_agency_only_supports(app):
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("coord", "/trienkhai 1")
+    await chat.deliver()  # CA's messages: its own tasks, then the tasks it supports (the last one is BTC's)
+    assert chat.channel.sent["ca"][-1].task_id is not None
+    # No code: which task? (the last message was about a task CA only supports)
+    out = chat.say("ca", "đang làm 50%")
+    assert "việc nào" in out and "không thuộc" not in out, out
+    # Naming its own task in words: that task, not "this task is not your agency's".
+    out = chat.say("ca", "NL-01 xong rồi")
+    assert "NL-01" in out and "hoàn thành" in out and "không thuộc" not in out, out

@@ -164,6 +164,8 @@ def handle_text(app: App, msg: IncomingMessage, user, texts: Texts) -> list[Repl
             # Never filed under another task instead: the person meant this one and is told why not.
             return [Reply(texts("err.evidence_other_agency", code=named.code, agency=named.lead))]
         task_id = named.id if named is not None else _bound_task_id(store, msg, user)
+        if task_id is not None and named is None and not msg.reply_to and not user.pending:
+            task_id = _own_task_meant(app, store, msg, user, task_id)
         if task_id is None:
             return [Reply(texts("text.which_task"))]
         task = _visible_task(store, user, task_id)
@@ -186,6 +188,16 @@ def handle_text(app: App, msg: IncomingMessage, user, texts: Texts) -> list[Repl
                 me.pending = pending
                 return [Reply(texts("err.bad_percent"), task_id=task.id, kind="ask")]
         return [_understood(app, msg, user, texts, store, task, text)]
+
+
+def _own_task_meant(app: App, store: SqlStore, msg: IncomingMessage, user, task_id: int) -> int | None:
+    """The chat's last task message may be one the agency only supports (the launch sends those last):
+    a contact's words then mean a task their code names, or none ("which task?"), not a refusal."""
+    task = store.task(task_id)
+    if user.role != "contact" or task is None or task.lead == user.agency_code:
+        return task_id
+    named = _task_in_caption(app, store, msg.text, user)
+    return named.id if named is not None and named.lead == user.agency_code else None
 
 
 def _says_no_blocker(text: str) -> bool:
