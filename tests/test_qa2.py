@@ -139,3 +139,24 @@ async def test_free_text_after_the_launch_messages_is_not_bound_to_a_task_the_ag
     # Naming its own task in words: that task, not "this task is not your agency's".
     out = chat.say("ca", "NL-01 xong rồi")
     assert "NL-01" in out and "hoàn thành" in out and "không thuộc" not in out, out
+
+
+async def test_undoing_a_done_tells_who_was_told_they_could_start_that_they_wait_again(app):
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("coord", "/trienkhai 1")
+    await chat.deliver()
+    replies = chat.send("ca", "/xong NC-11")  # NL-01 (CA) waits only on NC-11
+    await chat.deliver()
+    assert "NL-01" in chat.channel.texts("ca")[-1] and "có thể bắt đầu" in chat.channel.texts("ca")[-1]
+    undo = next(b.data for r in replies for row in r.buttons for b in row if b.data.startswith("u:"))
+    assert "Đã hoàn tác" in chat.say("ca", callback=undo)
+    await chat.deliver()
+    # A mistaken "Xong" taken back: NL-01's agency must not go on believing it can start.
+    last = chat.channel.texts("ca")[-1]
+    assert "NL-01" in last and "lại phải chờ" in last and "NC-11" in last, last
+    # Done for real a moment later: told again that it can start (not swallowed as a duplicate).
+    assert "hoàn thành" in chat.say("ca", "/xong NC-11")
+    await chat.deliver()
+    last = chat.channel.texts("ca")[-1]
+    assert "NL-01" in last and "có thể bắt đầu" in last, last

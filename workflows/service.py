@@ -146,7 +146,25 @@ def undo(store: Store, ctx: Ctx, entry: AuditRecord) -> Result:
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="undo", detail=detail)
     notice = Notice(key="news_undo", to="coordinators", task_id=task.id, kind="news",
                     params={**_task_params(task), "status": task.status, "actor": ctx.actor.name})
-    return Result(task, [notice] if not is_staff(ctx.actor) else [], detail)
+    notices = [notice] if not is_staff(ctx.actor) else []
+    if d.get("to") == TaskStatus.DONE:  # who heard "you can start" from this done hears it was taken back
+        notices += _waiting_again_notices(store, task, entry.id)
+    return Result(task, notices, detail)
+
+
+def _waiting_again_notices(store: Store, undone: TaskRecord, entry_id: int) -> list[Notice]:
+    """The reverse of `_unblocked_notices`: tasks this one's done had freed wait for it again."""
+    tasks = store.tasks(undone.event_id)
+    met = {t.code for t in tasks if dependency_met(t.status) and t.code != undone.code}
+    out: list[Notice] = []
+    for t in tasks:
+        deps = set(t.depends_on or [])
+        if undone.code in deps and t.status not in CLOSED and deps - {undone.code} <= met:
+            for agency in dict.fromkeys([t.lead, *(t.supporting or [])]):
+                out.append(Notice(key="waiting_again", to="agency", agency=agency, task_id=t.id, kind="news",
+                                  params={**_task_params(t), "dep": undone.code},
+                                  dedupe_key=f"waiting_again:{t.id}:{agency}:{entry_id}"))
+    return out
 
 
 def _unblocked_notices(store: Store, done_task: TaskRecord) -> list[Notice]:
@@ -154,14 +172,18 @@ def _unblocked_notices(store: Store, done_task: TaskRecord) -> list[Notice]:
     tasks = store.tasks(done_task.event_id)
     done = {t.code for t in tasks if dependency_met(t.status)} | {done_task.code}
     out: list[Notice] = []
+    # Once per finishing change (the task's version), not once ever: a done that was undone and then
+    # reported again must be heard again (`_waiting_again_notices` told them to wait meanwhile).
+    once = f"{done_task.code}:{done_task.version}"
     for t in tasks:
         if done_task.code in (t.depends_on or []) and t.status not in CLOSED and set(t.depends_on) <= done:
             out.append(Notice(key="unblocked", to="agency", agency=t.lead, task_id=t.id, kind="unblocked",
-                              params=_task_params(t), dedupe_key=f"unblocked:{t.id}"))
+                              params=_task_params(t), dedupe_key=f"unblocked:{t.id}:{once}"))
             for agency in t.supporting or []:  # the agencies helping hear it too, marked as such
                 if agency != t.lead:
                     out.append(Notice(key="unblocked_supporting", to="agency", agency=agency, task_id=t.id,
-                                      kind="news", params=_task_params(t), dedupe_key=f"unblocked:{t.id}:{agency}"))
+                                      kind="news", params=_task_params(t),
+                                      dedupe_key=f"unblocked:{t.id}:{agency}:{once}"))
     return out
 
 
