@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.helpers import Chat, seed_world
+from tests.test_web import board  # noqa: F401  (the web board fixture)
 
 
 def _ended(app) -> Chat:
@@ -160,3 +161,18 @@ async def test_undoing_a_done_tells_who_was_told_they_could_start_that_they_wait
     await chat.deliver()
     last = chat.channel.texts("ca")[-1]
     assert "NL-01" in last and "có thể bắt đầu" in last, last
+
+
+async def test_the_web_board_sends_no_manual_reminder_for_an_ended_event(board):
+    from tests.test_web import sign_in, task_of
+
+    app, event, client = board
+    chat = Chat(app)
+    chat.say("coord", "/trienkhai 1")
+    chat.say("coord", "/ketthuc 1")
+    chat.say("coord", callback="co:end:1")
+    t = task_of(app, event, "NC-11")
+    csrf = await sign_in(app, client, "coord")
+    for form in ({"task": str(t.id)}, {"agency": "CA", "event": str(event.id)}):
+        resp = await client.post("/web/act", allow_redirects=False, data={"csrf": csrf, "action": "remind", **form})
+        assert resp.status >= 400 and "đã kết thúc" in await resp.text(), form

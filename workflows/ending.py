@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from workflows.access import require_staff
+from workflows.errors import DutyError
 from workflows.ports import Ctx, EventRecord, Store
 
 # An event with no explicit end ends this long after its last deadline.
@@ -36,6 +37,13 @@ def end_event(store: Store, ctx: Ctx, event: EventRecord) -> Ended | None:
         t.next_reminder_at = None  # an ended event is no longer chased
     store.audit(event_id=event.id, task_id=None, ctx=ctx, action="event_ended", detail={})
     return Ended(event, ctx.now, stopped)
+
+
+def refuse_reminder_after_end(event: EventRecord | None) -> None:
+    """A manual reminder (/nhac, the board's button) for an ended event: refused, since every
+    button it carries would be refused and nothing is chased any more."""
+    if event is not None and event.ended_at is not None:
+        raise DutyError("ended_no_reminder", event=event.id)
 
 
 def due_to_end(store: Store, now: datetime) -> list[EventRecord]:

@@ -8,8 +8,8 @@ from bot.commands._helpers import by_code, current_event, event_by_ref, notify, 
 from bot.commands.coordination import held_reply, quiet_hold
 from bot.i18n import Safe
 from bot.views import task_line
+from workflows import ending, invites, service
 from workflows import events as event_uc
-from workflows import invites, service
 from workflows.errors import DutyError
 from workflows.ports import Notice
 from workflows.queries import agency_rows, overdue_tasks
@@ -146,8 +146,7 @@ def remind(call: Call) -> list[Reply]:
         ag = store.agency(ref) if "-" not in ref and not ref.lstrip("#").isdigit() else None
         t = None if ag is not None else task_by_ref(store, call, ref)
         event = current_event(store, call) if t is None else store.get_event(t.event_id)
-        if event is not None and event.ended_at is not None:  # a reminder whose buttons would all be refused
-            raise DutyError("ended_no_reminder", event=event.id)
+        ending.refuse_reminder_after_end(event)
         if t is None:
             open_tasks = [t for t in store.tasks(event.id) if t.lead == ag.code and t.status not in ("done", "cancelled")]
             notices = [Notice(key="manual_reminder_agency", to="agency", agency=ag.code, kind="reminder",

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from aiohttp import web
 
 from bot.web.render import CHANGED, html, redirect
-from workflows import service
+from workflows import ending, service
 from workflows.access import AccessDenied, can_see_task, require_staff
 from workflows.dates import DateParseError, parse_when
 from workflows.errors import DutyError
@@ -46,6 +46,7 @@ def remind(b, rq, store, ctx):
         event = store.get_event(int(rq.form.get("event", "0") or 0))
         if event is None:
             raise DutyError("no_event")
+        ending.refuse_reminder_after_end(event)
         open_tasks = [t for t in store.tasks(event.id) if t.lead == ag.code and t.status not in ("done", "cancelled")]
         notices = [Notice(key="manual_reminder_agency", to="agency", agency=ag.code, kind="reminder",
                           params={"count": len(open_tasks), "codes": ", ".join(t.code for t in open_tasks[:10]),
@@ -53,6 +54,7 @@ def remind(b, rq, store, ctx):
         store.audit(event_id=event.id, task_id=None, ctx=ctx, action="remind", detail={"agency": ag.code})
     else:
         t = _task(store, rq, lock=False)
+        ending.refuse_reminder_after_end(store.get_event(t.event_id))
         notices = [Notice(key="manual_reminder", to="agency", agency=t.lead, task_id=t.id, kind="reminder",
                           with_buttons=True, params={"code": t.code, "title": t.title, "title_en": t.title_en,
                                                      "deadline": t.deadline, "actor": ctx.actor.name})]
