@@ -26,8 +26,11 @@ def test_an_ended_events_record_stays_final_for_coordinators_too(app):
         out = chat.say("coord", line)
         assert "đã kết thúc" in out and "Đã " not in out, (line, out)
     assert "đã kết thúc" in chat.say("ca", "/giahan NC-11 20/12/2027 10:00 thiếu người")
+    # A request left open at the end can still be turned down (no deadline moves), so it does not hang.
+    assert "đã kết thúc" not in chat.say("coord", "/tuchoi 1 sự kiện đã xong")
     with app.read() as store:
         assert {t.code: (t.deadline, t.status, t.lead) for t in store.tasks(1)} == before
+        assert store.extension(1).status == "rejected"
         assert store.get_event(1).start == start
 
 

@@ -267,7 +267,8 @@ def decide_extension(store: Store, ctx: Ctx, request: ExtensionRecord, approve: 
     if request.status != "pending":
         raise DutyError("request_decided", request=request.id, status=request.status)
     task = _task(store, request.task_id)
-    _require_open_record(store, task)
+    if approve:  # a rejection changes no deadline: it still closes a request left open at the end
+        _require_open_record(store, task)
     request.status = "approved" if approve else "rejected"
     request.decided_by, request.decided_at = ctx.actor.id, ctx.now
     if approve:
