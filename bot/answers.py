@@ -20,6 +20,7 @@ from datetime import timedelta
 from bot.channels.base import ChannelError, Reply
 from bot.instance import WORKER_ID
 from bot.liveness import Pulse
+from bot.outgoing import queue_reply
 from storage import outbox as rows
 from storage import retry
 
@@ -92,6 +93,24 @@ def release_orphans(app, channel: str) -> int:
         return 0
     with app.db.write() as s:
         return rows.release_orphans(s, channel, _MARK, CLAIMER)
+
+
+async def wait_turn(pipe, chat_id: str, reply: Reply, key: str | None, out: Outcome) -> bool:
+    """Paced per chat like every send (about one message a second): an answer that would come
+    too soon after the last one, or behind answers already waiting, is left to the delivery
+    worker (`pipe`: a bot.pipeline.Pipeline), which sends it in its turn (the waiting texts
+    together, as one message). True when it was left to it."""
+    chat, now = str(chat_id), time.monotonic()
+    wait = pipe.pacer.chat_delay(chat, now)
+    if reply.edit or (wait <= 0 and not pipe.pacer.queued(chat, now)):
+        return False
+    pipe.pacer.queue(chat, 1, now)
+    if key is not None:
+        out.deferred.append(key)
+    else:  # a file: its row carries it (bot.outgoing.queue_reply)
+        await asyncio.to_thread(queue_reply, pipe.app, pipe.channel.name, chat, reply, max(wait, 0.01))
+        pipe.on_change()
+    return True
 
 
 @dataclass

@@ -100,7 +100,7 @@ class Runtime:
                 await tg.bot.delete_webhook()
                 self._loop(tg.poll_pulse, tg.poll_forever(), "tg-poll")
             self._loop(tg.process_pulse, tg.process_forever(), "tg-process")
-            self.liveness.add(tg._settler.pulse)
+            self.liveness.add(tg.pipeline.settler.pulse)
         zl = self.channels.get("zalo")
         if zl is not None and self.receives:
             if self.app.settings.zalo.mode == "webhook":

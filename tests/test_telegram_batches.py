@@ -128,10 +128,10 @@ async def test_an_answer_written_down_but_not_sent_is_delivered_after_a_crash(bo
     async def crash_before_answering(self, jobs):  # as if killed right after the commit
         return None
 
-    from bot.channels.telegram import TelegramChannel
+    from bot.pipeline import Pipeline
 
     with monkeypatch.context() as m:
-        m.setattr(TelegramChannel, "_answer", crash_before_answering)
+        m.setattr(Pipeline, "_answer", crash_before_answering)
         sent = await tg.user_sends(ca, "/xong NC-11")
         rt = await start(app)
         try:
