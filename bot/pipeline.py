@@ -45,6 +45,7 @@ class Job:
     key: str = ""  # the platform's update id, on the poller's path
     payload: dict | None = None
     skip: bool = False  # seen before (a redelivery): applied and answered the first time
+    canned: list[Reply] | None = None  # answered without the router (a message the channel cannot read)
 
 
 class BatchChannel(Protocol):
@@ -160,7 +161,8 @@ class Pipeline:
                 claim = None if take else inbox.InboundClaim(job.row_id)
                 token = inbox.current_claim.set(claim)
                 try:
-                    job.replies = self.router.handle(job.msg) if job.msg is not None else []
+                    job.replies = list(job.canned) if job.canned is not None else \
+                        self.router.handle(job.msg) if job.msg is not None else []
                 finally:
                     inbox.current_claim.reset(token)
                 self.channel.handled(job)  # (Telegram: does this chat now need the staff menu?)

@@ -1,7 +1,7 @@
 """Zalo through the Zalo Bot Platform, whose Bot API is shaped like Telegram's, over httpx.
 
 Inbound, as on Telegram: an update is committed to `inboundupdate` before it is confirmed (the
-webhook answers 200 only after the commit) and processed once under an `inbox.InboundClaim`.
+webhook answers 200 only after the commit) and applied once, in batches, by bot.pipeline.
 There is no update_id: the key is the message_id, so a redelivered or replayed update is
 applied once. getUpdates (development only) confirms on fetch, one update per call.
 Outbound: no buttons, edits, files or reply threads, and 2000 characters at most. Buttons
@@ -15,80 +15,37 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import re
 import time
 from collections.abc import Callable
-from datetime import timedelta
 
 import httpx
 from aiohttp import web
 
-from bot import attachments, inbox
-from bot.channels.inbox_loop import InboxLoop
-from bot.channels.base import Attachment, ChannelError, IncomingMessage, Reply
+from bot import answers, inbox
 from bot.channels import webhook_input
-from bot.channels.text import split_text
+from bot.channels.base import Attachment, IncomingMessage, Reply
+from bot.channels.inbox_loop import InboxLoop
 from bot.channels.zalo_media import MediaPolicy
+from bot.channels.zalo_text import ZaloError, render, split_message, unwrap, update_key
 from bot.context import App
-from bot.i18n import Texts, strip_html
+from bot.i18n import Texts
 from bot.liveness import Pulse
+from bot.pipeline import Job, Pipeline
 from bot.ratelimit import Limits, Pacer
 from bot.router import Router
-from storage import retry
 from storage import outbox as rows_of
+from storage import retry
 from storage.repositories import SqlStore
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo"
-MAX_TEXT = 2000
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
-_EXPORT_NAME = re.compile(r"dutybot-event-(\d+)\.")
-
-
-class ZaloError(ChannelError):
-    """A failed Bot API call; `code` is Zalo's error_code (0: no answer at all)."""
-
-    def __init__(self, code: int, description: str, **kw) -> None:
-        super().__init__(f"zalo {code}: {description}", **kw)
-        self.code, self.description = code, description
-
-
-def unwrap(body) -> dict | None:
-    """The update in a webhook body or getUpdates result: `{ok, result: update}` or bare."""
-    if isinstance(body, dict) and "event_name" not in body and isinstance(body.get("result"), dict):
-        body = body["result"]
-    return body if isinstance(body, dict) and isinstance(body.get("message"), dict) else None
-
-
-def update_key(update: dict) -> str | None:
-    mid = update["message"].get("message_id")
-    return str(mid)[:64] if mid not in (None, "") else None
-
-
-def split_message(text: str) -> list[str]:
-    """Parts of at most 2000 characters (UTF-16 units, to be safe with emoji), cut on lines."""
-    limit = MAX_TEXT
-    while True:
-        parts = split_text(text, limit)
-        over = max(_units(p) for p in parts) - MAX_TEXT
-        if over <= 0:
-            return parts
-        limit -= over
-
-
-def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _size(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"
 
 
 class ZaloChannel(InboxLoop):
     name = CHANNEL
     quota_backoff = 5.0       # first pause after a 429, doubled while 429s continue
     max_quota_backoff = 600.0
-    reply_wait_limit = 30.0   # a direct reply waits this long for the pacer, else goes to the outbox
 
     def __init__(self, app: App, router: Router, *, on_change: Callable[[], None] = lambda: None,
                  poll_timeout: int = 20, pacer: Pacer | None = None, http: httpx.AsyncClient | None = None) -> None:
@@ -108,6 +65,7 @@ class ZaloChannel(InboxLoop):
         self._progress: dict[tuple[str, int], tuple[int, str]] = {}  # parts of a split text already sent
         self.poll_pulse = Pulse(f"{CHANNEL}-poll", expect=poll_timeout + 10.0)
         self._fetching: asyncio.Task | None = None  # the long poll, cancelled at stop
+        self.pipeline = Pipeline(app, router, self, pacer=self.pacer, on_change=on_change)
 
     # -- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -115,6 +73,7 @@ class ZaloChannel(InboxLoop):
         name = self.me.get("account_name") or self.me.get("name")
         if name:
             self.app.bot_usernames[CHANNEL] = str(name)
+        await asyncio.to_thread(answers.release_orphans, self.app, CHANNEL)
 
     def interrupt(self) -> None:
         """Stop taking work now: a long poll in progress is cut short."""
@@ -125,6 +84,7 @@ class ZaloChannel(InboxLoop):
 
     async def stop(self) -> None:
         self.interrupt()
+        await self.pipeline.drain(timeout=10)  # committed batches: answered and marked sent
         await self.http.aclose()
 
     def webhook_secret(self) -> str:
@@ -245,33 +205,11 @@ class ZaloChannel(InboxLoop):
                 await self.poll_pulse.pause(exc)
 
     async def process_pending(self, limit: int = 100) -> int:
-        rows = await asyncio.to_thread(inbox.pending, self.app, CHANNEL, limit)
-        for row in rows:
-            await self.process_row(row.id, row.payload)
-        return len(rows)
+        return await self.pipeline.process_pending(limit)
 
-    async def process_row(self, row_id: int, payload: dict) -> None:
-        claim = inbox.InboundClaim(row_id)
-        token = inbox.current_claim.set(claim)
-        error = None
-        try:
-            await self._on_update(payload)
-        except Exception as exc:  # a bug must not stall the queue; the row keeps the error
-            if retry.is_transient(exc):  # the database, not the update: it stays pending, tried again
-                inbox.current_claim.reset(token)
-                token = None
-                raise
-            log.exception("zalo update %s failed", row_id)
-            error = f"{type(exc).__name__}: {exc}"[:500]
-        finally:
-            if token is not None:
-                inbox.current_claim.reset(token)
-        # Always: `claim.consumed` stays True when the command's transaction rolled back (a
-        # refused command), and the row would be processed again; `finish` skips a done row.
-        await asyncio.to_thread(inbox.finish, self.app, row_id, error=error)
-        self.on_change()
-
-    async def _on_update(self, update: dict) -> None:
+    # -- the pipeline's hooks (bot.pipeline.BatchChannel) ------------------------------------
+    async def parse(self, job: Job) -> None:
+        job.raw = update = job.payload or {}
         m, event = update.get("message") or {}, update.get("event_name", "")
         sender, chat = m.get("from") or {}, m.get("chat") or {}
         if sender.get("is_bot") or not sender.get("id") or not chat.get("id"):
@@ -283,25 +221,27 @@ class ZaloChannel(InboxLoop):
                     display_name=str(sender.get("display_name") or sender.get("name") or ""),
                     message_id=str(m.get("message_id") or "") or None)
         if event == "message.text.received":
-            msg = IncomingMessage(**base, text=str(m.get("text") or ""))
+            job.msg = IncomingMessage(**base, text=str(m.get("text") or ""))
         elif event == "message.image.received":
             url = m.get("photo_url") or m.get("photo") or m.get("url")
             url = url.get("url") if isinstance(url, dict) else url
             att = self._photo(str(url)) if url else None
-            msg = IncomingMessage(**base, text=str(m.get("caption") or ""), attachment=att)
-        elif event == "message.sticker.received":
-            return
-        else:  # voice, unsupported, anything new: say what we can read
+            job.msg = IncomingMessage(**base, text=str(m.get("caption") or ""), attachment=att)
+        elif event != "message.sticker.received":  # voice, unsupported, anything new: say what we read
             texts = await asyncio.to_thread(self._texts_for, chat_id)
-            await self._reply(chat_id, Reply(texts("zalo.unsupported")))
-            return
-        await attachments.fetch_for_members(self.app, CHANNEL, [msg])
-        try:
-            replies = await asyncio.to_thread(self.router.handle, msg)
-        finally:
-            attachments.release([msg])
-        for reply in replies:
-            await self._reply(chat_id, reply)
+            job.msg, job.canned = IncomingMessage(**base), [Reply(texts("zalo.unsupported"))]
+
+    def handled(self, job: Job) -> None:
+        pass
+
+    async def acknowledge(self, job: Job, toast: str | None) -> None:
+        pass  # no buttons: a numbered choice is a message like any other
+
+    async def before_answers(self, job: Job) -> None:
+        pass
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
+        await self.send(chat_id, reply)  # no edits on Zalo: the new text comes as a message
 
     def _photo(self, url: str) -> Attachment:
         """Described only: fetched later, only for a member and only from Zalo's media hosts."""
@@ -315,38 +255,10 @@ class ZaloChannel(InboxLoop):
         att.fetch = fetch
         return att
 
-    async def _reply(self, chat_id: str, reply: Reply) -> None:
-        """Answer now (paced like everything else); when Zalo refuses for now, via the outbox."""
-        wait = self.pacer.delay(chat_id, time.monotonic())
-        if 0 < wait <= self.reply_wait_limit:
-            await asyncio.sleep(wait)
-        if wait <= self.reply_wait_limit:
-            self.pacer.sent(chat_id, time.monotonic())
-            try:
-                await self.deliver(chat_id, reply)
-                return
-            except ChannelError as exc:
-                if exc.permanent or exc.blocked:
-                    log.warning("reply to zalo:%s refused: %s", chat_id, exc)
-                    return
-                wait = exc.retry_after or 5.0
-        await asyncio.to_thread(self._queue, chat_id, reply, wait)
-
-    def _queue(self, chat_id: str, reply: Reply, wait: float) -> None:
-        buttons = [[{"label": b.label, "data": b.data} for b in row] for row in reply.buttons]
-        now = self.app.now()
-        with self.app.db.write() as s:
-            ident, texts = self._chat(s, chat_id)
-            SqlStore(s).enqueue_values(dict(
-                user_id=ident.user_id if ident else None, channel=CHANNEL, chat_id=chat_id, kind=reply.kind,
-                text=self.render(Reply(reply.text, document=reply.document, photo=reply.photo), texts),
-                payload={"buttons": buttons} if buttons else {}, task_id=reply.task_id, urgent=True,
-                created_at=now, next_attempt_at=now + timedelta(seconds=wait)))
-
     # -- outbound ------------------------------------------------------------------------
     async def send(self, chat_id: str, reply: Reply) -> str:
         texts = await asyncio.to_thread(self._prepare, chat_id, reply)
-        text = self.render(reply, texts)
+        text = render(reply, texts)
         parts = split_message(text) if text.strip() else []
         if not parts:
             return ""
@@ -380,20 +292,3 @@ class ZaloChannel(InboxLoop):
     def _chat(self, s, chat_id: str) -> tuple:
         ident, user = rows_of.chat_owner(s, CHANNEL, chat_id)
         return ident, Texts((user.language if user else None) or self.app.settings.general.language, self.app.tz)
-
-    def render(self, reply: Reply, texts: Texts) -> str:
-        """Plain text for Zalo: files as a summary, buttons as numbered choices."""
-        parts = [strip_html(reply.text).strip()]
-        if reply.document is not None:
-            name, data = reply.document
-            m = _EXPORT_NAME.search(name)
-            fmt = name.rsplit(".", 1)[-1] if m else "json"
-            command = f"dutybot export {m.group(1) if m else 'EVENT'} --format {fmt}"
-            parts.append(strip_html(texts("zalo.document", name=name, size=_size(len(data)), command=command)))
-        if reply.photo is not None:
-            parts.append(strip_html(texts("zalo.photo", size=_size(len(reply.photo)))))
-        flat = [b for row in reply.buttons for b in row]
-        if flat:
-            choices = ", ".join(f"{i} {strip_html(b.label)}" for i, b in enumerate(flat, 1))
-            parts.append(strip_html(texts("zalo.choices", choices=choices)))
-        return "\n\n".join(p for p in parts if p)
