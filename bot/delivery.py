@@ -11,7 +11,7 @@ import logging
 import time
 from datetime import timedelta
 
-from bot.channels.base import RETRY_MARK, ChannelError
+from bot.channels.base import RETRY_MARK, Channel, ChannelError
 from bot.context import App
 from bot.instance import WORKER_ID
 from bot.liveness import Pulse
@@ -34,7 +34,7 @@ MIN_LOOK_INTERVAL = 0.1  # seconds between two looks at the outbox
 CLAIM = timedelta(seconds=60)
 
 class Delivery:
-    def __init__(self, app: App, channels: dict, pacers: dict[str, Pacer] | None = None) -> None:
+    def __init__(self, app: App, channels: dict[str, Channel], pacers: dict[str, Pacer] | None = None) -> None:
         self.app, self.channels = app, channels
         self.pacers = pacers or {}
         self.worker = WORKER_ID

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot import answers, attachments, inbox
-from bot.channels.base import ChannelError, IncomingMessage, Reply
+from bot.channels.base import Channel, ChannelError, IncomingMessage, Reply
 from bot.context import App
 from bot.outgoing import queue_reply
 from bot.ratelimit import Pacer
@@ -48,15 +48,14 @@ class Job:
     canned: list[Reply] | None = None  # answered without the router (a message the channel cannot read)
 
 
-class BatchChannel(Protocol):
-    name: str
+class BatchChannel(Channel, Protocol):
+    """A channel that the pipeline drives: it parses a stored update (sets job.raw, payload,
+    msg) and acknowledges a button press; two hooks around handling and answering."""
 
-    async def parse(self, job: Job) -> None: ...  # sets job.raw/payload and job.msg
-    def handled(self, job: Job) -> None: ...
+    async def parse(self, job: Job) -> None: ...
     async def acknowledge(self, job: Job, toast: str | None) -> None: ...
+    def handled(self, job: Job) -> None: ...  # inside the batch's transaction
     async def before_answers(self, job: Job) -> None: ...
-    async def send(self, chat_id: str, reply: Reply) -> str: ...
-    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None: ...
 
 
 class Pipeline:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass
@@ -78,3 +79,15 @@ class ChannelError(Exception):
 
 
 RETRY_MARK = "retry_after "
+
+
+class Channel(Protocol):
+    """What the delivery worker (and the inbound pipeline, bot.pipeline) needs of a platform.
+    Turning an update into an IncomingMessage is `parse` in bot.pipeline.BatchChannel; an
+    attachment is fetched on demand through `Attachment.fetch`."""
+
+    name: str
+
+    async def send(self, chat_id: str, reply: Reply) -> str: ...  # the id of the (last) message sent
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None: ...

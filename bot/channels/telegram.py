@@ -16,8 +16,9 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot import answers, inbox
 from bot.channels import tg_send
-from bot.channels.base import Attachment, IncomingMessage, Reply
+from bot.channels.base import Reply
 from bot.channels.inbox_loop import InboxLoop
+from bot.channels.tg_incoming import incoming
 from bot.channels.tg_menu import set_menus
 from bot.channels.tg_request import AiohttpRequest
 from bot.context import App
@@ -29,9 +30,6 @@ from bot.router import Router
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
-# Telegram's shared identities: anonymous group admins and linked channels. A message
-# "from" them proves nothing about who wrote it, so they get no privileges.
-SHARED_IDS = {1087968824, 777000, 136817688}
 
 
 def build_application(token: str, base_url: str, base_file_url: str | None = None) -> Application:
@@ -137,7 +135,7 @@ class TelegramChannel(InboxLoop):
             job.raw = Update.de_json(job.payload, self.bot)
         elif job.payload is None:
             job.payload = job.raw.to_dict()
-        job.msg = await self._incoming(job.raw)
+        job.msg = incoming(self.bot, job.raw)
 
     def handled(self, job: Job) -> None:
         """Inside the batch: a staff member's private chat gets their menu at its first message
@@ -168,45 +166,6 @@ class TelegramChannel(InboxLoop):
             staff = {u.id for u in store.users_with_role("admin", "coordinator", "observer")}
             return [i.chat_id for uid in staff for i in store.identities_of(uid)
                     if i.channel == CHANNEL and (chat_id is None or i.chat_id == chat_id)]
-
-    async def _incoming(self, update: Update) -> IncomingMessage | None:
-        user = update.effective_user
-        chat = update.effective_chat
-        if user is None or chat is None or (user.is_bot and user.id not in SHARED_IDS):
-            return None
-        user_id = "shared" if user.id in SHARED_IDS or update.effective_message and \
-            update.effective_message.sender_chat else str(user.id)
-        base = dict(channel=CHANNEL, user_id=user_id, chat_id=str(chat.id), chat_type=chat.type,
-                    display_name=user.full_name, language_code=user.language_code)
-        if update.callback_query is not None:
-            q = update.callback_query
-            return IncomingMessage(**base, callback=q.data or "", callback_id=q.id,
-                                   message_id=str(q.message.message_id) if q.message else None)
-        m = update.message
-        if m is None:
-            return None
-        reply_to = str(m.reply_to_message.message_id) if m.reply_to_message else None
-        att = None
-        if m.photo:
-            att = self._attachment("photo", m.photo[-1].file_id, m.photo[-1].file_size or 0, "photo.jpg",
-                                         "image/jpeg")
-        elif m.document:
-            d = m.document
-            att = self._attachment("document", d.file_id, d.file_size or 0, d.file_name or "file",
-                                         d.mime_type or "")
-        return IncomingMessage(**base, text=m.text or m.caption or "", message_id=str(m.message_id),
-                               reply_to=reply_to, attachment=att)
-
-    def _attachment(self, kind: str, file_id: str, size: int, name: str, mime: str) -> Attachment:
-        """Described only: fetched later, and only for a member (bot.attachments)."""
-        return Attachment(kind=kind, file_ref=file_id, size=size, filename=name, mime=mime,
-                          fetch=lambda limit: self._download(file_id, limit))
-
-    async def _download(self, file_id: str, limit: int) -> bytes | None:
-        f = await self.bot.get_file(file_id)
-        if (f.file_size or 0) > limit or not f.file_path:
-            return None
-        return await self.bot.request.fetch_capped(f.file_path, limit)
 
     # -- outbound ------------------------------------------------------------------------
     async def send(self, chat_id: str, reply: Reply) -> str:
