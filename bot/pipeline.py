@@ -52,6 +52,8 @@ class BatchChannel(Channel, Protocol):
     """A channel that the pipeline drives: it parses a stored update (sets job.raw, payload,
     msg) and acknowledges a button press; two hooks around handling and answering."""
 
+    edits: bool  # False: a reply that would edit the pressed message comes as a new one
+
     async def parse(self, job: Job) -> None: ...
     async def acknowledge(self, job: Job, toast: str | None) -> None: ...
     def handled(self, job: Job) -> None: ...  # inside the batch's transaction
@@ -259,7 +261,7 @@ class Pipeline:
             return
         await self.channel.before_answers(job)
         for k, reply in enumerate(job.replies):
-            if msg.callback is not None and reply.edit and msg.message_id is not None:
+            if msg.callback is not None and reply.edit and msg.message_id is not None and self.channel.edits:
                 await self.channel.edit(msg.chat_id, msg.message_id, reply)
                 continue
             key = job.keys.get(k)

@@ -40,6 +40,7 @@ def build_application(token: str, base_url: str, base_file_url: str | None = Non
 
 class TelegramChannel(InboxLoop):
     name = CHANNEL
+    edits = True  # a button's answer may replace the message it was under
 
     def __init__(self, app: App, router: Router, *, on_change: Callable[[], None] = lambda: None,
                  poll_timeout: int = 20, pacer: Pacer | None = None) -> None:

@@ -41,6 +41,7 @@ CHANNEL = "zalo"
 
 class ZaloChannel(ZaloInbound, InboxLoop):
     name = CHANNEL
+    edits = False  # a numbered choice's answer comes as a new message (remembered like one)
     quota_backoff = 5.0       # first pause after a 429, doubled while 429s continue
     max_quota_backoff = 600.0
 
@@ -141,7 +142,7 @@ class ZaloChannel(ZaloInbound, InboxLoop):
         pass
 
     async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
-        await self.send(chat_id, reply)  # no edits on Zalo: the new text comes as a message
+        await self.send(chat_id, reply)  # no edits on Zalo (the pipeline does not ask: `edits`)
 
     # -- outbound ------------------------------------------------------------------------
     async def send(self, chat_id: str, reply: Reply) -> str:
