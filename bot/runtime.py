@@ -109,6 +109,7 @@ class Runtime:
                 await zl.delete_webhook()
                 self._loop(zl.poll_pulse, zl.poll_forever(), "zalo-poll")
             self._loop(zl.process_pulse, zl.process_forever(), "zalo-process")
+            self.liveness.add(zl.pipeline.settler.pulse)
         if self._web_routes or self.app.settings.server.health or self.serves_board:
             await self._start_web()
         if zl is not None and self.receives and self.app.settings.zalo.mode == "webhook" \
