@@ -67,6 +67,15 @@ class Call:
     def reply(self, key: str, **params) -> list[Reply]:
         return [Reply(self.texts(key, **params))]
 
+    # The command's unit of work. Today both go through the App (a write is a savepoint of the
+    # inbox batch that also marks the update done); a command that calls these instead of
+    # `call.app.write()` needs no change when the batch's unit of work is handed in explicitly.
+    def write(self):
+        return self.app.write()
+
+    def read(self):
+        return self.app.read()
+
 
 @dataclass
 class Command:
