@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import re
 import sys
+import uuid
 from pathlib import Path
 from typing import TextIO
 
@@ -19,6 +20,7 @@ from bot.channels.base import Attachment, IncomingMessage, Reply
 from bot.context import App
 from bot.delivery import Delivery
 from bot.i18n import Texts, strip_html
+from bot.pipeline import Job, Pipeline
 from bot.router import Router
 
 CHANNEL = "console"
@@ -28,12 +30,14 @@ FILES_OUT = "out"  # files the bot sends (/baocao, /bieudo, a template), relativ
 
 class ConsoleChannel:
     name = CHANNEL
+    edits = False  # a button's answer is printed as a new message
 
     def __init__(self, app: App, router: Router, out: TextIO = sys.stdout, out_dir: str | Path = FILES_OUT) -> None:
         self.app, self.router, self.out, self.out_dir = app, router, out, Path(out_dir)
         self.texts = Texts(app.settings.general.language, app.tz)  # the terminal's own lines
         self.current: str | None = None
         self.delivery = Delivery(app, {CHANNEL: self})
+        self.pipeline = Pipeline(app, router, self, pacer=None, on_change=self.delivery.wake)
         self._ids = itertools.count(1)
 
     # -- Channel protocol --------------------------------------------------------------
@@ -166,14 +170,30 @@ class ConsoleChannel:
         await self._to_bot(" ".join(parts[2:]), attachment=att)
 
     async def _to_bot(self, line: str, attachment: Attachment | None = None) -> None:
+        """Through the same pipeline as Telegram and Zalo (stored, applied and answered in one
+        transaction, answers written to the outbox first); the answers are shown before the
+        next prompt."""
         msg = IncomingMessage(channel=CHANNEL, user_id=self.current, chat_id=self.current, text=line,
                               message_id=str(next(self._ids)), attachment=attachment)
-        replies = await asyncio.to_thread(self.router.handle, msg)
-        for reply in replies:
-            mid = await self.send(self.current, reply)
-            if reply.task_id is not None:
-                with self.app.write() as store:
-                    store.remember_sent(CHANNEL, self.current, mid, reply.task_id, reply.kind, self.app.now())
+        job = Job(0, raw=msg, msg=msg, key=uuid.uuid4().hex, payload={"user": self.current, "text": line})
+        await self.pipeline.apply([job], True)
+        await self.pipeline.drain()
+
+    # -- the pipeline's hooks (bot.pipeline.BatchChannel): nothing to translate ----------------
+    async def parse(self, job: Job) -> None:
+        pass
+
+    def handled(self, job: Job) -> None:
+        pass
+
+    async def acknowledge(self, job: Job, toast: str | None) -> None:
+        pass
+
+    async def before_answers(self, job: Job) -> None:
+        pass
+
+    async def edit(self, chat_id: str, message_id: str, reply: Reply) -> None:
+        await self.send(chat_id, reply)
 
     async def run(self, stream: TextIO = sys.stdin, *, prompt: bool = True) -> None:
         """The read-eval-print loop; works on a pipe as well as on a terminal."""
