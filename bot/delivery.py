@@ -97,7 +97,11 @@ class Delivery:
         self._stopping = True
         self._wake.set()
 
-    def _due(self, limit: int) -> list[list[Outbox]]:
+    def _due(self, limit: int) -> list[Outbox]:
+        """The rows `_due_groups` claims, one list."""
+        return [row for group in self._due_groups(limit) for row in group]
+
+    def _due_groups(self, limit: int) -> list[list[Outbox]]:
         """Claim due rows that may go now (one message per chat, within the pacers) for this
         worker: each chat's next row, with the answers waiting behind it when it is one."""
         now = self.app.now()
@@ -140,7 +144,7 @@ class Delivery:
         while self._unrecorded:
             await asyncio.to_thread(retry.transaction, self._sent, *self._unrecorded[0])
             self._unrecorded.pop(0)
-        groups = await asyncio.to_thread(retry.transaction, self._due, limit)
+        groups = await asyncio.to_thread(retry.transaction, self._due_groups, limit)
         if groups:
             self.next_wait = None  # recomputed below for rows the pacer holds back
         for rows in groups:
