@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
 from storage import statements as st
-from storage.models import Outbox, SentMessage, table
+from storage.models import Outbox, SentMessage, Task, table
 from storage.repo_base import Repo, rowcount
 
 _OUTBOX_DEFAULTS: dict[str, Any] = dict(
@@ -62,6 +63,17 @@ class MessageRepo(Repo):
             q = q.where(col(Outbox.channel) == channel)
         res = self.s.execute(q.values(status="cancelled", last_error="recipient removed", claimed_by=None,
                                       claimed_until=None, next_attempt_at=now))
+        return rowcount(res)
+
+    def cancel_task_messages(self, event_id: int, kinds: Sequence[str], now: datetime) -> int:
+        """Unsent messages of these kinds about the event's tasks (and its launch summaries) are not
+        sent: the event has ended. The rows are kept, marked cancelled."""
+        tasks = select(Task.id).where(col(Task.event_id) == event_id)
+        about = or_(col(Outbox.task_id).in_(tasks), col(Outbox.dedupe_key).like(f"launch:{event_id}:%"))
+        res = self.s.execute(update(Outbox).where(col(Outbox.status) == "pending", col(Outbox.kind).in_(list(kinds)),
+                                                  about)
+                             .values(status="cancelled", last_error="event ended", claimed_by=None,
+                                     claimed_until=None, next_attempt_at=now))
         return rowcount(res)
 
     def release_held(self, kinds: tuple[str, ...], now: datetime) -> int:

@@ -179,3 +179,21 @@ async def test_the_web_board_sends_no_manual_reminder_for_an_ended_event(board):
     for form in ({"task": str(t.id)}, {"agency": "CA", "event": str(event.id)}):
         resp = await client.post("/web/act", allow_redirects=False, data={"csrf": csrf, "action": "remind", **form})
         assert resp.status >= 400 and "đã kết thúc" in await resp.text(), form
+
+
+async def test_ending_an_event_drops_its_assignments_and_reminders_not_yet_sent(app):
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("coord", "/trienkhai 1")  # 100-odd assignment messages queued, none sent yet
+    chat.say("coord", "/nhac NL-01")
+    assert "hoàn thành" in chat.say("ca", "/xong NC-11")  # queues news for the coordinators
+    chat.say("coord", "/ketthuc 1")
+    chat.say("coord", callback="co:end:1")
+    await chat.deliver()
+    # "Mọi nhắc việc sẽ dừng": no task messages with buttons arrive for an event that has ended...
+    for who in ("ca", "stc", "syt", "tdkt", "vpub"):
+        assert not any(r.buttons for r in chat.channel.sent.get(who, [])), who
+        assert not any("📌" in t or "🔔" in t for t in chat.channel.texts(who)), who
+    # ...while what happened before the end still reaches the coordinators, with the after-action report.
+    coord = "\n".join(chat.channel.texts("coord"))
+    assert "NC-11" in coord and "Rút kinh nghiệm" in coord

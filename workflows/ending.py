@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from workflows.access import require_staff
 from workflows.errors import DutyError
 from workflows.ports import Ctx, EventRecord, Store
+from workflows.reminders import KINDS
 
 # An event with no explicit end ends this long after its last deadline.
 AUTO_END_AFTER = timedelta(days=1)
@@ -35,6 +36,9 @@ def end_event(store: Store, ctx: Ctx, event: EventRecord) -> Ended | None:
     for t in store.tasks(event.id):
         stopped += t.next_reminder_at is not None
         t.next_reminder_at = None  # an ended event is no longer chased
+    # Queued but unsent assignments and reminders go nowhere either ("every reminder stops"): each
+    # would carry buttons that are all refused now. Answers and the coordinators' news still go.
+    store.cancel_task_messages(event.id, (*KINDS, "assignment", "unblocked", "catch_up"), ctx.now)
     store.audit(event_id=event.id, task_id=None, ctx=ctx, action="event_ended", detail={})
     return Ended(event, ctx.now, stopped)
 
