@@ -1,9 +1,8 @@
 """Habits the code keeps: lint, types, no import cycles in bot/, layers that do not leak, small modules.
 
 These read the source (ast, no imports of the code under test) so they are quick and say exactly
-which file broke the rule. A "known" list below is a ratchet: what was still there when the rule
-came in (issue 14 is removing it). A known offender makes its test xfail (and names it); a *new*
-offender fails the test. Shrink the lists as files are fixed (the test prints stale entries).
+which file broke the rule. They came in as ratchets while issue 14 removed what broke them; all
+of them hold now, so each is a plain check.
 """
 
 from __future__ import annotations
@@ -11,24 +10,14 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BOT_MAX_LINES = 300
 
 # The composition root: the one module in bot/ that may know the database's types.
 COMPOSITION_ROOT = {"bot/app.py"}
-
-# -- ratchets: what was still there when the rule came in (shrink them, never grow them) ----------
-# Cycles that close only through imports inside functions: none left (the last, bot.web.server <->
-# actions/pages, went when CHANGED and redirect moved to bot.web.render).
-KNOWN_DEFERRED_CYCLE_SIZE = 0
-KNOWN_BOT_DB_IMPORTS: set[str] = set()
-KNOWN_WORKFLOWS_LEAKS: set[str] = set()
-KNOWN_BIG_BOT_MODULES: set[str] = set()
 
 # What the engine must not import (issue 14: workflows/ is plain Python behind its ports).
 WORKFLOWS_FORBIDDEN = ("bot", "storage", "telegram", "httpx", "sqlalchemy", "sqlmodel", "apscheduler")
@@ -199,16 +188,6 @@ def shortest_loop(graph: dict[str, set[str]], members: list[str]) -> list[str]:
     return members
 
 
-def _ratchet(found: set[str], known: set[str], what: str) -> None:
-    """Fail on anything new; xfail (naming them) while known offenders remain."""
-    new, gone = sorted(found - known), sorted(known - found)
-    assert not new, f"new {what}: {new}"
-    if gone:
-        print(f"fixed, take them out of the known list in tests/test_habits.py: {gone}")
-    if found:
-        pytest.xfail(f"{what} still there (known, being removed): {sorted(found)}")
-
-
 # -- the checks ------------------------------------------------------------------------------------
 def test_the_cycle_finder_finds_a_cycle_and_its_loop():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"e"}}
@@ -250,45 +229,50 @@ def test_bot_has_no_import_cycles_hidden_in_functions():
     """The same with imports inside functions counted: a cycle dodged by a deferred import is still
     two layers that know each other (issue 14: "no import cycles in bot/")."""
     members, report = _cycle_report(import_graph("bot", deferred=True))
-    # Counted, not named: modules are being renamed and split while this ratchet holds.
-    assert len(members) <= KNOWN_DEFERRED_CYCLE_SIZE, (
-        f"{len(members)} modules in import cycles counting imports inside functions "
-        f"(was {KNOWN_DEFERRED_CYCLE_SIZE}):\n{report}")
-    if members:
-        pytest.xfail(f"cycles through imports inside functions still there (known, being removed):\n{report}")
+    assert not members, f"import cycle in bot/ through imports inside functions:\n{report}"
+
+
+def test_the_layer_checks_see_every_kind_of_import():
+    tree = ast.parse(
+        "import sqlalchemy.orm\n"
+        "from sqlmodel import select\n"
+        "if TYPE_CHECKING:\n    from storage.repositories import SqlStore\n"
+        "def f():\n    from storage import models\n"
+        "from . import ports\n")
+    names = {name for _line, name in _all_imports(tree, "workflows.x", False)}
+    assert {n for n in names if _names(n, WORKFLOWS_FORBIDDEN)} == {
+        "sqlalchemy.orm", "sqlmodel.select", "storage.repositories.SqlStore", "storage.models"}
+    assert {n for n in names if _names(n, BOT_DB_MODULES)} == {"sqlalchemy.orm", "sqlmodel.select", "storage.models"}
+    assert "workflows.ports" in names
+
+
+def _import_offenders(package: str, forbidden: tuple[str, ...], allowed: Collection[str] = ()) -> list[str]:
+    """`file:line imports name` for every import (anywhere in the file) of a forbidden module."""
+    found = []
+    for path in _py_files(package):
+        if _rel(path) in allowed:
+            continue
+        for line, name in _all_imports(_parse(path), _module_name(path), path.name == "__init__.py"):
+            if _names(name, forbidden):
+                found.append(f"{_rel(path)}:{line} imports {name}")
+    return found
 
 
 def test_workflows_imports_nothing_from_the_shell_or_the_database():
-    leaks = set()
-    for path in _py_files("workflows"):
-        module = _module_name(path)
-        for line, name in _all_imports(_parse(path), module, path.name == "__init__.py"):
-            if _names(name, WORKFLOWS_FORBIDDEN):
-                leaks.add(f"{_rel(path)}:{line} {name}")
-                print(f"{_rel(path)}:{line} imports {name}")
-    files = {leak.split(":")[0] for leak in leaks}
-    _ratchet(files, KNOWN_WORKFLOWS_LEAKS, "workflows/ files importing the shell or a driver")
+    leaks = _import_offenders("workflows", WORKFLOWS_FORBIDDEN)
+    assert not leaks, "workflows/ must stay plain Python behind its ports:\n" + "\n".join(leaks)
 
 
 def test_only_the_composition_root_in_bot_imports_the_database():
-    offenders = set()
-    for path in _py_files("bot"):
-        if _rel(path) in COMPOSITION_ROOT:
-            continue
-        module = _module_name(path)
-        for line, name in _all_imports(_parse(path), module, path.name == "__init__.py"):
-            if _names(name, BOT_DB_MODULES):  # `from storage import models` yields storage.models too
-                offenders.add(_rel(path))
-                print(f"{_rel(path)}:{line} imports {name}")
-    _ratchet(offenders, KNOWN_BOT_DB_IMPORTS, "bot/ modules importing sqlalchemy/sqlmodel/storage.models")
+    # `from storage import models` yields storage.models too.
+    offenders = _import_offenders("bot", BOT_DB_MODULES, COMPOSITION_ROOT)
+    assert not offenders, "SQL belongs in storage/ (only bot/app.py wires it):\n" + "\n".join(offenders)
 
 
 def test_no_module_in_bot_is_over_300_lines():
     sizes = {_rel(p): len(p.read_text(encoding="utf-8").splitlines()) for p in _py_files("bot")}
-    big = {path for path, lines in sizes.items() if lines > BOT_MAX_LINES}
-    for path in sorted(big):
-        print(f"{path}: {sizes[path]} lines")
-    _ratchet(big, KNOWN_BIG_BOT_MODULES, f"bot/ modules over {BOT_MAX_LINES} lines")
+    big = sorted(f"{path}: {lines} lines" for path, lines in sizes.items() if lines > BOT_MAX_LINES)
+    assert not big, f"modules in bot/ over {BOT_MAX_LINES} lines (split them by what they do):\n" + "\n".join(big)
 
 
 # -- the tools -------------------------------------------------------------------------------------
