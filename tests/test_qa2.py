@@ -197,3 +197,9 @@ async def test_ending_an_event_drops_its_assignments_and_reminders_not_yet_sent(
     # ...while what happened before the end still reaches the coordinators, with the after-action report.
     coord = "\n".join(chat.channel.texts("coord"))
     assert "NC-11" in coord and "Rút kinh nghiệm" in coord
+
+
+def test_a_task_card_of_an_ended_event_offers_no_buttons(app):
+    chat = _ended(app)
+    replies = chat.send("ca", "/nv NL-01")  # each of Đã nhận / Đang làm / Xong / Vướng would be refused
+    assert "NL-01" in replies[0].text and not replies[0].buttons

@@ -58,10 +58,12 @@ def task(call: Call) -> list[Reply]:
         # A group hears no personal data: the history without names, no evidence files.
         private = call.msg.chat_type == "private"
         evidence = store.evidence_of(t.id)[-5:] if can_read_all(call.user) and private else []
+        ended = (event := store.get_event(t.event_id)) is not None and event.ended_at is not None
     if history:
         lines = history_lines(call.texts, history[-15:], names=private)
         card = card + "\n" + call.texts("card.history") + "\n" + "\n".join(lines)
-    mine = call.user.role == "contact" and t.lead == call.user.agency_code and t.status not in CLOSED
+    # No buttons where every press would be refused: a closed task, an ended event.
+    mine = call.user.role == "contact" and t.lead == call.user.agency_code and t.status not in CLOSED and not ended
     buttons = task_buttons(call.texts, t.id) if mine else []
     replies = [Reply(card, buttons=buttons, task_id=t.id, kind="task")]
     for ev in evidence:  # coordinators get the evidence itself back, newest last
