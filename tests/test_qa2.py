@@ -203,3 +203,17 @@ def test_a_task_card_of_an_ended_event_offers_no_buttons(app):
     chat = _ended(app)
     replies = chat.send("ca", "/nv NL-01")  # each of Đã nhận / Đang làm / Xong / Vướng would be refused
     assert "NL-01" in replies[0].text and not replies[0].buttons
+
+
+async def test_restoring_a_cancelled_task_tells_who_could_start_because_of_it_that_they_wait_again(app):
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("coord", "/trienkhai 1")
+    await chat.deliver()
+    assert "Đã hủy" in chat.say("coord", "/huy NC-11 gộp việc")  # NL-01 (CA) waited only on NC-11
+    await chat.deliver()
+    assert "NL-01" in chat.channel.texts("ca")[-1] and "có thể bắt đầu" in chat.channel.texts("ca")[-1]
+    chat.say("coord", "/khoiphuc NC-11")
+    await chat.deliver()
+    said = "\n".join(chat.channel.texts("ca")[-2:])
+    assert "NL-01" in said and "lại phải chờ" in said and "NC-11" in said, said

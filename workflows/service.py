@@ -148,12 +148,12 @@ def undo(store: Store, ctx: Ctx, entry: AuditRecord) -> Result:
                     params={**_task_params(task), "status": task.status, "actor": ctx.actor.name})
     notices = [notice] if not is_staff(ctx.actor) else []
     if d.get("to") == TaskStatus.DONE:  # who heard "you can start" from this done hears it was taken back
-        notices += _waiting_again_notices(store, task, entry.id)
+        notices += _waiting_again_notices(store, task, entry.id, "waiting_again")
     return Result(task, notices, detail)
 
 
-def _waiting_again_notices(store: Store, undone: TaskRecord, entry_id: int) -> list[Notice]:
-    """The reverse of `_unblocked_notices`: tasks this one's done had freed wait for it again."""
+def _waiting_again_notices(store: Store, undone: TaskRecord, entry_id: int, key: str) -> list[Notice]:
+    """The reverse of `_unblocked_notices`: tasks this one's done (or cancellation) had freed wait for it again."""
     tasks = store.tasks(undone.event_id)
     met = {t.code for t in tasks if dependency_met(t.status) and t.code != undone.code}
     out: list[Notice] = []
@@ -161,7 +161,7 @@ def _waiting_again_notices(store: Store, undone: TaskRecord, entry_id: int) -> l
         deps = set(t.depends_on or [])
         if undone.code in deps and t.status not in CLOSED and deps - {undone.code} <= met:
             for agency in dict.fromkeys([t.lead, *(t.supporting or [])]):
-                out.append(Notice(key="waiting_again", to="agency", agency=agency, task_id=t.id, kind="news",
+                out.append(Notice(key=key, to="agency", agency=agency, task_id=t.id, kind="news",
                                   params={**_task_params(t), "dep": undone.code},
                                   dedupe_key=f"waiting_again:{t.id}:{agency}:{entry_id}"))
     return out
@@ -339,7 +339,8 @@ def restore(store: Store, ctx: Ctx, task: TaskRecord) -> Result:
     task.blocked_reason = before.get("prev_reason") if status == TaskStatus.BLOCKED else None
     task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
     detail = {"from": "cancelled", "to": str(status)}
-    store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="restored", detail=detail)
+    entry = store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="restored", detail=detail)
     notice = Notice(key="task_restored", to="agency", agency=task.lead, task_id=task.id, kind="assignment",
                     with_buttons=True, params={**_task_params(task), "deadline": task.deadline})
-    return Result(task, [notice], detail)
+    # Cancelling told the tasks waiting only on it that they could start; they wait for it again.
+    return Result(task, [notice, *_waiting_again_notices(store, task, entry, "waiting_again_restored")], detail)
