@@ -8,9 +8,11 @@ transaction that also stores them (or marks the stored ones done), then answered
          must wait go through the delivery worker), then settle them (marked sent, in one
          transaction for several batches)
 
-The channel (bot.channels.telegram) only translates: `parse` a stored update into an
-IncomingMessage, `send`, `edit`, `acknowledge` a button press, and two hooks (`handled`,
-`before_answers`) for what the platform needs around them (Telegram's staff menus).
+Telegram (polling and webhooks), Zalo (webhook and poll) and the local chat all come through
+here. A channel only translates: `parse` a stored update into an IncomingMessage, `send`,
+`edit`, `acknowledge` a button press, and two hooks (`handled`, `before_answers`) for what the
+platform needs around them (Telegram's staff menus). Still ambient, not passed: the inbox claim
+and the batch's session (bot.inbox.current_claim, bot.context), which App.write() finds.
 """
 
 from __future__ import annotations
