@@ -98,7 +98,7 @@ class Delivery:
         self._wake.set()
 
     def _due(self, limit: int) -> list[Outbox]:
-        """The rows `_due_groups` claims, one list."""
+        """The rows `_due_groups` claims, one list (a chat's rows together, in order)."""
         return [row for group in self._due_groups(limit) for row in group]
 
     def _due_groups(self, limit: int) -> list[list[Outbox]]:
@@ -144,10 +144,13 @@ class Delivery:
         while self._unrecorded:
             await asyncio.to_thread(retry.transaction, self._sent, *self._unrecorded[0])
             self._unrecorded.pop(0)
-        groups = await asyncio.to_thread(retry.transaction, self._due_groups, limit)
+        rows = await asyncio.to_thread(retry.transaction, self._due, limit)
+        groups: dict[tuple[str, str], list[Outbox]] = {}  # one message per chat (its merged answers)
+        for row in rows:
+            groups.setdefault((row.channel, row.chat_id), []).append(row)
         if groups:
             self.next_wait = None  # recomputed below for rows the pacer holds back
-        for rows in groups:
+        for rows in groups.values():
             if self._stopping:
                 break
             row = rows[0]
