@@ -217,3 +217,17 @@ async def test_restoring_a_cancelled_task_tells_who_could_start_because_of_it_th
     await chat.deliver()
     said = "\n".join(chat.channel.texts("ca")[-2:])
     assert "NL-01" in said and "lại phải chờ" in said and "NC-11" in said, said
+
+
+def test_a_bare_number_is_no_answer_to_what_blocks_a_task(app):
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("coord", "/trienkhai 1")
+    with app.read() as store:
+        nl01 = store.find_task(1, "NL-01").id
+    assert "vướng gì" in chat.say("ca", callback=f"t:{nl01}:blk")
+    out = chat.say("ca", "7")  # a mistyped choice, not a reason: nothing recorded, the choices again
+    assert "không phải một lựa chọn" in out, out
+    with app.read() as store:
+        assert store.find_task(1, "NL-01").status != "blocked"
+    assert "Đã ghi nhận vướng mắc" in chat.say("ca", callback=f"t:{nl01}:blk") + chat.say("ca", "thiếu 7 xe")

@@ -118,7 +118,8 @@ def _answers_pending(pending: dict | None, text: str) -> bool:
     if not pending or pending.get("kind") != "blocked_reason" or not text:
         return False
     reading = understand(text, last_prompt="ask")
-    return reading.kind == "blocked" or not reading.confident
+    # A bare number ("7", a mistyped choice) is unclear too, but no reason: it is answered as such.
+    return reading.kind == "blocked" or (not reading.confident and reading.hint != "bare_number")
 
 
 def _bound_task_id(store: SqlStore, msg: IncomingMessage, user) -> int | None:
