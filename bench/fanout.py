@@ -206,6 +206,7 @@ def main() -> None:
                 ("429 answers", g["429"]), ("lost", g["lost"]), ("duplicated", g["duplicated"]),
                 ("met", g["ok"]),
             ], title="Group: 20 per minute")
+    figures["ok"] = all(figures[k]["ok"] for k in ("fanout", "group") if k in figures)
     figures["machine"] = machine_note()
     emit(figures)
 
