@@ -280,7 +280,15 @@ def main() -> None:
     on_replies = sum(1 for e in refused if "reply_parameters" in e["params"])
 
     # Every delivery, by what it delivers: a reminder (chat, task code) or an answer (chat, update).
+    # A chat's answers that waited for its turn go as one message (bot.outgoing: their texts
+    # joined by MERGE_SEP, a reply to the first): it answers that many of the chat's updates in a
+    # row, from the one it quotes.
+    from bot.outgoing import MERGE_SEP
+
     asked = {(chat, mid) for _, _, chat, mid in sent_updates}
+    asked_in: dict[int, list[int]] = {}
+    for chat, mid in sorted(asked):
+        asked_in.setdefault(chat, []).append(mid)
     copies: dict[tuple, list[float]] = {}
     for r in messages:
         m = REMINDER.search(r.text or "")
@@ -288,7 +296,10 @@ def main() -> None:
         if m:
             copies.setdefault(("reminder", r.chat_id, m.group(1)), []).append(r.time)
         elif to is not None and (r.chat_id, to) in asked:
-            copies.setdefault(("reply", r.chat_id, to), []).append(r.time)
+            mids = asked_in[r.chat_id]
+            i = mids.index(to)
+            for mid in mids[i:i + len((r.text or "").split(MERGE_SEP))]:
+                copies.setdefault(("reply", r.chat_id, mid), []).append(r.time)
     lost_reminders = sum(1 for c in codes if ("reminder", owner[c], c) not in copies)
     dup_reminders = sum(len(t) - 1 for k, t in copies.items() if k[0] == "reminder")
     lost_replies = sum(1 for chat, mid in asked if ("reply", chat, mid) not in copies)

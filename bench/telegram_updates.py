@@ -21,7 +21,8 @@ its own process against it:
       the bot's production pacing (nothing overridden), fed --prod-rate updates/s for
       --prod-seconds after a few warm-up updates: p99 latency, target <= 50 ms, and no 429.
 
-Throughput = updates / (first getUpdates that returned updates -> last answer received).
+Throughput = updates / (first getUpdates that returned updates -> last answer received). Answers
+a chat's turn made wait are merged into one message (as in production): it answers each of them.
 Also reported: each bot's CPU ms per update (its process's user+system time, start-up
 included), which moves less than updates/s when others load the machine.
 `ok`: median ratio >= 0.9, production-limits p99 <= 50 ms, no 429 there, no Bot API violations
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import logging
 import os
 import resource
@@ -173,14 +175,32 @@ class Driver:
 
         return self.tg.run(run(), timeout=len(messages) / rate + 60)
 
-    def answers(self, since: int) -> dict[tuple[int, int], float]:
-        """{(chat, user's message id): time answered} for the bot's replies in sent[since:]."""
+    def answers(self, since: int, keys) -> dict[tuple[int, int], float]:
+        """{(chat, user's message id): time answered} for the bot's replies in sent[since:].
+
+        A chat's answers that waited for its turn go as one message (bot.outgoing: their texts
+        joined by MERGE_SEP, a reply to the first): such a message answers that many of the
+        chat's updates in a row, from the one it quotes."""
+        from bot.outgoing import MERGE_SEP
+
+        by_chat: dict[int, list[int]] = {}
+        for chat, mid in keys:
+            by_chat.setdefault(chat, []).append(mid)
+        for mids in by_chat.values():
+            mids.sort()
+
         def collect():
             out = {}
             for r in self.d.sent[since:]:
                 ref = (r.message or {}).get("reply_to_message")
-                if ref and ref.get("from", {}).get("is_bot") is False:
-                    out.setdefault((r.chat_id, ref["message_id"]), r.time)
+                mids = by_chat.get(r.chat_id)
+                if not ref or ref.get("from", {}).get("is_bot") is not False or not mids:
+                    continue
+                i = bisect.bisect_left(mids, ref["message_id"])
+                if i == len(mids) or mids[i] != ref["message_id"]:
+                    continue
+                for mid in mids[i:i + len((r.text or "").split(MERGE_SEP))]:
+                    out.setdefault((r.chat_id, mid), r.time)
             return out
 
         return self.tg.call(collect)
@@ -189,7 +209,7 @@ class Driver:
         deadline = time.monotonic() + timeout
         keys = set(keys)
         while True:
-            got = self.answers(since)
+            got = self.answers(since, keys)
             if keys <= got.keys():
                 return {k: got[k] for k in keys}
             if proc.poll() is not None:
