@@ -231,3 +231,9 @@ def test_a_bare_number_is_no_answer_to_what_blocks_a_task(app):
     with app.read() as store:
         assert store.find_task(1, "NL-01").status != "blocked"
     assert "Đã ghi nhận vướng mắc" in chat.say("ca", callback=f"t:{nl01}:blk") + chat.say("ca", "thiếu 7 xe")
+
+
+def test_the_task_list_of_an_ended_event_does_not_invite_updates(app):
+    chat = _ended(app)
+    out = chat.say("ca", "/viec")
+    assert "NL-01" in out and "/xong MÃ" not in out and "đã kết thúc" in out, out

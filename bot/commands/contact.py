@@ -41,7 +41,8 @@ def tasks(call: Call) -> list[Reply]:
                                 codes=", ".join(t.code for t in helping[:_SUPPORTING_CODES])))
         if len(helping) > _SUPPORTING_CODES:
             lines.append(call.texts("tasks_more.supporting_more", count=len(helping) - _SUPPORTING_CODES))
-    lines.append(call.texts("tasks.footer"))
+    # An ended event's record is final: say so instead of how to update.
+    lines.append(call.texts("tasks.footer_ended", event=event.id) if event.ended_at else call.texts("tasks.footer"))
     return [Reply("\n".join(lines))]
 
 
