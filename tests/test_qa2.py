@@ -237,3 +237,11 @@ def test_the_task_list_of_an_ended_event_does_not_invite_updates(app):
     chat = _ended(app)
     out = chat.say("ca", "/viec")
     assert "NL-01" in out and "/xong MÃ" not in out and "đã kết thúc" in out, out
+
+
+def test_the_status_of_an_ended_event_says_it_has_ended(app):
+    chat = _ended(app)
+    for lang, word in (("vi", "đã kết thúc"), ("en", "ended")):
+        chat.say("coord", f"/lang {lang}")
+        first = chat.say("coord", "/tinhhinh").splitlines()[0]
+        assert word in first, first

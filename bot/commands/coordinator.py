@@ -44,6 +44,8 @@ def status(call: Call) -> list[Reply]:
     done = sum(r.done for r in rows)
     lines = [call.texts("statusview.head", event=event.name, id=event.id, done=done, total=total,
                         overdue=sum(r.overdue for r in rows), blocked=sum(r.blocked for r in rows))]
+    if event.ended_at is not None:  # figures as of now, of an event whose record is final
+        lines[0] += call.texts("statusview.ended", at=event.ended_at)
     for r in rows:
         lines.append(call.texts("statusview.line", agency=r.agency, done=r.done, total=r.total, overdue=r.overdue,
                                 blocked=r.blocked, flag="⚠️ " if r.overdue or r.blocked else ""))
