@@ -129,7 +129,8 @@ def task(b, rq) -> web.Response:
     may_update = is_staff(user) or (user.role == "contact" and user.agency_code == t.lead)
     return html("task.html", rq.page, task=t, d=d, shown=shown[t.id], agencies=agencies,
                 audit_action=audit.action, audit_detail=audit.detail, can_cancel="cancel" in ACTIONS,
-                overdue=t.status not in ("done", "cancelled") and t.deadline < now, may_update=may_update, **ctx)
+                overdue=t.status not in ("done", "cancelled") and t.deadline < now, may_update=may_update,
+                ended=event is not None and event.ended_at is not None, **ctx)
 
 
 def agency(b, rq) -> web.Response:
