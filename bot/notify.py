@@ -59,7 +59,8 @@ def render_notice(texts: Texts, notice: Notice) -> str:
         params["late"] = texts("word.late") if params["late"] else ""
     if "waiting_on" in params:
         params["waiting_on"] = texts("word.waiting", codes=params["waiting_on"]) if params["waiting_on"] else ""
-    return texts(notice.key if "." in notice.key else f"notice.{notice.key}", **params)
+    # rstrip: a notice whose last line is only an optional part ({reason}{note}) left empty ends there
+    return texts(notice.key if "." in notice.key else f"notice.{notice.key}", **params).rstrip()
 
 
 # Grouped news: items joined by a separator no rendered text contains (render_notice drops it),

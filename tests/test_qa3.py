@@ -22,3 +22,16 @@ async def test_the_task_page_of_an_ended_event_offers_no_forms_the_engine_refuse
     ended = await (await client.get(f"/web/task/{t.id}")).text()
     assert not [f for f in forms if f in ended], ended
     assert 'id="ended-final"' in ended and "đã kết thúc" in ended
+
+
+async def test_grouped_news_of_updates_without_a_note_has_no_empty_lines(app):
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("coord", "/trienkhai 1")
+    await chat.deliver()
+    assert "hoàn thành" in chat.say("ca", "/xong NC-11")
+    chat.say("ca", "/xong NL-01")  # no note, no reason: nothing to say on the last line
+    await chat.deliver()
+    news = [t for t in chat.channel.texts("coord") if "NC-11" in t and "NL-01" in t]
+    assert news, chat.channel.texts("coord")
+    assert "\n\n\n" not in news[-1] and not news[-1].endswith("\n"), repr(news[-1])
