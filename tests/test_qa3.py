@@ -35,3 +35,23 @@ async def test_grouped_news_of_updates_without_a_note_has_no_empty_lines(app):
     news = [t for t in chat.channel.texts("coord") if "NC-11" in t and "NL-01" in t]
     assert news, chat.channel.texts("coord")
     assert "\n\n\n" not in news[-1] and not news[-1].endswith("\n"), repr(news[-1])
+
+
+def test_a_second_press_of_the_same_percent_button_is_recorded_once(app, clock):
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("coord", "/trienkhai 1")
+    with app.read() as store:
+        task = store.find_task(1, "NL-01")
+        before = len(store.history(task.id))
+    assert "?" in chat.say("ca", callback=f"t:{task.id}:prog")  # "how many percent?"
+    assert "50%" in chat.say("ca", callback=f"p:{task.id}:50")
+    again = chat.say("ca", callback=f"p:{task.id}:50")  # a double tap
+    assert "không có gì thay đổi" in again, again
+    with app.read() as store:
+        statuses = [a for a in store.history(task.id)[before:] if a.action == "status"]
+    assert len(statuses) == 1, [a.detail for a in statuses]
+    clock.advance(seconds=600)  # much later, "still 50%" is a report of its own
+    chat.say("ca", callback=f"p:{task.id}:50")
+    with app.read() as store:
+        assert len([a for a in store.history(task.id)[before:] if a.action == "status"]) == 2

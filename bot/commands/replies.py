@@ -12,6 +12,7 @@ import re
 from bot.channels.base import Button, IncomingMessage, Reply
 from bot.context import App
 from bot.i18n import Texts
+from bot.repeat_press import repeated_percent
 from bot.views import task_buttons, task_card
 from storage.repositories import SqlStore
 from workflows import reporting, service
@@ -92,6 +93,9 @@ def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[
             me.pending = {"kind": "blocked_reason", "task_id": task.id}
             return [Reply(texts("ask.reason", code=task.code), task_id=task.id, kind="ask")]
         me.pending = None
+        if action.isdigit() and repeated_percent(store, user.id, task, min(int(action), 100), app.now()):
+            said = texts("qa3.same_percent", code=task.code, percent=task.percent)
+            return [Reply(said, task_id=task.id, toast=said)]
         if action.isdigit():  # "p:<id>:<pct>" or a confirmed "c:<id>:<pct>"
             reply = _apply(app, msg, user, texts, store, task, "progress", percent=min(int(action), 100))
         else:
