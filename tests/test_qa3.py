@@ -55,3 +55,21 @@ def test_a_second_press_of_the_same_percent_button_is_recorded_once(app, clock):
     chat.say("ca", callback=f"p:{task.id}:50")
     with app.read() as store:
         assert len([a for a in store.history(task.id)[before:] if a.action == "status"]) == 2
+
+
+def test_not_yet_in_answer_to_how_many_percent_records_nothing_and_asks_again(app):
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("coord", "/trienkhai 1")
+    with app.read() as store:
+        task = store.find_task(1, "NL-01")
+        before = (task.status, task.percent, len(store.history(task.id)))
+    assert "?" in chat.say("ca", callback=f"t:{task.id}:prog")  # "how many percent?"
+    replies = chat.send("ca", "chưa")
+    out = "\n".join(r.text for r in replies)
+    assert "chưa ghi nhận" in out.lower() or "không có gì thay đổi" in out, out
+    assert any(b.data == f"p:{task.id}:50" for r in replies for row in r.buttons for b in row), out  # re-offered
+    with app.read() as store:
+        task = store.find_task(1, "NL-01")
+        assert (task.status, task.percent, len(store.history(task.id))) == before
+    assert "50%" in chat.say("ca", "50")  # the question is still open

@@ -12,7 +12,7 @@ import re
 from bot.channels.base import Button, IncomingMessage, Reply
 from bot.context import App
 from bot.i18n import Texts
-from bot.repeat_press import repeated_percent
+from bot.repeat_press import no_percent_in, percent_buttons, repeated_percent
 from bot.views import task_buttons, task_card
 from storage.repositories import SqlStore
 from workflows import reporting, service
@@ -189,6 +189,10 @@ def handle_text(app: App, msg: IncomingMessage, user, texts: Texts) -> list[Repl
             m = _PERCENT.fullmatch(text)
             if m and int(m.group(1)) <= 100:
                 return [_apply(app, msg, user, texts, store, task, "progress", percent=int(m.group(1)))]
+            if not m and no_percent_in(text):  # "chưa": nothing recorded, asked again
+                me.pending = pending
+                return [Reply(texts("qa3.no_percent", code=task.code), buttons=percent_buttons(task.id),
+                              task_id=task.id, kind="ask")]
             if m:  # a number, but not a percent: say so and keep asking
                 me.pending = pending
                 return [Reply(texts("err.bad_percent"), task_id=task.id, kind="ask")]
