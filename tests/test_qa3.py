@@ -73,3 +73,18 @@ def test_not_yet_in_answer_to_how_many_percent_records_nothing_and_asks_again(ap
         task = store.find_task(1, "NL-01")
         assert (task.status, task.percent, len(store.history(task.id))) == before
     assert "50%" in chat.say("ca", "50")  # the question is still open
+
+
+def test_done_i_think_asks_to_confirm_done_with_xong_among_the_choices(app):
+    seed_world(app)
+    chat = Chat(app)
+    chat.say("coord", "/trienkhai 1")
+    with app.read() as store:
+        task = store.find_task(1, "NL-01")
+    chat.say("ca", "/nv NL-01")
+    replies = chat.send("ca", "xong rồi thì phải")
+    out = "\n".join(r.text for r in replies)
+    assert "đã hoàn thành?" in out, out
+    assert any(b.data == f"c:{task.id}:done" for r in replies for row in r.buttons for b in row), out
+    with app.read() as store:
+        assert store.find_task(1, "NL-01").status == task.status  # nothing recorded before the confirmation

@@ -160,7 +160,7 @@ FUTURE_WEAK = rx(r"\b(?:chieu nay|toi nay|trua nay|sang nay|tuan nay|cuoi tuan|t
 PAST = rx(r"\b(?:da|vua|hom qua|hom truoc|tu hom|vua moi|already|yesterday)\b")
 HOPE = rx(r"\b(?:hy vong|hi vong|mong|mong la|uoc|uoc gi|co gang|phan dau|quyet tam|hope|hopefully)\b"
           r"|\b(?:dinh|tinh|le ra|dang le|dang ra|can|phai|muon|should)(?= (?:\w+ ){0,2}(?:xong|hoan thanh|hoan tat)\b)")
-CONDITION = rx(r"\b(?:neu|gia ma|gia nhu|mien la|mien sao|if|unless)\b|\b(?:duoc|xong|co|kip)(?: roi)? thi\b|\bthi moi\b"
+CONDITION = rx(r"\b(?:neu|gia ma|gia nhu|mien la|mien sao|if|unless)\b|\b(?:duoc|xong|co|kip)(?: roi)? thi\b(?! phai(?: (?:a|anh|chi|em|nhi|day|nha|nhe))*$)|\bthi moi\b"
                r"|" + _WHEN_THEN)
 IRONY = rx(r"\b(?:thi|la) (?:tot|hay|mung|vui|on)(?: qua| biet may| roi)?\b|\buoc gi\b|\blam nhu\b|\bcu nhu\b|\btuong\b|\bhoa ra\b|\bnhu (?:that|thiet)\b")
 HEDGE = rx(r"\b(?:chac la|chac|hinh nhu|co le|thi phai|hay sao (?:ay|do)|khong chac|chua chac|nghe dau|maybe|probably|"
