@@ -11,11 +11,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.config import Settings, template_dirs
-from bot.inbox import claim_in, current_claim
+from bot.inbox import current_claim
 from bot.notify import Notifier
 from storage.db import Database
 from storage.retry import order_writes
 from storage.repositories import SqlStore
+from bot.uow import UnitOfWork
 from workflows.clock import Clock, utc_now
 from workflows.spec import parse_duration
 
@@ -67,33 +68,16 @@ class App:
             finally:
                 _batch_session.reset(token)
 
-    @contextmanager
-    def write(self) -> Iterator[SqlStore]:
+    def unit_of_work(self) -> UnitOfWork:
+        """The unit of work of this thread's batch and update, if any (the ambient fallback,
+        for the call sites that do not take one explicitly yet); else its own transactions."""
+        return UnitOfWork(self, _batch_session.get(), current_claim.get())
+
+    def write(self):
         """One write transaction; it also marks the update being processed as done (bot.inbox).
 
         Inside `batch()` it is a savepoint: rolled back alone on error, committed with the batch."""
-        claim = current_claim.get()
-        fresh = claim is not None and not claim.consumed
-        ambient = _batch_session.get()
-        try:
-            if ambient is not None:
-                with ambient.begin_nested():
-                    claim_in(ambient, self.now())
-                    yield SqlStore(ambient)
-            else:
-                with self.db.write() as session:
-                    claim_in(session, self.now())
-                    yield SqlStore(session)
-        except BaseException:
-            if fresh:  # rolled back: the update is not done yet (its mark was rolled back too)
-                claim.consumed = False
-            raise
+        return self.unit_of_work().write()
 
-    @contextmanager
-    def read(self) -> Iterator[SqlStore]:
-        ambient = _batch_session.get()
-        if ambient is not None:
-            yield SqlStore(ambient)
-            return
-        with self.db.read() as session:
-            yield SqlStore(session)
+    def read(self):
+        return self.unit_of_work().read()

@@ -32,7 +32,11 @@ current_claim: ContextVar[InboundClaim | None] = ContextVar("current_claim", def
 
 def claim_in(session, now) -> None:
     """Called at the start of every write transaction: mark the current update done with it."""
-    claim = current_claim.get()
+    claim_with(session, current_claim.get(), now)
+
+
+def claim_with(session, claim: InboundClaim | None, now) -> None:
+    """Mark the claimed update done in this write transaction (once: the first write does)."""
     if claim is None or claim.consumed:
         return
     if not rows.claim(session, claim.id, now):

@@ -11,9 +11,8 @@ transaction that also stores them (or marks the stored ones done), then answered
 Telegram (polling and webhooks), Zalo (webhook and poll) and the local chat all come through
 here. A channel only translates: `parse` a stored update into an IncomingMessage, `send`,
 `edit`, `acknowledge` a button press, and two hooks (`handled`, `before_answers`) for what the
-platform needs around them (Telegram's staff menus). Still ambient, not passed: the inbox claim
-and the batch's session (bot.inbox.current_claim, bot.context), which App.write() finds.
-"""
+platform needs around them (Telegram's staff menus). Each update's unit of work (bot.uow: batch
+session + inbox claim) is passed: `router.handle(msg, uow)` -> `Call.uow`."""
 
 from __future__ import annotations
 
@@ -29,6 +28,7 @@ from bot.context import App
 from bot.outgoing import queue_reply
 from bot.ratelimit import Pacer
 from bot.router import Router
+from bot.uow import UnitOfWork
 from storage import retry
 
 log = logging.getLogger(__name__)
@@ -161,15 +161,15 @@ class Pipeline:
                 if job.error is not None:
                     inbox.mark_failed(store.s, job.row_id, job.error, now)
                     continue
-                claim = None if take else inbox.InboundClaim(job.row_id)
-                token = inbox.current_claim.set(claim)
+                uow = UnitOfWork(self.app, store.s, None if take else inbox.InboundClaim(job.row_id))
+                token = inbox.current_claim.set(uow.claim)  # (also ambient, for App.write() helpers)
                 try:
                     job.replies = list(job.canned) if job.canned is not None else \
-                        self.router.handle(job.msg) if job.msg is not None else []
+                        self.router.handle(job.msg, uow) if job.msg is not None else []
                 finally:
                     inbox.current_claim.reset(token)
                 self.channel.handled(job)  # (Telegram: does this chat now need the staff menu?)
-                if claim is not None and not claim.consumed:  # read-only, refused, not for us: done too
+                if not uow.consumed:  # read-only, refused, not for us: done too
                     unchanged.append(job.row_id)
                 staged += self._stage(job)
             inbox.mark_done(store.s, unchanged, now)

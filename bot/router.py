@@ -21,6 +21,7 @@ from bot.event_label import label_events
 from bot.floodgate import SenderGate, Verdict
 from bot.i18n import Texts, strip_html
 from bot.inbox import AlreadyProcessed
+from bot.uow import UnitOfWork
 from workflows.access import AccessDenied
 from workflows.dates import DateParseError
 from workflows.errors import DutyError
@@ -38,14 +39,14 @@ class Router:
         self.app, self.gate = app, gate
         load_all()  # the registry, filled once
 
-    def identify(self, msg: IncomingMessage):
+    def identify(self, msg: IncomingMessage, uow: UnitOfWork | None = None):
         """The member who wrote, or None (a stranger, or someone removed)."""
-        user = self._sender(msg)
+        user = self._sender(msg, uow or self.app.unit_of_work())
         return user if user is not None and user.active else None
 
-    def _sender(self, msg: IncomingMessage):
+    def _sender(self, msg: IncomingMessage, uow: UnitOfWork):
         """Whoever this account belongs to, removed or not."""
-        with self.app.read() as store:
+        with uow.read() as store:
             ident, user = store.identity_and_user(msg.channel, msg.user_id)
             if user is None or not user.active:
                 return user
@@ -61,9 +62,13 @@ class Router:
             lang = "en" if msg.language_code.lower().startswith("en") else "vi"
         return Texts(lang or self.app.settings.general.language, self.app.tz)
 
-    def handle(self, msg: IncomingMessage) -> list[Reply]:
-        """Everything a person sends goes through here; the result is what to answer."""
-        sender = self._sender(msg)
+    def handle(self, msg: IncomingMessage, uow: UnitOfWork | None = None) -> list[Reply]:
+        """Everything a person sends goes through here; the result is what to answer.
+
+        `uow`: the update's unit of work (bot.uow), which the commands write and read through;
+        the pipeline passes the batch's. None: the ambient one (bot.context.App.unit_of_work)."""
+        uow = uow or self.app.unit_of_work()
+        sender = self._sender(msg, uow)
         user = sender if sender is not None and sender.active else None
         # A removed person is refused everything (commands, old buttons, free text) except
         # joining again with a new invite code.
@@ -79,16 +84,16 @@ class Router:
             # message makes them a member (an invite code): joining is never held back.
             if removed or not (msg.text or "").lstrip().startswith("/"):
                 return []
-            replies = self._answer(msg, user, texts)
-            return replies if self.identify(msg) is not None else []
-        replies = self._removed(msg, texts) if removed else self._answer(msg, user, texts)
+            replies = self._answer(msg, user, texts, uow)
+            return replies if self.identify(msg, uow) is not None else []
+        replies = self._removed(msg, texts) if removed else self._answer(msg, user, texts, uow)
         if verdict is Verdict.SLOW_DOWN:  # a member is answered anyway (bot.floodgate)
             return replies + [Reply(texts("flood.slow_down"))]
         return [] if verdict is Verdict.QUIET else replies
 
-    def _answer(self, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
+    def _answer(self, msg: IncomingMessage, user, texts: Texts, uow: UnitOfWork) -> list[Reply]:
         try:
-            return label_events(self.app, texts, self._dispatch(msg, user, texts))
+            return label_events(self.app, texts, self._dispatch(msg, user, texts, uow))
         except UsageError as exc:
             return [Reply(texts("usage.prefix") + texts(str(exc)))]
         except AccessDenied as exc:
@@ -106,7 +111,7 @@ class Router:
             return []  # a replayed update: its effects and replies happened the first time
         except AskBack as exc:  # "which event?": nothing changed; the next button press answers it
             if user is not None:
-                with self.app.write() as store:
+                with uow.write() as store:
                     store.user(user.id).pending = exc.pending
             return exc.replies
 
@@ -116,7 +121,7 @@ class Router:
         text = texts("err.removed")
         return [Reply(text, toast=strip_html(text) if msg.callback is not None else None)]
 
-    def _chosen_event(self, msg: IncomingMessage, user, texts: Texts, event_id: int) -> list[Reply]:
+    def _chosen_event(self, msg: IncomingMessage, user, texts: Texts, event_id: int, uow: UnitOfWork) -> list[Reply]:
         """Run the command that asked "which event?" again, in the event the person picked
         (here, not in bot.commands.replies: a command module does not call the router back)."""
         pending = user.pending or {}
@@ -125,11 +130,11 @@ class Router:
         drop_pending(self.app, user)
         token = CHOSEN_EVENT.set(event_id)
         try:
-            return self._dispatch(replace(msg, text=pending["text"], callback=None), user, texts)
+            return self._dispatch(replace(msg, text=pending["text"], callback=None), user, texts, uow)
         finally:
             CHOSEN_EVENT.reset(token)
 
-    def _dispatch(self, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
+    def _dispatch(self, msg: IncomingMessage, user, texts: Texts, uow: UnitOfWork) -> list[Reply]:
         if msg.callback is not None:
             if user is None:
                 return [Reply(texts("unknown.hello"), toast=texts("unknown.short"))]
@@ -138,7 +143,7 @@ class Router:
             if msg.callback.startswith("co:"):
                 return coordination.handle_callback(self.app, msg, user, texts)
             if (which := _WHICH.match(msg.callback)) is not None:  # "which event?" answered
-                return self._chosen_event(msg, user, texts, int(which.group(1)))
+                return self._chosen_event(msg, user, texts, int(which.group(1)), uow)
             return handle_callback(self.app, msg, user, texts)
         match = _COMMAND.match(msg.text.strip()) if msg.text else None
         group = msg.chat_type != "private"
@@ -169,7 +174,7 @@ class Router:
             return [Reply(texts("err.private_only"))]
         if user is not None:
             drop_pending(self.app, user)  # a command is never the answer to "vướng gì?"
-        call = Call(self.app, msg, user, texts, name, rest.split(), urgent=urgent)
+        call = Call(self.app, msg, user, texts, name, rest.split(), urgent=urgent, uow=uow)
         try:
             return cmd.handler(call)
         except UsageError:

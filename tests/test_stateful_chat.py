@@ -104,9 +104,9 @@ class ProbeRouter(Router):
 
     refused = False
 
-    def _dispatch(self, msg, user, texts):
+    def _dispatch(self, msg, user, texts, uow):
         try:
-            return super()._dispatch(msg, user, texts)
+            return super()._dispatch(msg, user, texts, uow)
         except Exception:
             self.refused = True
             raise

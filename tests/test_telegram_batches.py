@@ -96,10 +96,10 @@ async def test_a_failing_update_does_not_hold_back_the_rest_of_its_batch(bot, mo
     tg, app = bot
     real = Router.handle
 
-    def handle(self, msg: IncomingMessage):
+    def handle(self, msg: IncomingMessage, uow=None):
         if "boom" in (msg.text or ""):
             raise RuntimeError("a bug in one command")
-        return real(self, msg)
+        return real(self, msg, uow)
 
     monkeypatch.setattr(Router, "handle", handle)
     ca = tg.make_user(9101, "CA")

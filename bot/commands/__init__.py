@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from bot.channels.base import IncomingMessage, Reply
 from bot.context import App
 from bot.i18n import Texts
+from bot.uow import UnitOfWork
 from workflows.errors import DutyError
 from workflows.ports import Ctx
 
@@ -56,6 +57,7 @@ class Call:
     name: str
     args: list[str] = field(default_factory=list)
     urgent: bool = False  # "/thongbao! ...": send even in quiet hours
+    uow: UnitOfWork | None = None  # the update's unit of work (bot.uow); None: the ambient one
 
     @property
     def rest(self) -> str:
@@ -67,14 +69,16 @@ class Call:
     def reply(self, key: str, **params) -> list[Reply]:
         return [Reply(self.texts(key, **params))]
 
-    # The command's unit of work. Today both go through the App (a write is a savepoint of the
-    # inbox batch that also marks the update done); a command that calls these instead of
-    # `call.app.write()` needs no change when the batch's unit of work is handed in explicitly.
+    # Through the command's unit of work: inside an inbox batch a write is a savepoint of the
+    # batch that also marks the update done; a read sees what the batch changed so far.
+    def unit_of_work(self) -> UnitOfWork:
+        return self.uow if self.uow is not None else self.app.unit_of_work()
+
     def write(self):
-        return self.app.write()
+        return self.unit_of_work().write()
 
     def read(self):
-        return self.app.read()
+        return self.unit_of_work().read()
 
 
 @dataclass
