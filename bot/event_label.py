@@ -23,11 +23,11 @@ def label_for(texts: Texts, store, task_id: int, live: dict[int, str]) -> str:
     return texts("which.label", id=task.event_id, name=live[task.event_id])
 
 
-def label_events(app, texts: Texts, replies: list) -> list:
+def label_events(app, texts: Texts, replies: list, uow=None) -> list:
     """Prefix each answer about a task with its event's name when several events are live."""
     if not any(r.task_id is not None for r in replies):
         return replies
-    with app.read() as store:
+    with (uow or app.unit_of_work()).read() as store:
         live = live_event_names(store)
         if not live:
             return replies

@@ -93,7 +93,7 @@ class Router:
 
     def _answer(self, msg: IncomingMessage, user, texts: Texts, uow: UnitOfWork) -> list[Reply]:
         try:
-            return label_events(self.app, texts, self._dispatch(msg, user, texts, uow))
+            return label_events(self.app, texts, self._dispatch(msg, user, texts, uow), uow)
         except UsageError as exc:
             return [Reply(texts("usage.prefix") + texts(str(exc)))]
         except AccessDenied as exc:
@@ -127,7 +127,7 @@ class Router:
         pending = user.pending or {}
         if pending.get("kind") != "which_event" or event_id not in pending.get("events", []):
             return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]
-        drop_pending(self.app, user)
+        drop_pending(self.app, user, uow)
         token = CHOSEN_EVENT.set(event_id)
         try:
             return self._dispatch(replace(msg, text=pending["text"], callback=None), user, texts, uow)
@@ -139,12 +139,12 @@ class Router:
             if user is None:
                 return [Reply(texts("unknown.hello"), toast=texts("unknown.short"))]
             if msg.callback.startswith("plan:"):
-                return plan_import.handle_callback(self.app, msg, user, texts)
+                return plan_import.handle_callback(self.app, msg, user, texts, uow)
             if msg.callback.startswith("co:"):
-                return coordination.handle_callback(self.app, msg, user, texts)
+                return coordination.handle_callback(self.app, msg, user, texts, uow)
             if (which := _WHICH.match(msg.callback)) is not None:  # "which event?" answered
                 return self._chosen_event(msg, user, texts, int(which.group(1)), uow)
-            return handle_callback(self.app, msg, user, texts)
+            return handle_callback(self.app, msg, user, texts, uow)
         match = _COMMAND.match(msg.text.strip()) if msg.text else None
         group = msg.chat_type != "private"
         if match is None:
@@ -154,7 +154,7 @@ class Router:
                 return [Reply(texts("unknown.hello"))]
             if plan_import.is_plan_document(msg, user):
                 return plan_import.handle_document(self.app, msg, user, texts)
-            return handle_text(self.app, msg, user, texts)
+            return handle_text(self.app, msg, user, texts, uow)
         name, _bot, urgent, rest = match.group(1).lower(), match.group(2), bool(match.group(3)), match.group(4) or ""
         cmd = REGISTRY.get(name)
         if cmd is None:
@@ -173,7 +173,7 @@ class Router:
             # Nothing private in a group: a contact's tasks, invite codes, joining stay 1:1.
             return [Reply(texts("err.private_only"))]
         if user is not None:
-            drop_pending(self.app, user)  # a command is never the answer to "vướng gì?"
+            drop_pending(self.app, user, uow)  # a command is never the answer to "vướng gì?"
         call = Call(self.app, msg, user, texts, name, rest.split(), urgent=urgent, uow=uow)
         try:
             return cmd.handler(call)

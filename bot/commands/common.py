@@ -25,7 +25,7 @@ def start(call: Call) -> list[Reply]:
 
 def _join(call: Call, code: str) -> list[Reply]:
     msg, now = call.msg, call.app.now()
-    with call.app.write() as store:
+    with call.write() as store:
         ident = store.identity(msg.channel, msg.user_id)
         user = store.user(ident.user_id) if ident else None
         try:
@@ -71,7 +71,7 @@ def lang(call: Call) -> list[Reply]:
     if call.user is None:
         return call.reply("unknown.hello")
     choice = call.args[0].lower()
-    with call.app.write() as store:
+    with call.write() as store:
         store.user(call.user.id).language = choice
     return [Reply(Texts(choice, call.app.tz)("lang.set"))]
 
@@ -79,7 +79,7 @@ def lang(call: Call) -> list[Reply]:
 @command("whoami", "toila", audience=MEMBER)
 def whoami(call: Call) -> list[Reply]:
     u, texts = call.user, call.texts
-    with call.app.read() as store:
+    with call.read() as store:
         ag = store.agency(u.agency_code) if u.agency_code else None
         channels = sorted({i.channel for i in store.identities_of(u.id)})
     agency = texts("whoami.agency", name=ag.name if ag else u.agency_code, code=u.agency_code,
@@ -91,10 +91,10 @@ def whoami(call: Call) -> list[Reply]:
 @command("channel", "kenh", audience=MEMBER)
 def channel(call: Call) -> list[Reply]:
     """Which app gets the messages when one is reachable on several."""
-    with call.app.read() as store:
+    with call.read() as store:
         mine = sorted({i.channel for i in store.identities_of(call.user.id)})
     if len(call.args) != 1 or call.args[0].lower() not in mine:
         return call.reply("channel.usage", channels=", ".join(mine))
-    with call.app.write() as store:
+    with call.write() as store:
         store.user(call.user.id).preferred_channel = call.args[0].lower()
     return call.reply("channel.set", channel=call.args[0].lower())

@@ -24,7 +24,7 @@ def tasks(call: Call) -> list[Reply]:
     if agency is None:
         return call.reply("tasks.staff_hint")
     now = call.app.now()
-    with call.app.read() as store:
+    with call.read() as store:
         event = current_event(store, call)
         codes = by_code(store, event.id)
         mine = [t for t in codes.values() if t.lead == agency and (show_all or t.status not in CLOSED)]
@@ -51,7 +51,7 @@ def task(call: Call) -> list[Reply]:
     if len(call.args) != 1:
         raise UsageError()
     now = call.app.now()
-    with call.app.read() as store:
+    with call.read() as store:
         t = task_by_ref(store, call, call.args[0])
         codes = by_code(store, t.event_id)
         card = task_card(call.texts, t, now, codes, store.evidence_count(t.id))
@@ -77,7 +77,7 @@ def task(call: Call) -> list[Reply]:
 
 
 def _report(call: Call, ref: str, kind: str, **kw) -> list[Reply]:
-    with call.app.write() as store:
+    with call.write() as store:
         t = task_by_ref(store, call, ref, lock=True)
         done = reporting.report_status(store, call.ctx(), t, kind, **kw)
         notify(call, store, done.notices)
@@ -126,7 +126,7 @@ def extend(call: Call) -> list[Reply]:
     new_deadline, rest = split_when(call, call.args[1:])
     if not rest:
         raise UsageError()
-    with call.app.write() as store:
+    with call.write() as store:
         t = task_by_ref(store, call, call.args[0], lock=True)
         result = service.request_extension(store, call.ctx(), t, new_deadline, " ".join(rest))
         notify(call, store, result.notices)

@@ -15,6 +15,7 @@ from bot.commands import STAFF, Call, UsageError, command, people
 from bot.commands._helpers import notify, task_by_ref
 from bot.context import App
 from bot.i18n import Texts, strip_html
+from bot.uow import UnitOfWork
 from workflows import service
 from workflows.access import require_staff
 from workflows.errors import DutyError
@@ -48,7 +49,7 @@ def held_reply(texts: Texts, what: str, text: str, hold: datetime | None) -> lis
 def cancel(call: Call) -> list[Reply]:
     if len(call.args) < 2:
         raise UsageError()
-    with call.app.write() as store:
+    with call.write() as store:
         t = task_by_ref(store, call, call.args[0], lock=True)
         result = service.cancel(store, call.ctx(), t, " ".join(call.args[1:]))
         notify(call, store, result.notices)
@@ -59,7 +60,7 @@ def cancel(call: Call) -> list[Reply]:
 def restore(call: Call) -> list[Reply]:
     if len(call.args) != 1:
         raise UsageError()
-    with call.app.write() as store:
+    with call.write() as store:
         t = task_by_ref(store, call, call.args[0], lock=True)
         result = service.restore(store, call.ctx(), t)
         notify(call, store, result.notices)
@@ -74,7 +75,8 @@ def confirm_end(call: Call, event) -> list[Reply]:
     return [Reply(call.texts("endconfirm.ask", id=event.id, name=event.name), buttons=buttons)]
 
 
-def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
+def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts, uow: UnitOfWork | None = None) -> list[Reply]:
+    uow = uow or app.unit_of_work()  # None: the ambient one (bot.context)
     m = _CB.match(msg.callback or "")
     if m is None:
         return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]
@@ -84,17 +86,17 @@ def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[
         kinds = HELD_KINDS.get(arg)
         if kinds is None:
             return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]
-        with app.write() as store:
+        with uow.write() as store:
             released = store.release_held(kinds, app.now())
         text = texts("quiet.released", count=released) if released else texts("quiet.nothing_held")
         return [_answer(text, edit=True)]
     if not arg.isdigit():
         return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]
     if action in ("rm", "rmkeep"):
-        return people.on_press(app, msg, user, texts, action, arg)
+        return people.on_press(app, msg, user, texts, action, arg, uow)
     from bot.event_ending import end_event
 
-    with app.write() as store:
+    with uow.write() as store:
         event = store.get_event(int(arg))
         if event is None:
             raise DutyError("unknown_event", event=arg)

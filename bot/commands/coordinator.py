@@ -18,7 +18,7 @@ from workflows.spec import TemplateError, list_templates, load_template, resolve
 
 @command("events", "sukien", audience=READER, menu=("staff",))
 def events(call: Call) -> list[Reply]:
-    with call.app.read() as store:
+    with call.read() as store:
         rows = [(e, store.tasks(e.id)) for e in store.list_events()]
     if not rows:
         return call.reply("err.no_event")
@@ -36,7 +36,7 @@ def status(call: Call) -> list[Reply]:
     if len(call.args) > 1:
         raise UsageError()
     now = call.app.now()
-    with call.app.read() as store:
+    with call.read() as store:
         event = event_by_ref(store, call, call.args[0] if call.args else None)
         tasks = store.tasks(event.id)
     rows = agency_rows(tasks, now)
@@ -57,7 +57,7 @@ def overdue(call: Call) -> list[Reply]:
     if call.args:
         raise UsageError()
     now = call.app.now()
-    with call.app.read() as store:
+    with call.read() as store:
         event = current_event(store, call)
         codes = by_code(store, event.id)
     late = overdue_tasks(codes.values(), now)
@@ -73,7 +73,7 @@ def agency(call: Call) -> list[Reply]:
     if len(call.args) != 1:
         raise UsageError()
     now = call.app.now()
-    with call.app.read() as store:
+    with call.read() as store:
         ag = store.agency(call.args[0])
         if ag is None:
             raise DutyError("unknown_agency", agency=call.args[0])
@@ -94,7 +94,7 @@ def deadline(call: Call) -> list[Reply]:
     if len(call.args) < 2:
         raise UsageError()
     new, rest = split_when(call, call.args[1:])
-    with call.app.write() as store:
+    with call.write() as store:
         t = task_by_ref(store, call, call.args[0], lock=True)
         result = service.set_deadline(store, call.ctx(), t, new, " ".join(rest))
         notify(call, store, result.notices)
@@ -105,7 +105,7 @@ def deadline(call: Call) -> list[Reply]:
 def reassign(call: Call) -> list[Reply]:
     if len(call.args) != 2:
         raise UsageError()
-    with call.app.write() as store:
+    with call.write() as store:
         t = task_by_ref(store, call, call.args[0], lock=True)
         result = service.reassign(store, call.ctx(), t, call.args[1])
         notify(call, store, result.notices)
@@ -121,7 +121,7 @@ def invite(call: Call) -> list[Reply]:
     deputy, replace = bool({"deputy", "pho"} & set(flags)), bool({"replace", "thay"} & set(flags))
     if deputy and flags.count("deputy") + flags.count("pho") > 1:
         raise UsageError()
-    with call.app.write() as store:
+    with call.write() as store:
         event = store.current_event(call.app.now())
         code, inv = invites.create_invite(store, call.ctx(), call.args[0], ttl=call.app.invite_ttl,
                                           event_id=event.id if event else None, deputy=deputy, replace=replace)
@@ -144,7 +144,7 @@ def remind(call: Call) -> list[Reply]:
     if len(call.args) != 1:
         raise UsageError()
     ref = call.args[0]
-    with call.app.write() as store:
+    with call.write() as store:
         ag = store.agency(ref) if "-" not in ref and not ref.lstrip("#").isdigit() else None
         t = None if ag is not None else task_by_ref(store, call, ref)
         event = current_event(store, call) if t is None else store.get_event(t.event_id)
@@ -169,7 +169,7 @@ def broadcast(call: Call) -> list[Reply]:
     if not call.args:
         raise UsageError()
     hold = quiet_hold(call.app, call.urgent)
-    with call.app.write() as store:
+    with call.write() as store:
         notices = [Notice(key="broadcast", to="agency", agency=a.code, kind="broadcast", urgent=call.urgent,
                           params={"text": call.rest, "actor": call.user.name}) for a in store.agencies()]
         sent = call.app.notifier.enqueue(store, notices, call.app.now(), hold_until=hold)
@@ -195,7 +195,7 @@ def newevent(call: Call) -> list[Reply]:
     start, rest = split_when(call, call.args[1:], default_time=template.start_time)
     if not rest:
         raise UsageError()
-    with call.app.write() as store:
+    with call.write() as store:
         event = event_uc.create_event(store, call.ctx(), template, start, " ".join(rest))
     return call.reply("newevent.made", id=event.id, name=event.name, start=start, count=len(template.duties))
 
@@ -205,7 +205,7 @@ def launch(call: Call) -> list[Reply]:
     if len(call.args) != 1:
         raise UsageError()
     hold = quiet_hold(call.app, call.urgent)
-    with call.app.write() as store:
+    with call.write() as store:
         event = event_by_ref(store, call, call.args[0])
         notices = event_uc.launch_event(store, call.ctx(), event)
         sent = call.app.notifier.enqueue(store, notices, call.app.now(), hold_until=hold)
@@ -220,7 +220,7 @@ def launch(call: Call) -> list[Reply]:
 def movedate(call: Call) -> list[Reply]:
     if len(call.args) < 2:
         raise UsageError()
-    with call.app.write() as store:
+    with call.write() as store:
         event = event_by_ref(store, call, call.args[0])
         # A new day without a time keeps the event's hour rather than the 17:00 deadline default.
         start = when(call, " ".join(call.args[1:]), default_time=event.start.astimezone(call.app.tz).time())
@@ -242,7 +242,7 @@ def _decide(call: Call, yes: bool) -> list[Reply]:
     # Approving takes the request number; rejecting also the reason, which the contact reads.
     if not call.args or not call.args[0].lstrip("#").isdigit() or (len(call.args) > 1) == yes:
         raise UsageError()
-    with call.app.write() as store:
+    with call.write() as store:
         req = store.extension(int(call.args[0].lstrip("#")))
         if req is None:
             raise DutyError("unknown_request", request=call.args[0])
@@ -257,7 +257,7 @@ def digest(call: Call) -> list[Reply]:
     if len(call.args) != 1 or call.args[0].lower() not in ("on", "off", "bat", "tat"):
         raise UsageError()
     on = call.args[0].lower() in ("on", "bat")
-    with call.app.write() as store:
+    with call.write() as store:
         store.user(call.user.id).digest = on
     return call.reply("digest.on" if on else "digest.off")
 
@@ -274,7 +274,7 @@ def preview(call: Call) -> list[Reply]:
     if len(call.args) > 1:
         raise UsageError()
     now = call.app.now()
-    with call.app.read() as store:
+    with call.read() as store:
         event = current_event(store, call)
         tasks = store.tasks(event.id)
         agency = store.agency(call.args[0]) if call.args else None

@@ -33,10 +33,10 @@ def join(call: Call, store, user, invite, *, newcomer: bool) -> list[Reply]:
     return render(call, store, uc.join(store, ctx, user, invite, newcomer=newcomer))
 
 
-def confirm(app, msg: IncomingMessage, user, texts: Texts, invite_id: int, yes: bool) -> list[Reply]:
+def confirm(app, msg: IncomingMessage, user, texts: Texts, invite_id: int, yes: bool, uow=None) -> list[Reply]:
     """The answer to "Chuyển sang …?" (a `j:<invite>:y|n` button)."""
-    call = Call(app, msg, user, texts, "start", [])
-    with app.write() as store:
+    call = Call(app, msg, user, texts, "start", [], uow=uow)
+    with call.write() as store:
         return render(call, store, uc.confirm_switch(store, call.ctx(), invite_id, yes))
 
 

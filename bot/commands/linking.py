@@ -27,7 +27,7 @@ def link(call: Call) -> list[Reply]:
     """A code to use on the other app (Telegram <-> Zalo): both reach the same person."""
     if call.args:
         raise UsageError()
-    with call.app.write() as store:
+    with call.write() as store:
         code, inv = invites.create_link(store, call.ctx())
     return call.reply("link.made", code=code, expires=inv.expires_at)
 
@@ -38,10 +38,10 @@ def unlink(call: Call) -> list[Reply]:
     if call.msg.chat_type != "private":
         return call.reply("err.private_only")
     if len(call.args) != 1:
-        with call.app.read() as store:
+        with call.read() as store:
             mine = sorted({i.channel for i in store.identities_of(call.user.id)})
         return call.reply("unlink.which", channels=", ".join(mine))
-    with call.app.write() as store:
+    with call.write() as store:
         linking.unlink_account(store, call.ctx(), call.user, call.args[0])
         left = sorted({i.channel for i in store.identities_of(call.user.id)})
     return call.reply("unlink.done", channel=call.args[0].lower(), channels=", ".join(left))

@@ -9,6 +9,7 @@ from bot.channels.base import Button, IncomingMessage, Reply
 from bot.commands import STAFF, Call, UsageError, command
 from bot.context import App
 from bot.i18n import Texts, strip_html
+from bot.uow import UnitOfWork
 from workflows import people
 from workflows.errors import DutyError
 from workflows.ports import Ctx
@@ -27,7 +28,7 @@ def remove(call: Call) -> list[Reply]:
     ref = call.args[0] if call.args else ""
     if not ref or (not ref.lstrip("#").isdigit() and ":" not in ref):
         return _listing(call, ref)
-    with call.app.read() as store:
+    with call.read() as store:
         person = people.find_person(store, ref)
     if person is None:
         raise DutyError("unknown_person", ref=ref)
@@ -42,10 +43,11 @@ def remove(call: Call) -> list[Reply]:
     return [Reply(call.texts("removeconfirm.ask", **_who(call.texts, person)), buttons=buttons)]
 
 
-def on_press(app: App, msg: IncomingMessage, user, texts: Texts, action: str, arg: str) -> list[Reply]:
+def on_press(app: App, msg: IncomingMessage, user, texts: Texts, action: str, arg: str,
+             uow: UnitOfWork | None = None) -> list[Reply]:
     """"Gỡ" (`rm`) or "Giữ nguyên" (`rmkeep`) under a /xoa question. A second press, or one after
     another coordinator removed the person, only says they are removed already."""
-    with app.write() as store:
+    with (uow or app.unit_of_work()).write() as store:
         person = store.user(int(arg)) if arg.isdigit() else None
         if person is None:
             return [_answer(texts("err.stale_button"))]
@@ -91,7 +93,7 @@ def _answer(text: str) -> Reply:
 
 
 def _listing(call: Call, agency_ref: str) -> list[Reply]:
-    with call.app.read() as store:
+    with call.read() as store:
         if agency_ref:
             agency = store.agency(agency_ref.upper())
             if agency is None:

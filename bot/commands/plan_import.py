@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from bot.channels.base import Button, IncomingMessage, Reply
 from bot.context import App
 from bot.i18n import Texts
+from bot.uow import UnitOfWork
 from workflows import events as event_uc
 from workflows.dates import DateParseError, parse_when
 from workflows.importer import KINDS, import_plan
@@ -86,7 +87,7 @@ def handle_document(app: App, msg: IncomingMessage, user, texts: Texts) -> list[
     return [Reply("\n".join(lines), buttons=buttons)]
 
 
-def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
+def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts, uow: UnitOfWork | None = None) -> list[Reply]:
     m = _CALLBACK.match(msg.callback or "")
     if m is None:
         return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]
@@ -105,7 +106,7 @@ def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[
     if not template.start:
         return [Reply(texts("plan.need_start", name=path.name, reason=""))]
     start = datetime.strptime(template.start, "%Y-%m-%d %H:%M").replace(tzinfo=ZoneInfo(template.timezone))
-    with app.write() as store:
+    with (uow or app.unit_of_work()).write() as store:
         store.one_at_a_time(f"plan-import:{path.name}")  # two presses at once: one event
         made = next((e for e in store.list_events() if e.template_path == str(path)), None)
         if made is not None:  # a second press, or the other coordinator pressed first

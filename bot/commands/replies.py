@@ -11,6 +11,7 @@ import re
 
 from bot.channels.base import Button, IncomingMessage, Reply
 from bot.context import App
+from bot.uow import UnitOfWork
 from bot.i18n import Texts
 from bot.repeat_press import no_percent_in, percent_buttons, repeated_percent
 from bot.views import task_buttons, task_card
@@ -51,8 +52,8 @@ def _visible_task(store: SqlStore, user, task_id: int):
     return task
 
 
-def _undo(app: App, msg: IncomingMessage, user, texts: Texts, entry_id: int) -> list[Reply]:
-    with app.write() as store:
+def _undo(app: App, msg: IncomingMessage, user, texts: Texts, entry_id: int, uow: UnitOfWork) -> list[Reply]:
+    with uow.write() as store:
         store.user(user.id).pending = None
         entry = store.audit_entry(entry_id)
         if entry is None or entry.task_id is None:
@@ -67,19 +68,20 @@ def _undo(app: App, msg: IncomingMessage, user, texts: Texts, entry_id: int) -> 
                   toast=texts("undo.done", code=result.task.code))]
 
 
-def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
+def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts, uow: UnitOfWork | None = None) -> list[Reply]:
     from bot.commands import joining
 
+    uow = uow or app.unit_of_work()  # None: the ambient one (bot.context)
     if (join := joining.CALLBACK.match(msg.callback or "")) is not None:  # "Chuyển sang …" / "Giữ nguyên"
-        return joining.confirm(app, msg, user, texts, int(join.group(1)), join.group(2) == "y")
+        return joining.confirm(app, msg, user, texts, int(join.group(1)), join.group(2) == "y", uow)
     undo = _UNDO.match(msg.callback or "")
     if undo is not None:
-        return _undo(app, msg, user, texts, int(undo.group(1)))
+        return _undo(app, msg, user, texts, int(undo.group(1)), uow)
     m = _CB.match(msg.callback or "")
     if m is None:
         return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]
     prefix, task_id, action = m.group(1), int(m.group(2)), m.group(3)
-    with app.write() as store:
+    with uow.write() as store:
         task = _visible_task(store, user, task_id)
         me = store.user(user.id)
         if prefix == "t" and action in ("prog", "blk"):  # a closed task or ended event: refused before asking
@@ -107,10 +109,10 @@ def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts) -> list[
     return [reply]
 
 
-def drop_pending(app: App, user) -> None:
+def drop_pending(app: App, user, uow: UnitOfWork | None = None) -> None:
     """A command (or any move that is not the answer) drops the question the bot asked back."""
     if getattr(user, "pending", None):
-        with app.write() as store:
+        with (uow or app.unit_of_work()).write() as store:
             store.user(user.id).pending = None
         user.pending = None
 
@@ -160,10 +162,10 @@ def _task_in_caption(app: App, store: SqlStore, caption: str, user):
     return None
 
 
-def handle_text(app: App, msg: IncomingMessage, user, texts: Texts) -> list[Reply]:
+def handle_text(app: App, msg: IncomingMessage, user, texts: Texts, uow: UnitOfWork | None = None) -> list[Reply]:
     if user.role in ("admin", "coordinator", "observer") and not msg.attachment and not user.pending:
         return [Reply(texts("text.staff_hint"))]
-    with app.write() as store:
+    with (uow or app.unit_of_work()).write() as store:
         named = _task_in_caption(app, store, msg.text, user) if msg.attachment is not None else None
         if named is not None and user.role == "contact" and named.lead != user.agency_code:
             # Never filed under another task instead: the person meant this one and is told why not.

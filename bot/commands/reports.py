@@ -14,7 +14,7 @@ def _event_data(call: Call, args: list[str] | None = None):
     args = call.args if args is None else args
     if len(args) > 1:
         raise UsageError()
-    with call.app.read() as store:
+    with call.read() as store:
         event = event_by_ref(store, call, args[0] if args else None)
         return event, event_report(store, event, call.app.now())
 
@@ -60,7 +60,7 @@ def endevent(call: Call) -> list[Reply]:
 
     if len(call.args) != 1:
         raise UsageError()
-    with call.app.read() as store:
+    with call.read() as store:
         event = event_by_ref(store, call, call.args[0])
     if event.ended_at is not None:
         return call.reply("endevent.already", id=event.id)

@@ -17,6 +17,6 @@ def web(call: Call) -> list[Reply]:
         return call.reply("web.cmd.off")
     if not usable(call.user):
         return call.reply("err.staff_only")
-    with call.app.write() as store:  # inside the update's transaction (one writer on SQLite)
+    with call.write() as store:  # inside the update's transaction (one writer on SQLite)
         url = make_link(call.app, call.user.id, store=store)
     return call.reply("web.cmd.link", url=url, minutes=call.app.settings.web.link_minutes)
