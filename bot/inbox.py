@@ -2,14 +2,13 @@
 
 A poller (or a webhook) writes each update to `inboundupdate` and only then confirms it to
 the platform, so a crash loses nothing. Processing marks the row done *inside the first
-write transaction of its command* (see `App.write`): either the change and the mark commit
+write transaction of its command* (its UnitOfWork, bot.uow): either the change and the mark commit
 together, or neither does, and a second attempt finds the row done and changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from storage import inbox as rows
@@ -25,14 +24,6 @@ class AlreadyProcessed(Exception):
 class InboundClaim:
     id: int
     consumed: bool = False
-
-
-current_claim: ContextVar[InboundClaim | None] = ContextVar("current_claim", default=None)
-
-
-def claim_in(session, now) -> None:
-    """Called at the start of every write transaction: mark the current update done with it."""
-    claim_with(session, current_claim.get(), now)
 
 
 def claim_with(session, claim: InboundClaim | None, now) -> None:

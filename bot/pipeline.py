@@ -48,6 +48,7 @@ class Job:
     payload: dict | None = None
     skip: bool = False  # seen before (a redelivery): applied and answered the first time
     canned: list[Reply] | None = None  # answered without the router (a message the channel cannot read)
+    uow: UnitOfWork | None = None  # inside the batch: the update's unit of work (for channel.handled)
 
 
 class BatchChannel(Channel, Protocol):
@@ -161,13 +162,9 @@ class Pipeline:
                 if job.error is not None:
                     inbox.mark_failed(store.s, job.row_id, job.error, now)
                     continue
-                uow = UnitOfWork(self.app, store.s, None if take else inbox.InboundClaim(job.row_id))
-                token = inbox.current_claim.set(uow.claim)  # (also ambient, for App.write() helpers)
-                try:
-                    job.replies = list(job.canned) if job.canned is not None else \
-                        self.router.handle(job.msg, uow) if job.msg is not None else []
-                finally:
-                    inbox.current_claim.reset(token)
+                job.uow = uow = UnitOfWork(self.app, store.s, None if take else inbox.InboundClaim(job.row_id))
+                job.replies = list(job.canned) if job.canned is not None else \
+                    self.router.handle(job.msg, uow) if job.msg is not None else []
                 self.channel.handled(job)  # (Telegram: does this chat now need the staff menu?)
                 if not uow.consumed:  # read-only, refused, not for us: done too
                     unchanged.append(job.row_id)

@@ -66,7 +66,7 @@ class Router:
         """Everything a person sends goes through here; the result is what to answer.
 
         `uow`: the update's unit of work (bot.uow), which the commands write and read through;
-        the pipeline passes the batch's. None: the ambient one (bot.context.App.unit_of_work)."""
+        the pipeline passes the batch's. None: its own transactions (App.unit_of_work)."""
         uow = uow or self.app.unit_of_work()
         sender = self._sender(msg, uow)
         user = sender if sender is not None and sender.active else None

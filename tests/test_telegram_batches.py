@@ -18,6 +18,7 @@ from bot.channels.base import IncomingMessage
 from bot.ratelimit import Limits
 from bot.notify import GROUP_SEP
 from bot.router import Router
+from bot.uow import UnitOfWork
 from bot.runtime import Runtime
 from storage.models import InboundUpdate, Outbox, User
 from tests.conftest import make_app
@@ -215,9 +216,9 @@ def test_people_read_once_per_batch_still_see_changes_made_in_it(db_url, clock):
     add_user(app, "ca", "contact", "CA")
     router = Router(app)
 
-    def say(text, who="ca"):
+    def say(text, uow, who="ca"):
         return router.handle(IncomingMessage(channel="fake", user_id=who, chat_id=who, chat_type="private",
-                                             display_name=who, text=text))
+                                             display_name=who, text=text), uow)
 
     def news_for(name):
         with app.read() as store:
@@ -225,19 +226,20 @@ def test_people_read_once_per_batch_still_see_changes_made_in_it(db_url, clock):
             rows = store.s.exec(select(Outbox).where(Outbox.user_id == user.id)).all()
             return [item for r in rows for item in r.text.split(GROUP_SEP)]  # news items, grouped or not
 
-    with app.batch():
-        say("/tiendo NC-11 10")  # reads and caches the coordinators
-        with app.write() as store:  # a second coordinator joins inside the same batch
+    with app.batch() as batch:
+        uow = UnitOfWork(app, batch.s)  # what the pipeline hands each update of the batch
+        say("/tiendo NC-11 10", uow)  # reads and caches the coordinators
+        with uow.write() as store:  # a second coordinator joins inside the same batch
             u = store.add(User(name="coord2", role="coordinator", created_at=app.now()))
             from storage.models import Identity
             store.add(Identity(user_id=u.id, channel="fake", external_id="coord2", chat_id="coord2",
                                created_at=app.now()))
         with pytest.raises(RuntimeError):
-            with app.write() as store:  # ... and a third one is rolled back
+            with uow.write() as store:  # ... and a third one is rolled back
                 store.add(User(name="ghost", role="coordinator", created_at=app.now()))
                 store.users_with_role("coordinator")  # cached with the ghost in it
                 raise RuntimeError("rolled back")
-        say("/tiendo NC-11 20")
+        say("/tiendo NC-11 20", uow)
     assert len(news_for("coord")) == 2
     assert len(news_for("coord2")) == 1  # joined mid-batch: got the news after joining
     with app.read() as store:

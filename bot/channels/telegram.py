@@ -145,7 +145,7 @@ class TelegramChannel(InboxLoop):
         if msg is not None and msg.chat_type == "private" and (
                 str(msg.chat_id) not in self._menu_checked or msg.text.startswith("/start ")):
             self._menu_checked.add(str(msg.chat_id))
-            job.staff_joined = bool(self._staff_chats(msg.chat_id))
+            job.staff_joined = bool(self._staff_chats(msg.chat_id, job.uow))  # read through the batch
 
     async def before_answers(self, job: Job) -> None:
         if job.staff_joined and job.msg is not None:
@@ -162,8 +162,8 @@ class TelegramChannel(InboxLoop):
             reached = store.chats_reached(CHANNEL, chats)
         return [c for c in chats if c in reached]
 
-    def _staff_chats(self, chat_id: str | None = None) -> list[str]:
-        with self.app.read() as store:
+    def _staff_chats(self, chat_id: str | None = None, uow=None) -> list[str]:
+        with (uow or self.app.unit_of_work()).read() as store:
             staff = {u.id for u in store.users_with_role("admin", "coordinator", "observer")}
             return [i.chat_id for uid in staff for i in store.identities_of(uid)
                     if i.channel == CHANNEL and (chat_id is None or i.chat_id == chat_id)]

@@ -57,7 +57,7 @@ class Call:
     name: str
     args: list[str] = field(default_factory=list)
     urgent: bool = False  # "/thongbao! ...": send even in quiet hours
-    uow: UnitOfWork | None = None  # the update's unit of work (bot.uow); None: the ambient one
+    uow: UnitOfWork | None = None  # the update's unit of work (bot.uow); None: its own transactions
 
     @property
     def rest(self) -> str:

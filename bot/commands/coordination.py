@@ -76,7 +76,7 @@ def confirm_end(call: Call, event) -> list[Reply]:
 
 
 def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts, uow: UnitOfWork | None = None) -> list[Reply]:
-    uow = uow or app.unit_of_work()  # None: the ambient one (bot.context)
+    uow = uow or app.unit_of_work()  # None: its own transactions (not in a batch)
     m = _CB.match(msg.callback or "")
     if m is None:
         return [Reply(texts("err.stale_button"), toast=texts("err.stale_button"))]

@@ -71,7 +71,7 @@ def _undo(app: App, msg: IncomingMessage, user, texts: Texts, entry_id: int, uow
 def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts, uow: UnitOfWork | None = None) -> list[Reply]:
     from bot.commands import joining
 
-    uow = uow or app.unit_of_work()  # None: the ambient one (bot.context)
+    uow = uow or app.unit_of_work()  # None: its own transactions (not in a batch)
     if (join := joining.CALLBACK.match(msg.callback or "")) is not None:  # "Chuyển sang …" / "Giữ nguyên"
         return joining.confirm(app, msg, user, texts, int(join.group(1)), join.group(2) == "y", uow)
     undo = _UNDO.match(msg.callback or "")
