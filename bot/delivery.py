@@ -211,11 +211,7 @@ class Delivery:
     def _sent(self, rows: list[Outbox], message_id: str) -> None:
         now = self.app.now()
         with self.app.write() as store:
-            for row in rows:  # answers merged into one message share its id
-                db_row = rows_of.get(store.s, row.id)
-                db_row.status, db_row.sent_at, db_row.attempts = "sent", now, db_row.attempts + 1
-                db_row.claimed_until = None
-                db_row.external_message_id = str(message_id)
+            rows_of.mark_rows_sent(store.s, [row.id for row in rows], message_id, now)  # merged: one id
             # One message is about one task: a reply to a merged one is read against its last.
             about = next((row for row in reversed(rows) if row.task_id is not None), None)
             if about is not None:

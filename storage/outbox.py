@@ -165,6 +165,19 @@ def due_behind(
     return list(session.exec(q).all())
 
 
+def mark_rows_sent(session: Session, ids: list[int], message_id: str, now: datetime) -> None:
+    """Rows the delivery worker sent as one message (merged answers share its id): one UPDATE,
+    not a SELECT and a flush per row (that held SQLite's one writer ~3 ms a message)."""
+    if ids:
+        session.execute(
+            update(Outbox)
+            .where(col(Outbox.id).in_(ids))
+            .values(status="sent", sent_at=now, attempts=col(Outbox.attempts) + 1, claimed_until=None,
+                    external_message_id=str(message_id))
+            .execution_options(synchronize_session=False)
+        )
+
+
 def get(session: Session, row_id: int) -> Outbox:
     row = session.get(Outbox, row_id)
     assert row is not None  # claimed by this worker: nobody deletes it meanwhile

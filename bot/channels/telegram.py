@@ -32,10 +32,12 @@ CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 
-def build_application(token: str, base_url: str, base_file_url: str | None = None) -> Application:
+def build_application(token: str, base_url: str, base_file_url: str | None = None,
+                      polling: AiohttpRequest | None = None) -> Application:
     builder = ApplicationBuilder().token(token).base_url(base_url).updater(None).job_queue(None)
     builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot"))
-    return builder.request(AiohttpRequest(connections=16)).get_updates_request(AiohttpRequest(connections=1)).build()
+    polling = polling or AiohttpRequest(connections=1)
+    return builder.request(AiohttpRequest(connections=16)).get_updates_request(polling).build()
 
 
 class TelegramChannel(InboxLoop):
@@ -47,7 +49,9 @@ class TelegramChannel(InboxLoop):
         cfg = app.settings.telegram
         self.pacer = pacer  # shared with the delivery worker: answers honour retry_after too
         self.app, self.router, self.on_change, self.poll_timeout = app, router, on_change, poll_timeout
-        self.application = build_application(cfg.token.get_secret_value(), cfg.base_url, cfg.base_file_url or None)
+        self._polling = AiohttpRequest(connections=1, keep_updates=True)  # it keeps the updates' JSON
+        self.application = build_application(cfg.token.get_secret_value(), cfg.base_url, cfg.base_file_url or None,
+                                             self._polling)
         self.bot = self.application.bot
         self._wake = asyncio.Event()
         self._stopping = False
@@ -120,7 +124,9 @@ class TelegramChannel(InboxLoop):
             self._fetching = None
         if not updates:
             return offset
-        jobs = [await self.pipeline.job(Job(0, raw=u, key=str(u.update_id))) for u in updates]
+        received = self._polling.updates_json  # stored as received: no Update.to_dict() (parse)
+        jobs = [await self.pipeline.job(Job(0, raw=u, key=str(u.update_id), payload=received.get(u.update_id)))
+                for u in updates]
         for part in self.pipeline.slices(jobs):
             await self.pipeline.apply(part, True)
         self.on_change()

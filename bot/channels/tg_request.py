@@ -11,6 +11,7 @@ every answer and raises its own errors; only the bytes on the wire go through ai
 from __future__ import annotations
 
 import asyncio
+import json
 
 import aiohttp
 from telegram.error import NetworkError, TimedOut
@@ -19,8 +20,11 @@ from telegram.request import BaseRequest, RequestData
 
 class AiohttpRequest(BaseRequest):
     def __init__(self, *, connections: int = 8, read_timeout: float | None = 5.0, connect_timeout: float = 5.0,
-                 media_timeout: float = 60.0) -> None:
+                 media_timeout: float = 60.0, keep_updates: bool = False) -> None:
         self._connections = connections
+        # getUpdates' request: keep each update's JSON as received (update_id -> dict), to be
+        # stored in the inbox as is; rebuilding it with Update.to_dict() cost ~0.4 ms an update.
+        self.keep_updates, self.updates_json = keep_updates, {}
         self._read_timeout, self._connect_timeout, self._media_timeout = read_timeout, connect_timeout, media_timeout
         self._session: aiohttp.ClientSession | None = None
 
@@ -47,6 +51,10 @@ class AiohttpRequest(BaseRequest):
         result = data.get("result") if isinstance(data, dict) else None
         if isinstance(result, dict):
             result.pop("reply_to_message", None)
+        elif self.keep_updates and isinstance(result, list):
+            # A second decode in C (cheap), untouched by PTB's de_json of the first.
+            self.updates_json = {u.get("update_id"): u for u in json.loads(payload).get("result", [])
+                                 if isinstance(u, dict)}
         return data
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
