@@ -28,8 +28,7 @@ def fmt(value) -> str:
     return "-" if value is None else str(value)
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence], *, title: str | None = None,
-          out=sys.stdout) -> None:
+def table(headers: Sequence[str], rows: Iterable[Sequence], *, title: str | None = None, out=sys.stdout) -> None:
     """Print rows under headers, columns aligned (numbers to the right)."""
     rows = [[fmt(c) for c in r] for r in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
@@ -38,8 +37,13 @@ def table(headers: Sequence[str], rows: Iterable[Sequence], *, title: str | None
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths)), file=out)
     print("  ".join("-" * w for w in widths), file=out)
     for r in rows:
-        print("  ".join(c.rjust(w) if i and (c[:1].isdigit() or c[:1] == "-" and c[1:2].isdigit()) else c.ljust(w)
-                        for i, (c, w) in enumerate(zip(r, widths))).rstrip(), file=out)
+        print(
+            "  ".join(
+                c.rjust(w) if i and (c[:1].isdigit() or c[:1] == "-" and c[1:2].isdigit()) else c.ljust(w)
+                for i, (c, w) in enumerate(zip(r, widths))
+            ).rstrip(),
+            file=out,
+        )
     print(file=out)
 
 
@@ -86,9 +90,11 @@ def bench_app(url: str, double, clock=None):
     from bot.context import App
     from storage.db import Database
 
-    settings = load_settings(None, storage={"url": url},
-                             telegram={"token": double.token, "base_url": double.base_url,
-                                       "base_file_url": double.base_file_url})
+    settings = load_settings(
+        None,
+        storage={"url": url},
+        telegram={"token": double.token, "base_url": double.base_url, "base_file_url": double.base_file_url},
+    )
     return App(settings, Database(url), clock or (lambda: datetime.now(timezone.utc)))
 
 
@@ -102,12 +108,18 @@ def add_people(app, uids, *, role: str = "contact", agency: str | None = None, a
     now = app.now()
     out = {}
     with app.db.write() as s:
-        users = [User(name=f"U{uid}", role=role, agency_code=(agencies[i] if agencies else agency), created_at=now)
-                 for i, uid in enumerate(uids)]
+        users = [
+            User(name=f"U{uid}", role=role, agency_code=(agencies[i] if agencies else agency), created_at=now)
+            for i, uid in enumerate(uids)
+        ]
         s.add_all(users)
         s.flush()
-        s.add_all([Identity(user_id=u.id, channel="telegram", external_id=str(uid), chat_id=str(uid), created_at=now)
-                   for u, uid in zip(users, uids)])
+        s.add_all(
+            [
+                Identity(user_id=u.id, channel="telegram", external_id=str(uid), chat_id=str(uid), created_at=now)
+                for u, uid in zip(users, uids)
+            ]
+        )
         out = {uid: u.id for u, uid in zip(users, uids)}
     return out
 
@@ -119,13 +131,24 @@ async def open_chats(double, uids) -> None:
         await double.user_sends(uid, "/start")
 
 
-def outbox_row(chat_id, text: str, now, *, user_id=None, kind: str = "reminder", urgent: bool = False,
-               task_id=None, buttons=None):
+def outbox_row(
+    chat_id, text: str, now, *, user_id=None, kind: str = "reminder", urgent: bool = False, task_id=None, buttons=None
+):
     from storage.models import Outbox
 
     payload = {"buttons": buttons} if buttons else {}
-    return Outbox(user_id=user_id, channel="telegram", chat_id=str(chat_id), kind=kind, text=text,
-                  payload=payload, task_id=task_id, urgent=urgent, created_at=now, next_attempt_at=now)
+    return Outbox(
+        user_id=user_id,
+        channel="telegram",
+        chat_id=str(chat_id),
+        kind=kind,
+        text=text,
+        payload=payload,
+        task_id=task_id,
+        urgent=urgent,
+        created_at=now,
+        next_attempt_at=now,
+    )
 
 
 def add_rows(app, rows) -> None:
@@ -212,5 +235,8 @@ class WriteLockClock:
         event.listen(db.engine, "rollback", ended)
 
     def figures(self) -> dict:
-        return {"write_transactions": self.count, "longest_write_lock_s": round(self.longest, 4),
-                "write_lock_s": round(self.total, 3)}
+        return {
+            "write_transactions": self.count,
+            "longest_write_lock_s": round(self.longest, 4),
+            "write_lock_s": round(self.total, 3),
+        }

@@ -84,13 +84,23 @@ def run_phase(name: str, args, strangers: bool) -> dict:
     for uid in CONTACTS:
         double.make_user(uid, f"Contact {uid}")
         double.call(lambda u=uid: double.double._private_chat(double.double._users[u]))
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DUTYBOT_")},
-           "DUTYBOT_TELEGRAM__TOKEN": TOKEN, "DUTYBOT_TELEGRAM__BASE_URL": double.base_url,
-           "DUTYBOT_TELEGRAM__BASE_FILE_URL": double.base_file_url, "DUTYBOT_STORAGE__URL": url,
-           "DUTYBOT_REMINDERS__QUIET_HOURS": ""}
-    log = open(tmp / "run.log", "wb")
-    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "dutybot"), "run"], env=env, cwd=tmp,
-                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DUTYBOT_")},
+        "DUTYBOT_TELEGRAM__TOKEN": TOKEN,
+        "DUTYBOT_TELEGRAM__BASE_URL": double.base_url,
+        "DUTYBOT_TELEGRAM__BASE_FILE_URL": double.base_file_url,
+        "DUTYBOT_STORAGE__URL": url,
+        "DUTYBOT_REMINDERS__QUIET_HOURS": "",
+    }
+    log = open(tmp / "run.log", "wb")  # noqa: SIM115 (the bot process writes to it until the end)
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "dutybot"), "run"],
+        env=env,
+        cwd=tmp,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     log.close()
     # The clock starts once the bot polls: start-up is not what is measured.
     up = time.time() + 60
@@ -132,8 +142,9 @@ def run_phase(name: str, args, strangers: bool) -> dict:
     # Let the answers come, up to a limit.
     end = time.time() + 60
     while time.time() < end:
-        answered = {(r.chat_id, (r.message or {}).get("reply_to_message", {}).get("message_id"))
-                    for r in list(double.sent)}
+        answered = {
+            (r.chat_id, (r.message or {}).get("reply_to_message", {}).get("message_id")) for r in list(double.sent)
+        }
         if all(k in answered for k in asked):
             break
         time.sleep(0.2)
@@ -161,11 +172,20 @@ def run_phase(name: str, args, strangers: bool) -> dict:
     import shutil
 
     shutil.rmtree(tmp, ignore_errors=True)
-    return {"phase": name, "reports": len(asked), "answered": len(latency), "missing": missing,
-            "p50_ms": round(pct(latency, 0.5), 1), "p99_ms": round(pct(latency, 0.99), 1),
-            "max_ms": round(max(latency), 1) if latency else None, "peak_rss_mib": round(rss, 1),
-            "getfile": stats["by_method"].get("getFile", 0), "downloads": stats.get("downloads", 0),
-            "answers_to_strangers": to_strangers, "429": stats["429"]}
+    return {
+        "phase": name,
+        "reports": len(asked),
+        "answered": len(latency),
+        "missing": missing,
+        "p50_ms": round(pct(latency, 0.5), 1),
+        "p99_ms": round(pct(latency, 0.99), 1),
+        "max_ms": round(max(latency), 1) if latency else None,
+        "peak_rss_mib": round(rss, 1),
+        "getfile": stats["by_method"].get("getFile", 0),
+        "downloads": stats.get("downloads", 0),
+        "answers_to_strangers": to_strangers,
+        "429": stats["429"],
+    }
 
 
 def main() -> None:
@@ -180,17 +200,56 @@ def main() -> None:
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     quiet = run_phase("quiet", args, strangers=False)
     abuse = run_phase("abuse", args, strangers=True)
-    rows = [(p["phase"], p["reports"], p["answered"], p["p50_ms"], p["p99_ms"], p["max_ms"], p["peak_rss_mib"],
-             p["getfile"], p["downloads"], p["answers_to_strangers"], p["429"]) for p in (quiet, abuse)]
-    table(["phase", "reports", "answered", "p50 ms", "p99 ms", "max ms", "peak RSS MiB", "getFile", "downloads",
-           "to strangers", "429"], rows,
-          title=f"Abuse: {args.strangers} strangers x {args.messages} messages + {args.documents} x {args.mb} MB "
-                f"documents while 3 contacts report every 3 s for {args.seconds:.0f} s")
+    rows = [
+        (
+            p["phase"],
+            p["reports"],
+            p["answered"],
+            p["p50_ms"],
+            p["p99_ms"],
+            p["max_ms"],
+            p["peak_rss_mib"],
+            p["getfile"],
+            p["downloads"],
+            p["answers_to_strangers"],
+            p["429"],
+        )
+        for p in (quiet, abuse)
+    ]
+    table(
+        [
+            "phase",
+            "reports",
+            "answered",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "peak RSS MiB",
+            "getFile",
+            "downloads",
+            "to strangers",
+            "429",
+        ],
+        rows,
+        title=f"Abuse: {args.strangers} strangers x {args.messages} messages + {args.documents} x {args.mb} MB "
+        f"documents while 3 contacts report every 3 s for {args.seconds:.0f} s",
+    )
     ratio = abuse["p99_ms"] / quiet["p99_ms"] if quiet["p99_ms"] else float("nan")
-    figures = {"bench": "abuse", "quiet": quiet, "abuse": abuse, "p99_ratio": round(ratio, 2),
-               "ok": bool(ratio <= 2.0 and abuse["downloads"] == 0 and abuse["getfile"] == 0 and abuse["429"] == 0
-                          and abuse["missing"] == 0 and abuse["answers_to_strangers"] <= args.strangers),
-               "machine": machine_note()}
+    figures = {
+        "bench": "abuse",
+        "quiet": quiet,
+        "abuse": abuse,
+        "p99_ratio": round(ratio, 2),
+        "ok": bool(
+            ratio <= 2.0
+            and abuse["downloads"] == 0
+            and abuse["getfile"] == 0
+            and abuse["429"] == 0
+            and abuse["missing"] == 0
+            and abuse["answers_to_strangers"] <= args.strangers
+        ),
+        "machine": machine_note(),
+    }
     print(f"contacts' p99 under abuse / quiet: {ratio:.2f} (target <= 2.0); met: {figures['ok']}")
     emit(figures)
 

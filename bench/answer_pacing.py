@@ -70,13 +70,23 @@ def run(args) -> dict:
     seed(url)
     double = TelegramDoubleThread(TOKEN).start()  # Telegram's flood limits on (the double's default)
     double.make_user(CONTACT, "Contact")
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DUTYBOT_")},
-           "DUTYBOT_TELEGRAM__TOKEN": TOKEN, "DUTYBOT_TELEGRAM__BASE_URL": double.base_url,
-           "DUTYBOT_TELEGRAM__BASE_FILE_URL": double.base_file_url, "DUTYBOT_STORAGE__URL": url,
-           "DUTYBOT_REMINDERS__QUIET_HOURS": ""}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DUTYBOT_")},
+        "DUTYBOT_TELEGRAM__TOKEN": TOKEN,
+        "DUTYBOT_TELEGRAM__BASE_URL": double.base_url,
+        "DUTYBOT_TELEGRAM__BASE_FILE_URL": double.base_file_url,
+        "DUTYBOT_STORAGE__URL": url,
+        "DUTYBOT_REMINDERS__QUIET_HOURS": "",
+    }
     with open(tmp / "run.log", "wb") as log:
-        proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "dutybot"), "run"], env=env, cwd=tmp,
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "dutybot"), "run"],
+            env=env,
+            cwd=tmp,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         up = time.time() + 60  # the clock starts once the bot polls: start-up is not measured
         while time.time() < up and double.stats["by_method"].get("getUpdates", 0) < 2:
@@ -110,10 +120,16 @@ def run(args) -> dict:
     stats = dict(double.stats)
     double.stop()
     shutil.rmtree(tmp, ignore_errors=True)
-    return {"expected": n, "got": k, "messages": len(records), "429": stats["429"],
-            "sent_inside_retry_after": stats.get("sent_inside_retry_after", 0),
-            "delay_p50_s": round(pct(delays, 0.5), 2), "delay_p99_s": round(pct(delays, 0.99), 2),
-            "delay_max_s": round(max(delays), 2) if delays else None}
+    return {
+        "expected": n,
+        "got": k,
+        "messages": len(records),
+        "429": stats["429"],
+        "sent_inside_retry_after": stats.get("sent_inside_retry_after", 0),
+        "delay_p50_s": round(pct(delays, 0.5), 2),
+        "delay_p99_s": round(pct(delays, 0.99), 2),
+        "delay_max_s": round(max(delays), 2) if delays else None,
+    }
 
 
 def main() -> None:
@@ -125,15 +141,36 @@ def main() -> None:
     args = parser.parse_args()
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     r = run(args)
-    table(["answers expected", "answers got", "messages", "429", "inside retry_after", "delay p50 s",
-           "delay p99 s", "delay max s"],
-          [(r["expected"], r["got"], r["messages"], r["429"], r["sent_inside_retry_after"], r["delay_p50_s"],
-            r["delay_p99_s"], r["delay_max_s"])],
-          title=f"Answer pacing: one contact sends {args.rate:g} messages/s for {args.seconds:.0f} s "
-                f"(Telegram's flood limits on in the double)")
+    table(
+        [
+            "answers expected",
+            "answers got",
+            "messages",
+            "429",
+            "inside retry_after",
+            "delay p50 s",
+            "delay p99 s",
+            "delay max s",
+        ],
+        [
+            (
+                r["expected"],
+                r["got"],
+                r["messages"],
+                r["429"],
+                r["sent_inside_retry_after"],
+                r["delay_p50_s"],
+                r["delay_p99_s"],
+                r["delay_max_s"],
+            )
+        ],
+        title=f"Answer pacing: one contact sends {args.rate:g} messages/s for {args.seconds:.0f} s "
+        f"(Telegram's flood limits on in the double)",
+    )
     ok = r["got"] == r["expected"] and r["429"] == 0
-    emit({"bench": "answer_pacing", "rate": args.rate, "seconds": args.seconds, **r, "ok": ok,
-          "machine": machine_note()})
+    emit(
+        {"bench": "answer_pacing", "rate": args.rate, "seconds": args.seconds, **r, "ok": ok, "machine": machine_note()}
+    )
 
 
 if __name__ == "__main__":

@@ -71,16 +71,37 @@ def seed(url: str, n_tasks: int, first_due: datetime, window: float, rnd: random
     lead = [codes[i % AGENCIES] for i in range(n_tasks)]
     with app.db.write() as s:
         s.add_all([Agency(code=c, name=f"Đơn vị {c}") for c in codes])
-        event = Event(name="Crash", template_id="bench", template_path="", start=first_due + timedelta(days=30),
-                      launched_at=launched, created_at=launched)
+        event = Event(
+            name="Crash",
+            template_id="bench",
+            template_path="",
+            start=first_due + timedelta(days=30),
+            launched_at=launched,
+            created_at=launched,
+        )
         s.add(event)
         s.flush()
         # Each duty is acknowledged; its only slot in the window is "2h before" (urgent: no quiet hours),
         # and the previous pass recorded when that is (next_reminder_at).
-        s.add_all([Task(event_id=event.id, number=i + 1, code=f"CR-{i + 1:04d}", title=f"Nhiệm vụ {i + 1}",
-                        phase="CB", lead=lead[i], deadline=m + timedelta(hours=2), original_deadline=m + timedelta(hours=2),
-                        status="acknowledged", acknowledged_at=launched, updated_at=launched, next_reminder_at=m)
-                   for i, m in enumerate(moments)])
+        s.add_all(
+            [
+                Task(
+                    event_id=event.id,
+                    number=i + 1,
+                    code=f"CR-{i + 1:04d}",
+                    title=f"Nhiệm vụ {i + 1}",
+                    phase="CB",
+                    lead=lead[i],
+                    deadline=m + timedelta(hours=2),
+                    original_deadline=m + timedelta(hours=2),
+                    status="acknowledged",
+                    acknowledged_at=launched,
+                    updated_at=launched,
+                    next_reminder_at=m,
+                )
+                for i, m in enumerate(moments)
+            ]
+        )
     uids = [FIRST_UID + a for a in range(AGENCIES)]
     add_people(app, uids, agencies=codes)
     app.db.dispose()
@@ -129,9 +150,15 @@ class Bot:
 
     def start(self) -> None:
         self.starts += 1
-        log = open(self.log_dir / f"run-{self.starts:02d}.log", "wb")
-        self.proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "dutybot"), "run"], env=self.env, cwd=self.log_dir,
-                                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log = open(self.log_dir / f"run-{self.starts:02d}.log", "wb")  # noqa: SIM115 (outlives start())
+        self.proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "dutybot"), "run"],
+            env=self.env,
+            cwd=self.log_dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         log.close()
 
     def kill(self) -> None:
@@ -155,8 +182,9 @@ def db_state(url: str) -> dict:
 
     app = _app(url)
     with app.db.read() as s:
-        out = dict(s.exec(select(Outbox.status, func.count()).where(Outbox.kind == "reminder")
-                          .group_by(Outbox.status)).all())
+        out = dict(
+            s.exec(select(Outbox.status, func.count()).where(Outbox.kind == "reminder").group_by(Outbox.status)).all()
+        )
         inbound = dict(s.exec(select(InboundUpdate.status, func.count()).group_by(InboundUpdate.status)).all())
     app.db.dispose()
     return {"reminders": out, "inbound": inbound}
@@ -169,8 +197,11 @@ def audit_of(url: str) -> dict[str, list[int]]:
 
     app = _app(url)
     with app.db.read() as s:
-        rows = s.exec(select(Task.code, AuditEntry.detail).join(Task, Task.id == AuditEntry.task_id)
-                      .where(AuditEntry.action == "status")).all()
+        rows = s.exec(
+            select(Task.code, AuditEntry.detail)
+            .join(Task, Task.id == AuditEntry.task_id)
+            .where(AuditEntry.action == "status")
+        ).all()
     app.db.dispose()
     out: dict[str, list[int]] = {}
     for code, detail in rows:
@@ -183,10 +214,18 @@ def main() -> None:
     parser.add_argument("--reminders", type=int, default=2000)
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--kills", type=int, default=20)
-    parser.add_argument("--send-kills", type=float, default=0.5,
-                        help="the share of kills fired by the double right after it accepts a sendMessage")
-    parser.add_argument("--arm-timeout", type=float, default=10.0,
-                        help="an armed send-kill that sees no send for this long becomes a plain kill")
+    parser.add_argument(
+        "--send-kills",
+        type=float,
+        default=0.5,
+        help="the share of kills fired by the double right after it accepts a sendMessage",
+    )
+    parser.add_argument(
+        "--arm-timeout",
+        type=float,
+        default=10.0,
+        help="an armed send-kill that sees no send for this long becomes a plain kill",
+    )
     parser.add_argument("--window", type=float, default=240.0, help="seconds over which reminders and updates fall")
     parser.add_argument("--lead", type=float, default=12.0, help="seconds before the first reminder is due")
     parser.add_argument("--seed", type=int, default=11)
@@ -200,8 +239,9 @@ def main() -> None:
     owner = seed(url, args.reminders, first_due, args.window, rnd)
     codes = sorted(owner)
     t0 = time.time() + args.lead  # wall clock of first_due, near enough
-    updates = sorted((t0 + rnd.uniform(0, args.window), rnd.choice(codes), rnd.randint(1, 99))
-                     for _ in range(args.updates))
+    updates = sorted(
+        (t0 + rnd.uniform(0, args.window), rnd.choice(codes), rnd.randint(1, 99)) for _ in range(args.updates)
+    )
     # Kills at random moments of the run (a kill may land during a start-up too). --send-kills of
     # them are armed at that moment and fired by the double right after it accepts the next
     # sendMessage (the worst moment); the others are a plain SIGKILL at the moment.
@@ -218,9 +258,13 @@ def main() -> None:
     for uid in sorted(set(owner.values())):
         double.make_user(uid, f"U{uid}")
         double.call(lambda u=uid: double.double._private_chat(double.double._users[u]))  # they wrote to the bot before
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DUTYBOT_")},
-           "DUTYBOT_TELEGRAM__TOKEN": "123:TEST", "DUTYBOT_TELEGRAM__BASE_URL": double.base_url,
-           "DUTYBOT_TELEGRAM__BASE_FILE_URL": double.base_file_url, "DUTYBOT_STORAGE__URL": url}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DUTYBOT_")},
+        "DUTYBOT_TELEGRAM__TOKEN": "123:TEST",
+        "DUTYBOT_TELEGRAM__BASE_URL": double.base_url,
+        "DUTYBOT_TELEGRAM__BASE_FILE_URL": double.base_file_url,
+        "DUTYBOT_STORAGE__URL": url,
+    }
     bot = Bot(env, tmp)
     bot.start()
     sent_updates: list[tuple[str, int, int, int]] = []  # code, percent, chat, message id
@@ -264,9 +308,12 @@ def main() -> None:
     deadline = max(time.time(), last_due) + 240
     while time.time() < deadline:
         state = db_state(url)
-        if time.time() > last_due and state["reminders"].get("sent", 0) + state["reminders"].get("parked", 0) \
-                >= args.reminders and state["inbound"].get("pending", 0) == 0 \
-                and sum(state["inbound"].values()) >= len(sent_updates):
+        if (
+            time.time() > last_due
+            and state["reminders"].get("sent", 0) + state["reminders"].get("parked", 0) >= args.reminders
+            and state["inbound"].get("pending", 0) == 0
+            and sum(state["inbound"].values()) >= len(sent_updates)
+        ):
             break
         time.sleep(1.0)
     time.sleep(2.0)  # replies to the last updates
@@ -298,7 +345,7 @@ def main() -> None:
         elif to is not None and (r.chat_id, to) in asked:
             mids = asked_in[r.chat_id]
             i = mids.index(to)
-            for mid in mids[i:i + len((r.text or "").split(MERGE_SEP))]:
+            for mid in mids[i : i + len((r.text or "").split(MERGE_SEP))]:
                 copies.setdefault(("reply", r.chat_id, mid), []).append(r.time)
     lost_reminders = sum(1 for c in codes if ("reminder", owner[c], c) not in copies)
     dup_reminders = sum(len(t) - 1 for k, t in copies.items() if k[0] == "reminder")
@@ -334,42 +381,78 @@ def main() -> None:
         dup_updates += sum((have - want).values())
     logs = "".join(p.read_text(errors="replace") for p in sorted(tmp.glob("run-*.log")))
     figures = {
-        "bench": "crash", "backend": url.split(":", 1)[0].split("+")[0], "reminders": args.reminders, "updates": len(sent_updates),
-        "kills": len(uptimes), "starts": bot.starts, "window_s": args.window,
-        "lost_reminders": lost_reminders, "lost_updates": lost_updates,
-        "duplicate_deliveries": dup_reminders + dup_replies, "duplicates_per_kill": round(
-            (dup_reminders + dup_replies) / max(len(uptimes), 1), 3),
-        "duplicate_reminders": dup_reminders, "updates_applied_twice": dup_updates,
-        "replies_missing": lost_replies, "duplicate_replies": dup_replies,
-        "kills_by_kind": dict(by_kind), "duplicates_by_kind": dict(dup_by_kind),
-        "worst_kill_duplicates": worst, "duplicates_without_a_kill": unexplained,
+        "bench": "crash",
+        "backend": url.split(":", 1)[0].split("+")[0],
+        "reminders": args.reminders,
+        "updates": len(sent_updates),
+        "kills": len(uptimes),
+        "starts": bot.starts,
+        "window_s": args.window,
+        "lost_reminders": lost_reminders,
+        "lost_updates": lost_updates,
+        "duplicate_deliveries": dup_reminders + dup_replies,
+        "duplicates_per_kill": round((dup_reminders + dup_replies) / max(len(uptimes), 1), 3),
+        "duplicate_reminders": dup_reminders,
+        "updates_applied_twice": dup_updates,
+        "replies_missing": lost_replies,
+        "duplicate_replies": dup_replies,
+        "kills_by_kind": dict(by_kind),
+        "duplicates_by_kind": dict(dup_by_kind),
+        "worst_kill_duplicates": worst,
+        "duplicates_without_a_kill": unexplained,
         # Each kill in order: how, seconds into the run, and the duplicates blamed on it.
         "kill_log": [[kind, round(at - t0, 1), per_kill.get(i, 0)] for i, (at, kind) in enumerate(kill_at)],
-        "reminder_rows": state["reminders"], "inbound_rows": state["inbound"],
-        "429": stats["429"], "flood_429": stats["flood_429"],
+        "reminder_rows": state["reminders"],
+        "inbound_rows": state["inbound"],
+        "429": stats["429"],
+        "flood_429": stats["flood_429"],
         "sent_inside_retry_after": stats["sent_inside_retry_after"],
-        "429_on_replies": on_replies, "429_on_outbox_rows": len(refused) - on_replies,
-        "mean_uptime_s": round(sum(uptimes) / max(len(uptimes), 1), 2), "last_exit_code": exit_code,
-        "tracebacks_in_logs": logs.count("Traceback"), "locked_in_logs": logs.count("database is locked"),
+        "429_on_replies": on_replies,
+        "429_on_outbox_rows": len(refused) - on_replies,
+        "mean_uptime_s": round(sum(uptimes) / max(len(uptimes), 1), 2),
+        "last_exit_code": exit_code,
+        "tracebacks_in_logs": logs.count("Traceback"),
+        "locked_in_logs": logs.count("database is locked"),
     }
-    figures["ok"] = (lost_reminders == 0 and lost_updates == 0 and dup_updates == 0 and lost_replies == 0
-                     and worst <= 1 and unexplained == 0 and len(uptimes) == args.kills)
-    table(["what", "value"], [
-        ("reminders due in the run", args.reminders), ("status updates sent", len(sent_updates)),
-        ("SIGKILLs (restarts)", len(uptimes)),
-        ("  of which right after the double accepted a send", by_kind.get("after_send", 0)),
-        ("mean time between kills (s)", figures["mean_uptime_s"]),
-        ("lost reminders", lost_reminders), ("lost updates", lost_updates),
-        ("updates applied twice", dup_updates), ("replies to updates never sent", lost_replies),
-        ("duplicate reminders / replies", f"{dup_reminders} / {dup_replies}"),
-        ("duplicates after a send-kill / a plain kill",
-         f"{dup_by_kind.get('after_send', 0)} / {dup_by_kind.get('signal', 0)}"),
-        ("duplicates per kill (mean)", figures["duplicates_per_kill"]),
-        ("duplicates of the worst kill (target ≤ 1)", worst), ("duplicates with no kill to blame", unexplained),
-        ("429 answers (on replies / on outbox rows)", f"{stats['429']} ({on_replies} / {len(refused) - on_replies})"),
-        ("requests inside a retry_after window", stats["sent_inside_retry_after"]),
-        ("tracebacks in dutybot's logs", figures["tracebacks_in_logs"]), ("met", figures["ok"]),
-    ], title=f"Crash: {len(uptimes)} × kill -9 during {args.reminders} reminders and {len(sent_updates)} updates")
+    figures["ok"] = (
+        lost_reminders == 0
+        and lost_updates == 0
+        and dup_updates == 0
+        and lost_replies == 0
+        and worst <= 1
+        and unexplained == 0
+        and len(uptimes) == args.kills
+    )
+    table(
+        ["what", "value"],
+        [
+            ("reminders due in the run", args.reminders),
+            ("status updates sent", len(sent_updates)),
+            ("SIGKILLs (restarts)", len(uptimes)),
+            ("  of which right after the double accepted a send", by_kind.get("after_send", 0)),
+            ("mean time between kills (s)", figures["mean_uptime_s"]),
+            ("lost reminders", lost_reminders),
+            ("lost updates", lost_updates),
+            ("updates applied twice", dup_updates),
+            ("replies to updates never sent", lost_replies),
+            ("duplicate reminders / replies", f"{dup_reminders} / {dup_replies}"),
+            (
+                "duplicates after a send-kill / a plain kill",
+                f"{dup_by_kind.get('after_send', 0)} / {dup_by_kind.get('signal', 0)}",
+            ),
+            ("duplicates per kill (mean)", figures["duplicates_per_kill"]),
+            ("duplicates of the worst kill (target ≤ 1)", worst),
+            ("duplicates with no kill to blame", unexplained),
+            (
+                "429 answers (on replies / on outbox rows)",
+                f"{stats['429']} ({on_replies} / {len(refused) - on_replies})",
+            ),
+            ("requests inside a retry_after window", stats["sent_inside_retry_after"]),
+            ("tracebacks in dutybot's logs", figures["tracebacks_in_logs"]),
+            ("met", figures["ok"]),
+        ],
+        title=f"Crash: {len(uptimes)} × kill -9 during {args.reminders} reminders and {len(sent_updates)} updates",
+    )
     if args.keep:
         print(f"kept: {tmp}")
         figures["kept"] = str(tmp)

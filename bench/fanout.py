@@ -32,8 +32,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
-    ROOT, Worker, add_people, add_rows, bench_app, emit, machine_note, message_counts, migrated, open_chats,
-    outbox_counts, outbox_row, sqlite_url, table,
+    ROOT,
+    Worker,
+    add_people,
+    add_rows,
+    bench_app,
+    emit,
+    machine_note,
+    message_counts,
+    migrated,
+    open_chats,
+    outbox_counts,
+    outbox_row,
+    sqlite_url,
+    table,
 )
 
 sys.path.insert(0, str(ROOT))
@@ -52,14 +64,35 @@ def seed_due_reminders(app, uids: list[int], moment: datetime) -> None:
     codes = [f"A{i:05d}" for i in range(len(uids))]
     with app.db.write() as s:
         s.add_all([Agency(code=c, name=f"Đơn vị {c}") for c in codes])
-        event = Event(name="Fan-out", template_id="bench", template_path="", start=moment + timedelta(days=30),
-                      launched_at=launched, created_at=launched)
+        event = Event(
+            name="Fan-out",
+            template_id="bench",
+            template_path="",
+            start=moment + timedelta(days=30),
+            launched_at=launched,
+            created_at=launched,
+        )
         s.add(event)
         s.flush()
-        s.add_all([Task(event_id=event.id, number=i + 1, code=f"BX-{i + 1:05d}", title=f"Nhiệm vụ số {i + 1}",
-                        phase="CB", lead=c, deadline=deadline, original_deadline=deadline, status="acknowledged",
-                        acknowledged_at=launched, updated_at=launched, next_reminder_at=moment)
-                   for i, c in enumerate(codes)])
+        s.add_all(
+            [
+                Task(
+                    event_id=event.id,
+                    number=i + 1,
+                    code=f"BX-{i + 1:05d}",
+                    title=f"Nhiệm vụ số {i + 1}",
+                    phase="CB",
+                    lead=c,
+                    deadline=deadline,
+                    original_deadline=deadline,
+                    status="acknowledged",
+                    acknowledged_at=launched,
+                    updated_at=launched,
+                    next_reminder_at=moment,
+                )
+                for i, c in enumerate(codes)
+            ]
+        )
     add_people(app, uids, agencies=codes)
 
 
@@ -123,18 +156,25 @@ async def fanout(args, folder: Path) -> dict:
         counts = outbox_counts(app)
         app.db.dispose()
         return {
-            "n": args.n, "slots": result_slots, "passes": len(passes),
+            "n": args.n,
+            "slots": result_slots,
+            "passes": len(passes),
             "pass_s": round(sum(p["s"] for p in busy), 2),
             "pass_started_after_due_s": round(busy[0]["at"] - busy[0]["s"] - started, 3) if busy else None,
             "first_message_after_due_s": round(first - started, 3) if first is not None else None,
-            "seconds": round(elapsed, 2) if elapsed is not None else None, "ideal_s": round(ideal, 2),
+            "seconds": round(elapsed, 2) if elapsed is not None else None,
+            "ideal_s": round(ideal, 2),
             "ratio": round(elapsed / ideal, 3) if elapsed is not None else None,
             "rate_per_s": round(total / elapsed, 2) if elapsed else None,
-            "429": double.stats["429"], "flood_429": double.stats["flood_429"],
+            "429": double.stats["429"],
+            "flood_429": double.stats["flood_429"],
             "sent_inside_retry_after": double.stats["sent_inside_retry_after"],
-            "lost": args.n - len(per_chat), "duplicated": sum(c - 1 for c in per_chat.values() if c > 1),
-            "rows_sent": counts.get("sent", 0), "rows_parked": counts.get("parked", 0),
-            "rows_pending": counts.get("pending", 0), "attempts": counts["attempts"],
+            "lost": args.n - len(per_chat),
+            "duplicated": sum(c - 1 for c in per_chat.values() if c > 1),
+            "rows_sent": counts.get("sent", 0),
+            "rows_parked": counts.get("parked", 0),
+            "rows_pending": counts.get("pending", 0),
+            "attempts": counts["attempts"],
         }
 
 
@@ -144,8 +184,9 @@ async def group(args, folder: Path) -> dict:
         app = bench_app(url, double)
         double.make_group(GROUP_ID, "Ban tổ chức")
         now = app.now()
-        add_rows(app, [outbox_row(GROUP_ID, f"📣 Thông báo <b>số {i + 1}</b>", now, kind="news")
-                       for i in range(args.group)])
+        add_rows(
+            app, [outbox_row(GROUP_ID, f"📣 Thông báo <b>số {i + 1}</b>", now, kind="news") for i in range(args.group)]
+        )
         worker = Worker(app)
         await worker.channel.start()
         double.reset_stats()
@@ -161,10 +202,15 @@ async def group(args, folder: Path) -> dict:
         counts = outbox_counts(app)
         app.db.dispose()
         return {
-            "n": args.group, "seconds": round(elapsed, 2) if elapsed is not None else None, "ideal_s": ideal,
+            "n": args.group,
+            "seconds": round(elapsed, 2) if elapsed is not None else None,
+            "ideal_s": ideal,
             "ratio": round(elapsed / ideal, 3) if elapsed is not None and ideal else None,
-            "429": double.stats["429"], "lost": args.group - distinct, "duplicated": dups,
-            "rows_sent": counts.get("sent", 0), "attempts": counts["attempts"],
+            "429": double.stats["429"],
+            "lost": args.group - distinct,
+            "duplicated": dups,
+            "rows_sent": counts.get("sent", 0),
+            "attempts": counts["attempts"],
         }
 
 
@@ -184,28 +230,56 @@ def main() -> None:
         (folder / "group").mkdir()
         if not args.skip_fanout:
             f = figures["fanout"] = asyncio.run(fanout(args, folder))
-            f["ok"] = bool(f["ratio"] is not None and f["ratio"] <= 1.10 and f["429"] == 0 and f["lost"] == 0
-                           and f["duplicated"] == 0)
-            table(["what", "value"], [
-                ("reminders due at one instant", f["n"]), ("reminder slots queued", f["slots"]),
-                ("pass began after the due instant (s)", f["pass_started_after_due_s"]),
-                ("reminder pass(es) with due slots (s)", f["pass_s"]),
-                ("first message after the due instant (s)", f["first_message_after_due_s"]),
-                ("due instant → last message (s)", f["seconds"]),
-                ("ideal N/30 (s)", f["ideal_s"]), ("ratio (target ≤ 1.10)", f["ratio"]),
-                ("messages/s", f["rate_per_s"]), ("429 answers", f["429"]), ("lost", f["lost"]),
-                ("duplicated", f["duplicated"]), ("send attempts", f["attempts"]), ("met", f["ok"]),
-            ], title=f"Fan-out: {f['n']} reminders to {f['n']} private chats")
+            f["ok"] = bool(
+                f["ratio"] is not None
+                and f["ratio"] <= 1.10
+                and f["429"] == 0
+                and f["lost"] == 0
+                and f["duplicated"] == 0
+            )
+            table(
+                ["what", "value"],
+                [
+                    ("reminders due at one instant", f["n"]),
+                    ("reminder slots queued", f["slots"]),
+                    ("pass began after the due instant (s)", f["pass_started_after_due_s"]),
+                    ("reminder pass(es) with due slots (s)", f["pass_s"]),
+                    ("first message after the due instant (s)", f["first_message_after_due_s"]),
+                    ("due instant → last message (s)", f["seconds"]),
+                    ("ideal N/30 (s)", f["ideal_s"]),
+                    ("ratio (target ≤ 1.10)", f["ratio"]),
+                    ("messages/s", f["rate_per_s"]),
+                    ("429 answers", f["429"]),
+                    ("lost", f["lost"]),
+                    ("duplicated", f["duplicated"]),
+                    ("send attempts", f["attempts"]),
+                    ("met", f["ok"]),
+                ],
+                title=f"Fan-out: {f['n']} reminders to {f['n']} private chats",
+            )
         if not args.skip_group:
             g = figures["group"] = asyncio.run(group(args, folder))
-            g["ok"] = bool(g["ratio"] is not None and g["ratio"] <= 1.15 and g["429"] == 0 and g["lost"] == 0
-                           and g["duplicated"] == 0)
-            table(["what", "value"], [
-                ("messages to one group", g["n"]), ("time to deliver all (s)", g["seconds"]),
-                ("ideal (n − 20) × 3 s", g["ideal_s"]), ("ratio (target ≤ 1.15)", g["ratio"]),
-                ("429 answers", g["429"]), ("lost", g["lost"]), ("duplicated", g["duplicated"]),
-                ("met", g["ok"]),
-            ], title="Group: 20 per minute")
+            g["ok"] = bool(
+                g["ratio"] is not None
+                and g["ratio"] <= 1.15
+                and g["429"] == 0
+                and g["lost"] == 0
+                and g["duplicated"] == 0
+            )
+            table(
+                ["what", "value"],
+                [
+                    ("messages to one group", g["n"]),
+                    ("time to deliver all (s)", g["seconds"]),
+                    ("ideal (n − 20) × 3 s", g["ideal_s"]),
+                    ("ratio (target ≤ 1.15)", g["ratio"]),
+                    ("429 answers", g["429"]),
+                    ("lost", g["lost"]),
+                    ("duplicated", g["duplicated"]),
+                    ("met", g["ok"]),
+                ],
+                title="Group: 20 per minute",
+            )
     figures["ok"] = all(figures[k]["ok"] for k in ("fanout", "group") if k in figures)
     figures["machine"] = machine_note()
     emit(figures)

@@ -72,8 +72,17 @@ def setup(url: str, tg, n_messages: int, n_users: int = 200):
     now = datetime.now(timezone.utc)
     with app.write() as store:
         for n in range(n_messages):
-            store.add(Outbox(user_id=users[n % n_users].id, channel="telegram", chat_id=str(800000 + n % n_users),
-                             kind="news", text=f"bench {n}", created_at=now, next_attempt_at=now))
+            store.add(
+                Outbox(
+                    user_id=users[n % n_users].id,
+                    channel="telegram",
+                    chat_id=str(800000 + n % n_users),
+                    kind="news",
+                    text=f"bench {n}",
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
     return app
 
 
@@ -85,12 +94,26 @@ def run_workers(url: str, tg, workers: int, n_messages: int, settle: float, kill
     from storage.models import Outbox
 
     app = setup(url, tg, n_messages)
-    env = {**os.environ, "DUTYBOT_STORAGE__URL": url, "DUTYBOT_TELEGRAM__TOKEN": TOKEN,
-           "DUTYBOT_TELEGRAM__BASE_URL": tg.base_url, "DUTYBOT_TELEGRAM__BASE_FILE_URL": tg.base_file_url,
-           "DUTYBOT_TELEGRAM__MAX_PER_SECOND": "100000", "DUTYBOT_TELEGRAM__CHAT_INTERVAL": "0"}
+    env = {
+        **os.environ,
+        "DUTYBOT_STORAGE__URL": url,
+        "DUTYBOT_TELEGRAM__TOKEN": TOKEN,
+        "DUTYBOT_TELEGRAM__BASE_URL": tg.base_url,
+        "DUTYBOT_TELEGRAM__BASE_FILE_URL": tg.base_file_url,
+        "DUTYBOT_TELEGRAM__MAX_PER_SECOND": "100000",
+        "DUTYBOT_TELEGRAM__CHAT_INTERVAL": "0",
+    }
     tg.double.sent.clear()
-    procs = [subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--role", "worker"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(workers)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run", "--role", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]
     first = done = killed_at = None
     try:
         deadline = time.monotonic() + 300 + settle
@@ -119,10 +142,17 @@ def run_workers(url: str, tg, workers: int, n_messages: int, settle: float, kill
     with app.read() as store:
         unsent = len(store.s.exec(select(Outbox.id).where(Outbox.status != "sent")).all())
     app.db.dispose()
-    return {"workers": workers, "killed": 1 if killed_at is not None else 0, "messages": n_messages,
-            "seconds": round(elapsed, 2), "per_second": round(n_messages / elapsed, 1) if elapsed else None,
-            "settle_s": settle, "duplicates": len(texts) - len(set(texts)), "lost": n_messages - len(set(texts)),
-            "unsent_rows": unsent}
+    return {
+        "workers": workers,
+        "killed": 1 if killed_at is not None else 0,
+        "messages": n_messages,
+        "seconds": round(elapsed, 2),
+        "per_second": round(n_messages / elapsed, 1) if elapsed else None,
+        "settle_s": settle,
+        "duplicates": len(texts) - len(set(texts)),
+        "lost": n_messages - len(set(texts)),
+        "unsent_rows": unsent,
+    }
 
 
 def db_cost(url: str, n: int = 1000) -> dict:
@@ -144,8 +174,17 @@ def db_cost(url: str, n: int = 1000) -> dict:
     now = datetime.now(timezone.utc)
     with app.write() as store:
         for i in range(n):
-            store.add(Outbox(user_id=user.id, channel="fake", chat_id="cost", kind="news", text=f"c{i}",
-                             created_at=now, next_attempt_at=now))
+            store.add(
+                Outbox(
+                    user_id=user.id,
+                    channel="fake",
+                    chat_id="cost",
+                    kind="news",
+                    text=f"c{i}",
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
     delivery = Delivery(app, {"fake": FakeChannel()})
     t0 = time.perf_counter()
     sent = 0
@@ -167,9 +206,13 @@ def main() -> None:
     ap.add_argument("--messages", type=int, default=3000)
     ap.add_argument("--pg", default=os.environ.get("DUTYBOT_TEST_POSTGRES_URL"))
     ap.add_argument("--claim-s", type=float, default=claim_s, help="the delivery worker's claim duration")
-    ap.add_argument("--settle", type=float, default=None,
-                    help="seconds to wait after the last send (and the kill) before counting; default the claim "
-                         "+ 5 s (shorter makes the check weaker: for smoke runs only)")
+    ap.add_argument(
+        "--settle",
+        type=float,
+        default=None,
+        help="seconds to wait after the last send (and the kill) before counting; default the claim "
+        "+ 5 s (shorter makes the check weaker: for smoke runs only)",
+    )
     args = ap.parse_args()
     if not args.pg:
         sys.exit("needs PostgreSQL: set DUTYBOT_TEST_POSTGRES_URL or pass --pg URL")
@@ -186,11 +229,24 @@ def main() -> None:
                 rows.append(run_workers(url, tg, workers, args.messages, settle, kill))
             finally:
                 drop_pg(args.pg, url)
-    table(["workers", "killed mid-run", "messages", "seconds", "msg/s", "duplicates", "lost", "unsent rows"],
-          [[r["workers"], r["killed"], r["messages"], r["seconds"], r["per_second"], r["duplicates"], r["lost"],
-            r["unsent_rows"]] for r in rows],
-          title=f"Delivery through the Telegram double (limits off), PostgreSQL; counted {settle:g} s after the "
-                "last send (and the kill)")
+    table(
+        ["workers", "killed mid-run", "messages", "seconds", "msg/s", "duplicates", "lost", "unsent rows"],
+        [
+            [
+                r["workers"],
+                r["killed"],
+                r["messages"],
+                r["seconds"],
+                r["per_second"],
+                r["duplicates"],
+                r["lost"],
+                r["unsent_rows"],
+            ]
+            for r in rows
+        ],
+        title=f"Delivery through the Telegram double (limits off), PostgreSQL; counted {settle:g} s after the "
+        "last send (and the kill)",
+    )
     costs = []
     with tempfile.TemporaryDirectory() as tmp:
         costs.append(db_cost(f"sqlite:///{tmp}/cost.db"))
@@ -199,13 +255,25 @@ def main() -> None:
         costs.append(db_cost(url))
     finally:
         drop_pg(args.pg, url)
-    table(["backend", "messages", "ms/message"], [[c["backend"], c["messages"], c["ms_per_message"]] for c in costs],
-          title="Database cost per delivered message (claim + mark sent)")
+    table(
+        ["backend", "messages", "ms/message"],
+        [[c["backend"], c["messages"], c["ms_per_message"]] for c in costs],
+        title="Database cost per delivered message (claim + mark sent)",
+    )
     # A kill may cost one duplicate: the send in flight (a worker sends one row at a time).
     ok = all(r["lost"] == 0 and r["unsent_rows"] == 0 and r["duplicates"] <= r["killed"] for r in rows)
     ok = ok and (args.settle is None or args.claim_s is not None and args.settle > args.claim_s)
-    emit({"bench": "instances", "delivery": rows, "db_cost": costs, "claim_s": args.claim_s, "settle_s": settle,
-          "ok": ok, "machine": machine_note()})
+    emit(
+        {
+            "bench": "instances",
+            "delivery": rows,
+            "db_cost": costs,
+            "claim_s": args.claim_s,
+            "settle_s": settle,
+            "ok": ok,
+            "machine": machine_note(),
+        }
+    )
 
 
 if __name__ == "__main__":

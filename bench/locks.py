@@ -58,29 +58,66 @@ def seed(url: str, writers: int, tasks: int, pass_tasks: int = 0) -> None:
         s.add(Agency(code="CA", name="Công an tỉnh"))
         if pass_tasks:  # created first: the contacts' own event stays the current one (latest launched)
             s.add(Agency(code="SYT", name="Sở Y tế"))
-            other = Event(name="Vừa triển khai", template_id="bench", template_path="", start=now + timedelta(days=60),
-                          launched_at=now, created_at=now)
+            other = Event(
+                name="Vừa triển khai",
+                template_id="bench",
+                template_path="",
+                start=now + timedelta(days=60),
+                launched_at=now,
+                created_at=now,
+            )
             s.add(other)
             s.flush()
-            s.add_all([Task(event_id=other.id, number=i + 1, code=f"SYT-{i + 1:05d}", title=f"Việc {i + 1}",
-                            phase="CB", lead="SYT", deadline=now + timedelta(days=5 + i % 50),
-                            original_deadline=now + timedelta(days=5 + i % 50), updated_at=now, next_reminder_at=now)
-                       for i in range(pass_tasks)])
-        event = Event(name="Khóa ghi", template_id="bench", template_path="", start=now + timedelta(days=30),
-                      launched_at=now, created_at=now)
+            s.add_all(
+                [
+                    Task(
+                        event_id=other.id,
+                        number=i + 1,
+                        code=f"SYT-{i + 1:05d}",
+                        title=f"Việc {i + 1}",
+                        phase="CB",
+                        lead="SYT",
+                        deadline=now + timedelta(days=5 + i % 50),
+                        original_deadline=now + timedelta(days=5 + i % 50),
+                        updated_at=now,
+                        next_reminder_at=now,
+                    )
+                    for i in range(pass_tasks)
+                ]
+            )
+        event = Event(
+            name="Khóa ghi",
+            template_id="bench",
+            template_path="",
+            start=now + timedelta(days=30),
+            launched_at=now,
+            created_at=now,
+        )
         s.add(event)
         s.flush()
         deadline = now + timedelta(days=10)
-        s.add_all([Task(event_id=event.id, number=i + 1, code=f"CA-{i + 1:02d}", title=f"Nhiệm vụ {i + 1}",
-                        phase="CB", lead="CA", deadline=deadline, original_deadline=deadline, updated_at=now)
-                   for i in range(tasks)])
+        s.add_all(
+            [
+                Task(
+                    event_id=event.id,
+                    number=i + 1,
+                    code=f"CA-{i + 1:02d}",
+                    title=f"Nhiệm vụ {i + 1}",
+                    phase="CB",
+                    lead="CA",
+                    deadline=deadline,
+                    original_deadline=deadline,
+                    updated_at=now,
+                )
+                for i in range(tasks)
+            ]
+        )
         people = [(FIRST_UID + w, "contact", "CA") for w in range(writers)] + [(COORDINATOR, "coordinator", None)]
         for uid, role, agency in people:
             user = User(name=f"U{uid}", role=role, agency_code=agency, created_at=now)
             s.add(user)
             s.flush()
-            s.add(Identity(user_id=user.id, channel="telegram", external_id=str(uid), chat_id=str(uid),
-                           created_at=now))
+            s.add(Identity(user_id=user.id, channel="telegram", external_id=str(uid), chat_id=str(uid), created_at=now))
     app.db.dispose()
 
 
@@ -100,8 +137,15 @@ def planner(url: str, ready, start, results) -> None:
         if result.tasks_seen == 0:
             break
         passes += 1
-    results.put({"index": "pass", "seconds": time.perf_counter() - began, "passes": passes, "longest": longest,
-                 **held.figures()})
+    results.put(
+        {
+            "index": "pass",
+            "seconds": time.perf_counter() - began,
+            "passes": passes,
+            "longest": longest,
+            **held.figures(),
+        }
+    )
     app.db.dispose()
 
 
@@ -124,8 +168,13 @@ def writer(url: str, index: int, updates: int, tasks: int, ready, start, results
     for i in range(updates):
         code = f"CA-{(i * 7 + index) % tasks + 1:02d}"
         percent = 1 + (i * 13 + index) % 98
-        msg = IncomingMessage(channel="telegram", user_id=str(uid), chat_id=str(uid), text=f"/tiendo {code} {percent}",
-                              message_id=str(i + 1))
+        msg = IncomingMessage(
+            channel="telegram",
+            user_id=str(uid),
+            chat_id=str(uid),
+            text=f"/tiendo {code} {percent}",
+            message_id=str(i + 1),
+        )
         t = time.perf_counter()
         try:
             replies = router.handle(msg)
@@ -139,8 +188,17 @@ def writer(url: str, index: int, updates: int, tasks: int, ready, start, results
         except Exception:  # noqa: BLE001 - counted, the run goes on
             other += 1
         latencies.append(time.perf_counter() - t)
-    results.put({"index": index, "seconds": time.perf_counter() - began, "locked": locked, "other": other,
-                 "refused": refused, "latencies": latencies, **held.figures()})
+    results.put(
+        {
+            "index": index,
+            "seconds": time.perf_counter() - began,
+            "locked": locked,
+            "other": other,
+            "refused": refused,
+            "latencies": latencies,
+            **held.figures(),
+        }
+    )
     app.db.dispose()
 
 
@@ -157,15 +215,19 @@ def counts(url: str) -> dict:
     app = _app(url)
     with app.db.read() as s:
         out = {
-            "audit_status_rows": s.exec(select(func.count()).select_from(AuditEntry)
-                                        .where(AuditEntry.action == "status")).one(),
+            "audit_status_rows": s.exec(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "status")
+            ).one(),
             "outbox_rows": s.exec(select(func.count()).select_from(Outbox)).one(),
             "version_sum": s.exec(select(func.coalesce(func.sum(Task.version), 0)).where(Task.lead == "CA")).one(),
         }
         news = s.exec(select(Outbox.text).where(Outbox.kind == "news")).all()
         # The launched event's duties a pass has not planned yet (their first moment is still "now").
-        out["pass_unplanned"] = s.exec(select(func.count()).select_from(Task).where(
-            Task.lead == "SYT", Task.next_reminder_at <= datetime.now(timezone.utc))).one()
+        out["pass_unplanned"] = s.exec(
+            select(func.count())
+            .select_from(Task)
+            .where(Task.lead == "SYT", Task.next_reminder_at <= datetime.now(timezone.utc))
+        ).one()
     app.db.dispose()
     # One news item per update for the coordinator, whether it got a row of its own or joined one.
     out["news_items"] = sum(1 for text in news for item in text.split(NEWS_ITEM_SEP) if CA_CODE.search(item))
@@ -178,8 +240,12 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--updates", type=int, default=1000, help="status updates per writer")
     parser.add_argument("--tasks", type=int, default=20, help="shared duties the writers update")
-    parser.add_argument("--pass-tasks", type=int, default=0,
-                        help="also plan a just-launched event of this many duties while the writers run")
+    parser.add_argument(
+        "--pass-tasks",
+        type=int,
+        default=0,
+        help="also plan a just-launched event of this many duties while the writers run",
+    )
     parser.add_argument("--db-url", default=None, help="an empty database (default: SQLite in a temp folder)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dutybot-locks-") as tmp:
@@ -187,8 +253,10 @@ def main() -> None:
         seed(url, args.writers, args.tasks, args.pass_tasks)
         ctx = mp.get_context("spawn")
         ready, start, results = ctx.Queue(), ctx.Event(), ctx.Queue()
-        procs = [ctx.Process(target=writer, args=(url, w, args.updates, args.tasks, ready, start, results))
-                 for w in range(args.writers)]
+        procs = [
+            ctx.Process(target=writer, args=(url, w, args.updates, args.tasks, ready, start, results))
+            for w in range(args.writers)
+        ]
         if args.pass_tasks:
             procs.append(ctx.Process(target=planner, args=(url, ready, start, results)))
         for p in procs:
@@ -207,45 +275,100 @@ def main() -> None:
     expected = args.writers * args.updates
     lat = sorted(x for r in got for x in r["latencies"])
     figures = {
-        "bench": "locks", "backend": url.split(":", 1)[0].split("+")[0], "writers": args.writers, "updates_per_writer": args.updates,
-        "tasks": args.tasks, "expected": expected, "database_is_locked": sum(r["locked"] for r in got),
-        "other_errors": sum(r["other"] for r in got), "refused_replies": sum(r["refused"] for r in got),
-        **final, "exact": all(final[k] == expected for k in ("audit_status_rows", "news_items", "version_sum")),
+        "bench": "locks",
+        "backend": url.split(":", 1)[0].split("+")[0],
+        "writers": args.writers,
+        "updates_per_writer": args.updates,
+        "tasks": args.tasks,
+        "expected": expected,
+        "database_is_locked": sum(r["locked"] for r in got),
+        "other_errors": sum(r["other"] for r in got),
+        "refused_replies": sum(r["refused"] for r in got),
+        **final,
+        "exact": all(final[k] == expected for k in ("audit_status_rows", "news_items", "version_sum")),
         "longest_write_lock_s": round(max(r["longest_write_lock_s"] for r in got), 4),
-        "seconds": round(wall, 2), "updates_per_s": round(expected / wall, 1),
+        "seconds": round(wall, 2),
+        "updates_per_s": round(expected / wall, 1),
         "latency_ms_p50": round(lat[len(lat) // 2] * 1000, 1) if lat else None,
         "latency_ms_p99": round(lat[int(len(lat) * 0.99)] * 1000, 1) if lat else None,
         "latency_ms_max": round(lat[-1] * 1000, 1) if lat else None,
     }
     if planned is not None:
         figures["pass_tasks"] = args.pass_tasks
-        figures["pass"] = {"passes": planned["passes"], "seconds": round(planned["seconds"], 2),
-                           "longest_pass_s": round(planned["longest"], 3),
-                           "longest_write_lock_s": planned["longest_write_lock_s"],
-                           "write_transactions": planned["write_transactions"]}
+        figures["pass"] = {
+            "passes": planned["passes"],
+            "seconds": round(planned["seconds"], 2),
+            "longest_pass_s": round(planned["longest"], 3),
+            "longest_write_lock_s": planned["longest_write_lock_s"],
+            "write_transactions": planned["write_transactions"],
+        }
         figures["longest_write_lock_s"] = max(figures["longest_write_lock_s"], planned["longest_write_lock_s"])
-    figures["ok"] = (figures["database_is_locked"] == 0 and figures["other_errors"] == 0 and figures["exact"]
-                     and final["pass_unplanned"] == 0)
-    table(["writer", "seconds", "locked", "other errors", "refused", "longest write lock (ms)"],
-          [(r["index"], round(r["seconds"], 2), r["locked"], r["other"], r["refused"],
-            round(r["longest_write_lock_s"] * 1000, 1)) for r in sorted(got, key=lambda r: r["index"])]
-          + ([("reminder pass", round(planned["seconds"], 2), "-", "-", "-",
-               round(planned["longest_write_lock_s"] * 1000, 1))] if planned else []),
-          title=f"{args.writers} writers × {args.updates} status updates on {figures['backend']}")
-    table(["what", "value"], [
-        ("expected updates", expected), ('"database is locked"', figures["database_is_locked"]),
-        ("other errors", figures["other_errors"]), ("audit rows", figures["audit_status_rows"]),
-        ("news items for the coordinator", figures["news_items"]),
-        ("  in outbox rows (news is grouped)", figures["news_rows"]),
-        ("sum of task versions", figures["version_sum"]),
-        ("launched duties left unplanned", figures["pass_unplanned"]),
-        ("exact counts", figures["exact"]), ("updates/s", figures["updates_per_s"]),
-        ("latency p50 / p99 / max (ms)", f"{figures['latency_ms_p50']} / {figures['latency_ms_p99']} / "
-                                         f"{figures['latency_ms_max']}"),
-        ("longest write-lock hold, any process (ms)", round(figures["longest_write_lock_s"] * 1000, 1)),
-    ] + ([("reminder passes alongside (longest pass, s)",
-           f"{figures['pass']['passes']} ({figures['pass']['longest_pass_s']})")] if planned else [])
-      + [("met", figures["ok"])])
+    figures["ok"] = (
+        figures["database_is_locked"] == 0
+        and figures["other_errors"] == 0
+        and figures["exact"]
+        and final["pass_unplanned"] == 0
+    )
+    table(
+        ["writer", "seconds", "locked", "other errors", "refused", "longest write lock (ms)"],
+        [
+            (
+                r["index"],
+                round(r["seconds"], 2),
+                r["locked"],
+                r["other"],
+                r["refused"],
+                round(r["longest_write_lock_s"] * 1000, 1),
+            )
+            for r in sorted(got, key=lambda r: r["index"])
+        ]
+        + (
+            [
+                (
+                    "reminder pass",
+                    round(planned["seconds"], 2),
+                    "-",
+                    "-",
+                    "-",
+                    round(planned["longest_write_lock_s"] * 1000, 1),
+                )
+            ]
+            if planned
+            else []
+        ),
+        title=f"{args.writers} writers × {args.updates} status updates on {figures['backend']}",
+    )
+    table(
+        ["what", "value"],
+        [
+            ("expected updates", expected),
+            ('"database is locked"', figures["database_is_locked"]),
+            ("other errors", figures["other_errors"]),
+            ("audit rows", figures["audit_status_rows"]),
+            ("news items for the coordinator", figures["news_items"]),
+            ("  in outbox rows (news is grouped)", figures["news_rows"]),
+            ("sum of task versions", figures["version_sum"]),
+            ("launched duties left unplanned", figures["pass_unplanned"]),
+            ("exact counts", figures["exact"]),
+            ("updates/s", figures["updates_per_s"]),
+            (
+                "latency p50 / p99 / max (ms)",
+                f"{figures['latency_ms_p50']} / {figures['latency_ms_p99']} / {figures['latency_ms_max']}",
+            ),
+            ("longest write-lock hold, any process (ms)", round(figures["longest_write_lock_s"] * 1000, 1)),
+        ]
+        + (
+            [
+                (
+                    "reminder passes alongside (longest pass, s)",
+                    f"{figures['pass']['passes']} ({figures['pass']['longest_pass_s']})",
+                )
+            ]
+            if planned
+            else []
+        )
+        + [("met", figures["ok"])],
+    )
     figures["machine"] = machine_note()
     emit(figures)
 

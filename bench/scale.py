@@ -32,7 +32,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, time as clock_time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
+from datetime import time as clock_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -42,8 +43,18 @@ from _common import ROOT, emit, machine_note, migrated, sqlite_url, table  # noq
 sys.path.insert(0, str(ROOT))
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 PER_AGENCY = 20
-PRELOAD = ("bot.app", "bot.scheduler", "bot.config", "storage.migrate", "storage.models", "alembic.command",
-           "apscheduler.schedulers.asyncio", "apscheduler.triggers.date", "sqlalchemy", "sqlmodel")
+PRELOAD = (
+    "bot.app",
+    "bot.scheduler",
+    "bot.config",
+    "storage.migrate",
+    "storage.models",
+    "alembic.command",
+    "apscheduler.schedulers.asyncio",
+    "apscheduler.triggers.date",
+    "sqlalchemy",
+    "sqlmodel",
+)
 
 
 def rss_mib() -> float:
@@ -88,41 +99,110 @@ def generate(url: str, n_tasks: int, now: datetime) -> dict:
         day = (now + timedelta(days=1 + rnd.randrange(60))).astimezone(TZ).date()
         deadline = datetime.combine(day, clock_time(17, 0), tzinfo=TZ).astimezone(timezone.utc)
         acked = i % 2 == 0
-        state = TaskState(id=i + 1, code=f"NV-{i + 1:06d}", lead=codes[i // PER_AGENCY % n_agencies],
-                          status="acknowledged" if acked else "todo", deadline=deadline, is_cue=False,
-                          launched_at=launched, acknowledged_at=launched if acked else None, last_report_at=None,
-                          policy=policy)
+        state = TaskState(
+            id=i + 1,
+            code=f"NV-{i + 1:06d}",
+            lead=codes[i // PER_AGENCY % n_agencies],
+            status="acknowledged" if acked else "todo",
+            deadline=deadline,
+            is_cue=False,
+            launched_at=launched,
+            acknowledged_at=launched if acked else None,
+            last_report_at=None,
+            policy=policy,
+        )
         nxt = next_due(state, now, frozenset(), TZ)
         reminders += nxt is not None
-        tasks.append({"event_id": 1, "number": i + 1, "code": state.code, "title": f"Nhiệm vụ số {i + 1}",
-                      "title_en": "", "phase": "CB", "lead": state.lead, "supporting": [], "depends_on": [],
-                      "evidence_kinds": ["none"], "offset": "", "deadline": deadline, "original_deadline": deadline,
-                      "deadline_manual": False, "is_cue": False, "reminders": None, "note": "",
-                      "status": state.status, "percent": 0, "acknowledged_at": state.acknowledged_at,
-                      "updated_at": launched, "version": 0, "next_reminder_at": nxt})
+        tasks.append(
+            {
+                "event_id": 1,
+                "number": i + 1,
+                "code": state.code,
+                "title": f"Nhiệm vụ số {i + 1}",
+                "title_en": "",
+                "phase": "CB",
+                "lead": state.lead,
+                "supporting": [],
+                "depends_on": [],
+                "evidence_kinds": ["none"],
+                "offset": "",
+                "deadline": deadline,
+                "original_deadline": deadline,
+                "deadline_manual": False,
+                "is_cue": False,
+                "reminders": None,
+                "note": "",
+                "status": state.status,
+                "percent": 0,
+                "acknowledged_at": state.acknowledged_at,
+                "updated_at": launched,
+                "version": 0,
+                "next_reminder_at": nxt,
+            }
+        )
     plan_s = time.perf_counter() - t
     t = time.perf_counter()
     with app.db.write() as s:
         conn = s.connection()
         conn.execute(insert(Agency.__table__), [{"code": c, "name": f"Đơn vị {c}", "name_en": ""} for c in codes])
-        conn.execute(insert(Event.__table__), [{"id": 1, "name": "Sự kiện lớn", "template_id": "bench",
-                                                "template_path": "", "timezone": "Asia/Ho_Chi_Minh",
-                                                "start": now + timedelta(days=70), "launched_at": launched,
-                                                "created_at": launched, "default_due_time": "17:00"}])
+        conn.execute(
+            insert(Event.__table__),
+            [
+                {
+                    "id": 1,
+                    "name": "Sự kiện lớn",
+                    "template_id": "bench",
+                    "template_path": "",
+                    "timezone": "Asia/Ho_Chi_Minh",
+                    "start": now + timedelta(days=70),
+                    "launched_at": launched,
+                    "created_at": launched,
+                    "default_due_time": "17:00",
+                }
+            ],
+        )
         for k in range(0, n_tasks, 10_000):
-            conn.execute(insert(Task.__table__), tasks[k:k + 10_000])
-        conn.execute(insert(User.__table__), [{"id": a + 1, "name": f"Liên lạc {c}", "role": "contact",
-                                               "agency_code": c, "is_deputy": False, "unreachable": False,
-                                               "active": True, "digest": True, "created_at": launched}
-                                              for a, c in enumerate(codes)])
-        conn.execute(insert(Identity.__table__), [{"user_id": a + 1, "channel": "telegram",
-                                                   "external_id": str(500_001 + a), "chat_id": str(500_001 + a),
-                                                   "display_name": "", "created_at": launched}
-                                                  for a in range(n_agencies)])
+            conn.execute(insert(Task.__table__), tasks[k : k + 10_000])
+        conn.execute(
+            insert(User.__table__),
+            [
+                {
+                    "id": a + 1,
+                    "name": f"Liên lạc {c}",
+                    "role": "contact",
+                    "agency_code": c,
+                    "is_deputy": False,
+                    "unreachable": False,
+                    "active": True,
+                    "digest": True,
+                    "created_at": launched,
+                }
+                for a, c in enumerate(codes)
+            ],
+        )
+        conn.execute(
+            insert(Identity.__table__),
+            [
+                {
+                    "user_id": a + 1,
+                    "channel": "telegram",
+                    "external_id": str(500_001 + a),
+                    "chat_id": str(500_001 + a),
+                    "display_name": "",
+                    "created_at": launched,
+                }
+                for a in range(n_agencies)
+            ],
+        )
     insert_s = time.perf_counter() - t
     app.db.dispose()
-    return {"tasks": n_tasks, "agencies": n_agencies, "with_reminder": reminders, "plan_s": round(plan_s, 2),
-            "insert_s": round(insert_s, 2)}
+    return {
+        "tasks": n_tasks,
+        "agencies": n_agencies,
+        "with_reminder": reminders,
+        "plan_s": round(plan_s, 2),
+        "insert_s": round(insert_s, 2),
+    }
 
 
 # ---- the two schedulers, each in a fresh process ---------------------------------------------
@@ -155,9 +235,14 @@ def child_dutybot(url: str) -> dict:
         jobs = len(sched.sched.get_jobs())
         moment = next_moment(app)
         sched.shutdown()
-        return {"startup_s": round(ready_s, 3), "rss_before_mib": round(before, 1), "rss_after_mib": round(after, 1),
-                "schedule_mib": round(after - before, 2), "jobs": jobs,
-                "next_moment": moment.isoformat() if moment else None}
+        return {
+            "startup_s": round(ready_s, 3),
+            "rss_before_mib": round(before, 1),
+            "rss_after_mib": round(after, 1),
+            "schedule_mib": round(after - before, 2),
+            "jobs": jobs,
+            "next_moment": moment.isoformat() if moment else None,
+        }
 
     return asyncio.run(run())
 
@@ -200,9 +285,17 @@ def child_apscheduler(url: str) -> dict:
         after = rss_mib()
         jobs = len(sched.get_jobs())
         sched.shutdown(wait=False)
-        return {"startup_s": round(ready_s, 3), "read_s": round(read_s, 3), "add_s": round(add_s, 3), "start_s": round(start_s, 3),
-                "rss_before_mib": round(before, 1), "rss_after_mib": round(after, 1),
-                "schedule_mib": round(after - before, 2), "jobs": jobs, "reminders": n}
+        return {
+            "startup_s": round(ready_s, 3),
+            "read_s": round(read_s, 3),
+            "add_s": round(add_s, 3),
+            "start_s": round(start_s, 3),
+            "rss_before_mib": round(before, 1),
+            "rss_after_mib": round(after, 1),
+            "schedule_mib": round(after - before, 2),
+            "jobs": jobs,
+            "reminders": n,
+        }
 
     return asyncio.run(run())
 
@@ -212,8 +305,13 @@ def remind(task_id: int) -> None:  # the baseline's job function
 
 
 def in_child(kind: str, url: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, "--db-url", url], capture_output=True,
-                         text=True, timeout=900, cwd=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--db-url", url],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=str(ROOT),
+    )
     if out.returncode != 0:
         raise RuntimeError(f"{kind} child failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -236,8 +334,13 @@ def make_due(url: str, k: int, now: datetime, rnd: random.Random) -> None:
         ids = rnd.sample(sorted(set(range(1, n + 1)) - used), k)
         used.update(ids)
         deadline = now + timedelta(hours=2) - timedelta(minutes=1)
-        s.execute(update(Task).where(Task.id.in_(ids)).values(status="acknowledged", acknowledged_at=now - timedelta(hours=1),
-                                                              deadline=deadline, next_reminder_at=now))
+        s.execute(
+            update(Task)
+            .where(Task.id.in_(ids))
+            .values(
+                status="acknowledged", acknowledged_at=now - timedelta(hours=1), deadline=deadline, next_reminder_at=now
+            )
+        )
     app.db.dispose()
 
 
@@ -254,8 +357,13 @@ def time_pass(url: str) -> dict:
         SqlStore(s).task_statuses(1)
         statuses_s = time.perf_counter() - t
     app.db.dispose()
-    return {"seconds": seconds, "tasks_seen": result.tasks_seen, "slots": result.slots,
-            "notices": len(result.notices), "task_statuses_s": statuses_s}
+    return {
+        "seconds": seconds,
+        "tasks_seen": result.tasks_seen,
+        "slots": result.slots,
+        "notices": len(result.notices),
+        "task_statuses_s": statuses_s,
+    }
 
 
 def pass_costs(url: str, n_tasks: int, due: int, reps: int, rnd: random.Random) -> dict:
@@ -264,10 +372,15 @@ def pass_costs(url: str, n_tasks: int, due: int, reps: int, rnd: random.Random) 
         now = datetime.now(timezone.utc)
         make_due(url, due, now, rnd)
         runs.append(time_pass(url))
-    return {"tasks": n_tasks, "due": due, "pass_s": round(statistics.median(r["seconds"] for r in runs), 3),
-            "pass_s_all": [round(r["seconds"], 3) for r in runs], "slots": runs[-1]["slots"],
-            "tasks_seen": runs[-1]["tasks_seen"],
-            "task_statuses_s": round(statistics.median(r["task_statuses_s"] for r in runs), 3)}
+    return {
+        "tasks": n_tasks,
+        "due": due,
+        "pass_s": round(statistics.median(r["seconds"] for r in runs), 3),
+        "pass_s_all": [round(r["seconds"], 3) for r in runs],
+        "slots": runs[-1]["slots"],
+        "tasks_seen": runs[-1]["tasks_seen"],
+        "task_statuses_s": round(statistics.median(r["task_statuses_s"] for r in runs), 3),
+    }
 
 
 def launch_planning(url: str) -> dict:
@@ -294,8 +407,13 @@ def launch_planning(url: str) -> dict:
         seen += r.tasks_seen
     total = time.perf_counter() - t
     app.db.dispose()
-    return {"seconds": round(total, 2), "passes": passes, "tasks_seen": seen,
-            "longest_pass_s": round(longest, 2), "ms_per_task": round(total / max(seen, 1) * 1000, 2)}
+    return {
+        "seconds": round(total, 2),
+        "passes": passes,
+        "tasks_seen": seen,
+        "longest_pass_s": round(longest, 2),
+        "ms_per_task": round(total / max(seen, 1) * 1000, 2),
+    }
 
 
 # ---- main -----------------------------------------------------------------------------------
@@ -335,31 +453,51 @@ def main() -> None:
         figures["apscheduler"] = theirs
         figures["memory_ratio"] = round(mem_ratio, 4) if mem_ratio is not None else None
         figures["startup_ratio"] = round(time_ratio, 4) if time_ratio is not None else None
-        table(["", "dutybot", "APScheduler (memory store)"], [
-            ("reminders scheduled", gen[args.tasks]["with_reminder"], theirs["jobs"]),
-            ("jobs in memory", ours["jobs"], theirs["jobs"]),
-            ("memory for the schedule (MiB)", ours["schedule_mib"], theirs["schedule_mib"]),
-            ("start-up to ready (s)", ours["startup_s"], theirs["startup_s"]),
-            ("  of which: read / add jobs / start() (s)", "-",
-             f"{theirs['read_s']} / {theirs['add_s']} / {theirs['start_s']}"),
-        ], title=f"{args.tasks:,} duties ({gen[args.tasks]['agencies']:,} agencies × {PER_AGENCY})")
-        table(["what", "value", "target"], [
-            ("memory ratio", figures["memory_ratio"], "≤ 0.25"),
-            ("start-up ratio", figures["startup_ratio"], "≤ 0.5"),
-        ])
+        table(
+            ["", "dutybot", "APScheduler (memory store)"],
+            [
+                ("reminders scheduled", gen[args.tasks]["with_reminder"], theirs["jobs"]),
+                ("jobs in memory", ours["jobs"], theirs["jobs"]),
+                ("memory for the schedule (MiB)", ours["schedule_mib"], theirs["schedule_mib"]),
+                ("start-up to ready (s)", ours["startup_s"], theirs["startup_s"]),
+                (
+                    "  of which: read / add jobs / start() (s)",
+                    "-",
+                    f"{theirs['read_s']} / {theirs['add_s']} / {theirs['start_s']}",
+                ),
+            ],
+            title=f"{args.tasks:,} duties ({gen[args.tasks]['agencies']:,} agencies × {PER_AGENCY})",
+        )
+        table(
+            ["what", "value", "target"],
+            [
+                ("memory ratio", figures["memory_ratio"], "≤ 0.25"),
+                ("start-up ratio", figures["startup_ratio"], "≤ 0.5"),
+            ],
+        )
         costs = [pass_costs(urls[n], n, args.due, args.reps, rnd) for n in sizes]
         more_due = pass_costs(big, args.tasks, args.due * 10, 1, rnd)
         figures["pass"] = costs + [more_due]
-        table(["tasks in the event", "due in the pass", "pass (s)", "per due duty (ms)", "of which task_statuses (s)"],
-              [(c["tasks"], c["due"], c["pass_s"], round(c["pass_s"] / c["due"] * 1000, 2), c["task_statuses_s"])
-               for c in costs + [more_due]], title="One reminder pass (median of --reps)")
+        table(
+            ["tasks in the event", "due in the pass", "pass (s)", "per due duty (ms)", "of which task_statuses (s)"],
+            [
+                (c["tasks"], c["due"], c["pass_s"], round(c["pass_s"] / c["due"] * 1000, 2), c["task_statuses_s"])
+                for c in costs + [more_due]
+            ],
+            title="One reminder pass (median of --reps)",
+        )
         small, large = costs[0], costs[-1]
         figures["pass_growth_small_to_large"] = round(large["pass_s"] / small["pass_s"], 3)
         if not args.no_launch:
             figures["launch_planning"] = {str(n): launch_planning(urls[n]) for n in sizes if n < args.tasks}
-            table(["tasks", "passes", "seconds", "ms per task", "longest pass (s)"],
-                  [(int(n), v["passes"], v["seconds"], v["ms_per_task"], v["longest_pass_s"])
-                   for n, v in figures["launch_planning"].items()], title="Planning every duty (as at launch)")
+            table(
+                ["tasks", "passes", "seconds", "ms per task", "longest pass (s)"],
+                [
+                    (int(n), v["passes"], v["seconds"], v["ms_per_task"], v["longest_pass_s"])
+                    for n, v in figures["launch_planning"].items()
+                ],
+                title="Planning every duty (as at launch)",
+            )
     figures["checks"] = {
         "memory": mem_ratio is not None and mem_ratio <= 0.25,
         "startup": time_ratio is not None and time_ratio <= 0.5,

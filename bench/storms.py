@@ -30,15 +30,33 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (  # noqa: E402
-    ROOT, Worker, add_people, add_rows, bench_app, emit, machine_note, message_counts, migrated, open_chats,
-    outbox_counts, outbox_row, sqlite_url, table,
+    ROOT,
+    Worker,
+    add_people,
+    add_rows,
+    bench_app,
+    emit,
+    machine_note,
+    message_counts,
+    migrated,
+    open_chats,
+    outbox_counts,
+    outbox_row,
+    sqlite_url,
+    table,
 )
 
 sys.path.insert(0, str(ROOT))
 from tests.doubles.telegram_api import TelegramDouble  # noqa: E402
 
-BUTTONS = [[{"label": "Đã nhận", "data": "t:{i}:ack"}, {"label": "Đang làm", "data": "t:{i}:progress"},
-            {"label": "Xong", "data": "t:{i}:done"}, {"label": "Vướng", "data": "t:{i}:blocked"}]]
+BUTTONS = [
+    [
+        {"label": "Đã nhận", "data": "t:{i}:ack"},
+        {"label": "Đang làm", "data": "t:{i}:progress"},
+        {"label": "Xong", "data": "t:{i}:done"},
+        {"label": "Vướng", "data": "t:{i}:blocked"},
+    ]
+]
 
 
 def buttons(i: int) -> list:
@@ -53,8 +71,19 @@ async def run(args, folder: Path) -> dict:
         await open_chats(double, uids)
         users = add_people(app, uids)
         now = app.now()
-        add_rows(app, [outbox_row(uid, f"⏰ Còn 2h đến hạn việc <b>ST-{i + 1:05d}</b> (17:00 11/06).\nNhiệm vụ {i + 1}",
-                                  now, user_id=users[uid], buttons=buttons(i + 1)) for i, uid in enumerate(uids)])
+        add_rows(
+            app,
+            [
+                outbox_row(
+                    uid,
+                    f"⏰ Còn 2h đến hạn việc <b>ST-{i + 1:05d}</b> (17:00 11/06).\nNhiệm vụ {i + 1}",
+                    now,
+                    user_id=users[uid],
+                    buttons=buttons(i + 1),
+                )
+                for i, uid in enumerate(uids)
+            ],
+        )
         worker = Worker(app)
         await worker.channel.start()
         double.reset_stats()
@@ -92,15 +121,26 @@ async def run(args, folder: Path) -> dict:
     ideal = args.n / 30 + args.outage
     refused = phases["storm_429"] + double.stats["flood_429"]
     return {
-        "backend": url.split(":", 1)[0].split("+")[0], "n": args.n, "storm_s": args.storm, "outage_s": args.outage, "seconds": round(seconds, 2),
-        "ideal_s": round(ideal, 2), "ratio": round(seconds / ideal, 3),
+        "backend": url.split(":", 1)[0].split("+")[0],
+        "n": args.n,
+        "storm_s": args.storm,
+        "outage_s": args.outage,
+        "seconds": round(seconds, 2),
+        "ideal_s": round(ideal, 2),
+        "ratio": round(seconds / ideal, 3),
         "ratio_with_refused_slots": round(seconds / (ideal + refused / 30), 3),
-        "injected_429": phases["storm_429"], "injected_502": phases["outage_502"],
-        "429": double.stats["429"], "flood_429": double.stats["flood_429"],
+        "injected_429": phases["storm_429"],
+        "injected_502": phases["outage_502"],
+        "429": double.stats["429"],
+        "flood_429": double.stats["flood_429"],
         "sent_inside_retry_after": double.stats["sent_inside_retry_after"],
-        "delivered": distinct, "lost": args.n - distinct, "duplicated": dups,
-        "rows_sent": counts.get("sent", 0), "rows_parked": counts.get("parked", 0),
-        "rows_pending": counts.get("pending", 0), "attempts": counts["attempts"],
+        "delivered": distinct,
+        "lost": args.n - distinct,
+        "duplicated": dups,
+        "rows_sent": counts.get("sent", 0),
+        "rows_parked": counts.get("parked", 0),
+        "rows_pending": counts.get("pending", 0),
+        "attempts": counts["attempts"],
         "requests": double.stats["by_method"].get("sendMessage", 0),
         "by_status": {str(k): v for k, v in by_status.items()},
         "finished": phase == "healed" and counts.get("pending", 0) == 0,
@@ -117,18 +157,34 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dutybot-storms-") as tmp:
         f = asyncio.run(run(args, Path(tmp)))
-    f["ok"] = bool(f["finished"] and f["lost"] == 0 and f["duplicated"] == 0
-                   and f["sent_inside_retry_after"] == 0 and f["ratio"] <= 1.1)
-    table(["what", "value"], [
-        ("reminders", f["n"]), ("429 storm (s, 20% of sends)", f["storm_s"]), ("502 outage (s)", f["outage_s"]),
-        ("injected 429 / 502 answers", f"{f['injected_429']} / {f['injected_502']}"),
-        ("flood-limit 429 (the double's own)", f["flood_429"]),
-        ("requests inside a retry_after window", f["sent_inside_retry_after"]),
-        ("delivered", f["delivered"]), ("lost (parked or never sent)", f["lost"]), ("duplicated", f["duplicated"]),
-        ("sendMessage requests", f["requests"]), ("completion (s)", f["seconds"]),
-        ("N/30 + outage (s)", f["ideal_s"]), ("ratio (target ≤ 1.1)", f["ratio"]),
-        ("ratio, refused requests' slots counted", f["ratio_with_refused_slots"]), ("met", f["ok"]),
-    ], title="Storms: 429s, then 502s, through the Telegram double")
+    f["ok"] = bool(
+        f["finished"]
+        and f["lost"] == 0
+        and f["duplicated"] == 0
+        and f["sent_inside_retry_after"] == 0
+        and f["ratio"] <= 1.1
+    )
+    table(
+        ["what", "value"],
+        [
+            ("reminders", f["n"]),
+            ("429 storm (s, 20% of sends)", f["storm_s"]),
+            ("502 outage (s)", f["outage_s"]),
+            ("injected 429 / 502 answers", f"{f['injected_429']} / {f['injected_502']}"),
+            ("flood-limit 429 (the double's own)", f["flood_429"]),
+            ("requests inside a retry_after window", f["sent_inside_retry_after"]),
+            ("delivered", f["delivered"]),
+            ("lost (parked or never sent)", f["lost"]),
+            ("duplicated", f["duplicated"]),
+            ("sendMessage requests", f["requests"]),
+            ("completion (s)", f["seconds"]),
+            ("N/30 + outage (s)", f["ideal_s"]),
+            ("ratio (target ≤ 1.1)", f["ratio"]),
+            ("ratio, refused requests' slots counted", f["ratio_with_refused_slots"]),
+            ("met", f["ok"]),
+        ],
+        title="Storms: 429s, then 502s, through the Telegram double",
+    )
     f["bench"] = "storms"
     f["machine"] = machine_note()
     emit(f)

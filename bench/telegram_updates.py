@@ -151,6 +151,7 @@ class Driver:
 
     def queue(self, messages: list[tuple[int, str]]) -> dict[tuple[int, int], float]:
         """Emit all messages now; returns {(chat, message_id): time emitted}."""
+
         async def run():
             out = {}
             for uid, text in messages:
@@ -162,6 +163,7 @@ class Driver:
 
     def feed(self, messages: list[tuple[int, str]], rate: float) -> dict[tuple[int, int], float]:
         """Emit messages at `rate` per second (on the double's loop, on schedule)."""
+
         async def run():
             loop = asyncio.get_running_loop()
             start, out = loop.time(), {}
@@ -199,7 +201,7 @@ class Driver:
                 i = bisect.bisect_left(mids, ref["message_id"])
                 if i == len(mids) or mids[i] != ref["message_id"]:
                     continue
-                for mid in mids[i:i + len((r.text or "").split(MERGE_SEP))]:
+                for mid in mids[i : i + len((r.text or "").split(MERGE_SEP))]:
                     out.setdefault((r.chat_id, mid), r.time)
             return out
 
@@ -257,16 +259,21 @@ def run_echo(drv: Driver, n: int, users: int, log: Path, rate: float = 0.0, seco
     sent = drv.queue([(uids[i % users], f"/tiendo CB-{1 + i % 58:02d} {1 + i % 98} e{i:04d}") for i in range(n)])
     cpu0 = cpu_seconds()
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, __file__, "--echo-child", drv.tg.base_url, drv.tg.base_file_url],
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--echo-child", drv.tg.base_url, drv.tg.base_file_url],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     lat = []
     try:
         answered = drv.wait_answered(sent, since, proc, timeout=300)
         double_cpu = cpu_seconds()[0] - cpu0[0]  # the burst only, as for dutybot
         if rate and seconds:  # the reference for dutybot's latency: the same paced feed
             time.sleep(1.0)
-            paced = [(uids[i % users], f"/tiendo CB-{1 + i % 58:02d} {1 + i % 98} q{i:04d}")
-                     for i in range(int(rate * seconds))]
+            paced = [
+                (uids[i % users], f"/tiendo CB-{1 + i % 58:02d} {1 + i % 98} q{i:04d}")
+                for i in range(int(rate * seconds))
+            ]
             since2 = len(drv.d.sent)
             fed = drv.feed(paced, rate)
             got = drv.wait_answered(fed, since2, proc, timeout=120)
@@ -275,8 +282,14 @@ def run_echo(drv: Driver, n: int, users: int, log: Path, rate: float = 0.0, seco
         stop(proc)
     bot_cpu = cpu_seconds()[1] - cpu0[1]  # a child's CPU is counted once it has exited: the whole run
     ups, elapsed = throughput(drv, sent, answered)
-    return {"ups": ups, "seconds": elapsed, "answered": len(answered), "latencies": lat,
-            "double_cpu": double_cpu, "bot_cpu": bot_cpu}
+    return {
+        "ups": ups,
+        "seconds": elapsed,
+        "answered": len(answered),
+        "latencies": lat,
+        "double_cpu": double_cpu,
+        "bot_cpu": bot_cpu,
+    }
 
 
 def status_updates(contacts, by_agency, n: int, tag: str, counter: Counter) -> list[tuple[int, str]]:
@@ -290,8 +303,9 @@ def status_updates(contacts, by_agency, n: int, tag: str, counter: Counter) -> l
     return out
 
 
-def run_dutybot(drv: Driver, args, workdir: Path, *, burst: int, rate: float, seconds: float,
-                production: bool = False) -> dict:
+def run_dutybot(
+    drv: Driver, args, workdir: Path, *, burst: int, rate: float, seconds: float, production: bool = False
+) -> dict:
     """dutybot on a fresh database: `burst` queued updates (throughput), then `rate` updates/s
     for `seconds` (latency). `production`: the bot's own limits as configured (the double's are
     set by the caller); no burst, a few warm-up updates answered before the clock starts."""
@@ -306,9 +320,13 @@ def run_dutybot(drv: Driver, args, workdir: Path, *, burst: int, rate: float, se
     first = status_updates(contacts, by_agency, burst or min(20, args.users), "b" if burst else "w", counter)
     since, drv.first_batch = len(drv.d.sent), None
     sent = drv.queue(first)
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DUTYBOT_")},
-           "DUTYBOT_TELEGRAM__TOKEN": TOKEN, "DUTYBOT_TELEGRAM__BASE_URL": drv.tg.base_url,
-           "DUTYBOT_TELEGRAM__BASE_FILE_URL": drv.tg.base_file_url, "DUTYBOT_STORAGE__URL": f"sqlite:///{db_path}"}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DUTYBOT_")},
+        "DUTYBOT_TELEGRAM__TOKEN": TOKEN,
+        "DUTYBOT_TELEGRAM__BASE_URL": drv.tg.base_url,
+        "DUTYBOT_TELEGRAM__BASE_FILE_URL": drv.tg.base_file_url,
+        "DUTYBOT_STORAGE__URL": f"sqlite:///{db_path}",
+    }
     if not production:
         # The double's flood limits are off, and so is the bot's overall rate (answers count
         # against it: 50 answers/s would wait for a 29/s budget); the per-chat pacing stays,
@@ -324,11 +342,27 @@ def run_dutybot(drv: Driver, args, workdir: Path, *, burst: int, rate: float, se
     cpu0 = cpu_seconds()
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
     def profiler():
         flags = ([] if args.py_spy_cpu else ["--idle"]) + (["--gil"] if args.py_spy_gil else [])
-        return subprocess.Popen([args.py_spy_bin, "record", "--pid", str(proc.pid), "--format", "speedscope",
-                                 "-o", args.py_spy, "--rate", "200", "--subprocesses", *flags],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [
+                args.py_spy_bin,
+                "record",
+                "--pid",
+                str(proc.pid),
+                "--format",
+                "speedscope",
+                "-o",
+                args.py_spy,
+                "--rate",
+                "200",
+                "--subprocesses",
+                *flags,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
 
     spy = profiler() if args.py_spy and args.py_spy_phase == "burst" else None
     try:
@@ -353,8 +387,17 @@ def run_dutybot(drv: Driver, args, workdir: Path, *, burst: int, rate: float, se
     finally:
         rc = stop(proc)
     bot_cpu = cpu_seconds()[1] - cpu0[1]  # the whole run, burst and latency phase (and py-spy)
-    return {"ups": ups, "seconds": elapsed, "answered": len(answered), "latencies": lat, "rc": rc, "log": log,
-            "double_cpu": double_cpu, "bot_cpu": bot_cpu, "updates": len(first) + len(lat)}
+    return {
+        "ups": ups,
+        "seconds": elapsed,
+        "answered": len(answered),
+        "latencies": lat,
+        "rc": rc,
+        "log": log,
+        "double_cpu": double_cpu,
+        "bot_cpu": bot_cpu,
+        "updates": len(first) + len(lat),
+    }
 
 
 def main(argv=None) -> int:
@@ -365,11 +408,18 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=20.0, help="length of the latency phase")
     p.add_argument("--coordinators", type=int, default=1)
     p.add_argument("--runs", type=int, default=5, help="paired echo/dutybot burst runs; the ratio is their median")
-    p.add_argument("--prod-rate", type=float, default=25.0,
-                   help="updates/s of the run with production limits (the double's and the bot's)")
+    p.add_argument(
+        "--prod-rate",
+        type=float,
+        default=25.0,
+        help="updates/s of the run with production limits (the double's and the bot's)",
+    )
     p.add_argument("--prod-seconds", type=float, default=40.0, help="length of that run (0: skip it)")
-    p.add_argument("--no-scheduler", action="store_true",
-                   help="run dutybot without its reminder scheduler (diagnosis; not the real thing)")
+    p.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="run dutybot without its reminder scheduler (diagnosis; not the real thing)",
+    )
     p.add_argument("--py-spy", metavar="PATH", help="profile dutybot during the burst (needs py-spy)")
     p.add_argument("--py-spy-bin", default="py-spy")
     p.add_argument("--py-spy-phase", choices=("burst", "latency"), default="burst")
@@ -420,26 +470,41 @@ def production_run(args, workdir: Path) -> tuple[dict, dict]:
 
     drv = Driver(limits=FloodLimits())
     try:
-        duty = run_dutybot(drv, args, workdir / "production", burst=0, rate=args.prod_rate,
-                           seconds=args.prod_seconds, production=True)
-        stats = drv.tg.call(lambda: {"429": drv.d.stats["429"], "flood_429": drv.d.stats["flood_429"],
-                                     "sent_inside_retry_after": drv.d.stats["sent_inside_retry_after"],
-                                     "violations": len(drv.d.validation_errors)})
+        duty = run_dutybot(
+            drv, args, workdir / "production", burst=0, rate=args.prod_rate, seconds=args.prod_seconds, production=True
+        )
+        stats = drv.tg.call(
+            lambda: {
+                "429": drv.d.stats["429"],
+                "flood_429": drv.d.stats["flood_429"],
+                "sent_inside_retry_after": drv.d.stats["sent_inside_retry_after"],
+                "violations": len(drv.d.validation_errors),
+            }
+        )
         return duty, stats
     finally:
         drv.stop()
 
 
 def spread(values: list[float]) -> dict:
-    return {"median": round(statistics.median(values), 3), "min": round(min(values), 3),
-            "max": round(max(values), 3), "all": [round(v, 3) for v in values]}
+    return {
+        "median": round(statistics.median(values), 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+        "all": [round(v, 3) for v in values],
+    }
 
 
 def latency_figures(lat: list[float]) -> dict:
     if not lat:
         return {}
-    return {"p50_ms": round(statistics.median(lat), 1), "p95_ms": round(pct(lat, 95), 1),
-            "p99_ms": round(pct(lat, 99), 1), "max_ms": round(max(lat), 1), "n": len(lat)}
+    return {
+        "p50_ms": round(statistics.median(lat), 1),
+        "p95_ms": round(pct(lat, 95), 1),
+        "p99_ms": round(pct(lat, 99), 1),
+        "max_ms": round(max(lat), 1),
+        "n": len(lat),
+    }
 
 
 def measure(args, workdir: Path) -> int:
@@ -447,36 +512,63 @@ def measure(args, workdir: Path) -> int:
     if args.echo_only:
         ups = [e["ups"] for e, _, _ in runs]
         print(f"PTB echo: {statistics.median(ups):.1f} updates/s (median of {len(ups)}; {min(ups):.1f}-{max(ups):.1f})")
-        emit({"bench": "telegram_updates", "echo_ups": spread(ups), "updates": args.updates, "users": args.users,
-              **machine_note()})
+        emit(
+            {
+                "bench": "telegram_updates",
+                "echo_ups": spread(ups),
+                "updates": args.updates,
+                "users": args.users,
+                **machine_note(),
+            }
+        )
         return 0
     ratios = [d["ups"] / e["ups"] for e, d, _ in runs]
     violations = sum(v for _, _, v in runs)
-    table(["run", "echo updates/s", "dutybot updates/s", "ratio", "echo CPU ms/update", "dutybot CPU ms/update"],
-          [[i + 1, e["ups"], d["ups"], round(r, 3), round(e["bot_cpu"] / (args.updates + len(e["latencies"])) * 1000, 2),
-            round(d["bot_cpu"] / d["updates"] * 1000, 2)] for i, ((e, d, _), r) in enumerate(zip(runs, ratios))],
-          title=f"Throughput: {args.updates} queued updates from {args.users} users, flood limits off "
-                f"(target: median ratio >= 0.9; got {statistics.median(ratios):.2f}, "
-                f"{min(ratios):.2f}-{max(ratios):.2f})")
+    table(
+        ["run", "echo updates/s", "dutybot updates/s", "ratio", "echo CPU ms/update", "dutybot CPU ms/update"],
+        [
+            [
+                i + 1,
+                e["ups"],
+                d["ups"],
+                round(r, 3),
+                round(e["bot_cpu"] / (args.updates + len(e["latencies"])) * 1000, 2),
+                round(d["bot_cpu"] / d["updates"] * 1000, 2),
+            ]
+            for i, ((e, d, _), r) in enumerate(zip(runs, ratios))
+        ],
+        title=f"Throughput: {args.updates} queued updates from {args.users} users, flood limits off "
+        f"(target: median ratio >= 0.9; got {statistics.median(ratios):.2f}, "
+        f"{min(ratios):.2f}-{max(ratios):.2f})",
+    )
     echo0, duty0, _ = runs[0]
     lat = duty0["latencies"]
     figures: dict = {
-        "bench": "telegram_updates", "runs": len(runs),
+        "bench": "telegram_updates",
+        "runs": len(runs),
         "ratio": spread(ratios),
-        "echo_ups": spread([e["ups"] for e, _, _ in runs]), "dutybot_ups": spread([d["ups"] for _, d, _ in runs]),
+        "echo_ups": spread([e["ups"] for e, _, _ in runs]),
+        "dutybot_ups": spread([d["ups"] for _, d, _ in runs]),
         # CPU per update (start-up included) varies less with the machine's load than updates/s.
-        "echo_cpu_ms_per_update": spread([e["bot_cpu"] / (args.updates + len(e["latencies"])) * 1000
-                                          for e, _, _ in runs]),
+        "echo_cpu_ms_per_update": spread(
+            [e["bot_cpu"] / (args.updates + len(e["latencies"])) * 1000 for e, _, _ in runs]
+        ),
         "dutybot_cpu_ms_per_update": spread([d["bot_cpu"] / d["updates"] * 1000 for _, d, _ in runs]),
-        "updates": args.updates, "users": args.users, "coordinators": args.coordinators,
+        "updates": args.updates,
+        "users": args.users,
+        "coordinators": args.coordinators,
         "scheduler": not args.no_scheduler,
     }
     rows = []
     if lat:
-        figures["limits_off"] = {"rate": args.rate, **latency_figures(lat),
-                                 "echo": latency_figures(echo0["latencies"])}
-        rows.append(["dutybot, limits off", args.rate, *[figures["limits_off"][k] for k in
-                                                       ("n", "p50_ms", "p95_ms", "p99_ms", "max_ms")]])
+        figures["limits_off"] = {"rate": args.rate, **latency_figures(lat), "echo": latency_figures(echo0["latencies"])}
+        rows.append(
+            [
+                "dutybot, limits off",
+                args.rate,
+                *[figures["limits_off"][k] for k in ("n", "p50_ms", "p95_ms", "p99_ms", "max_ms")],
+            ]
+        )
         if echo0["latencies"]:
             e = figures["limits_off"]["echo"]
             rows.append(["PTB echo, limits off", args.rate, e["n"], e["p50_ms"], e["p95_ms"], e["p99_ms"], e["max_ms"]])
@@ -485,25 +577,49 @@ def measure(args, workdir: Path) -> int:
         duty, stats = production_run(args, workdir)
         prod = figures["production"] = {"rate": args.prod_rate, **latency_figures(duty["latencies"]), **stats}
         violations += stats["violations"]
-        rows.append(["dutybot, production limits", args.prod_rate, prod["n"], prod["p50_ms"], prod["p95_ms"],
-                     prod["p99_ms"], prod["max_ms"]])
+        rows.append(
+            [
+                "dutybot, production limits",
+                args.prod_rate,
+                prod["n"],
+                prod["p50_ms"],
+                prod["p95_ms"],
+                prod["p99_ms"],
+                prod["max_ms"],
+            ]
+        )
     if rows:
-        table(["bot", "rate/s", "updates", "p50 ms", "p95 ms", "p99 ms", "max ms"], rows,
-              title="latency, user message -> answer (target: dutybot p99 <= 50 ms with production limits)")
+        table(
+            ["bot", "rate/s", "updates", "p50 ms", "p95 ms", "p99 ms", "max ms"],
+            rows,
+            title="latency, user message -> answer (target: dutybot p99 <= 50 ms with production limits)",
+        )
     if lat:
         # The same latencies in order of sending, by quarter of the phase: a tail that grows with
         # time is a backlog building up, a flat one is the cost of each update.
-        quarters = [lat[i * len(lat) // 4:(i + 1) * len(lat) // 4] for i in range(4)]
-        table(["quarter", "p50 ms", "p99 ms"],
-              [[f"{i + 1}/4", round(statistics.median(q), 1), round(pct(q, 99), 1)] for i, q in enumerate(quarters)
-               if q], title="latency over the limits-off phase")
+        quarters = [lat[i * len(lat) // 4 : (i + 1) * len(lat) // 4] for i in range(4)]
+        table(
+            ["quarter", "p50 ms", "p99 ms"],
+            [[f"{i + 1}/4", round(statistics.median(q), 1), round(pct(q, 99), 1)] for i, q in enumerate(quarters) if q],
+            title="latency over the limits-off phase",
+        )
     if prod is not None:
-        table(["what", "value"], [("429 answers (flood limits)", f"{prod['429']} ({prod['flood_429']})"),
-                                  ("requests inside a retry_after window", prod["sent_inside_retry_after"])],
-              title="production-limits run")
+        table(
+            ["what", "value"],
+            [
+                ("429 answers (flood limits)", f"{prod['429']} ({prod['flood_429']})"),
+                ("requests inside a retry_after window", prod["sent_inside_retry_after"]),
+            ],
+            title="production-limits run",
+        )
     figures["violations"] = violations
-    figures["ok"] = bool(figures["ratio"]["median"] >= 0.9 and violations == 0 and prod is not None
-                         and prod["p99_ms"] <= 50 and prod["429"] == 0)
+    figures["ok"] = bool(
+        figures["ratio"]["median"] >= 0.9
+        and violations == 0
+        and prod is not None
+        and prod["p99_ms"] <= 50
+        and prod["429"] == 0
+    )
     figures["machine"] = machine_note()
     emit(figures)
     return 0

@@ -38,6 +38,7 @@ from workflows.spec import bundled_templates_dir, load_template  # noqa: E402
 try:  # the shared bench helpers (table for people, last-line JSON for scripts)
     from bench._common import emit, machine_note, table  # noqa: E402
 except ImportError:  # pragma: no cover - run without them
+
     def table(headers, rows, *, title=None, out=sys.stdout):
         if title:
             print(title, file=out)
@@ -51,11 +52,18 @@ except ImportError:  # pragma: no cover - run without them
     def machine_note() -> dict:
         return {}
 
+
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 START = datetime(2026, 6, 11, 7, 0, tzinfo=TZ)
 NOW = datetime(2026, 6, 4, 8, 0, tzinfo=TZ)  # a week before the ceremony
-REASONS = ("chờ kinh phí bổ sung", "nhà in giao chậm", "chưa có danh sách đại biểu", "thiếu xe chuyên dụng",
-           "chờ Thường trực UBND tỉnh duyệt", "địa điểm đang sửa chữa")
+REASONS = (
+    "chờ kinh phí bổ sung",
+    "nhà in giao chậm",
+    "chưa có danh sách đại biểu",
+    "thiếu xe chuyên dụng",
+    "chờ Thường trực UBND tỉnh duyệt",
+    "địa điểm đang sửa chữa",
+)
 NOTES = ("đã gửi văn bản", "đã bố trí đủ lực lượng", "đang rà soát lần cuối", "đã liên hệ đơn vị phối hợp")
 
 
@@ -71,12 +79,22 @@ def ceremony_data(n_tasks: int = 58, now: datetime = NOW, *, seed: int = 5, ende
         code = p.code if copy == 0 else f"{p.code}.{copy + 1}"
         tasks.append(_outcome(rnd, i + 1, code, p, now, ended))
     agencies = {a.code: {"name": a.name, "name_en": a.name_en} for a in tpl.agencies}
-    return {"event": {"id": 1, "name": tpl.name, "template": "ceremony", "start": START.isoformat(), "launched": True,
-                      "ended": ended, "ended_at": now.isoformat() if ended else None,
-                      "timezone": "Asia/Ho_Chi_Minh", "exported_at": now.isoformat()},
-            "agencies": agencies,
-            "phases": [{"code": ph.code, "name": ph.name, "name_en": ph.name_en} for ph in tpl.phases],
-            "tasks": tasks}
+    return {
+        "event": {
+            "id": 1,
+            "name": tpl.name,
+            "template": "ceremony",
+            "start": START.isoformat(),
+            "launched": True,
+            "ended": ended,
+            "ended_at": now.isoformat() if ended else None,
+            "timezone": "Asia/Ho_Chi_Minh",
+            "exported_at": now.isoformat(),
+        },
+        "agencies": agencies,
+        "phases": [{"code": ph.code, "name": ph.name, "name_en": ph.name_en} for ph in tpl.phases],
+        "tasks": tasks,
+    }
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -89,8 +107,15 @@ def _outcome(rnd: random.Random, number: int, code: str, p, now: datetime, ended
     audit: list[dict] = []
 
     def log(at, action, who=actor, **detail):
-        audit.append({"at": _iso(at), "actor": who, "channel": rnd.choice(("telegram", "zalo")), "action": action,
-                      "detail": detail})
+        audit.append(
+            {
+                "at": _iso(at),
+                "actor": who,
+                "channel": rnd.choice(("telegram", "zalo")),
+                "action": action,
+                "detail": detail,
+            }
+        )
 
     status, percent, completed, reason, note = "todo", 0, None, None, None
     r = rnd.random()
@@ -107,8 +132,11 @@ def _outcome(rnd: random.Random, number: int, code: str, p, now: datetime, ended
         if r < 0.80:
             status, percent = "done", 100
             late = rnd.random() < 0.15 or r < 0.10
-            completed = original + timedelta(hours=rnd.randint(2, 60)) if late else \
-                original - timedelta(hours=rnd.randint(1, 72))
+            completed = (
+                original + timedelta(hours=rnd.randint(2, 60))
+                if late
+                else original - timedelta(hours=rnd.randint(1, 72))
+            )
             completed = min(completed, now - timedelta(minutes=5))
             note = rnd.choice(NOTES)
             log(completed, "status", **{"from": "in_progress", "to": "done", "percent": 100, "note": note})
@@ -117,8 +145,11 @@ def _outcome(rnd: random.Random, number: int, code: str, p, now: datetime, ended
         elif r < 0.90:
             status, percent = "blocked", rnd.choice((20, 40, 60))
             reason = rnd.choice(REASONS)
-            log(max(original - timedelta(days=2), launched), "status",
-                **{"from": "in_progress", "to": "blocked", "percent": percent, "reason": reason})
+            log(
+                max(original - timedelta(days=2), launched),
+                "status",
+                **{"from": "in_progress", "to": "blocked", "percent": percent, "reason": reason},
+            )
             if ended and r < 0.87:  # unblocked in the end, and finished late
                 status, percent, reason = "done", 100, None
                 completed = min(original + timedelta(hours=rnd.randint(6, 96)), now - timedelta(hours=1))
@@ -130,8 +161,11 @@ def _outcome(rnd: random.Random, number: int, code: str, p, now: datetime, ended
         else:
             status, percent = "in_progress", rnd.choice((30, 50, 70, 90))
             note = rnd.choice(NOTES)
-            log(now - timedelta(hours=rnd.randint(2, 40)), "status",
-                **{"from": "acknowledged", "to": "in_progress", "percent": percent, "note": note})
+            log(
+                now - timedelta(hours=rnd.randint(2, 40)),
+                "status",
+                **{"from": "acknowledged", "to": "in_progress", "percent": percent, "note": note},
+            )
     else:
         if r < 0.12:
             status, percent = "done", 100
@@ -139,26 +173,50 @@ def _outcome(rnd: random.Random, number: int, code: str, p, now: datetime, ended
             log(completed, "status", **{"from": "todo", "to": "done", "percent": 100})
         elif r < 0.35:
             status, percent = "in_progress", rnd.choice((10, 30, 50, 70))
-            log(now - timedelta(hours=rnd.randint(1, 60)), "status",
-                **{"from": "acknowledged", "to": "in_progress", "percent": percent})
+            log(
+                now - timedelta(hours=rnd.randint(1, 60)),
+                "status",
+                **{"from": "acknowledged", "to": "in_progress", "percent": percent},
+            )
         elif r < 0.40:
             status, reason = "blocked", rnd.choice(REASONS)
-            log(now - timedelta(hours=rnd.randint(1, 30)), "status",
-                **{"from": "acknowledged", "to": "blocked", "percent": 0, "reason": reason})
+            log(
+                now - timedelta(hours=rnd.randint(1, 30)),
+                "status",
+                **{"from": "acknowledged", "to": "blocked", "percent": 0, "reason": reason},
+            )
         elif r < 0.75:
             status = "acknowledged" if not p.depends_on else "waiting"
         else:
             status = "todo" if not p.depends_on else "waiting"
         if r > 0.97:  # a coordinator moved the deadline later by hand
             deadline = original + timedelta(days=1)
-            log(now - timedelta(hours=20), "deadline", "coord", **{"from": _iso(original), "to": _iso(deadline),
-                                                                   "reason": "đổi lịch tổng duyệt"})
-    return {"number": number, "code": code, "title": p.title, "title_en": p.title_en, "phase": p.phase,
-            "lead": p.lead, "supporting": list(p.supporting), "depends_on": list(p.depends_on),
-            "deadline": _iso(deadline), "original_deadline": _iso(original), "status": status,
-            "overdue": status not in ("done", "cancelled") and deadline < now, "percent": percent,
-            "blocked_reason": reason, "completed_at": _iso(completed),
-            "evidence_count": sum(e["action"] == "evidence" for e in audit), "last_note": note, "audit": audit}
+            log(
+                now - timedelta(hours=20),
+                "deadline",
+                "coord",
+                **{"from": _iso(original), "to": _iso(deadline), "reason": "đổi lịch tổng duyệt"},
+            )
+    return {
+        "number": number,
+        "code": code,
+        "title": p.title,
+        "title_en": p.title_en,
+        "phase": p.phase,
+        "lead": p.lead,
+        "supporting": list(p.supporting),
+        "depends_on": list(p.depends_on),
+        "deadline": _iso(deadline),
+        "original_deadline": _iso(original),
+        "status": status,
+        "overdue": status not in ("done", "cancelled") and deadline < now,
+        "percent": percent,
+        "blocked_reason": reason,
+        "completed_at": _iso(completed),
+        "evidence_count": sum(e["action"] == "evidence" for e in audit),
+        "last_note": note,
+        "audit": audit,
+    }
 
 
 def _timed(fn, repeat: int):
@@ -178,8 +236,7 @@ def write_samples(folder: Path) -> None:
     (folder / "sample-chart.png").write_bytes(chart_png(data, vi))
     (folder / "sample-digest.txt").write_text(strip_html(digest_text(data, vi)) + "\n", encoding="utf-8")
     ended = ceremony_data(58, START + timedelta(days=8), ended=True)
-    (folder / "sample-after-action.txt").write_text(strip_html(after_action_text(ended, vi)) + "\n",
-                                                    encoding="utf-8")
+    (folder / "sample-after-action.txt").write_text(strip_html(after_action_text(ended, vi)) + "\n", encoding="utf-8")
     print(f"samples written to {folder}", file=sys.stderr)
 
 
@@ -196,21 +253,35 @@ def main(argv=None) -> int:
     for n in sorted({58, args.tasks}):
         data = datas[n] = ceremony_data(n)
         audit = sum(len(t["audit"]) for t in data["tasks"])
-        for what, fn in (("workbook", lambda: workbook_bytes(data, texts)),
-                         ("chart", lambda: chart_png(data, texts)),
-                         ("digest", lambda: digest_text(data, texts).encode()),
-                         ("csv", lambda: to_csv(data).encode())):
+        for what, fn in (
+            ("workbook", lambda: workbook_bytes(data, texts)),
+            ("chart", lambda: chart_png(data, texts)),
+            ("digest", lambda: digest_text(data, texts).encode()),
+            ("csv", lambda: to_csv(data).encode()),
+        ):
             seconds, out = _timed(fn, args.repeat)
-            rows.append({"what": what, "tasks": n, "audit_rows": audit, "seconds": round(seconds, 3),
-                         "bytes": len(out)})
-    table(("what", "tasks", "audit rows", "seconds", "bytes"),
-          [(r["what"], r["tasks"], r["audit_rows"], r["seconds"], r["bytes"]) for r in rows],
-          title=f"reports for the ceremony plan repeated to {args.tasks} tasks (best of {args.repeat})")
+            rows.append(
+                {"what": what, "tasks": n, "audit_rows": audit, "seconds": round(seconds, 3), "bytes": len(out)}
+            )
+    table(
+        ("what", "tasks", "audit rows", "seconds", "bytes"),
+        [(r["what"], r["tasks"], r["audit_rows"], r["seconds"], r["bytes"]) for r in rows],
+        title=f"reports for the ceremony plan repeated to {args.tasks} tasks (best of {args.repeat})",
+    )
     big = {r["what"]: r for r in rows if r["tasks"] == args.tasks}
-    emit({"tasks": args.tasks, "repeat": args.repeat,
-          "workbook_seconds": big["workbook"]["seconds"], "workbook_bytes": big["workbook"]["bytes"],
-          "chart_seconds": big["chart"]["seconds"], "chart_bytes": big["chart"]["bytes"],
-          "digest_chars": len(digest_text(datas[args.tasks], texts)), **machine_note(), "rows": rows})
+    emit(
+        {
+            "tasks": args.tasks,
+            "repeat": args.repeat,
+            "workbook_seconds": big["workbook"]["seconds"],
+            "workbook_bytes": big["workbook"]["bytes"],
+            "chart_seconds": big["chart"]["seconds"],
+            "chart_bytes": big["chart"]["bytes"],
+            "digest_chars": len(digest_text(datas[args.tasks], texts)),
+            **machine_note(),
+            "rows": rows,
+        }
+    )
     return 0
 
 

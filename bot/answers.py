@@ -44,11 +44,29 @@ def stage(session, channel: str, answers: list[tuple[str, str, Reply]], now) -> 
     """Insert (key, chat_id, reply) rows, claimed by this process, in the batch's transaction."""
     if not answers:
         return
-    rows.stage_answers(session, [
-        dict(dedupe_key=key, user_id=None, channel=channel, chat_id=str(chat_id), kind=reply.kind, text=reply.text,
-             payload=_payload(reply), task_id=reply.task_id, urgent=True, status="pending", attempts=0,
-             created_at=now, next_attempt_at=now, claimed_by=CLAIMER, claimed_until=now + CLAIM)
-        for key, chat_id, reply in answers])
+    rows.stage_answers(
+        session,
+        [
+            dict(
+                dedupe_key=key,
+                user_id=None,
+                channel=channel,
+                chat_id=str(chat_id),
+                kind=reply.kind,
+                text=reply.text,
+                payload=_payload(reply),
+                task_id=reply.task_id,
+                urgent=True,
+                status="pending",
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+                claimed_by=CLAIMER,
+                claimed_until=now + CLAIM,
+            )
+            for key, chat_id, reply in answers
+        ],
+    )
 
 
 def _payload(reply: Reply) -> dict:
@@ -58,9 +76,14 @@ def _payload(reply: Reply) -> dict:
     return payload
 
 
-def settle(app, channel: str, sent: list[tuple[str, str, str, Reply]],
-           failed: list[tuple[str, ChannelError]], remember: list[tuple[str, str, int, str]],
-           deferred: list[str] = ()) -> None:
+def settle(
+    app,
+    channel: str,
+    sent: list[tuple[str, str, str, Reply]],
+    failed: list[tuple[str, ChannelError]],
+    remember: list[tuple[str, str, int, str]],
+    deferred: list[str] = (),
+) -> None:
     """After sending: mark sent rows, hand failed ones and the ones that must wait their turn
     (`deferred`) to the delivery worker (or park them), and remember which task each message
     was about; one transaction for the whole batch."""
@@ -77,12 +100,22 @@ def settle(app, channel: str, sent: list[tuple[str, str, str, Reply]],
             if park:
                 log.warning("answer %s refused: %s", key, exc)
             # else a flood limit or a network error: the delivery worker sends it after the wait
-            rows.answer_failed(s, key, error=exc.stored(), park=park,
-                               retry_at=None if park else now + timedelta(seconds=exc.retry_after or 1))
-        memo = [dict(channel=channel, chat_id=str(chat), message_id=str(mid), task_id=task_id, kind=kind, at=now)
-                for chat, mid, task_id, kind in remember]
-        memo += [dict(channel=channel, chat_id=str(chat), message_id=str(mid), task_id=r.task_id, kind=r.kind, at=now)
-                 for _key, chat, mid, r in sent if r.task_id is not None and mid]
+            rows.answer_failed(
+                s,
+                key,
+                error=exc.stored(),
+                park=park,
+                retry_at=None if park else now + timedelta(seconds=exc.retry_after or 1),
+            )
+        memo = [
+            dict(channel=channel, chat_id=str(chat), message_id=str(mid), task_id=task_id, kind=kind, at=now)
+            for chat, mid, task_id, kind in remember
+        ]
+        memo += [
+            dict(channel=channel, chat_id=str(chat), message_id=str(mid), task_id=r.task_id, kind=r.kind, at=now)
+            for _key, chat, mid, r in sent
+            if r.task_id is not None and mid
+        ]
         rows.remember_sent_rows(s, memo)
 
 
@@ -116,6 +149,7 @@ async def wait_turn(pipe, chat_id: str, reply: Reply, key: str | None, out: Outc
 @dataclass
 class Outcome:
     """What happened to answers once sent: `settle`'s arguments, collected."""
+
     sent: list = field(default_factory=list)
     failed: list = field(default_factory=list)
     memo: list = field(default_factory=list)
@@ -172,15 +206,19 @@ class Settler:
         first = time.monotonic()
         while True:
             try:
-                await asyncio.to_thread(retry.transaction, settle, self.app, self.channel,
-                                        out.sent, out.failed, out.memo, out.deferred)
+                await asyncio.to_thread(
+                    retry.transaction, settle, self.app, self.channel, out.sent, out.failed, out.memo, out.deferred
+                )
                 self.pulse.ok()
                 return
             except Exception as exc:
                 if not retry.is_transient(exc) or time.monotonic() - first > CLAIM.total_seconds() - 5:
                     self.pulse.failed(exc)
-                    log.warning("%d answers not marked sent (%s); the outbox sends them again",
-                                len(out.sent) + len(out.failed) + len(out.deferred), type(exc).__name__)
+                    log.warning(
+                        "%d answers not marked sent (%s); the outbox sends them again",
+                        len(out.sent) + len(out.failed) + len(out.deferred),
+                        type(exc).__name__,
+                    )
                     self.pulse.gave_up()
                     return
                 await self.pulse.pause(exc)

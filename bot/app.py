@@ -21,16 +21,18 @@ log = logging.getLogger(__name__)
 __all__ = ["SystemActor", "add_admin", "ensure_config_admins", "open_app", "run", "run_console"]
 
 
-def open_app(settings: Settings, *, clock: Callable[[], datetime] | None = None, migrate: bool = True,
-             sync_admins: bool = True) -> App:
+def open_app(
+    settings: Settings, *, clock: Callable[[], datetime] | None = None, migrate: bool = True, sync_admins: bool = True
+) -> App:
     """The one place an App is built: every CLI verb, `run`, the local chat and the tests
     (tests/conftest.make_app) come through here.
 
     `migrate`: bring the database to the current schema first (off in tests: their fixtures
     migrate once per database). `sync_admins`: apply `[access] admins` (see ensure_config_admins;
     off where a test sets up its own people, and after a restore, which only migrates)."""
-    db = Database(settings.storage.url, busy_timeout_ms=settings.storage.busy_timeout_ms,
-                  pool_size=settings.storage.pool_size)
+    db = Database(
+        settings.storage.url, busy_timeout_ms=settings.storage.busy_timeout_ms, pool_size=settings.storage.pool_size
+    )
     if migrate:
         upgrade(db)
     app = App(settings, db, clock) if clock else App(settings, db)
@@ -60,13 +62,18 @@ def ensure_config_admins(app: App) -> None:
             if user.admin_source != "config" or ids & listed:
                 continue
             people.deactivate(store, ctx, user, reason="not in [access] admins")
-            log.warning("admin #%s %s (%s) is no longer in [access] admins: removed (history kept); "
-                        "`dutybot user set-role` or an invite brings them back", user.id, user.name,
-                        ", ".join(sorted(ids)) or "no identity")
+            log.warning(
+                "admin #%s %s (%s) is no longer in [access] admins: removed (history kept); "
+                "`dutybot user set-role` or an invite brings them back",
+                user.id,
+                user.name,
+                ", ".join(sorted(ids)) or "no identity",
+            )
 
 
-def add_admin(app: App, channel: str, external_id: str, name: str | None = None, *,
-              source: str = "cli") -> tuple[UserRecord, bool]:
+def add_admin(
+    app: App, channel: str, external_id: str, name: str | None = None, *, source: str = "cli"
+) -> tuple[UserRecord, bool]:
     """Make (or promote) the user behind channel:id an admin; returns (user, created).
 
     `source` says why ("config" or "cli"): an admin made by the CLI stays one when the config
@@ -80,8 +87,15 @@ def add_admin(app: App, channel: str, external_id: str, name: str | None = None,
             if source == "cli" or not was_admin or user.admin_source is None:
                 user.admin_source = source
             return user, False
-        user = add_person(store, name=name or f"admin {channel}:{external_id}", role="admin", channel=channel,
-                          external_id=external_id, now=app.now(), admin_source=source)
+        user = add_person(
+            store,
+            name=name or f"admin {channel}:{external_id}",
+            role="admin",
+            channel=channel,
+            external_id=external_id,
+            now=app.now(),
+            admin_source=source,
+        )
         return user, True
 
 
@@ -99,8 +113,14 @@ async def run(app: App, *, stream: TextIO = sys.stdin, out: TextIO = sys.stdout,
     await run_console(app, stream=stream, out=out, seed_demo=True)
 
 
-async def run_console(app: App, *, stream: TextIO = sys.stdin, out: TextIO = sys.stdout, seed_demo: bool = True,
-                      as_user: str | None = None) -> None:
+async def run_console(
+    app: App,
+    *,
+    stream: TextIO = sys.stdin,
+    out: TextIO = sys.stdout,
+    seed_demo: bool = True,
+    as_user: str | None = None,
+) -> None:
     from bot.channels.console import ConsoleChannel
     from bot.demo import ensure_demo, intro
     from bot.instance import lock_sqlite
@@ -147,8 +167,10 @@ async def start_local_board(app: App, out: TextIO):
     try:
         await web.TCPSite(runner, cfg.listen, cfg.port).start()
     except OSError as exc:  # the port is taken: the chat still works, only the board is missing
-        out.write(strip_html(texts("console.web_board_off", where=f"{cfg.listen}:{cfg.port}",
-                                   error=exc.strerror or exc)) + "\n")
+        out.write(
+            strip_html(texts("console.web_board_off", where=f"{cfg.listen}:{cfg.port}", error=exc.strerror or exc))
+            + "\n"
+        )
         await runner.cleanup()
         return None
     from bot.web.auth import base_url

@@ -23,8 +23,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="all configured channels; the local chat on the demo when no token is set")
-    run.add_argument("--role", choices=("all", "web", "worker"), default="all",
-                     help="web: receive and process updates; worker: deliver and schedule; all: both")
+    run.add_argument(
+        "--role",
+        choices=("all", "web", "worker"),
+        default="all",
+        help="web: receive and process updates; worker: deliver and schedule; all: both",
+    )
     chat = sub.add_parser("chat", help="the local terminal chat")
     chat.add_argument("--as", dest="as_user", metavar="NAME", help="start as this user")
     chat.add_argument("--no-demo", action="store_true", help="do not create the demo on an empty database")
@@ -67,16 +71,20 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("target", metavar="AGENCY|coordinator|observer")
     inv.add_argument("--event", type=int)
     inv.add_argument("--deputy", action="store_true", help="the invitee is the agency's deputy contact")
-    inv.add_argument("--replace", action="store_true",
-                     help="the invitee replaces the agency's current contact(s) of that kind when joining")
+    inv.add_argument(
+        "--replace",
+        action="store_true",
+        help="the invitee replaces the agency's current contact(s) of that kind when joining",
+    )
 
     exp = sub.add_parser("export", help="an event's tasks and audit trail")
     exp.add_argument("event", type=int, metavar="EVENT")
     exp.add_argument("--format", choices=("json", "csv", "xlsx", "docx"), required=True)
     exp.add_argument("--out", metavar="FILE")
 
-    user = sub.add_parser("user", help="users: add-admin, list, remove, set-role").add_subparsers(dest="sub",
-                                                                                               required=True)
+    user = sub.add_parser("user", help="users: add-admin, list, remove, set-role").add_subparsers(
+        dest="sub", required=True
+    )
     add_admin = user.add_parser("add-admin")
     add_admin.add_argument("identity", metavar="CHANNEL:ID")
     user.add_parser("list")
@@ -115,8 +123,16 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     from bot.logs import setup
 
-    secrets = [s.get_secret_value() for s in (settings.telegram.token, settings.telegram.webhook_secret,
-                                               settings.zalo.token, settings.zalo.webhook_secret) if s]
+    secrets = [
+        s.get_secret_value()
+        for s in (
+            settings.telegram.token,
+            settings.telegram.webhook_secret,
+            settings.zalo.token,
+            settings.zalo.webhook_secret,
+        )
+        if s
+    ]
     level = logging.INFO if args.verbose else getattr(logging, settings.logging.level)
     setup(level, secrets, settings.logging.format)
     from bot import cli_commands

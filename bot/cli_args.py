@@ -89,4 +89,3 @@ def digest_time(settings: Settings):
     from workflows.plan import parse_clock
 
     return parse_clock(settings.reminders.digest_time)
-

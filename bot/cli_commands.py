@@ -33,8 +33,9 @@ def cmd_event_create(args, settings) -> int:
     refuse_past(start, args.allow_past)
     app = open_app(settings)
     with app.write() as store:
-        event = event_uc.create_event(store, system_ctx(app), template, start.astimezone(timezone.utc), args.name,
-                                      allow_past=True)
+        event = event_uc.create_event(
+            store, system_ctx(app), template, start.astimezone(timezone.utc), args.name, allow_past=True
+        )
     print(event.id)
     return 0
 
@@ -43,10 +44,17 @@ def cmd_event_list(args, settings) -> int:
     app = open_app(settings)
     with app.read() as store:
         events = store.list_events()
-    rows = [{"id": e.id, "name": e.name, "template": e.template_id,
-             "start": e.start.astimezone(ZoneInfo(e.timezone)).isoformat(), "launched": e.launched_at is not None,
-             "ended": e.ended_at is not None}
-            for e in events]
+    rows = [
+        {
+            "id": e.id,
+            "name": e.name,
+            "template": e.template_id,
+            "start": e.start.astimezone(ZoneInfo(e.timezone)).isoformat(),
+            "launched": e.launched_at is not None,
+            "ended": e.ended_at is not None,
+        }
+        for e in events
+    ]
     if args.format == "json":
         write_out(dumps(rows), None)
     else:
@@ -68,8 +76,9 @@ def cmd_event_launch(args, settings) -> int:
             queued = app.notifier.enqueue(store, notices, app.now(), hold_until=hold)
             missing = event_uc.agencies_without_contact(store, event)
     except DutyError as exc:
-        raise CliError(f"event {args.event} is already launched" if exc.code == "already_launched"
-                       else exc.code) from None
+        raise CliError(
+            f"event {args.event} is already launched" if exc.code == "already_launched" else exc.code
+        ) from None
     held = f", held until {format_time(hold, app.tz)} (quiet hours; --urgent sends now)" if hold else ""
     print(f"launched event {args.event}: {len(notices)} notices, {queued} messages queued{held}")
     if missing:
@@ -87,11 +96,13 @@ def cmd_event_move(args, settings) -> int:
     refuse_past(start, args.allow_past)
     try:
         with app.write() as store:
-            moved, kept = event_uc.move_event(store, system_ctx(app), event_arg(store, args.event),
-                                              start.astimezone(timezone.utc), allow_past=True)
+            moved, kept = event_uc.move_event(
+                store, system_ctx(app), event_arg(store, args.event), start.astimezone(timezone.utc), allow_past=True
+            )
     except DutyError as exc:  # an ended event's deadlines are its final record
-        raise CliError(f"event {args.event} has ended; its deadlines can no longer move"
-                       if exc.code == "event_final" else exc.code) from None
+        raise CliError(
+            f"event {args.event} has ended; its deadlines can no longer move" if exc.code == "event_final" else exc.code
+        ) from None
     print(f"moved event {args.event} to {start.isoformat()}: {moved} deadlines moved, {kept} set by hand kept")
     return 0
 
@@ -102,12 +113,23 @@ def cmd_invite(args, settings) -> int:
         with app.write() as store:
             if args.event is not None:
                 event_arg(store, args.event)
-            code, inv = invites.create_invite(store, system_ctx(app), args.target, ttl=app.invite_ttl,
-                                              event_id=args.event, deputy=args.deputy, replace=args.replace)
+            code, inv = invites.create_invite(
+                store,
+                system_ctx(app),
+                args.target,
+                ttl=app.invite_ttl,
+                event_id=args.event,
+                deputy=args.deputy,
+                replace=args.replace,
+            )
     except DutyError as exc:
-        raise CliError(f"unknown agency {args.target!r}" if exc.code == "unknown_agency" else
-                       "--replace is for agency contact invites" if exc.code == "replace_contacts_only" else
-                       exc.code) from None
+        raise CliError(
+            f"unknown agency {args.target!r}"
+            if exc.code == "unknown_agency"
+            else "--replace is for agency contact invites"
+            if exc.code == "replace_contacts_only"
+            else exc.code
+        ) from None
     tz = ZoneInfo(settings.general.timezone)
     print(code)
     bot = settings.telegram.bot_username
@@ -116,18 +138,26 @@ def cmd_invite(args, settings) -> int:
     return 0
 
 
-
 _HANDLERS = {
-    ("run", None): cli_ops.cmd_run, ("chat", None): cli_ops.cmd_chat,
-    ("workflow", "list"): cli_workflow.cmd_workflow_list, ("workflow", "check"): cli_workflow.cmd_workflow_check,
+    ("run", None): cli_ops.cmd_run,
+    ("chat", None): cli_ops.cmd_chat,
+    ("workflow", "list"): cli_workflow.cmd_workflow_list,
+    ("workflow", "check"): cli_workflow.cmd_workflow_check,
     ("workflow", "preview"): cli_workflow.cmd_workflow_preview,
     ("workflow", "import"): cli_workflow.cmd_workflow_import,
-    ("event", "create"): cmd_event_create, ("event", "list"): cmd_event_list,
-    ("event", "launch"): cmd_event_launch, ("event", "move"): cmd_event_move,
-    ("simulate", None): cli_workflow.cmd_simulate, ("invite", None): cmd_invite, ("export", None): cli_ops.cmd_export,
-    ("user", "add-admin"): cli_people.cmd_user_add_admin, ("user", "list"): cli_people.cmd_user_list,
+    ("event", "create"): cmd_event_create,
+    ("event", "list"): cmd_event_list,
+    ("event", "launch"): cmd_event_launch,
+    ("event", "move"): cmd_event_move,
+    ("simulate", None): cli_workflow.cmd_simulate,
+    ("invite", None): cmd_invite,
+    ("export", None): cli_ops.cmd_export,
+    ("user", "add-admin"): cli_people.cmd_user_add_admin,
+    ("user", "list"): cli_people.cmd_user_list,
     ("web", "link"): cli_people.cmd_web_link,
-    ("user", "remove"): cli_people.cmd_user_remove, ("user", "set-role"): cli_people.cmd_user_set_role,
-    ("db", "upgrade"): cli_ops.cmd_db_upgrade, ("db", "backup"): cli_ops.cmd_db_backup,
+    ("user", "remove"): cli_people.cmd_user_remove,
+    ("user", "set-role"): cli_people.cmd_user_set_role,
+    ("db", "upgrade"): cli_ops.cmd_db_upgrade,
+    ("db", "backup"): cli_ops.cmd_db_backup,
     ("db", "restore"): cli_ops.cmd_db_restore,
 }

@@ -103,4 +103,3 @@ def cmd_db_restore(args, settings) -> int:
     print(f"restored {args.file}; database at revision {current(app.db)}")
     app.db.dispose()
     return 0
-

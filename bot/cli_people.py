@@ -42,16 +42,23 @@ def cmd_user_remove(args, settings) -> int:
         except DutyError as exc:
             raise _fail(exc) from None
         ids = _ids(store, person)
-        listed = person.role == "admin" and ({f"{i.channel}:{i.external_id}" for i in store.identities_of(person.id)}
-                                             & config_admin_identities(settings))
-    print(f"removed #{person.id} {person.name} ({person.role}{' ' + person.agency_code if person.agency_code else ''};"
-          f" {ids}); {done.cancelled} waiting messages dropped; history kept")
+        listed = person.role == "admin" and (
+            {f"{i.channel}:{i.external_id}" for i in store.identities_of(person.id)} & config_admin_identities(settings)
+        )
+    print(
+        f"removed #{person.id} {person.name} ({person.role}{' ' + person.agency_code if person.agency_code else ''};"
+        f" {ids}); {done.cancelled} waiting messages dropped; history kept"
+    )
     if done.agency_without_contact:
-        print(f"warning: agency {done.agency_without_contact} has no contact left: invite one with "
-              f"`dutybot invite {done.agency_without_contact}`")
+        print(
+            f"warning: agency {done.agency_without_contact} has no contact left: invite one with "
+            f"`dutybot invite {done.agency_without_contact}`"
+        )
     if listed:
-        print("warning: still listed in [access] admins: comes back as admin at the next start unless taken out "
-              "of the config")
+        print(
+            "warning: still listed in [access] admins: comes back as admin at the next start unless taken out "
+            "of the config"
+        )
     return 0
 
 
@@ -61,8 +68,14 @@ def cmd_user_set_role(args, settings) -> int:
         person = _person(store, args.person)
         was = "removed" if not person.active else person.role
         try:
-            changed = people.set_role(store, Ctx(actor=SystemActor(), channel="cli", now=app.now()), person,
-                                      args.role, agency=args.agency, deputy=args.deputy)
+            changed = people.set_role(
+                store,
+                Ctx(actor=SystemActor(), channel="cli", now=app.now()),
+                person,
+                args.role,
+                agency=args.agency,
+                deputy=args.deputy,
+            )
         except DutyError as exc:
             raise _fail(exc) from None
     agency = f" {person.agency_code}{' deputy' if person.is_deputy else ''}" if person.agency_code else ""
@@ -118,4 +131,3 @@ def cmd_web_link(args, settings) -> int:
         raise CliError(f"{user.name} (#{user.id}) may not use the board (inactive, or a contact without an agency)")
     print(make_link(app, user.id, args.minutes))
     return 0
-

@@ -56,9 +56,12 @@ def cmd_workflow_import(args, settings) -> int:
         write_out(result.toml, args.out)
     except OSError as exc:
         raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None
-    print(f"{result.source}: {result.duties} duties, {result.agencies} agencies, {result.phases} phases; "
-          f"{result.duties - result.rows_to_check} rows read fully, {result.rows_to_check} to check"
-          + (f" -> {args.out}" if args.out else ""), file=sys.stderr)
+    print(
+        f"{result.source}: {result.duties} duties, {result.agencies} agencies, {result.phases} phases; "
+        f"{result.duties - result.rows_to_check} rows read fully, {result.rows_to_check} to check"
+        + (f" -> {args.out}" if args.out else ""),
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -71,10 +74,17 @@ def cmd_workflow_preview(args, settings) -> int:
     tasks = plan_as_tasks(template, start)
     launch = default_launch(tasks, utc_now())
     until = max(t.deadline for t in tasks) + timedelta(days=2)
-    items = messages(tasks, launched_at=launch, reminders=template.reminders.model_dump(exclude_none=True)
-                     if template.reminders else None, base=base_policy(settings), tz=tz,
-                     texts=Texts(settings.general.language, tz), until=until, digest_time=digest_time(settings),
-                     event_name=template.name)
+    items = messages(
+        tasks,
+        launched_at=launch,
+        reminders=template.reminders.model_dump(exclude_none=True) if template.reminders else None,
+        base=base_policy(settings),
+        tz=tz,
+        texts=Texts(settings.general.language, tz),
+        until=until,
+        digest_time=digest_time(settings),
+        event_name=template.name,
+    )
     if args.format == "json":
         write_out(dumps(items), None)
         return 0
@@ -100,16 +110,32 @@ def cmd_simulate(args, settings) -> int:
     now = app.now()
     until = when_arg(args.until, settings, tz) if args.until else max(t.deadline for t in tasks) + timedelta(days=2)
     launched = event.launched_at or default_launch(tasks, now)
-    items = [] if event.ended_at is not None else (  # an ended event sends nothing more
-        messages(tasks, launched_at=launched, reminders=event.reminders, base=base_policy(settings), tz=tz,
-                 texts=Texts(settings.general.language, tz), until=until, since=now,
-                 digest_time=digest_time(settings), assignments=event.launched_at is None,
-                 event_name=event.name))
+    items = (
+        []
+        if event.ended_at is not None
+        # an ended event sends nothing more
+        else (
+            messages(
+                tasks,
+                launched_at=launched,
+                reminders=event.reminders,
+                base=base_policy(settings),
+                tz=tz,
+                texts=Texts(settings.general.language, tz),
+                until=until,
+                since=now,
+                digest_time=digest_time(settings),
+                assignments=event.launched_at is None,
+                event_name=event.name,
+            )
+        )
+    )
     if args.format == "json":
         write_out(dumps(items), None)
     else:
-        print(f"{event.name}: {len(items)} messages from {format_time(now, tz)} to {format_time(until, tz)}"
-              " (virtual clock; nothing is sent)")
+        print(
+            f"{event.name}: {len(items)} messages from {format_time(now, tz)} to {format_time(until, tz)}"
+            " (virtual clock; nothing is sent)"
+        )
         print(format_text(items))
     return 0
-

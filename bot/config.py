@@ -13,8 +13,14 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import (BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict, SettingsError,
-                               TomlConfigSettingsSource)
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
 
 from bot.config_env import env_has, environment_problem, list_from_env
 
@@ -199,8 +205,8 @@ class WebSettings(_Section):
     enabled: bool | None = None
     # The address people open (behind a reverse proxy: its https URL); empty: http://listen:port.
     public_url: str = ""
-    link_minutes: int = Field(10, ge=1, le=24 * 60)   # how long a sign-in link stays usable
-    session_idle: str = "8h"                          # a session unused this long ends
+    link_minutes: int = Field(10, ge=1, le=24 * 60)  # how long a sign-in link stays usable
+    session_idle: str = "8h"  # a session unused this long ends
     _v = field_validator("session_idle")(classmethod(lambda cls, v: _check_duration(v)))
 
     @field_validator("public_url")
@@ -217,7 +223,7 @@ class LoggingSettings(_Section):
 
 
 class LimitSettings(_Section):
-    outbox_per_contact: int = Field(200, ge=1)   # pending messages for one person before we warn
+    outbox_per_contact: int = Field(200, ge=1)  # pending messages for one person before we warn
     evidence_total_bytes: int = Field(2 * 1024**3, ge=1)
     # Evidence files the tasks of one agency may hold (workflows.quota); the total above still applies.
     evidence_per_agency_bytes: int = Field(200 * 1024**2, ge=1)
@@ -285,7 +291,9 @@ def load_settings(path: Path | str | None = None, **overrides) -> Settings:
         found = re.search(r'field "([^"]+)"', str(exc))
         section = found.group(1) if found else ""
         names = sorted(n for n in os.environ if n.upper().startswith(f"DUTYBOT_{section.upper()}__")) or ["DUTYBOT_…"]
-        raise ConfigError(f"config error: cannot read the environment variable {', '.join(names)}: "
-                          "a list needs JSON like [\"3d\", \"1d\"]") from None
+        raise ConfigError(
+            f"config error: cannot read the environment variable {', '.join(names)}: "
+            'a list needs JSON like ["3d", "1d"]'
+        ) from None
     except Exception as exc:  # a TOML syntax error in the file
         raise ConfigError(f"config error: cannot read {toml_path}: {exc}") from None

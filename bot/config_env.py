@@ -18,8 +18,10 @@ def environment_problem(sections: list[str]) -> str | None:
     """The first DUTYBOT_* variable start-up must not go past, as one line; None when all is well."""
     unset = sorted(n for n, v in os.environ.items() if n.upper().startswith("DUTYBOT_") and "CHANGE-ME" in v)
     if unset:  # deploy/dutybot.env.example's placeholders, not yet replaced
-        return (f"config error: {', '.join(unset)} still says CHANGE-ME: put the real value in the "
-                "environment file (/etc/dutybot/dutybot.env)")
+        return (
+            f"config error: {', '.join(unset)} still says CHANGE-ME: put the real value in the "
+            "environment file (/etc/dutybot/dutybot.env)"
+        )
     # DUTYBOT_<SECTION>__<KEY> naming no section is a typo: the setting it meant would silently keep
     # its default (top-level extras are ignored, so that DUTYBOT_TEST_POSTGRES_URL and the like pass).
     for name in sorted(os.environ):
@@ -28,8 +30,10 @@ def environment_problem(sections: list[str]) -> str | None:
             continue
         close = difflib.get_close_matches(head.lower(), sections, n=1)
         hint = f"; did you mean DUTYBOT_{close[0].upper()}__…?" if close else ""
-        return (f"config error: the environment variable {name}: unknown section {head.lower()!r} "
-                f"(sections: {', '.join(sections)}){hint}")
+        return (
+            f"config error: the environment variable {name}: unknown section {head.lower()!r} "
+            f"(sections: {', '.join(sections)}){hint}"
+        )
     return None
 
 

@@ -11,14 +11,12 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Settings, template_dirs
 from bot.notify import Notifier
-from storage.db import Database
-from storage.retry import order_writes
-from storage.repositories import SqlStore
 from bot.uow import UnitOfWork
+from storage.db import Database
+from storage.repositories import SqlStore
+from storage.retry import order_writes
 from workflows.clock import Clock, utc_now
 from workflows.spec import parse_duration
-
-
 
 
 @dataclass
@@ -30,8 +28,9 @@ class App:
     bot_usernames: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.notifier = Notifier(self.tz, self.settings.general.language,
-                                 backlog_limit=self.settings.limits.outbox_per_contact)
+        self.notifier = Notifier(
+            self.tz, self.settings.general.language, backlog_limit=self.settings.limits.outbox_per_contact
+        )
 
     @property
     def tz(self) -> ZoneInfo:

@@ -33,6 +33,7 @@ MIN_LOOK_INTERVAL = 0.1  # seconds between two looks at the outbox
 # How long a claimed row stays this worker's; after that another worker may take it over.
 CLAIM = timedelta(seconds=60)
 
+
 class Delivery:
     def __init__(self, app: App, channels: dict[str, Channel], pacers: dict[str, Pacer] | None = None) -> None:
         self.app, self.channels = app, channels
@@ -105,8 +106,10 @@ class Delivery:
         """Claim due rows that may go now (one message per chat, within the pacers) for this
         worker: each chat's next row, with the answers waiting behind it when it is one."""
         now = self.app.now()
-        reach = {name: list(ch.ready_chats()) if hasattr(ch, "ready_chats") else None  # some chats only, now
-                 for name, ch in self.channels.items()}
+        reach = {
+            name: list(ch.ready_chats()) if hasattr(ch, "ready_chats") else None  # some chats only, now
+            for name, ch in self.channels.items()
+        }
         with self.app.db.read() as s:
             candidates = rows_of.due_heads(s, now, self.worker, reach, limit * 5)
         if not candidates:
@@ -228,10 +231,20 @@ class Delivery:
                 user = store.user(db_row.user_id)
                 if not user.unreachable:  # tell the coordinators once
                     user.unreachable = True
-                    self.app.notifier.enqueue(store, [Notice(
-                        key="unreachable", to="coordinators", kind="news", urgent=True,
-                        params={"name": user.name, "agency": user.agency_code or "-", "channel": row.channel},
-                        dedupe_key=f"unreachable:{user.id}:{row.channel}:{now.date()}")], now)
+                    self.app.notifier.enqueue(
+                        store,
+                        [
+                            Notice(
+                                key="unreachable",
+                                to="coordinators",
+                                kind="news",
+                                urgent=True,
+                                params={"name": user.name, "agency": user.agency_code or "-", "channel": row.channel},
+                                dedupe_key=f"unreachable:{user.id}:{row.channel}:{now.date()}",
+                            )
+                        ],
+                        now,
+                    )
             too_old = db_row.created_at is not None and now - db_row.created_at > MAX_AGE
             if exc.permanent or exc.blocked or (too_old and not exc.retry_after):
                 db_row.status = "parked"

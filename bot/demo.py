@@ -68,9 +68,11 @@ def choose_start(template, now: datetime, share_past: float = 1 / 3) -> datetime
 
 
 def _people(template) -> list[_Person]:
-    people = [_Person("admin", "Quản trị hệ thống", "admin"),
-              _Person("dieuphoi", "Chuyên viên điều phối (Ban TĐKT)", "coordinator"),
-              _Person("lanhdao", "Lãnh đạo UBND tỉnh (theo dõi)", "observer")]
+    people = [
+        _Person("admin", "Quản trị hệ thống", "admin"),
+        _Person("dieuphoi", "Chuyên viên điều phối (Ban TĐKT)", "coordinator"),
+        _Person("lanhdao", "Lãnh đạo UBND tỉnh (theo dõi)", "observer"),
+    ]
     people += [_Person(a.code.lower(), f"Đầu mối {a.code}", "contact", a.code) for a in template.agencies]
     return people
 
@@ -92,8 +94,15 @@ def ensure_demo(app: App, *, seed: int = 7) -> bool:
             if ident is None:
                 if p.agency:
                     store.upsert_agency(p.agency, p.agency, "")
-                user = add_person(store, name=p.name, role=p.role, agency_code=p.agency, channel=CHANNEL,
-                                  external_id=p.handle, now=now)
+                user = add_person(
+                    store,
+                    name=p.name,
+                    role=p.role,
+                    agency_code=p.agency,
+                    channel=CHANNEL,
+                    external_id=p.handle,
+                    now=now,
+                )
             else:
                 user = store.user(ident.user_id)
             users[p.handle] = user
@@ -143,8 +152,11 @@ def _history(store, rng: random.Random, tasks: list, users: dict, launched_at: d
             report("progress", t.deadline - timedelta(hours=rng.randint(4, 72)), percent=rng.choice((30, 50, 70)))
             continue
         late = rng.random() < 0.15
-        done_at = t.deadline + timedelta(hours=rng.randint(3, 60)) if late else \
-            t.deadline - timedelta(hours=rng.randint(1, 96))
+        done_at = (
+            t.deadline + timedelta(hours=rng.randint(3, 60))
+            if late
+            else t.deadline - timedelta(hours=rng.randint(1, 96))
+        )
         done_at = min(max(done_at, ack_at + timedelta(minutes=30)), now - timedelta(minutes=10))
         if rng.random() < 0.4:
             report("progress", done_at - timedelta(hours=rng.randint(2, 24)), percent=rng.choice((50, 70, 80)))
@@ -164,7 +176,14 @@ def intro(app: App, created: bool) -> str:
         lines.append(texts("console.no_event") if people else texts("console.no_people"))
     else:
         done = sum(t.status == "done" for t in tasks)
-        lines.append(texts("console.demo_created" if created else "console.demo", id=event.id, name=event.name,
-                           count=len(tasks), done=done))
+        lines.append(
+            texts(
+                "console.demo_created" if created else "console.demo",
+                id=event.id,
+                name=event.name,
+                count=len(tasks),
+                done=done,
+            )
+        )
         lines.append(texts("console.try"))
     return strip_html("\n".join(lines))

@@ -24,9 +24,18 @@ def end_event(app: App, store, event, *, actor, channel: str) -> int:
         if ident is None:
             continue
         text = after_action_text(data, Texts(user.language or app.settings.general.language, app.tz), now)
-        queued += store.enqueue_values(dict(dedupe_key=f"aar:{event.id}:{user.id}", user_id=user.id,
-                                            channel=ident.channel, chat_id=ident.chat_id, kind="after_action",
-                                            text=text, created_at=now, next_attempt_at=now))
+        queued += store.enqueue_values(
+            dict(
+                dedupe_key=f"aar:{event.id}:{user.id}",
+                user_id=user.id,
+                channel=ident.channel,
+                chat_id=ident.chat_id,
+                kind="after_action",
+                text=text,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
     return queued
 
 

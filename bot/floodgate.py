@@ -20,21 +20,27 @@ from __future__ import annotations
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 
 
-class Verdict(str, Enum):
-    ANSWER = "answer"      # handle and answer as usual
-    SLOW_DOWN = "slow"     # a member just went over the rate: handle, answer, and say "slow down"
-    QUIET = "quiet"        # a stranger already answered this hour: ignore, send nothing
+class Verdict(StrEnum):
+    ANSWER = "answer"  # handle and answer as usual
+    SLOW_DOWN = "slow"  # a member just went over the rate: handle, answer, and say "slow down"
+    QUIET = "quiet"  # a stranger already answered this hour: ignore, send nothing
 
 
 class SenderGate:
-    def __init__(self, per_minute: int = 20, stranger_every: float = 3600.0, *, max_tracked: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        per_minute: int = 20,
+        stranger_every: float = 3600.0,
+        *,
+        max_tracked: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.per_minute, self.stranger_every, self.max_tracked = per_minute, stranger_every, max_tracked
         self._clock = clock
-        self._strangers: OrderedDict[str, float] = OrderedDict()   # sender -> when last answered
+        self._strangers: OrderedDict[str, float] = OrderedDict()  # sender -> when last answered
         self._members: OrderedDict[str, deque[float]] = OrderedDict()  # sender -> arrival times in the window
         self._told: dict[str, float] = {}  # member -> when told to slow down (once per window)
 

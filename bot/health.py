@@ -13,8 +13,13 @@ from workflows.clock import utc_now
 def health_report(app, runtime=None) -> dict:
     now = utc_now()
     cfg = app.settings.server
-    report = {"healthy": True, "problems": [], "worker": WORKER_ID, "role": getattr(runtime, "role", None),
-              "database": "ok"}
+    report = {
+        "healthy": True,
+        "problems": [],
+        "worker": WORKER_ID,
+        "role": getattr(runtime, "role", None),
+        "database": "ok",
+    }
     liveness = getattr(runtime, "liveness", None)
     if liveness is not None:
         report["loops"] = liveness.report(cfg.health_stuck_after, cfg.health_failing_after)

@@ -36,8 +36,10 @@ def lock_sqlite(url: str):
         fh.seek(0)
         other = fh.read().strip() or "another process"
         fh.close()
-        raise AlreadyRunning(f"dutybot is already running on {db_file} ({other}). SQLite allows one instance; "
-                             "stop it first, or use PostgreSQL to run several.") from None
+        raise AlreadyRunning(
+            f"dutybot is already running on {db_file} ({other}). SQLite allows one instance; "
+            "stop it first, or use PostgreSQL to run several."
+        ) from None
     fh.seek(0)
     fh.truncate()
     fh.write(f"pid {os.getpid()}")

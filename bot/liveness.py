@@ -44,8 +44,12 @@ class Pulse:
     def ok(self) -> None:
         now = time.monotonic()
         if self.failing_since is not None:
-            log.warning("%s: working again after %.1f s (%d failed attempts)", self.name,
-                        now - self.failing_since, self.failures)
+            log.warning(
+                "%s: working again after %.1f s (%d failed attempts)",
+                self.name,
+                now - self.failing_since,
+                self.failures,
+            )
             self.failing_since, self.failures = None, 0
         self.last_ok, self.last_ok_at = now, utc_now()
 
@@ -87,12 +91,16 @@ class Pulse:
         stuck = self.expect is not None and since_ok > self.expect + stuck_after
         failing_for = now - self.failing_since if self.failing_since is not None else None
         too_long = failing_for is not None and failing_for > failing_after
-        out = {"healthy": not (dead or stuck or too_long), "dead": dead, "stuck": stuck,
-               "last_ok": self.last_ok_at.isoformat(timespec="seconds") if self.last_ok_at else None,
-               "seconds_since_ok": round(since_ok, 1),
-               "failing_for": round(failing_for, 1) if failing_for is not None else None,
-               "last_error": self.last_error,
-               "last_error_at": self.last_error_at.isoformat(timespec="seconds") if self.last_error_at else None}
+        out = {
+            "healthy": not (dead or stuck or too_long),
+            "dead": dead,
+            "stuck": stuck,
+            "last_ok": self.last_ok_at.isoformat(timespec="seconds") if self.last_ok_at else None,
+            "seconds_since_ok": round(since_ok, 1),
+            "failing_for": round(failing_for, 1) if failing_for is not None else None,
+            "last_error": self.last_error,
+            "last_error_at": self.last_error_at.isoformat(timespec="seconds") if self.last_error_at else None,
+        }
         if dead and self.task is not None and not self.task.cancelled() and self.task.exception() is not None:
             out["last_error"] = f"{type(self.task.exception()).__name__}: {self.task.exception()}"[:300]
         return out

@@ -25,7 +25,16 @@ def queue_digests(app: App) -> int:
                 if ident is None:
                     continue
                 text = digest_text(data, Texts(user.language or app.settings.general.language, app.tz), now)
-                queued += store.enqueue_values(dict(
-                    dedupe_key=f"digest:{event.id}:{day}:{user.id}", user_id=user.id, channel=ident.channel,
-                    chat_id=ident.chat_id, kind="digest", text=text, created_at=now, next_attempt_at=now))
+                queued += store.enqueue_values(
+                    dict(
+                        dedupe_key=f"digest:{event.id}:{day}:{user.id}",
+                        user_id=user.id,
+                        channel=ident.channel,
+                        chat_id=ident.chat_id,
+                        kind="digest",
+                        text=text,
+                        created_at=now,
+                        next_attempt_at=now,
+                    )
+                )
     return queued

@@ -46,7 +46,7 @@ def render_notice(texts: Texts, notice: Notice) -> str:
         params["title"] = params["title_en"]
     if "status" in params:
         if params["status"] == "in_progress" and params.get("percent"):
-            params["status"] = f'{texts.status("in_progress")} {params["percent"]}%'
+            params["status"] = f"{texts.status('in_progress')} {params['percent']}%"
         else:
             params["status"] = texts.status(params["status"])
     for key in ("before", "overdue_for"):  # '3d' in the engine, '3 ngày' for people
@@ -90,9 +90,14 @@ class Notifier:
         """A contact with too many unsent messages gets only urgent ones; coordinators are told once a day."""
         if notice.urgent or user.role != "contact" or store.pending_for_user(user.id) < self.backlog_limit:
             return False
-        warn = Notice(key="backlog_full", to="coordinators", kind="news", urgent=True,
-                      params={"name": user.name, "agency": user.agency_code or "-", "limit": self.backlog_limit},
-                      dedupe_key=f"backlog:{user.id}:{now.date()}")
+        warn = Notice(
+            key="backlog_full",
+            to="coordinators",
+            kind="news",
+            urgent=True,
+            params={"name": user.name, "agency": user.agency_code or "-", "limit": self.backlog_limit},
+            dedupe_key=f"backlog:{user.id}:{now.date()}",
+        )
         self.enqueue(store, [warn], now)
         return True
 
@@ -111,8 +116,9 @@ class Notifier:
         limit = GROUP_MAX.get(ident.channel, GROUP_MAX[None])
         return store.append_news(row_id, user.id, GROUP_SEP, text, notice.task_id, limit)
 
-    def enqueue(self, store: SqlStore, notices: list[Notice], now: datetime, *,
-                hold_until: datetime | None = None) -> int:
+    def enqueue(
+        self, store: SqlStore, notices: list[Notice], now: datetime, *, hold_until: datetime | None = None
+    ) -> int:
         """Write one outbox row per (notice, recipient); returns how many were new.
 
         `hold_until`: the rows wait until then (a launch or broadcast in quiet hours)."""
@@ -129,16 +135,24 @@ class Notifier:
                 texts = Texts(user.language or self.default_lang, self.tz)
                 payload = {}
                 if notice.with_buttons and notice.task_id is not None:
-                    payload["buttons"] = [[{"label": b.label, "data": b.data} for b in row]
-                                          for row in task_buttons(texts, notice.task_id)]
+                    payload["buttons"] = [
+                        [{"label": b.label, "data": b.data} for b in row] for row in task_buttons(texts, notice.task_id)
+                    ]
                 text = render_notice(texts, notice).replace(GROUP_SEP, " ")
                 if live and notice.task_id is not None and (label := label_for(texts, store, notice.task_id, live)):
                     text = label + "\n" + text  # several events live: say which one
                 values = dict(
                     dedupe_key=f"{notice.dedupe_key}:{user.id}" if notice.dedupe_key else None,
-                    user_id=user.id, channel=ident.channel, chat_id=ident.chat_id, kind=notice.kind,
-                    text=text, payload=payload, task_id=notice.task_id,
-                    urgent=notice.urgent, created_at=now, next_attempt_at=send_at,
+                    user_id=user.id,
+                    channel=ident.channel,
+                    chat_id=ident.chat_id,
+                    kind=notice.kind,
+                    text=text,
+                    payload=payload,
+                    task_id=notice.task_id,
+                    urgent=notice.urgent,
+                    created_at=now,
+                    next_attempt_at=send_at,
                 )
                 if send_at > now or not self._plain_news(notice, payload):
                     self._open.pop(user.id, None)  # later news must not overtake this row

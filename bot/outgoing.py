@@ -34,14 +34,22 @@ def reply_from_row(row: Outbox, tz: ZoneInfo) -> Reply:
         document = (doc["name"], base64.b64decode(doc["b64"]))
     if (pic := row.payload.get("photo")) is not None:
         photo = base64.b64decode(pic)
-    return Reply(text, buttons=buttons, task_id=row.task_id, kind=row.kind, reply_to=row.payload.get("reply_to"),
-                 document=document, photo=photo)
+    return Reply(
+        text,
+        buttons=buttons,
+        task_id=row.task_id,
+        kind=row.kind,
+        reply_to=row.payload.get("reply_to"),
+        document=document,
+        photo=photo,
+    )
 
 
 def mergeable(row: Outbox) -> bool:
     """An answer to a person (not news, not a file): several waiting for one chat go as one."""
-    return (row.dedupe_key or "").startswith(ANSWER_MARK) and "document" not in row.payload \
-        and "photo" not in row.payload
+    return (
+        (row.dedupe_key or "").startswith(ANSWER_MARK) and "document" not in row.payload and "photo" not in row.payload
+    )
 
 
 def merge_run(head: Outbox, after: list[Outbox]) -> list[Outbox]:
@@ -63,8 +71,12 @@ def merged_reply(rows: list[Outbox], tz: ZoneInfo) -> Reply:
     if len(replies) == 1:
         return replies[0]
     first = replies[0]
-    return Reply(MERGE_SEP.join(r.text for r in replies), buttons=[b for r in replies for b in r.buttons],
-                 kind=first.kind, reply_to=first.reply_to)
+    return Reply(
+        MERGE_SEP.join(r.text for r in replies),
+        buttons=[b for r in replies for b in r.buttons],
+        kind=first.kind,
+        reply_to=first.reply_to,
+    )
 
 
 def queue_reply(app: App, channel: str, chat_id: str, reply: Reply, retry_after: float | None) -> None:
@@ -80,6 +92,16 @@ def queue_reply(app: App, channel: str, chat_id: str, reply: Reply, retry_after:
     if reply.photo is not None:
         payload["photo"] = base64.b64encode(reply.photo).decode("ascii")
     with app.write() as store:
-        store.enqueue_values(dict(channel=channel, chat_id=str(chat_id), kind=reply.kind, text=reply.text,
-                                  payload=payload, task_id=reply.task_id, urgent=True, created_at=now,
-                                  next_attempt_at=now + timedelta(seconds=retry_after or 1)))
+        store.enqueue_values(
+            dict(
+                channel=channel,
+                chat_id=str(chat_id),
+                kind=reply.kind,
+                text=reply.text,
+                payload=payload,
+                task_id=reply.task_id,
+                urgent=True,
+                created_at=now,
+                next_attempt_at=now + timedelta(seconds=retry_after or 1),
+            )
+        )

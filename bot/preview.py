@@ -22,10 +22,24 @@ from workflows.reminders import Policy
 
 def plan_as_tasks(template, start: datetime) -> list[SimpleNamespace]:
     """A template's tasks at `start` as the plain records the engine reads (nothing stored)."""
-    return [SimpleNamespace(id=p.number, number=p.number, code=p.code, title=p.title, title_en=p.title_en,
-                            lead=p.lead, status="todo", deadline=p.deadline, original_deadline=p.deadline,
-                            is_cue=p.is_cue, depends_on=p.depends_on, acknowledged_at=None,
-                            reminders=p.reminders) for p in plan_tasks(template, start)]
+    return [
+        SimpleNamespace(
+            id=p.number,
+            number=p.number,
+            code=p.code,
+            title=p.title,
+            title_en=p.title_en,
+            lead=p.lead,
+            status="todo",
+            deadline=p.deadline,
+            original_deadline=p.deadline,
+            is_cue=p.is_cue,
+            depends_on=p.depends_on,
+            acknowledged_at=None,
+            reminders=p.reminders,
+        )
+        for p in plan_tasks(template, start)
+    ]
 
 
 def default_launch(tasks, now: datetime) -> datetime:
@@ -34,9 +48,20 @@ def default_launch(tasks, now: datetime) -> datetime:
     return now if now < first else first - timedelta(days=1)
 
 
-def messages(tasks, *, launched_at: datetime, reminders: dict | None, base: Policy, tz: ZoneInfo,
-             texts: Texts, until: datetime, since: datetime | None = None, digest_time: time = time(7, 30),
-             assignments: bool = True, event_name: str = "") -> list[dict]:
+def messages(
+    tasks,
+    *,
+    launched_at: datetime,
+    reminders: dict | None,
+    base: Policy,
+    tz: ZoneInfo,
+    texts: Texts,
+    until: datetime,
+    since: datetime | None = None,
+    digest_time: time = time(7, 30),
+    assignments: bool = True,
+    event_name: str = "",
+) -> list[dict]:
     """Every message, in time order, from `since` (default: launch) to `until`."""
     since = since or launched_at
     event = SimpleNamespace(launched_at=launched_at, reminders=reminders)
@@ -45,8 +70,11 @@ def messages(tasks, *, launched_at: datetime, reminders: dict | None, base: Poli
         for t in sorted(tasks, key=lambda t: (t.deadline, t.number)):
             if t.status in ("done", "cancelled"):
                 continue
-            n = Notice(key="assignment", to="agency", params={"code": t.code, "title": t.title,
-                                                             "title_en": t.title_en, "deadline": t.deadline})
+            n = Notice(
+                key="assignment",
+                to="agency",
+                params={"code": t.code, "title": t.title, "title_en": t.title_en, "deadline": t.deadline},
+            )
             out.append(_item(launched_at, "assignment", t.code, t.lead, "contact", render_notice(texts, n), tz))
     for t, slot in timeline(tasks, event, base, tz, until=until):
         if slot.send_at < since:
@@ -59,17 +87,33 @@ def messages(tasks, *, launched_at: datetime, reminders: dict | None, base: Poli
         if at > until:
             break
         if at >= since:
-            out.append(_item(at, "digest", None, None, "coordinator", strip_html(texts("digest.head", event=event_name,
-                                                                                       date=at.strftime("%d/%m"))), tz))
+            out.append(
+                _item(
+                    at,
+                    "digest",
+                    None,
+                    None,
+                    "coordinator",
+                    strip_html(texts("digest.head", event=event_name, date=at.strftime("%d/%m"))),
+                    tz,
+                )
+            )
         day += timedelta(days=1)
     out.sort(key=lambda m: (m["at"], m["task"] or ""))
     return out
 
 
-def _item(at: datetime, kind: str, task: str | None, agency: str | None, recipient: str, text: str,
-          tz: ZoneInfo) -> dict:
-    return {"at": at.astimezone(tz).isoformat(), "kind": kind, "task": task, "agency": agency,
-            "recipient": recipient, "text": strip_html(text)}
+def _item(
+    at: datetime, kind: str, task: str | None, agency: str | None, recipient: str, text: str, tz: ZoneInfo
+) -> dict:
+    return {
+        "at": at.astimezone(tz).isoformat(),
+        "kind": kind,
+        "task": task,
+        "agency": agency,
+        "recipient": recipient,
+        "text": strip_html(text),
+    }
 
 
 def format_text(items: list[dict]) -> str:
@@ -90,9 +134,16 @@ def chat_text(texts, items: list[dict], target: str) -> str:
     lines = [texts("preview.head", count=len(items), target=target)]
     for m in items[:_CHAT_LINES]:
         kind, recipient = f"preview_kind.{m['kind']}", f"recipient.{m['recipient']}"
-        lines.append(texts("preview.line", at=datetime.fromisoformat(m["at"]), task=m["task"] or "—",
-                           kind=texts(kind) if texts.has(kind) else m["kind"], agency=m["agency"] or "—",
-                           recipient=texts(recipient) if texts.has(recipient) else m["recipient"]))
+        lines.append(
+            texts(
+                "preview.line",
+                at=datetime.fromisoformat(m["at"]),
+                task=m["task"] or "—",
+                kind=texts(kind) if texts.has(kind) else m["kind"],
+                agency=m["agency"] or "—",
+                recipient=texts(recipient) if texts.has(recipient) else m["recipient"],
+            )
+        )
     if len(items) > _CHAT_LINES:
         lines.append(texts("preview.more", count=len(items) - _CHAT_LINES))
     return "\n".join(lines)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Limits:
-    per_second: float = 29.0          # overall, a little under 30
-    private_interval: float = 1.02    # seconds between two messages to one private chat
+    per_second: float = 29.0  # overall, a little under 30
+    private_interval: float = 1.02  # seconds between two messages to one private chat
     group_per_minute: int = 20
     group_window: float = 60.5
 

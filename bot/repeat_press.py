@@ -22,9 +22,14 @@ def repeated_percent(store: SqlStore, user_id: int, task: TaskRecord, percent: i
         return False
     last_id = store.last_audit_id(task.id)
     entry = store.audit_entry(last_id) if last_id is not None else None
-    return (entry is not None and entry.action == "status" and entry.actor_id == user_id
-            and (entry.detail or {}).get("to") == "in_progress" and (entry.detail or {}).get("percent") == percent
-            and now - entry.at <= REPEAT_WINDOW)
+    return (
+        entry is not None
+        and entry.action == "status"
+        and entry.actor_id == user_id
+        and (entry.detail or {}).get("to") == "in_progress"
+        and (entry.detail or {}).get("percent") == percent
+        and now - entry.at <= REPEAT_WINDOW
+    )
 
 
 def percent_buttons(task_id: int) -> list[list[Button]]:

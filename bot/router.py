@@ -10,11 +10,10 @@ import logging
 import re
 from dataclasses import replace
 
-from bot.commands.catalog import load_all
 from bot.channels.base import IncomingMessage, Reply
-from bot.commands import ANYONE, CONTACT, REGISTRY, AskBack, Call, UsageError
-from bot.commands import coordination, plan_import
+from bot.commands import ANYONE, CONTACT, REGISTRY, AskBack, Call, UsageError, coordination, plan_import
 from bot.commands._helpers import CHOSEN_EVENT
+from bot.commands.catalog import load_all
 from bot.commands.replies import drop_pending, handle_callback, handle_text
 from bot.context import App
 from bot.event_label import label_events
@@ -72,8 +71,11 @@ class Router:
         user = sender if sender is not None and sender.active else None
         # A removed person is refused everything (commands, old buttons, free text) except
         # joining again with a new invite code.
-        removed = sender is not None and user is None and (msg.callback is not None
-                                                           or not _JOIN.match((msg.text or "").strip()))
+        removed = (
+            sender is not None
+            and user is None
+            and (msg.callback is not None or not _JOIN.match((msg.text or "").strip()))
+        )
         msg.sender_known = user is not None
         texts = self.texts_for(sender, msg)
         # (A removed person is rationed like a stranger, under their own key: told once an hour.)
@@ -169,7 +171,9 @@ class Router:
             if cmd.audience == CONTACT:  # an observer tried a contact's command: say whose it is
                 return [Reply(texts("err.contact_only", name=name, role=texts(f"role.{user.role}")))]
             return [Reply(texts("err.staff_only"))]
-        if group and (cmd.audience in (CONTACT, ANYONE) and name not in ("help", "trogiup") or cmd.name in ("invite", "link")):
+        if group and (
+            cmd.audience in (CONTACT, ANYONE) and name not in ("help", "trogiup") or cmd.name in ("invite", "link")
+        ):
             # Nothing private in a group: a contact's tasks, invite codes, joining stay 1:1.
             return [Reply(texts("err.private_only"))]
         if user is not None:

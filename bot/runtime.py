@@ -21,11 +21,11 @@ from bot import inbox
 from bot.channels import webhook_input
 from bot.context import App
 from bot.delivery import Delivery
+from bot.floodgate import SenderGate
 from bot.health import health_report
 from bot.instance import lock_sqlite
 from bot.liveness import Liveness
 from bot.ratelimit import Limits, Pacer
-from bot.floodgate import SenderGate
 from bot.router import Router
 from bot.scheduler import Scheduler
 from storage import retry
@@ -35,8 +35,15 @@ ROLES = ("all", "web", "worker")
 
 
 class Runtime:
-    def __init__(self, app: App, *, role: str = "all", scheduler: bool = True, limits: Limits | None = None,
-                 poll_timeout: int = 20) -> None:
+    def __init__(
+        self,
+        app: App,
+        *,
+        role: str = "all",
+        scheduler: bool = True,
+        limits: Limits | None = None,
+        poll_timeout: int = 20,
+    ) -> None:
         if role not in ROLES:
             raise ValueError(role)
         self.app, self.role = app, role
@@ -47,24 +54,40 @@ class Runtime:
         self._lock = None
         self._web_routes: list[tuple[str, object]] = []
         tg_cfg = app.settings.telegram
-        pacers = {"telegram": Pacer(limits or Limits(per_second=tg_cfg.max_per_second,
-                                                     private_interval=tg_cfg.chat_interval,
-                                                     group_per_minute=tg_cfg.group_per_minute))}
+        pacers = {
+            "telegram": Pacer(
+                limits
+                or Limits(
+                    per_second=tg_cfg.max_per_second,
+                    private_interval=tg_cfg.chat_interval,
+                    group_per_minute=tg_cfg.group_per_minute,
+                )
+            )
+        }
         if app.settings.telegram.token:
             from bot.channels.telegram import TelegramChannel
 
-            self.channels["telegram"] = TelegramChannel(app, self.router, on_change=self.changed,
-                                                        poll_timeout=poll_timeout, pacer=pacers["telegram"])
+            self.channels["telegram"] = TelegramChannel(
+                app, self.router, on_change=self.changed, poll_timeout=poll_timeout, pacer=pacers["telegram"]
+            )
         if app.settings.zalo.token:
             from bot.channels.zalo import ZaloChannel
 
-            self.channels["zalo"] = ZaloChannel(app, self.router, on_change=self.changed, poll_timeout=poll_timeout,
-                                                pacer=Pacer(limits) if limits else None)
+            self.channels["zalo"] = ZaloChannel(
+                app,
+                self.router,
+                on_change=self.changed,
+                poll_timeout=poll_timeout,
+                pacer=Pacer(limits) if limits else None,
+            )
             pacers["zalo"] = self.channels["zalo"].pacer  # one object: a 429 pauses every Zalo send
         self.delivery = Delivery(app, self.channels, pacers)
         self.liveness = Liveness()  # every loop's pulse, for /health
-        self.scheduler = Scheduler(app, on_queued=self.delivery.wake, digest=self._digest) \
-            if scheduler and role in ("all", "worker") else None
+        self.scheduler = (
+            Scheduler(app, on_queued=self.delivery.wake, digest=self._digest)
+            if scheduler and role in ("all", "worker")
+            else None
+        )
 
     @property
     def receives(self) -> bool:
@@ -112,8 +135,12 @@ class Runtime:
             self.liveness.add(zl.pipeline.settler.pulse)
         if self._web_routes or self.app.settings.server.health or self.serves_board:
             await self._start_web()
-        if zl is not None and self.receives and self.app.settings.zalo.mode == "webhook" \
-                and self.app.settings.zalo.webhook_url:
+        if (
+            zl is not None
+            and self.receives
+            and self.app.settings.zalo.mode == "webhook"
+            and self.app.settings.zalo.webhook_url
+        ):
             await zl.set_webhook(self.app.settings.zalo.webhook_url)
         if tg is not None and self.receives and self.app.settings.telegram.mode == "webhook":
             await self._register_telegram_webhook(tg)
@@ -178,14 +205,16 @@ class Runtime:
 
     async def _health(self, request: web.Request) -> web.Response:
         report = await asyncio.to_thread(health_report, self.app, self)
-        return web.Response(text=json.dumps(report), content_type="application/json",
-                            status=200 if report["healthy"] else 503)
+        return web.Response(
+            text=json.dumps(report), content_type="application/json", status=200 if report["healthy"] else 503
+        )
 
     async def _register_telegram_webhook(self, tg) -> None:
         cfg = self.app.settings.telegram
         if cfg.webhook_url:
-            await tg.bot.set_webhook(cfg.webhook_url, secret_token=self._secret(),
-                                     allowed_updates=["message", "callback_query"])
+            await tg.bot.set_webhook(
+                cfg.webhook_url, secret_token=self._secret(), allowed_updates=["message", "callback_query"]
+            )
 
     def _secret(self) -> str:
         cfg = self.app.settings.telegram

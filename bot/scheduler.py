@@ -66,11 +66,13 @@ def next_moment(app: App) -> datetime | None:
 
 
 class Scheduler:
-    def __init__(self, app: App, *, on_queued: Callable[[], None] = lambda: None,
-                 digest: Callable[[], int] | None = None) -> None:
+    def __init__(
+        self, app: App, *, on_queued: Callable[[], None] = lambda: None, digest: Callable[[], int] | None = None
+    ) -> None:
         self.app, self.on_queued, self.digest = app, on_queued, digest
-        self.sched = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
-            "misfire_grace_time": None, "coalesce": True, "max_instances": 1})
+        self.sched = AsyncIOScheduler(
+            timezone=timezone.utc, job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
+        )
         self._lock = asyncio.Lock()
         self.leader = False
         # Wake-ups come at least every SAFETY_TICK; a failed one is tried again at the next tick.
@@ -82,8 +84,12 @@ class Scheduler:
         if self.digest is not None:
             hh, mm = (int(x) for x in self.app.settings.reminders.digest_time.split(":"))
             self.sched.add_job(self._digest, CronTrigger(hour=hh, minute=mm, timezone=self.app.tz), id="digest")
-        self.sched.add_job(self.prune, IntervalTrigger(seconds=RETENTION_EVERY.total_seconds()), id="retention",
-                           next_run_time=utc_now() + timedelta(minutes=1))
+        self.sched.add_job(
+            self.prune,
+            IntervalTrigger(seconds=RETENTION_EVERY.total_seconds()),
+            id="retention",
+            next_run_time=utc_now() + timedelta(minutes=1),
+        )
         self.sched.start()
 
     def shutdown(self) -> None:
@@ -109,8 +115,7 @@ class Scheduler:
         self.sched.add_job(self.wake, DateTrigger(run_date=when), id="wake", replace_existing=True)
 
     def is_leader(self) -> bool:
-        return retry.transaction(leases.acquire, self.app.db, LEADER_LEASE, WORKER_ID, LEADER_TTL,
-                                 utc_now())
+        return retry.transaction(leases.acquire, self.app.db, LEADER_LEASE, WORKER_ID, LEADER_TTL, utc_now())
 
     async def wake(self) -> None:
         try:
@@ -141,16 +146,21 @@ class Scheduler:
         try:
             if not await asyncio.to_thread(self.is_leader):
                 return None
-            pruned = await asyncio.to_thread(retention.prune, self.app.db, self.app.now(),
-                                             self.app.settings.storage.retention_days)
+            pruned = await asyncio.to_thread(
+                retention.prune, self.app.db, self.app.now(), self.app.settings.storage.retention_days
+            )
         except asyncio.CancelledError:  # shut down mid-way: each batch commits or rolls back whole
             return None
         except Exception as exc:  # the database is down: the next round (or tick) does it
             self.pulse.failed(exc)
             return None
         if pruned.total:
-            log.info("retention: deleted %d delivered messages and %d processed updates older than %d days",
-                     pruned.outbox, pruned.inbox, self.app.settings.storage.retention_days)
+            log.info(
+                "retention: deleted %d delivered messages and %d processed updates older than %d days",
+                pruned.outbox,
+                pruned.inbox,
+                self.app.settings.storage.retention_days,
+            )
         return pruned
 
     async def _digest(self) -> None:
@@ -161,9 +171,12 @@ class Scheduler:
         except Exception as exc:  # the database is down at digest time: try again soon, not tomorrow
             delay = self.pulse.failed(exc)
             if self.sched.running:
-                self.sched.add_job(self._digest, DateTrigger(run_date=utc_now()
-                                                             + timedelta(seconds=delay * 4)),
-                                   id="digest-retry", replace_existing=True)
+                self.sched.add_job(
+                    self._digest,
+                    DateTrigger(run_date=utc_now() + timedelta(seconds=delay * 4)),
+                    id="digest-retry",
+                    replace_existing=True,
+                )
 
     async def _digest_once(self) -> None:
         if not await asyncio.to_thread(self.is_leader):

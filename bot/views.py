@@ -10,8 +10,15 @@ from workflows.states import dependency_met, effective_status, is_overdue
 
 # Callback data: "t:<task id>:<action>" stays far inside Telegram's 64-byte limit.
 ACTIONS = ("ack", "prog", "done", "blk")
-_ICON = {"todo": "⚪", "acknowledged": "🔵", "in_progress": "🟡", "blocked": "🔴", "done": "✅",
-         "cancelled": "⚫", "waiting": "⏳"}
+_ICON = {
+    "todo": "⚪",
+    "acknowledged": "🔵",
+    "in_progress": "🟡",
+    "blocked": "🔴",
+    "done": "✅",
+    "cancelled": "⚫",
+    "waiting": "⏳",
+}
 
 
 def task_buttons(texts: Texts, task_id: int) -> list[list[Button]]:
@@ -34,17 +41,25 @@ def status_label(texts: Texts, task, now: datetime, by_code: dict) -> str:
 
 
 def task_line(texts: Texts, task, now: datetime, by_code: dict) -> Safe:
-    return texts("line.task", code=task.code, number=task.number, title=_short(texts.title(task)),
-                 deadline=task.deadline, status=Safe(texts.value(status_label(texts, task, now, by_code))),
-                 lead=task.lead)
+    return texts(
+        "line.task",
+        code=task.code,
+        number=task.number,
+        title=_short(texts.title(task)),
+        deadline=task.deadline,
+        status=Safe(texts.value(status_label(texts, task, now, by_code))),
+        lead=task.lead,
+    )
 
 
 def task_card(texts: Texts, task, now: datetime, by_code: dict, evidence: int = 0) -> Safe:
     """One task in full: title, lead, supporting, deadline (and original), status, waits, evidence."""
     waits = [c for c in task.depends_on or [] if by_code.get(c) is None or not dependency_met(by_code[c].status)]
-    parts = [texts("card.head", code=task.code, number=task.number, title=texts.title(task)),
-             texts("card.lead", lead=task.lead, supporting=", ".join(task.supporting) or "—"),
-             texts("card.deadline", deadline=task.deadline)]
+    parts = [
+        texts("card.head", code=task.code, number=task.number, title=texts.title(task)),
+        texts("card.lead", lead=task.lead, supporting=", ".join(task.supporting) or "—"),
+        texts("card.deadline", deadline=task.deadline),
+    ]
     if task.original_deadline != task.deadline:
         parts.append(texts("card.original", deadline=task.original_deadline))
     parts.append(texts("card.status", status=status_label(texts, task, now, by_code)))
@@ -87,8 +102,11 @@ def audit_detail(texts: Texts, action: str, d: dict) -> Safe:
     """What an audit entry changed, in words: statuses by name, times local, with the reasons."""
     if action in ("status", "cancelled", "restored"):
         to = d.get("to", "")
-        what = texts("history.percent", status=texts.status(to), percent=d["percent"]) \
-            if d.get("percent") and to == "in_progress" else texts("history.status", status=texts.status(to))
+        what = (
+            texts("history.percent", status=texts.status(to), percent=d["percent"])
+            if d.get("percent") and to == "in_progress"
+            else texts("history.status", status=texts.status(to))
+        )
     elif action == "undo":
         what = texts("history.undo", status=texts.status(d.get("to", "")))
     elif action == "deadline":
@@ -101,8 +119,9 @@ def audit_detail(texts: Texts, action: str, d: dict) -> Safe:
         what = texts("history.reassign", to=d.get("to", ""), **{"from": d.get("from", "")})
     elif action == "evidence":
         kind = d.get("kind", "")
-        what = texts("history.evidence", kind=texts(f"evidence_kind.{kind}") if texts.has(f"evidence_kind.{kind}")
-                     else kind)  # not the file's name: the history may be read in a group
+        what = texts(
+            "history.evidence", kind=texts(f"evidence_kind.{kind}") if texts.has(f"evidence_kind.{kind}") else kind
+        )  # not the file's name: the history may be read in a group
     else:
         what = Safe("")
     if d.get("reason"):

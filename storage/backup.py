@@ -123,8 +123,11 @@ def _restore_sqlite(url: str, backup_file: Path) -> Restored:
         try:
             tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             result = [r[0] for r in src.execute("PRAGMA integrity_check")]
-            revision = (src.execute("SELECT version_num FROM alembic_version").fetchone() or [None])[0] \
-                if "alembic_version" in tables else None
+            revision = (
+                (src.execute("SELECT version_num FROM alembic_version").fetchone() or [None])[0]
+                if "alembic_version" in tables
+                else None
+            )
         except sqlite3.DatabaseError as exc:  # a text file: "file is not a database"
             raise BackupError(f"{backup_file} is not a SQLite database ({exc})") from None
         if result != ["ok"]:
@@ -183,11 +186,27 @@ def _pg_replace(url: str, backup_file: Path) -> None:
         if shutil.which(tool) is None:
             raise BackupError(f"{tool} is not installed (Debian: apt-get install postgresql-client)")
     env, conninfo = _pg_env(url)
-    sql = subprocess.Popen(["pg_restore", "--no-owner", "--no-privileges", "--file=-", str(backup_file)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    psql = subprocess.Popen(["psql", "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1",
-                             f"--dbname={conninfo}", "--file=-"],
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    sql = subprocess.Popen(
+        ["pg_restore", "--no-owner", "--no-privileges", "--file=-", str(backup_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    psql = subprocess.Popen(
+        [
+            "psql",
+            "--no-psqlrc",
+            "--quiet",
+            "--single-transaction",
+            "--set=ON_ERROR_STOP=1",
+            f"--dbname={conninfo}",
+            "--file=-",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     assert sql.stdout is not None and sql.stderr is not None and psql.stdin is not None and psql.stderr is not None
     try:
         psql.stdin.write(b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n")
@@ -229,6 +248,7 @@ def _pg_env(url: str) -> tuple[dict[str, str], str]:
     env = dict(os.environ)
     if u.password is not None:
         env["PGPASSWORD"] = str(u.password)
-    conninfo = URL.create("postgresql", username=u.username, host=u.host, port=u.port, database=u.database,
-                          query=u.query).render_as_string(hide_password=False)
+    conninfo = URL.create(
+        "postgresql", username=u.username, host=u.host, port=u.port, database=u.database, query=u.query
+    ).render_as_string(hide_password=False)
     return env, conninfo

@@ -26,11 +26,18 @@ def outbox_health(db: Database, now: datetime) -> OutboxHealth:
         s.execute(text("SELECT 1"))
         backlog = s.exec(select(func.count()).select_from(Outbox).where(Outbox.status == "pending")).one()
         parked = s.exec(select(func.count()).select_from(Outbox).where(Outbox.status == "parked")).one()
-        last = s.exec(select(Outbox.last_error).where(col(Outbox.last_error).is_not(None))
-                      .order_by(col(Outbox.id).desc()).limit(1)).first()
+        last = s.exec(
+            select(Outbox.last_error)
+            .where(col(Outbox.last_error).is_not(None))
+            .order_by(col(Outbox.id).desc())
+            .limit(1)
+        ).first()
         # Rows a flood limit or quiet hours hold are not due yet, so they do not count here.
-        oldest = s.exec(select(func.min(Outbox.next_attempt_at))
-                        .where(Outbox.status == "pending", col(Outbox.next_attempt_at) <= now)).one()
+        oldest = s.exec(
+            select(func.min(Outbox.next_attempt_at)).where(
+                Outbox.status == "pending", col(Outbox.next_attempt_at) <= now
+            )
+        ).one()
     if oldest is not None and oldest.tzinfo is None:  # SQLite gives naive UTC
         oldest = oldest.replace(tzinfo=timezone.utc)
     return OutboxHealth(backlog=backlog, parked=parked, last_error=last, oldest_due=oldest)

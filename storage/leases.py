@@ -15,9 +15,11 @@ from storage.models import Lease
 def acquire(db: Database, name: str, holder: str, ttl: timedelta, now: datetime) -> bool:
     """Take or renew lease `name` for `holder` until now+ttl; False while another holds it."""
     with db.write() as s:
-        res = s.execute(update(Lease).where(col(Lease.name) == name,
-                                            or_(col(Lease.holder) == holder, col(Lease.until) < now))
-                        .values(holder=holder, until=now + ttl))
+        res = s.execute(
+            update(Lease)
+            .where(col(Lease.name) == name, or_(col(Lease.holder) == holder, col(Lease.until) < now))
+            .values(holder=holder, until=now + ttl)
+        )
         if isinstance(res, CursorResult) and res.rowcount == 1:
             return True
         if s.get(Lease, name) is not None:
@@ -32,8 +34,11 @@ def acquire(db: Database, name: str, holder: str, ttl: timedelta, now: datetime)
 
 def release(db: Database, name: str, holder: str) -> None:
     with db.write() as s:
-        s.execute(update(Lease).where(col(Lease.name) == name, col(Lease.holder) == holder)
-                  .values(until=datetime(1970, 1, 1).astimezone()))
+        s.execute(
+            update(Lease)
+            .where(col(Lease.name) == name, col(Lease.holder) == holder)
+            .values(until=datetime(1970, 1, 1).astimezone())
+        )
 
 
 def holder(db: Database, name: str, now: datetime) -> str | None:

@@ -172,8 +172,13 @@ def mark_rows_sent(session: Session, ids: list[int], message_id: str, now: datet
         session.execute(
             update(Outbox)
             .where(col(Outbox.id).in_(ids))
-            .values(status="sent", sent_at=now, attempts=col(Outbox.attempts) + 1, claimed_until=None,
-                    external_message_id=str(message_id))
+            .values(
+                status="sent",
+                sent_at=now,
+                attempts=col(Outbox.attempts) + 1,
+                claimed_until=None,
+                external_message_id=str(message_id),
+            )
             .execution_options(synchronize_session=False)
         )
 

@@ -29,8 +29,12 @@ class EvidenceRepo(Repo):
         return self.s.exec(select(func.count()).select_from(Evidence).where(Evidence.task_id == task_id)).one()
 
     def evidence_counts(self, event_id: int) -> dict[int, int]:
-        q = (select(Evidence.task_id, func.count()).join(Task, col(Task.id) == col(Evidence.task_id))
-             .where(Task.event_id == event_id).group_by(col(Evidence.task_id)))
+        q = (
+            select(Evidence.task_id, func.count())
+            .join(Task, col(Task.id) == col(Evidence.task_id))
+            .where(Task.event_id == event_id)
+            .group_by(col(Evidence.task_id))
+        )
         return {task: n for task, n in self.s.exec(q).all()}
 
     def evidence_of(self, task_id: int) -> list[Evidence]:
@@ -41,14 +45,21 @@ class EvidenceRepo(Repo):
 
     def evidence_bytes_of_agency(self, agency: str) -> int:
         """Bytes of evidence on the tasks `agency` leads (its quota, see workflows.quota)."""
-        q = (select(func.coalesce(func.sum(Evidence.size), 0)).select_from(Evidence)
-             .join(Task, col(Task.id) == col(Evidence.task_id)).where(Task.lead == agency))
+        q = (
+            select(func.coalesce(func.sum(Evidence.size), 0))
+            .select_from(Evidence)
+            .join(Task, col(Task.id) == col(Evidence.task_id))
+            .where(Task.lead == agency)
+        )
         return self.s.exec(q).one()
 
     def extension(self, request_id: int) -> ExtensionRequest | None:
         return self.s.get(ExtensionRequest, request_id)
 
     def pending_extensions(self, event_id: int) -> list[ExtensionRequest]:
-        q = (select(ExtensionRequest).join(Task, col(Task.id) == col(ExtensionRequest.task_id))
-             .where(Task.event_id == event_id, ExtensionRequest.status == "pending"))
+        q = (
+            select(ExtensionRequest)
+            .join(Task, col(Task.id) == col(ExtensionRequest.task_id))
+            .where(Task.event_id == event_id, ExtensionRequest.status == "pending")
+        )
         return list(self.s.exec(q))

@@ -84,8 +84,9 @@ class PeopleRepo(Repo):
         if not ids:
             return
         cache = self._people()
-        found = {i.external_id: (i, u) for i, u in self.s.exec(st.SENDERS, params={"p_channel": channel,
-                                                                                     "p_exts": ids})}
+        found = {
+            i.external_id: (i, u) for i, u in self.s.exec(st.SENDERS, params={"p_channel": channel, "p_exts": ids})
+        }
         for ext in ids:
             cache[("sender", channel, ext)] = found.get(ext, (None, None))
 
@@ -124,8 +125,11 @@ class PeopleRepo(Repo):
 
     def revoke_invites_of(self, user_id: int, now: datetime) -> int:
         """Unused codes someone made (invites, link codes) expire now: a removed person's codes die with them."""
-        res = self.s.execute(update(Invite).where(col(Invite.created_by) == user_id, col(Invite.used_at).is_(None),
-                                                  col(Invite.expires_at) > now).values(expires_at=now))
+        res = self.s.execute(
+            update(Invite)
+            .where(col(Invite.created_by) == user_id, col(Invite.used_at).is_(None), col(Invite.expires_at) > now)
+            .values(expires_at=now)
+        )
         return rowcount(res)
 
     def one_at_a_time(self, name: str) -> None:

@@ -28,7 +28,8 @@ class ReminderRepo(Repo):
         stmt = insert(slots).values(task_id=task_id, key=key, kind=kind, at=at, created_at=now, late=late)
         # RETURNING tells reliably whether a row went in (rowcount is -1 with RETURNING on psycopg).
         res = self.s.connection().execute(
-            stmt.on_conflict_do_nothing(index_elements=["task_id", "key"]).returning(slots.c.id))
+            stmt.on_conflict_do_nothing(index_elements=["task_id", "key"]).returning(slots.c.id)
+        )
         return res.first() is not None
 
     def next_reminder_moment(self) -> datetime | None:
@@ -40,19 +41,22 @@ class ReminderRepo(Repo):
     def slot_keys_of(self, task_ids: Iterable[int]) -> dict[int, frozenset[str]]:
         """`slot_keys` for many tasks in one query (a reminder pass reads them for every task)."""
         ids, out = list(task_ids), dict[int, set[str]]()
-        for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
-            for task_id, key in self.s.exec(select(ReminderSlot.task_id, ReminderSlot.key)
-                                            .where(col(ReminderSlot.task_id).in_(chunk))):
+        for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+            for task_id, key in self.s.exec(
+                select(ReminderSlot.task_id, ReminderSlot.key).where(col(ReminderSlot.task_id).in_(chunk))
+            ):
                 out.setdefault(task_id, set()).add(key)
         return {t: frozenset(out.get(t, ())) for t in ids}
 
     def last_reports_of(self, task_ids: Iterable[int]) -> dict[int, datetime | None]:
         """`last_report_at` for many tasks in one query."""
         ids, out = list(task_ids), dict[int | None, datetime | None]()
-        for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
-            q = (select(AuditEntry.task_id, func.max(AuditEntry.at))
-                 .where(col(AuditEntry.task_id).in_(chunk), AuditEntry.action == "status")
-                 .group_by(col(AuditEntry.task_id)))
+        for chunk in (ids[i : i + 500] for i in range(0, len(ids), 500)):
+            q = (
+                select(AuditEntry.task_id, func.max(AuditEntry.at))
+                .where(col(AuditEntry.task_id).in_(chunk), AuditEntry.action == "status")
+                .group_by(col(AuditEntry.task_id))
+            )
             out.update(dict(self.s.exec(q).all()))
         return {t: out.get(t) for t in ids}
 

@@ -28,12 +28,27 @@ class TaskRepo(Repo):
 
     def add_tasks(self, event_id: int, planned: Sequence[PlannedTask], now: datetime) -> None:
         for p in planned:
-            self.s.add(Task(
-                event_id=event_id, number=p.number, code=p.code, title=p.title, title_en=p.title_en, phase=p.phase,
-                lead=p.lead, supporting=p.supporting, depends_on=p.depends_on, evidence_kinds=p.evidence_kinds,
-                offset=p.offset, deadline=p.deadline, original_deadline=p.deadline, is_cue=p.is_cue,
-                reminders=p.reminders, note=p.note, updated_at=now,
-            ))
+            self.s.add(
+                Task(
+                    event_id=event_id,
+                    number=p.number,
+                    code=p.code,
+                    title=p.title,
+                    title_en=p.title_en,
+                    phase=p.phase,
+                    lead=p.lead,
+                    supporting=p.supporting,
+                    depends_on=p.depends_on,
+                    evidence_kinds=p.evidence_kinds,
+                    offset=p.offset,
+                    deadline=p.deadline,
+                    original_deadline=p.deadline,
+                    is_cue=p.is_cue,
+                    reminders=p.reminders,
+                    note=p.note,
+                    updated_at=now,
+                )
+            )
         self.s.flush()
 
     def upsert_agency(self, code: str, name: str, name_en: str) -> None:
@@ -80,8 +95,11 @@ class TaskRepo(Repo):
         if known is not None and key in known:
             return known[key]
         by_number = digits.isdigit()
-        params = {"p_event": event_id, "p_number": int(digits)} if by_number else \
-            {"p_event": event_id, "p_code": ref.upper()}
+        params = (
+            {"p_event": event_id, "p_number": int(digits)}
+            if by_number
+            else {"p_event": event_id, "p_code": ref.upper()}
+        )
         task = self.s.exec(st.FIND_TASK[by_number, lock], params=params).first()
         if task is not None and known is not None:
             known[key] = task
@@ -124,9 +142,20 @@ class TaskRepo(Repo):
         actor = ctx.actor
         # On the connection: no autoflush of the session's pending changes for a plain INSERT;
         # one prepared statement with parameters (building `.values(...)` each time costs more).
-        res = self.s.connection().execute(_AUDIT_INSERT, dict(
-            event_id=event_id, task_id=task_id, at=ctx.now, actor_id=actor.id, actor=actor.name, channel=ctx.channel,
-            action=action, detail=detail, message_ref=ctx.message_ref))
+        res = self.s.connection().execute(
+            _AUDIT_INSERT,
+            dict(
+                event_id=event_id,
+                task_id=task_id,
+                at=ctx.now,
+                actor_id=actor.id,
+                actor=actor.name,
+                channel=ctx.channel,
+                action=action,
+                detail=detail,
+                message_ref=ctx.message_ref,
+            ),
+        )
         key = res.inserted_primary_key
         assert key is not None
         return int(key[0])

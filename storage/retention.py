@@ -33,17 +33,27 @@ class Pruned:
 
 
 def _outbox_batch(cutoff: datetime, batch: int) -> Select[int | None]:
-    return (select(col(Outbox.id)).where(col(Outbox.status) == "sent", col(Outbox.sent_at) < cutoff)
-            .order_by(col(Outbox.id)).limit(batch))
+    return (
+        select(col(Outbox.id))
+        .where(col(Outbox.status) == "sent", col(Outbox.sent_at) < cutoff)
+        .order_by(col(Outbox.id))
+        .limit(batch)
+    )
 
 
 def _inbox_batch(cutoff: datetime, batch: int) -> Select[int | None]:
     # The newest update of each channel stays: the Telegram poller resumes after its update_id.
     newest = select(func.max(col(InboundUpdate.id))).group_by(col(InboundUpdate.channel))
-    return (select(col(InboundUpdate.id))
-            .where(col(InboundUpdate.status) != "pending", col(InboundUpdate.processed_at) < cutoff,
-                   col(InboundUpdate.id).not_in(newest))
-            .order_by(col(InboundUpdate.id)).limit(batch))
+    return (
+        select(col(InboundUpdate.id))
+        .where(
+            col(InboundUpdate.status) != "pending",
+            col(InboundUpdate.processed_at) < cutoff,
+            col(InboundUpdate.id).not_in(newest),
+        )
+        .order_by(col(InboundUpdate.id))
+        .limit(batch)
+    )
 
 
 def prune(db: Database, now: datetime, days: int, *, batch: int = BATCH, max_batches: int = MAX_BATCHES) -> Pruned:

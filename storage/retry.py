@@ -76,7 +76,11 @@ def transaction(fn: Callable[..., T], *args: Any, attempts: int = ATTEMPTS, **kw
             if not is_conflict(exc) or attempt == attempts:
                 raise
             pause = random.uniform(0.01, 0.05) * attempt  # apart, so the two do not meet again
-            log.info("%s met a %s; running it again (attempt %d)", getattr(fn, "__name__", "transaction"),
-                     "deadlock" if _sqlstate(exc) == "40P01" else "serialization failure", attempt + 1)
+            log.info(
+                "%s met a %s; running it again (attempt %d)",
+                getattr(fn, "__name__", "transaction"),
+                "deadlock" if _sqlstate(exc) == "40P01" else "serialization failure",
+                attempt + 1,
+            )
             time.sleep(pause)
     raise AssertionError("unreachable")

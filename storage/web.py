@@ -19,8 +19,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
 
-from storage.models import (Agency, AuditEntry, Evidence, ExtensionRequest, ReminderSlot, Task, User, WebLink,
-                            WebSession)
+from storage.models import Agency, AuditEntry, Evidence, ExtensionRequest, ReminderSlot, Task, User, WebLink, WebSession
 
 
 def token_hash(token: str) -> str:
@@ -53,8 +52,11 @@ def link_state(s: Session, token: str, now: datetime) -> tuple[str, int | None]:
 def claim_link(s: Session, token: str, now: datetime) -> int | None:
     """Spend the link: the user id it signs in, or None if unknown, spent or expired."""
     h = token_hash(token)
-    res = s.execute(update(WebLink).where(col(WebLink.token_hash) == h, col(WebLink.used_at).is_(None),
-                                          col(WebLink.expires_at) > now).values(used_at=now))
+    res = s.execute(
+        update(WebLink)
+        .where(col(WebLink.token_hash) == h, col(WebLink.used_at).is_(None), col(WebLink.expires_at) > now)
+        .values(used_at=now)
+    )
     if not isinstance(res, CursorResult) or res.rowcount != 1:
         return None
     return s.exec(select(WebLink.user_id).where(WebLink.token_hash == h)).one()
@@ -62,16 +64,20 @@ def claim_link(s: Session, token: str, now: datetime) -> int | None:
 
 def create_session(s: Session, user_id: int, now: datetime) -> tuple[str, WebSession]:
     token = new_token()
-    row = WebSession(token_hash=token_hash(token), user_id=user_id, csrf=secrets.token_urlsafe(24),
-                     created_at=now, last_seen=now)
+    row = WebSession(
+        token_hash=token_hash(token), user_id=user_id, csrf=secrets.token_urlsafe(24), created_at=now, last_seen=now
+    )
     s.add(row)
     s.flush()
     return token, row
 
 
 def session_and_user(s: Session, token: str) -> tuple[WebSession, User] | tuple[None, None]:
-    row = s.exec(select(WebSession, User).join(User, col(User.id) == col(WebSession.user_id))
-                 .where(WebSession.token_hash == token_hash(token))).first()
+    row = s.exec(
+        select(WebSession, User)
+        .join(User, col(User.id) == col(WebSession.user_id))
+        .where(WebSession.token_hash == token_hash(token))
+    ).first()
     return (row[0], row[1]) if row else (None, None)
 
 
@@ -80,8 +86,11 @@ def touch_session(s: Session, session_id: int, now: datetime) -> None:
 
 
 def end_session(s: Session, session_id: int, now: datetime) -> None:
-    s.execute(update(WebSession).where(col(WebSession.id) == session_id, col(WebSession.ended_at).is_(None))
-              .values(ended_at=now))
+    s.execute(
+        update(WebSession)
+        .where(col(WebSession.id) == session_id, col(WebSession.ended_at).is_(None))
+        .values(ended_at=now)
+    )
 
 
 def change_stamp(s: Session, event_id: int) -> str:
@@ -89,8 +98,9 @@ def change_stamp(s: Session, event_id: int) -> str:
     check-ins asked and escalated are reminder slots."""
     last = s.exec(select(func.max(AuditEntry.id)).where(AuditEntry.event_id == event_id)).one()
     slot = s.exec(select(func.max(ReminderSlot.id))).one()
-    versions = s.exec(select(func.coalesce(func.sum(Task.version), 0), func.count())
-                      .where(Task.event_id == event_id)).one()
+    versions = s.exec(
+        select(func.coalesce(func.sum(Task.version), 0), func.count()).where(Task.event_id == event_id)
+    ).one()
     return f"{last or 0}.{slot or 0}.{versions[0]}.{versions[1]}"
 
 
@@ -113,8 +123,9 @@ def _scope(q: Q, event_id: int, agency: str | None) -> Q:
 STORED = ("todo", "acknowledged", "in_progress", "blocked", "done", "cancelled")
 
 
-def status_counts(s: Session, event_id: int, now: datetime,
-                  agency: str | None = None) -> list[tuple[str, dict[str, int], int, int]]:
+def status_counts(
+    s: Session, event_id: int, now: datetime, agency: str | None = None
+) -> list[tuple[str, dict[str, int], int, int]]:
     """One row per lead agency: (lead, {stored status: count}, overdue, done on time).
 
     Pivoted by the database (one row per agency, not one per agency and status): the board is
@@ -124,8 +135,10 @@ def status_counts(s: Session, event_id: int, now: datetime,
     on_time = case((and_(status == "done", col(Task.completed_at) <= col(Task.original_deadline)), 1), else_=0)
     per_status = [func.sum(case((status == st, 1), else_=0)) for st in STORED]
     q = sa_select(col(Task.lead), func.sum(overdue), func.sum(on_time), *per_status)
-    return [(lead, dict(zip(STORED, (int(n or 0) for n in counts), strict=True)), int(late or 0), int(good or 0))
-            for lead, late, good, *counts in s.execute(_scope(q, event_id, agency).group_by(col(Task.lead)))]
+    return [
+        (lead, dict(zip(STORED, (int(n or 0) for n in counts), strict=True)), int(late or 0), int(good or 0))
+        for lead, late, good, *counts in s.execute(_scope(q, event_id, agency).group_by(col(Task.lead)))
+    ]
 
 
 # A not-started task is `waiting` while one of its dependencies is not done or cancelled (or does not
@@ -142,8 +155,9 @@ _EACH = {"sqlite": "json_each(t.depends_on) AS d", "postgresql": "json_array_ele
 
 
 def _waiting(s: Session, event_id: int, agency: str | None, select_: str, tail: str = "") -> Any:
-    sql = _WAITING.format(select=select_, tail=tail, scope="AND t.lead = :agency" if agency else "",
-                          each=_EACH[s.get_bind().dialect.name])
+    sql = _WAITING.format(
+        select=select_, tail=tail, scope="AND t.lead = :agency" if agency else "", each=_EACH[s.get_bind().dialect.name]
+    )
     return s.execute(text(sql), {"event": event_id, **({"agency": agency} if agency else {})})
 
 
@@ -160,19 +174,24 @@ def waiting_ids(s: Session, event_id: int) -> set[int]:
 
 # A page listing many tasks (timeline, agency) reads the columns it shows, not ORM objects.
 _SUPPORTING = col(Task.supporting)
-_SHOWN = (*(col(c) for c in (Task.id, Task.code, Task.number, Task.title, Task.title_en, Task.phase, Task.lead)),
-          _SUPPORTING, *(col(c) for c in (Task.deadline, Task.status, Task.percent)))
+_SHOWN = (
+    *(col(c) for c in (Task.id, Task.code, Task.number, Task.title, Task.title_en, Task.phase, Task.lead)),
+    _SUPPORTING,
+    *(col(c) for c in (Task.deadline, Task.status, Task.percent)),
+)
 
 
 def phase_codes(s: Session, event_id: int) -> list[str]:
     """The phase codes the event's tasks use, each where its first task by deadline comes."""
-    q = sa_select(col(Task.phase), func.min(col(Task.deadline)), func.min(col(Task.number))) \
-        .where(col(Task.event_id) == event_id).group_by(col(Task.phase))
+    q = (
+        sa_select(col(Task.phase), func.min(col(Task.deadline)), func.min(col(Task.number)))
+        .where(col(Task.event_id) == event_id)
+        .group_by(col(Task.phase))
+    )
     return [str(code) for code, *_ in sorted(s.execute(q), key=lambda r: (r[1], r[2]))]
 
 
-def task_rows(s: Session, event_id: int, involving: str | None = None, *,
-              supporting: bool = True) -> list[Row[Any]]:
+def task_rows(s: Session, event_id: int, involving: str | None = None, *, supporting: bool = True) -> list[Row[Any]]:
     """The event's tasks (plain rows) by deadline; with `involving`, those that agency leads or supports.
     `supporting=False` leaves that column out (decoding 5,000 JSON lists is most of a reader's timeline)."""
     shown = _SHOWN if supporting or involving else tuple(c for c in _SHOWN if c is not _SUPPORTING)
@@ -186,14 +205,25 @@ def task_rows(s: Session, event_id: int, involving: str | None = None, *,
 
 # The board's lists show a few columns of a few rows: plain rows (attribute access like a Task),
 # not ORM objects, which cost far more to build for the same thirty lines.
-_LISTED = tuple(col(c) for c in (Task.id, Task.code, Task.title, Task.title_en, Task.lead, Task.status, Task.deadline,
-                                  Task.blocked_reason, Task.updated_at))
+_LISTED = tuple(
+    col(c)
+    for c in (
+        Task.id,
+        Task.code,
+        Task.title,
+        Task.title_en,
+        Task.lead,
+        Task.status,
+        Task.deadline,
+        Task.blocked_reason,
+        Task.updated_at,
+    )
+)
 Listed = namedtuple("Listed", "id code title title_en lead status deadline blocked_reason updated_at")
 Pending = namedtuple("Pending", "id previous_deadline requested_deadline reason")
 
 
-def overdue_tasks(s: Session, event_id: int, now: datetime, limit: int,
-                  agency: str | None = None) -> list[Row[Any]]:
+def overdue_tasks(s: Session, event_id: int, now: datetime, limit: int, agency: str | None = None) -> list[Row[Any]]:
     q = _scope(sa_select(*_LISTED), event_id, agency).where(col(Task.status).not_in(_CLOSED), col(Task.deadline) < now)
     return list(s.execute(q.order_by(col(Task.deadline), col(Task.id)).limit(limit)))
 
@@ -203,11 +233,19 @@ def blocked_tasks(s: Session, event_id: int, limit: int, agency: str | None = No
     return list(s.execute(q.order_by(col(Task.updated_at), col(Task.id)).limit(limit)))
 
 
-def waiting_extensions(s: Session, event_id: int, limit: int,
-                       agency: str | None = None) -> tuple[list[tuple[Any, Any]], int]:
+def waiting_extensions(
+    s: Session, event_id: int, limit: int, agency: str | None = None
+) -> tuple[list[tuple[Any, Any]], int]:
     """(request, task) rows for extension requests waiting for a decision, oldest first; and how many wait."""
-    req = tuple(col(c) for c in (ExtensionRequest.id, ExtensionRequest.previous_deadline,
-                                 ExtensionRequest.requested_deadline, ExtensionRequest.reason))
+    req = tuple(
+        col(c)
+        for c in (
+            ExtensionRequest.id,
+            ExtensionRequest.previous_deadline,
+            ExtensionRequest.requested_deadline,
+            ExtensionRequest.reason,
+        )
+    )
     joined = col(Task.id) == col(ExtensionRequest.task_id)
     pending = col(ExtensionRequest.status) == "pending"
     base = _scope(sa_select(*req, *_LISTED).join(Task, joined), event_id, agency).where(pending)
@@ -221,8 +259,21 @@ def waiting_extensions(s: Session, event_id: int, limit: int,
 
 def cue_rows(s: Session, event_id: int, agency: str | None = None) -> list[Row[Any]]:
     """The ceremony-day cues (only the columns the run-of-show shows), in time order."""
-    cols = tuple(col(c) for c in (Task.id, Task.code, Task.number, Task.title, Task.title_en, Task.lead, Task.deadline,
-                                  Task.status, Task.blocked_reason, Task.supporting))
+    cols = tuple(
+        col(c)
+        for c in (
+            Task.id,
+            Task.code,
+            Task.number,
+            Task.title,
+            Task.title_en,
+            Task.lead,
+            Task.deadline,
+            Task.status,
+            Task.blocked_reason,
+            Task.supporting,
+        )
+    )
     q = _scope(sa_select(*cols), event_id, None).where(col(Task.is_cue).is_(True))
     rows = list(s.execute(q.order_by(col(Task.deadline), col(Task.number))))
     if agency:  # a contact: cues their agency leads or supports

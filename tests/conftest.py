@@ -15,8 +15,10 @@ from storage.db import Database
 from storage.migrate import upgrade
 
 PG_URL = os.environ.get("DUTYBOT_TEST_POSTGRES_URL")
-PG_SKIP = ("PostgreSQL tests need DUTYBOT_TEST_POSTGRES_URL "
-           "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test); .ci/run sets it")
+PG_SKIP = (
+    "PostgreSQL tests need DUTYBOT_TEST_POSTGRES_URL "
+    "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test); .ci/run sets it"
+)
 
 
 class Clock:
@@ -57,8 +59,12 @@ def pg_database_url():
 def _truncate_pg(url: str) -> None:
     db = Database(url)
     with db.engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'"))]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'")
+            )
+        ]
         conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
     db.dispose()
 
@@ -119,8 +125,10 @@ def pytest_collection_modifyitems(config, items):
 
     if spec_path().is_file():
         return
-    skip = pytest.mark.skip(reason=f"the Telegram Bot API spec is not at {spec_path()} (it lives in ../shared; "
-                                   "set DUTYBOT_TG_API_SPEC to point elsewhere)")
+    skip = pytest.mark.skip(
+        reason=f"the Telegram Bot API spec is not at {spec_path()} (it lives in ../shared; "
+        "set DUTYBOT_TG_API_SPEC to point elsewhere)"
+    )
     for item in items:
         module = getattr(item, "module", None)
         uses_double = module is not None and any(n in vars(module) for n in ("TelegramDouble", "TelegramDoubleThread"))

@@ -41,21 +41,28 @@ class FakeChannel:
         return [strip_html(r.text) for r in self.sent.get(chat_id, [])]
 
 
-def add_user(app: App, handle: str, role: str, agency: str | None = None, *, deputy: bool = False,
-             lang: str | None = None, channel: str = "fake") -> User:
+def add_user(
+    app: App,
+    handle: str,
+    role: str,
+    agency: str | None = None,
+    *,
+    deputy: bool = False,
+    lang: str | None = None,
+    channel: str = "fake",
+) -> User:
     with app.write() as store:
-        user = store.add(User(name=handle, role=role, agency_code=agency, is_deputy=deputy, language=lang,
-                              created_at=app.now()))
-        store.add(Identity(user_id=user.id, channel=channel, external_id=handle, chat_id=handle,
-                           created_at=app.now()))
+        user = store.add(
+            User(name=handle, role=role, agency_code=agency, is_deputy=deputy, language=lang, created_at=app.now())
+        )
+        store.add(Identity(user_id=user.id, channel=channel, external_id=handle, chat_id=handle, created_at=app.now()))
         return user
 
 
 def seed_event(app: App, start: datetime = START, template: str = "ceremony") -> Event:
     tpl = load_template(resolve_template(template))
     with app.write() as store:
-        return event_uc.create_event(store, Ctx(actor=SystemActor(), channel="cli", now=app.now()), tpl, start,
-                                     None)
+        return event_uc.create_event(store, Ctx(actor=SystemActor(), channel="cli", now=app.now()), tpl, start, None)
 
 
 def launched_by_agency(app: App, start: datetime) -> dict[str, list[str]]:
@@ -97,11 +104,21 @@ class Chat:
         self.channel_name = channel_name
         self._mid = 0
 
-    def send(self, who: str, text: str = "", *, callback: str | None = None, reply_to: str | None = None,
-             **kw) -> list[Reply]:
+    def send(
+        self, who: str, text: str = "", *, callback: str | None = None, reply_to: str | None = None, **kw
+    ) -> list[Reply]:
         self._mid += 1
-        msg = IncomingMessage(channel=self.channel_name, user_id=who, chat_id=who, text=text, callback=callback,
-                              message_id=str(self._mid), reply_to=reply_to, display_name=kw.pop("name", who), **kw)
+        msg = IncomingMessage(
+            channel=self.channel_name,
+            user_id=who,
+            chat_id=who,
+            text=text,
+            callback=callback,
+            message_id=str(self._mid),
+            reply_to=reply_to,
+            display_name=kw.pop("name", who),
+            **kw,
+        )
         replies = self.router.handle(msg)
         for r in replies:
             if r.task_id is not None:
@@ -116,6 +133,6 @@ class Chat:
     async def deliver(self) -> int:
         """Drain the outbox until nothing is left (each round sends one message per chat)."""
         total = 0
-        while (sent := await self.delivery.drain_once(1000)):
+        while sent := await self.delivery.drain_once(1000):
             total += sent
         return total

@@ -225,10 +225,25 @@ class MemoryStore:
     def add_tasks(self, event_id: int, planned: Sequence[PlannedTask], now: datetime) -> None:
         for p in planned:
             task = MemTask(
-                id=self._id(), event_id=event_id, number=p.number, code=p.code, title=p.title, title_en=p.title_en,
-                phase=p.phase, lead=p.lead, supporting=list(p.supporting), depends_on=list(p.depends_on),
-                evidence_kinds=list(p.evidence_kinds), offset=p.offset, deadline=p.deadline,
-                original_deadline=p.deadline, is_cue=p.is_cue, reminders=p.reminders, note=p.note, updated_at=now)
+                id=self._id(),
+                event_id=event_id,
+                number=p.number,
+                code=p.code,
+                title=p.title,
+                title_en=p.title_en,
+                phase=p.phase,
+                lead=p.lead,
+                supporting=list(p.supporting),
+                depends_on=list(p.depends_on),
+                evidence_kinds=list(p.evidence_kinds),
+                offset=p.offset,
+                deadline=p.deadline,
+                original_deadline=p.deadline,
+                is_cue=p.is_cue,
+                reminders=p.reminders,
+                note=p.note,
+                updated_at=now,
+            )
             self.d.tasks[task.id] = task
 
     def task(self, task_id: int, *, lock: bool = False) -> MemTask | None:
@@ -244,8 +259,9 @@ class MemoryStore:
         return None
 
     def tasks(self, event_id: int) -> list[MemTask]:
-        return sorted((t for t in self.d.tasks.values() if t.event_id == event_id),
-                      key=lambda t: (t.deadline, t.number))
+        return sorted(
+            (t for t in self.d.tasks.values() if t.event_id == event_id), key=lambda t: (t.deadline, t.number)
+        )
 
     def tasks_by_codes(self, event_id: int, codes: Iterable[str]) -> list[MemTask]:
         wanted = {c.upper() for c in codes}
@@ -258,9 +274,18 @@ class MemoryStore:
     # -- the audit trail --
     def audit(self, *, event_id: int | None, task_id: int | None, ctx: Ctx, action: str, detail: Json) -> int:
         # Stored as JSON is: a later change to the caller's dict does not change the entry.
-        entry = MemAudit(id=self._id(), event_id=event_id, task_id=task_id, at=ctx.now, actor_id=ctx.actor.id,
-                         actor=ctx.actor.name, channel=ctx.channel, action=action, detail=copy.deepcopy(detail),
-                         message_ref=ctx.message_ref)
+        entry = MemAudit(
+            id=self._id(),
+            event_id=event_id,
+            task_id=task_id,
+            at=ctx.now,
+            actor_id=ctx.actor.id,
+            actor=ctx.actor.name,
+            channel=ctx.channel,
+            action=action,
+            detail=copy.deepcopy(detail),
+            message_ref=ctx.message_ref,
+        )
         self.d.audit.append(entry)
         return entry.id
 
@@ -288,13 +313,19 @@ class MemoryStore:
         return user is not None and user.active
 
     def contacts_of(self, agency: str, *, deputies: bool | None = None) -> list[MemUser]:
-        return [u for u in sorted(self.d.users.values(), key=lambda u: u.id)
-                if u.role == Role.CONTACT and u.agency_code == agency and u.active
-                and (deputies is None or u.is_deputy == deputies)]
+        return [
+            u
+            for u in sorted(self.d.users.values(), key=lambda u: u.id)
+            if u.role == Role.CONTACT
+            and u.agency_code == agency
+            and u.active
+            and (deputies is None or u.is_deputy == deputies)
+        ]
 
     def identity(self, channel: str, external_id: str) -> MemIdentity | None:
-        return next((i for i in self.d.identities.values()
-                     if i.channel == channel and i.external_id == str(external_id)), None)
+        return next(
+            (i for i in self.d.identities.values() if i.channel == channel and i.external_id == str(external_id)), None
+        )
 
     def identities_of(self, user_id: int) -> list[MemIdentity]:
         return sorted((i for i in self.d.identities.values() if i.user_id == user_id), key=lambda i: i.id)
@@ -343,8 +374,9 @@ class MemoryStore:
         return True
 
     def revoke_invites_of(self, user_id: int, now: datetime) -> int:
-        mine = [i for i in self.d.invites.values() if i.created_by == user_id and i.used_at is None
-                and i.expires_at > now]
+        mine = [
+            i for i in self.d.invites.values() if i.created_by == user_id and i.used_at is None and i.expires_at > now
+        ]
         for i in mine:
             i.expires_at = now
         return len(mine)

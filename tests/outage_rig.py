@@ -46,20 +46,36 @@ class PrivatePostgres:
         self.dir = Path(tempfile.mkdtemp(prefix="dutybot-pg-"))
         shutil.chown(self.dir, "postgres", "postgres")
         self.data, self.port = self.dir / "data", free_port()
-        self._as_postgres(PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                          "--no-sync")
+        self._as_postgres(
+            PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"
+        )
         self.start()
         self._as_postgres(PG_BIN / "createdb", "-h", "127.0.0.1", "-p", self.port, "-U", "postgres", "dutybot")
         self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/dutybot"
 
     def _as_postgres(self, *args) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", *map(str, args)], check=True, capture_output=True,
-                       cwd=self.dir, timeout=120)
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *map(str, args)],
+            check=True,
+            capture_output=True,
+            cwd=self.dir,
+            timeout=120,
+        )
 
     def start(self) -> None:
-        self._as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.dir / "log", "-w", "-t", "60", "-o",
-                          f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                          f"-c max_connections=60", "start")
+        self._as_postgres(
+            PG_BIN / "pg_ctl",
+            "-D",
+            self.data,
+            "-l",
+            self.dir / "log",
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=60",
+            "start",
+        )
 
     def stop(self) -> None:
         self._as_postgres(PG_BIN / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "-t", "60", "stop")
@@ -107,7 +123,7 @@ def make_world(url: str) -> dict[int, list[str]]:
     app = open_app(load_settings(None, storage={"url": url}))
     try:
         by_agency = launched_by_agency(app, datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=100))
-        agencies = sorted(by_agency, key=lambda a: -len(by_agency[a]))[:len(CONTACTS)]
+        agencies = sorted(by_agency, key=lambda a: -len(by_agency[a]))[: len(CONTACTS)]
         add_user(app, str(COORDINATOR), "coordinator", channel="telegram")
         codes = {}
         for uid, agency in zip(CONTACTS, agencies):
@@ -119,15 +135,22 @@ def make_world(url: str) -> dict[int, list[str]]:
 
 
 def dutybot_env(tg, url: str, health_port: int) -> dict:
-    env = {**os.environ, "DUTYBOT_TELEGRAM__TOKEN": TOKEN, "DUTYBOT_TELEGRAM__BASE_URL": tg.base_url,
-           "DUTYBOT_TELEGRAM__BASE_FILE_URL": tg.base_file_url, "DUTYBOT_STORAGE__URL": url,
-           "DUTYBOT_TELEGRAM__MAX_PER_SECOND": "100000", "DUTYBOT_TELEGRAM__CHAT_INTERVAL": "0",
-           "DUTYBOT_REMINDERS__QUIET_HOURS": "",  # news goes at once whatever the hour the test runs
-           "DUTYBOT_SERVER__HEALTH": "true", "DUTYBOT_SERVER__PORT": str(health_port),
-           "DUTYBOT_STORAGE__BUSY_TIMEOUT_MS": "2000",
-           # 2 reports a second from one contact is over the per-sender flood rate (issue 13 item 6):
-           # these tests are about outages, every report is to be answered.
-           "DUTYBOT_LIMITS__SENDER_PER_MINUTE": "0"}
+    env = {
+        **os.environ,
+        "DUTYBOT_TELEGRAM__TOKEN": TOKEN,
+        "DUTYBOT_TELEGRAM__BASE_URL": tg.base_url,
+        "DUTYBOT_TELEGRAM__BASE_FILE_URL": tg.base_file_url,
+        "DUTYBOT_STORAGE__URL": url,
+        "DUTYBOT_TELEGRAM__MAX_PER_SECOND": "100000",
+        "DUTYBOT_TELEGRAM__CHAT_INTERVAL": "0",
+        "DUTYBOT_REMINDERS__QUIET_HOURS": "",  # news goes at once whatever the hour the test runs
+        "DUTYBOT_SERVER__HEALTH": "true",
+        "DUTYBOT_SERVER__PORT": str(health_port),
+        "DUTYBOT_STORAGE__BUSY_TIMEOUT_MS": "2000",
+        # 2 reports a second from one contact is over the per-sender flood rate (issue 13 item 6):
+        # these tests are about outages, every report is to be answered.
+        "DUTYBOT_LIMITS__SENDER_PER_MINUTE": "0",
+    }
     env.pop("DUTYBOT_TELEGRAM__MODE", None)
     return env
 
@@ -149,8 +172,14 @@ def health(port: int) -> tuple[int, dict]:
         return 0, {}
 
 
-def wait(what: str, check, timeout: float, proc: subprocess.Popen | None = None, log: Path | None = None,
-         interval: float = 0.1):
+def wait(
+    what: str,
+    check,
+    timeout: float,
+    proc: subprocess.Popen | None = None,
+    log: Path | None = None,
+    interval: float = 0.1,
+):
     deadline = time.monotonic() + timeout
     while True:
         got = check()
@@ -160,8 +189,13 @@ def wait(what: str, check, timeout: float, proc: subprocess.Popen | None = None,
             tail = log.read_text(errors="replace")[-3000:] if log else ""
             raise AssertionError(f"dutybot exited ({proc.returncode}) while waiting for {what}:\n{tail}")
         if time.monotonic() > deadline:
-            tail = "\n".join(line[:300] for line in log.read_text(errors="replace").splitlines()
-                              if not line.startswith(" "))[-6000:] if log else ""
+            tail = (
+                "\n".join(
+                    line[:300] for line in log.read_text(errors="replace").splitlines() if not line.startswith(" ")
+                )[-6000:]
+                if log
+                else ""
+            )
             raise AssertionError(f"out of time ({timeout:.0f} s) waiting for {what}; the log:\n{tail}")
         time.sleep(interval)
 

@@ -6,13 +6,24 @@ import csv
 import io
 
 HEAD = ["TT", "Nội dung công việc", "Cơ quan chủ trì", "Cơ quan phối hợp", "Thời gian hoàn thành", "Ghi chú"]
-INTRO = ["UBND TỈNH NGHỆ AN", "KẾ HOẠCH", "Tổ chức Lễ kỷ niệm 137 năm Ngày sinh Chủ tịch Hồ Chí Minh",
-         "I. MỤC ĐÍCH, YÊU CẦU", "II. THỜI GIAN, ĐỊA ĐIỂM",
-         "- Thời gian: 07 giờ 00 phút, ngày 19 tháng 5 năm 2027.", "- Địa điểm: Quảng trường Hồ Chí Minh."]
+INTRO = [
+    "UBND TỈNH NGHỆ AN",
+    "KẾ HOẠCH",
+    "Tổ chức Lễ kỷ niệm 137 năm Ngày sinh Chủ tịch Hồ Chí Minh",
+    "I. MỤC ĐÍCH, YÊU CẦU",
+    "II. THỜI GIAN, ĐỊA ĐIỂM",
+    "- Thời gian: 07 giờ 00 phút, ngày 19 tháng 5 năm 2027.",
+    "- Địa điểm: Quảng trường Hồ Chí Minh.",
+]
 
 
-def docx_bytes(rows: list, head: list[str] | None = HEAD, intro: list[str] | None = None,
-               header_rows: list[list[str]] | None = None, split_at: int | None = None) -> bytes:
+def docx_bytes(
+    rows: list,
+    head: list[str] | None = HEAD,
+    intro: list[str] | None = None,
+    header_rows: list[list[str]] | None = None,
+    split_at: int | None = None,
+) -> bytes:
     """A Word plan: intro paragraphs, then one table (two when `split_at` is given). A row that is a
     plain string is a group row merged across the whole table."""
     import docx

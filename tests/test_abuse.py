@@ -27,15 +27,16 @@ from bot.runtime import Runtime
 from storage.models import AuditEntry, Evidence
 from tests.conftest import make_app
 from tests.doubles.telegram_api import TelegramDouble
+from tests.doubles.zalo_api import ZaloDouble
 from tests.helpers import add_user, seed_event
 from tests.test_zalo import ZaloStack, coordinator_and_contact, said, settled, zalo_app
-from tests.doubles.zalo_api import ZaloDouble
 
 TOKEN = "123456:TESTtokenTESTtokenTESTtokenTESTtok"
 pytestmark = pytest.mark.telegram_double
 
 
 # -- the gate on its own -------------------------------------------------------------------------
+
 
 class Clock:
     def __init__(self) -> None:
@@ -79,12 +80,17 @@ def test_the_gate_remembers_a_bounded_number_of_senders():
 
 # -- Telegram, over real HTTP ----------------------------------------------------------------------
 
+
 @pytest.fixture
 async def tg_world(sqlite_url, unused_tcp_port):
     async with TelegramDouble(token=TOKEN, limits=None) as tg:
-        app = make_app(sqlite_url, lambda: datetime.now(timezone.utc), telegram={
-            "token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url},
-            server={"port": unused_tcp_port}, evidence={"max_bytes": 1_000_000})
+        app = make_app(
+            sqlite_url,
+            lambda: datetime.now(timezone.utc),
+            telegram={"token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url},
+            server={"port": unused_tcp_port},
+            evidence={"max_bytes": 1_000_000},
+        )
         event = seed_event(app, datetime.now(timezone.utc) + timedelta(days=30))
         add_admin(app, "telegram", "9001", "Admin")
         add_user(app, "9101", "contact", "CA", channel="telegram")
@@ -125,8 +131,12 @@ async def test_strangers_files_are_never_fetched_and_they_hear_once(tg_world):
     for i in range(20):
         await tg.user_sends(stranger, f"xin chào {i}")
     asked = await tg.user_sends(ca, "/viec")
-    await tg.wait_for(lambda r: r.chat_id == 9101 and (r.message or {}).get("reply_to_message", {})
-                      .get("message_id") == asked["message_id"], timeout=15)
+    await tg.wait_for(
+        lambda r: (
+            r.chat_id == 9101 and (r.message or {}).get("reply_to_message", {}).get("message_id") == asked["message_id"]
+        ),
+        timeout=15,
+    )
     await quiet(tg, app)
     assert len(tg.messages_to(7001)) == 1  # one "who are you / how to join", not 26
     assert tg.stats["by_method"]["getFile"] == 0 and tg.stats.get("downloads", 0) == 0
@@ -146,8 +156,13 @@ async def test_a_stranger_who_was_answered_can_still_join_with_a_code(tg_world):
     await tg.wait_for(to(7002), timeout=10)
     await tg.user_sends(newcomer, "alo alo")  # inside the hour: no answer
     joined = await tg.user_sends(newcomer, f"/start {code}")
-    welcome = await tg.wait_for(lambda r: r.chat_id == 7002 and (r.message or {}).get("reply_to_message", {})
-                                .get("message_id") == joined["message_id"], timeout=10)
+    welcome = await tg.wait_for(
+        lambda r: (
+            r.chat_id == 7002
+            and (r.message or {}).get("reply_to_message", {}).get("message_id") == joined["message_id"]
+        ),
+        timeout=10,
+    )
     assert "SYT" in welcome.text or "Y tế" in welcome.text
     await quiet(tg, app)
     with app.read() as store:
@@ -176,12 +191,21 @@ async def test_a_members_photo_is_fetched_and_kept(tg_world):
     tg, app = tg_world
     ca = tg.make_user(9101, "CA")
     card = await tg.user_sends(ca, "/nv NC-11")
-    task_msg = await tg.wait_for(lambda r: r.chat_id == 9101 and (r.message or {}).get("reply_to_message", {})
-                                 .get("message_id") == card["message_id"], timeout=10)
+    task_msg = await tg.wait_for(
+        lambda r: (
+            r.chat_id == 9101 and (r.message or {}).get("reply_to_message", {}).get("message_id") == card["message_id"]
+        ),
+        timeout=10,
+    )
     await tg.user_sends_photo(ca, reply_to=task_msg, size=40_000)
     too_big = await tg.user_sends_document(ca, reply_to=task_msg, size=1_200_000, file_name="scan.pdf")
-    refused = await tg.wait_for(lambda r: r.chat_id == 9101 and (r.message or {}).get("reply_to_message", {})
-                                .get("message_id") == too_big["message_id"], timeout=10)
+    refused = await tg.wait_for(
+        lambda r: (
+            r.chat_id == 9101
+            and (r.message or {}).get("reply_to_message", {}).get("message_id") == too_big["message_id"]
+        ),
+        timeout=10,
+    )
     assert "quá lớn" in refused.text
     await quiet(tg, app)
     with app.read() as store:
@@ -192,6 +216,7 @@ async def test_a_members_photo_is_fetched_and_kept(tg_world):
 
 async def test_the_size_limit_holds_while_reading(unused_tcp_port):
     """A file that declares no size (chunked) is cut off at the limit, not read whole."""
+
     async def serve(request):
         resp = web.StreamResponse()
         resp.enable_chunked_encoding()
@@ -219,18 +244,22 @@ async def test_the_size_limit_holds_while_reading(unused_tcp_port):
 
 # -- Zalo photo URLs -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url, ok", [
-    ("https://f20-zpc.zdn.vn/jpg/123/abc.jpg", True),
-    ("https://zdn.vn/a.jpg", True),
-    ("http://f20-zpc.zdn.vn/a.jpg", False),            # not https
-    ("https://evilzdn.vn/a.jpg", False),               # not a subdomain
-    ("https://zdn.vn.evil.example/a.jpg", False),
-    ("https://user:pw@f1.zdn.vn/a.jpg", False),
-    ("http://127.0.0.1:8080/health", False),          # loopback while the Bot API is not
-    ("http://[::1]:8080/health", False),
-    ("file:///etc/passwd", False),
-    ("https://10.0.0.1/x", False),
-])
+
+@pytest.mark.parametrize(
+    "url, ok",
+    [
+        ("https://f20-zpc.zdn.vn/jpg/123/abc.jpg", True),
+        ("https://zdn.vn/a.jpg", True),
+        ("http://f20-zpc.zdn.vn/a.jpg", False),  # not https
+        ("https://evilzdn.vn/a.jpg", False),  # not a subdomain
+        ("https://zdn.vn.evil.example/a.jpg", False),
+        ("https://user:pw@f1.zdn.vn/a.jpg", False),
+        ("http://127.0.0.1:8080/health", False),  # loopback while the Bot API is not
+        ("http://[::1]:8080/health", False),
+        ("file:///etc/passwd", False),
+        ("https://10.0.0.1/x", False),
+    ],
+)
 def test_only_zalo_media_hosts_are_fetched(url, ok):
     """Zalo's media hosts over https; nothing else (no network is touched: only the check)."""
     policy = MediaPolicy(["zdn.vn", "zadn.vn"], "https://bot-api.zaloplatforms.com/bot")

@@ -32,9 +32,12 @@ pytestmark = pytest.mark.telegram_double
 @pytest.fixture
 async def paced_world(db_url, unused_tcp_port):
     async with TelegramDouble(token=TOKEN, limits=FloodLimits()) as tg:
-        app = make_app(db_url, lambda: datetime.now(timezone.utc), telegram={
-            "token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url},
-            server={"port": unused_tcp_port})
+        app = make_app(
+            db_url,
+            lambda: datetime.now(timezone.utc),
+            telegram={"token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url},
+            server={"port": unused_tcp_port},
+        )
         event = seed_event(app, datetime.now(timezone.utc) + timedelta(days=30))
         add_admin(app, "telegram", "9001", "Admin")
         add_user(app, "9101", "contact", "CA", channel="telegram")

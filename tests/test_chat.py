@@ -78,8 +78,9 @@ def test_buttons_recheck_agency_and_observer_cannot_write(app):
     seed_world(app)
     chat = Chat(app)
     t = _task(app, "CB-05")
-    assert "không thuộc đơn vị" in chat.say("ca", callback=f"t:{t.id}:done") or \
-        "Không tìm thấy" in chat.say("ca", callback=f"t:{t.id}:done")
+    assert "không thuộc đơn vị" in chat.say("ca", callback=f"t:{t.id}:done") or "Không tìm thấy" in chat.say(
+        "ca", callback=f"t:{t.id}:done"
+    )
     assert _task(app, "CB-05").status == "todo"
     assert "chỉ dành cho cán bộ" in chat.say("boss", "/doihan CB-05 1/6/2026 17h")
     assert "Trạng thái" in chat.say("boss", "/nv CB-05")  # observers can read

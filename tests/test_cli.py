@@ -10,8 +10,22 @@ import pytest
 
 from workflows.spec import bundled_templates_dir
 
-EXPORT_FIELDS = {"code", "title", "phase", "lead", "supporting", "deadline", "original_deadline", "status",
-                 "percent", "blocked_reason", "completed_at", "evidence_count", "audit", "overdue"}
+EXPORT_FIELDS = {
+    "code",
+    "title",
+    "phase",
+    "lead",
+    "supporting",
+    "deadline",
+    "original_deadline",
+    "status",
+    "percent",
+    "blocked_reason",
+    "completed_at",
+    "evidence_count",
+    "audit",
+    "overdue",
+}
 
 
 def test_workflow_list_and_check_bundled(cli):
@@ -76,16 +90,19 @@ def test_event_list_json_launch_and_invite(cli):
     assert cli("invite", "NOPE")[0] == 2
 
 
-@pytest.mark.parametrize("argv", [
-    ("event", "create", "no-such-template", "--start", "11/6/2026"),
-    ("event", "create", "ceremony", "--start", "31/2/2026"),
-    ("event", "create", "ceremony"),
-    ("event", "launch", "42"),
-    ("event", "move", "1", "--start", "someday"),
-    ("export", "1", "--format", "pdf"),
-    ("user", "add-admin", "12345"),
-    ("frobnicate",),
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("event", "create", "no-such-template", "--start", "11/6/2026"),
+        ("event", "create", "ceremony", "--start", "31/2/2026"),
+        ("event", "create", "ceremony"),
+        ("event", "launch", "42"),
+        ("event", "move", "1", "--start", "someday"),
+        ("export", "1", "--format", "pdf"),
+        ("user", "add-admin", "12345"),
+        ("frobnicate",),
+    ],
+)
 def test_wrong_arguments_exit_2_and_write_nothing(cli, argv):
     code, _, err = cli(*argv)
     assert code == 2 and ("usage" in err.lower() or "error" in err.lower())
@@ -102,8 +119,15 @@ def test_user_admin_and_db_upgrade(cli):
 
 
 def test_preview_lists_every_message_in_time_order(cli):
-    code, out, _ = cli("workflow", "preview", str(bundled_templates_dir() / "ceremony.toml"), "--start",
-                       "11/6/2030", "--format", "json")
+    code, out, _ = cli(
+        "workflow",
+        "preview",
+        str(bundled_templates_dir() / "ceremony.toml"),
+        "--start",
+        "11/6/2030",
+        "--format",
+        "json",
+    )
     rows = json.loads(out)
     assert code == 0 and [r["at"] for r in rows] == sorted(r["at"] for r in rows)
     assert all(set(r) == {"at", "kind", "task", "agency", "recipient", "text"} for r in rows)

@@ -20,33 +20,44 @@ DUTYBOT = Path(sys.executable).with_name("dutybot")
 
 
 def test_piping_into_head_ends_quietly(tmp_path):
-    result = subprocess.run(f"'{DUTYBOT}' workflow preview ceremony --start '11/6/2027 07:00' | head -1",
-                            shell=True, capture_output=True, text=True, cwd=tmp_path,
-                            env={**os.environ, "DUTYBOT_STORAGE__URL": f"sqlite:///{tmp_path / 'p.db'}"})
+    result = subprocess.run(
+        f"'{DUTYBOT}' workflow preview ceremony --start '11/6/2027 07:00' | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "DUTYBOT_STORAGE__URL": f"sqlite:///{tmp_path / 'p.db'}"},
+    )
     assert result.stdout.count("\n") == 1 and "58 tasks" in result.stdout
     assert result.stderr == ""  # no BrokenPipeError traceback, no "Exception ignored" line
 
 
-@pytest.mark.parametrize("name, value, expected", [
-    ("DUTYBOT_ACCESS__ADMINS", "telegram:12345,zalo:abc", ["telegram:12345", "zalo:abc"]),
-    ("DUTYBOT_ACCESS__ADMINS", '["telegram:12345"]', ["telegram:12345"]),
-    ("DUTYBOT_ACCESS__ADMINS", "", []),
-    ("DUTYBOT_REMINDERS__BEFORE", "3d,1d", ["3d", "1d"]),
-    ("DUTYBOT_REMINDERS__CUE_BEFORE", '["15m"]', ["15m"]),
-])
+@pytest.mark.parametrize(
+    "name, value, expected",
+    [
+        ("DUTYBOT_ACCESS__ADMINS", "telegram:12345,zalo:abc", ["telegram:12345", "zalo:abc"]),
+        ("DUTYBOT_ACCESS__ADMINS", '["telegram:12345"]', ["telegram:12345"]),
+        ("DUTYBOT_ACCESS__ADMINS", "", []),
+        ("DUTYBOT_REMINDERS__BEFORE", "3d,1d", ["3d", "1d"]),
+        ("DUTYBOT_REMINDERS__CUE_BEFORE", '["15m"]', ["15m"]),
+    ],
+)
 def test_admins_from_the_environment_in_the_form_a_shell_keeps(monkeypatch, name, value, expected):
     monkeypatch.setenv(name, value)
     section, key = name.removeprefix("DUTYBOT_").lower().split("__")
     assert getattr(getattr(load_settings(None), section), key) == expected
 
 
-@pytest.mark.parametrize("name, value", [
-    ("DUTYBOT_ACCESS__ADMINS", "[telegram:12345]"),      # JSON whose quotes a shell took away
-    ("DUTYBOT_ACCESS__ADMINS", "telegram12345"),
-    ("DUTYBOT_REMINDERS__BEFORE", "3d,soon"),              # not a duration
-    ("DUTYBOT_STORAGE__POOL_SIZE", "many"),
-    ("DUTYBOT_GENERAL__TEMPLATES_DIRS", '["unclosed'),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("DUTYBOT_ACCESS__ADMINS", "[telegram:12345]"),  # JSON whose quotes a shell took away
+        ("DUTYBOT_ACCESS__ADMINS", "telegram12345"),
+        ("DUTYBOT_REMINDERS__BEFORE", "3d,soon"),  # not a duration
+        ("DUTYBOT_STORAGE__POOL_SIZE", "many"),
+        ("DUTYBOT_GENERAL__TEMPLATES_DIRS", '["unclosed'),
+    ],
+)
 def test_a_wrong_environment_variable_is_named_not_config_toml(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError) as err:
@@ -88,7 +99,7 @@ def test_csv_export_has_a_bom_and_no_formula_reaches_a_spreadsheet(cli, tmp_path
     text = to_csv(data)
     assert text.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
-    assert [r["last_note"] for r in rows[:len(hostile)]] == ["'" + h for h in hostile]
+    assert [r["last_note"] for r in rows[: len(hostile)]] == ["'" + h for h in hostile]
     assert rows[len(hostile)]["last_note"] == "bình thường = ok"
     # and through the command, to a file Excel opens
     event_id = cli("event", "create", "ceremony", "--start", "11/6/2027 07:00")[1].strip()

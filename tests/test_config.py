@@ -18,14 +18,17 @@ def test_defaults_and_env_override(monkeypatch):
     assert "123:TEST" not in repr(s)
 
 
-@pytest.mark.parametrize("env,key", [
-    ("DUTYBOT_REMINDERS__OVERDUE_EVERY=soon", "reminders.overdue_every"),
-    ("DUTYBOT_GENERAL__TIMEZONE=Mars/Base", "general.timezone"),
-    ("DUTYBOT_STORAGE__URL=mysql://x", "storage.url"),
-    ("DUTYBOT_STORAGE__URLL=x", "storage.urll"),
-    ("DUTYBOT_REMINDERS__QUIET_HOURS=late", "reminders.quiet_hours"),
-    ("DUTYBOT_ACCESS__ADMINS=[\"12345\"]", "access.admins"),
-])
+@pytest.mark.parametrize(
+    "env,key",
+    [
+        ("DUTYBOT_REMINDERS__OVERDUE_EVERY=soon", "reminders.overdue_every"),
+        ("DUTYBOT_GENERAL__TIMEZONE=Mars/Base", "general.timezone"),
+        ("DUTYBOT_STORAGE__URL=mysql://x", "storage.url"),
+        ("DUTYBOT_STORAGE__URLL=x", "storage.urll"),
+        ("DUTYBOT_REMINDERS__QUIET_HOURS=late", "reminders.quiet_hours"),
+        ('DUTYBOT_ACCESS__ADMINS=["12345"]', "access.admins"),
+    ],
+)
 def test_bad_value_names_the_key(monkeypatch, env, key):
     name, value = env.split("=", 1)
     monkeypatch.setenv(name, value)

@@ -62,8 +62,9 @@ async def test_no_demo_says_how_to_add_people(sqlite_url, clock, tmp_path, monke
 
 def test_demo_blocked_reasons_fit_the_agency():
     template = load_template(resolve_template("ceremony"))
-    from workflows.plan import plan_tasks
     from datetime import datetime, timezone
+
+    from workflows.plan import plan_tasks
 
     for t in plan_tasks(template, datetime(2030, 6, 11, tzinfo=timezone.utc)):
         for reason in block_reasons(t):

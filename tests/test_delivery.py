@@ -29,9 +29,8 @@ from storage.models import Event, Outbox, ReminderSlot, SentMessage, Task, User
 from tests.conftest import Clock, make_app
 from tests.doubles.telegram_api import TelegramDouble
 from tests.helpers import add_user
-from workflows import chase
+from workflows import chase, service
 from workflows import events as event_uc
-from workflows import service
 from workflows.ports import Ctx
 from workflows.spec import load_template
 
@@ -112,12 +111,24 @@ class World:
     def delivery(self, limits: Limits | None = None) -> Delivery:
         return Delivery(self.app, {"telegram": self.channel}, {"telegram": Pacer(limits or Limits())})
 
-    def enqueue(self, chat: int, text: str, *, urgent: bool = False, task_id: int | None = None,
-                kind: str = "info") -> int:
+    def enqueue(
+        self, chat: int, text: str, *, urgent: bool = False, task_id: int | None = None, kind: str = "info"
+    ) -> int:
         now = self.clock()
         with self.app.write() as store:
-            row = store.add(Outbox(user_id=self.users[chat].id, channel="telegram", chat_id=str(chat), kind=kind,
-                                   text=text, task_id=task_id, urgent=urgent, created_at=now, next_attempt_at=now))
+            row = store.add(
+                Outbox(
+                    user_id=self.users[chat].id,
+                    channel="telegram",
+                    chat_id=str(chat),
+                    kind=kind,
+                    text=text,
+                    task_id=task_id,
+                    urgent=urgent,
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+            )
             return row.id
 
     def row(self, row_id: int) -> Outbox:
@@ -131,8 +142,9 @@ class World:
     def sends_to(self, chat: int) -> int:
         """sendMessage requests that reached the double for `chat`, answered or refused."""
         ok = sum(1 for r in self.tg.sent if r.method == "sendMessage" and r.chat_id == chat)
-        refused = sum(1 for e in self.tg.errors if e["method"] == "sendMessage"
-                      and str(e["params"].get("chat_id")) == str(chat))
+        refused = sum(
+            1 for e in self.tg.errors if e["method"] == "sendMessage" and str(e["params"].get("chat_id")) == str(chat)
+        )
         return ok + refused
 
 
@@ -140,8 +152,9 @@ class World:
 async def world(db_url, tmp_path):
     clock = Clock(local(2026, 5, 1, 9))
     async with TelegramDouble(token=TOKEN) as tg:
-        app = make_app(db_url, clock,
-                       telegram={"token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url})
+        app = make_app(
+            db_url, clock, telegram={"token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url}
+        )
         with app.write() as store:
             store.upsert_agency("CA", "Công an tỉnh", "Provincial Police")
             store.upsert_agency("SYT", "Sở Y tế", "Department of Health")
@@ -185,8 +198,12 @@ def pending(world: World):
 async def test_rows_are_delivered_once_and_remembered(world, tmp_path):
     _seed(world, tmp_path)
     task_id = _task(world, "CA-1").id
-    ids = [world.enqueue(CA, "<b>Một</b>"), world.enqueue(CA, "Hai &amp; ba", task_id=task_id, kind="reminder"),
-           world.enqueue(SYT, "Bốn"), world.enqueue(COORD, "Năm")]
+    ids = [
+        world.enqueue(CA, "<b>Một</b>"),
+        world.enqueue(CA, "Hai &amp; ba", task_id=task_id, kind="reminder"),
+        world.enqueue(SYT, "Bốn"),
+        world.enqueue(COORD, "Năm"),
+    ]
     delivery = world.delivery()
     passes = []
     real_drain = delivery.drain_once
@@ -211,13 +228,15 @@ async def test_rows_are_delivered_once_and_remembered(world, tmp_path):
     for row_id in ids:
         row = rows[row_id]
         assert row.status == "sent" and row.attempts == 1 and row.sent_at == world.clock()
-        assert any(m.message_id == int(row.external_message_id) and m.chat_id == int(row.chat_id)
-                   for m in world.tg.sent)
+        assert any(
+            m.message_id == int(row.external_message_id) and m.chat_id == int(row.chat_id) for m in world.tg.sent
+        )
     # A reply to the reminder binds to its task: the message is remembered.
     with world.app.read() as store:
         remembered = list(store.s.exec(select(SentMessage)))
     assert [(m.chat_id, m.message_id, m.task_id) for m in remembered] == [
-        (str(CA), rows[ids[1]].external_message_id, task_id)]
+        (str(CA), rows[ids[1]].external_message_id, task_id)
+    ]
     # Draining again sends nothing more.
     before = world.tg.stats["requests"]
     assert await world.delivery().drain_once() == 0
@@ -336,15 +355,17 @@ def _task(world: World, code: str) -> Task:
 def _slots(world: World, code: str) -> list[ReminderSlot]:
     task = _task(world, code)
     with world.app.read() as store:
-        return list(store.s.exec(select(ReminderSlot).where(ReminderSlot.task_id == task.id)
-                                 .order_by(ReminderSlot.id)))
+        return list(store.s.exec(select(ReminderSlot).where(ReminderSlot.task_id == task.id).order_by(ReminderSlot.id)))
 
 
 def _slot_rows(world: World, code: str) -> list[str]:
     """Slot keys of the outbox rows about task `code` (their dedupe key is slot:<task>:<key>:<user>)."""
     task = _task(world, code)
-    return [r.dedupe_key.split(":", 2)[2].rsplit(":", 1)[0] for r in world.rows()
-            if r.dedupe_key and r.dedupe_key.startswith(f"slot:{task.id}:")]
+    return [
+        r.dedupe_key.split(":", 2)[2].rsplit(":", 1)[0]
+        for r in world.rows()
+        if r.dedupe_key and r.dedupe_key.startswith(f"slot:{task.id}:")
+    ]
 
 
 def _ep(when: datetime) -> int:
@@ -358,8 +379,9 @@ async def test_deadline_moved_after_a_reminder_gives_a_fresh_one_and_repeats_non
     reminder_pass(world.app)
     assert _slot_rows(world, "CA-1") == [f"before:1d@{_ep(old)}"]
     with world.app.write() as store:
-        result = service.set_deadline(store, _ctx(world), store.find_task(_task(world, "CA-1").event_id, "CA-1"),
-                                      new, "chờ kinh phí")
+        result = service.set_deadline(
+            store, _ctx(world), store.find_task(_task(world, "CA-1").event_id, "CA-1"), new, "chờ kinh phí"
+        )
         world.app.notifier.enqueue(store, result.notices, world.clock())
     reminder_pass(world.app)  # same moment: nothing new for the new deadline yet
     world.clock.now = local(2026, 5, 12, 17, 5)  # the old deadline passes: no "due" for it

@@ -46,8 +46,11 @@ def test_readme_run_command_drives_the_local_chat_from_a_pipe(tmp_path):
     env.pop("DUTYBOT_TELEGRAM__TOKEN", None)
     env.pop("DUTYBOT_ZALO__TOKEN", None)
     script = "/as dieuphoi\n/tinhhinh\n/as stc\n/viec\n/quit\n"
-    runner = [str(ROOT / "run")] if (ROOT / ".venv" / "bin" / "dutybot").exists() else \
-        [sys.executable, "-m", "bot.cli", "run"]
+    runner = (
+        [str(ROOT / "run")]
+        if (ROOT / ".venv" / "bin" / "dutybot").exists()
+        else [sys.executable, "-m", "bot.cli", "run"]
+    )
     out = subprocess.run(runner, input=script, capture_output=True, text=True, env=env, cwd=ROOT, timeout=180)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Đã tạo bản thử" in out.stdout
@@ -60,6 +63,13 @@ def test_quitting_the_local_chat_at_once_is_a_clean_end(tmp_path):
     env = {**os.environ, "DUTYBOT_STORAGE__URL": f"sqlite:///{tmp_path / 'quit.db'}"}
     env.pop("DUTYBOT_TELEGRAM__TOKEN", None)
     env.pop("DUTYBOT_ZALO__TOKEN", None)
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "run"], input="/help\n/quit\n", capture_output=True,
-                         text=True, env=env, cwd=ROOT, timeout=180)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        input="/help\n/quit\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=180,
+    )
     assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr[-2000:]

@@ -57,7 +57,8 @@ def test_a_member_is_asked_before_switching_and_the_code_waits(app):
     with app.write() as store:
         assert store.invite_by_hash(invite.code_hash).used_at is None  # nothing changed yet
         assert joining.confirm_switch(store, _ctx(app, ca), invite.id, False) == joining.Kept(
-            joining.Standing("contact", "CA"))
+            joining.Standing("contact", "CA")
+        )
         assert joining.confirm_switch(store, _ctx(app, ca), invite.id, True) == joining.Stale()  # answered already
         joining.join(store, _ctx(app, ca), store.user(ca.id), invite)
         assert joining.confirm_switch(store, _ctx(app, ca), invite.id + 999, True) == joining.Stale()  # not that code

@@ -44,14 +44,17 @@ def app(request, tmp_path, clock):
     a.db.dispose()
 
 
-def add_user(app, handle: str, role: str, agency: str | None = None, *, deputy: bool = False,
-             channel: str = "fake") -> UserRecord:
+def add_user(
+    app, handle: str, role: str, agency: str | None = None, *, deputy: bool = False, channel: str = "fake"
+) -> UserRecord:
     """A person with one account, made through the port (the same on both stores)."""
     with app.write() as store:
-        user = store.add_user(NewUser(name=handle, role=Role(role), agency_code=agency, is_deputy=deputy,
-                                      created_at=app.now()))
-        store.add_identity(NewIdentity(user_id=user.id, channel=channel, external_id=handle, chat_id=handle,
-                                       created_at=app.now()))
+        user = store.add_user(
+            NewUser(name=handle, role=Role(role), agency_code=agency, is_deputy=deputy, created_at=app.now())
+        )
+        store.add_identity(
+            NewIdentity(user_id=user.id, channel=channel, external_id=handle, chat_id=handle, created_at=app.now())
+        )
         return user
 
 
@@ -118,8 +121,9 @@ def test_report_writes_audit_and_refuses_other_agency(app):
     syt = add_user(app, "syt", "contact", "SYT")
     with app.write() as store:
         t = store.find_task(event.id, "CB-23")
-        result = service.report(store, Ctx(actor=ca, channel="fake", now=app.now(), message_ref="m1"), t,
-                                "progress", percent=30)
+        result = service.report(
+            store, Ctx(actor=ca, channel="fake", now=app.now(), message_ref="m1"), t, "progress", percent=30
+        )
     assert result.task.status == "in_progress" and result.notices[0].to == "coordinators"
     with pytest.raises(AccessDenied):
         with app.write() as store:
@@ -136,8 +140,9 @@ def test_launch_twice_is_refused(app):
     event = seed_event(app)
     coord = add_user(app, "coord", "coordinator")
     with app.write() as store:
-        notices = event_uc.launch_event(store, Ctx(actor=coord, channel="fake", now=app.now()),
-                                        store.get_event(event.id))
+        notices = event_uc.launch_event(
+            store, Ctx(actor=coord, channel="fake", now=app.now()), store.get_event(event.id)
+        )
     assert sum(n.key == "assignment" for n in notices) == 58
     with pytest.raises(DutyError):
         with app.write() as store:
@@ -165,9 +170,13 @@ def test_one_clock_reads_the_wall_time():
 
     root = pathlib.Path(__file__).resolve().parent.parent
     wall = re.compile(r"datetime\.now\(|datetime\.utcnow\(|date\.today\(|\btime\.time\(\)")
-    readers = sorted(f"{p.relative_to(root)}:{n}" for folder in ("bot", "workflows", "storage")
-                     for p in (root / folder).rglob("*.py")
-                     for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if wall.search(line))
+    readers = sorted(
+        f"{p.relative_to(root)}:{n}"
+        for folder in ("bot", "workflows", "storage")
+        for p in (root / folder).rglob("*.py")
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if wall.search(line)
+    )
     assert readers == ["workflows/clock.py:21"]
 
 
@@ -230,8 +239,9 @@ def test_evidence_over_the_size_limit_is_refused_and_nothing_is_stored(app):
         t = store.find_task(event.id, "CB-23")
         with pytest.raises(DutyError, match="evidence_too_large"):
             service.attach_evidence(store, _ctx(app, ca), t, kind="photo", size=11, max_bytes=10, data=b"x" * 11)
-        result = service.attach_evidence(store, _ctx(app, ca), t, kind="photo", size=3, max_bytes=10, data=b"abc",
-                                         filename="a.jpg")
+        result = service.attach_evidence(
+            store, _ctx(app, ca), t, kind="photo", size=3, max_bytes=10, data=b"abc", filename="a.jpg"
+        )
         assert result.detail["filename"] == "a.jpg" and [n.key for n in result.notices] == ["news_evidence"]
     with app.read() as store:
         assert store.evidence_count(t.id) == 1
@@ -281,10 +291,26 @@ def test_an_invite_is_claimed_once_and_a_link_code_binds_another_app(app, clock)
     with app.write() as store:
         owner = store.user(coord.id)
         with pytest.raises(DutyError, match="link_same_app"):
-            linking.link_account(store, _ctx(app, owner), owner, None, channel="fake", external_id="coord2",
-                                 chat_id="coord2", display_name="")
-        notice = linking.link_account(store, _ctx(app, owner), owner, None, channel="zalo", external_id="z1",
-                                      chat_id="z1", display_name="Coord Zalo")
+            linking.link_account(
+                store,
+                _ctx(app, owner),
+                owner,
+                None,
+                channel="fake",
+                external_id="coord2",
+                chat_id="coord2",
+                display_name="",
+            )
+        notice = linking.link_account(
+            store,
+            _ctx(app, owner),
+            owner,
+            None,
+            channel="zalo",
+            external_id="z1",
+            chat_id="z1",
+            display_name="Coord Zalo",
+        )
         assert (notice.to, notice.user_id) == ("user", coord.id)
         assert sorted(i.channel for i in store.identities_of(coord.id)) == ["fake", "zalo"]
     with app.write() as store:
@@ -343,10 +369,28 @@ def sql_app(db_url, clock):
 def test_outbox_dedupe_key_makes_a_second_insert_a_no_op(sql_app):
     app = sql_app
     with app.write() as store:
-        assert store.enqueue(Outbox(dedupe_key="t1:slot", channel="fake", chat_id="x", kind="reminder", text="a",
-                                    created_at=app.now(), next_attempt_at=app.now()))
-        assert not store.enqueue(Outbox(dedupe_key="t1:slot", channel="fake", chat_id="x", kind="reminder",
-                                        text="b", created_at=app.now(), next_attempt_at=app.now()))
+        assert store.enqueue(
+            Outbox(
+                dedupe_key="t1:slot",
+                channel="fake",
+                chat_id="x",
+                kind="reminder",
+                text="a",
+                created_at=app.now(),
+                next_attempt_at=app.now(),
+            )
+        )
+        assert not store.enqueue(
+            Outbox(
+                dedupe_key="t1:slot",
+                channel="fake",
+                chat_id="x",
+                kind="reminder",
+                text="b",
+                created_at=app.now(),
+                next_attempt_at=app.now(),
+            )
+        )
 
 
 def test_times_round_trip_as_aware_utc(sql_app):
@@ -355,5 +399,3 @@ def test_times_round_trip_as_aware_utc(sql_app):
     with app.read() as store:
         e = store.get_event(event.id)
         assert e.start == START and e.start.utcoffset() == timedelta(0)
-
-

@@ -49,13 +49,13 @@ def test_an_agency_over_its_quota_is_refused_and_coordinators_told_once(db_url, 
 
 
 def test_the_refusal_reads_in_english(sqlite_url, clock):
-    app = make_app(sqlite_url, clock, limits={"evidence_per_agency_bytes": 3 * 1024 ** 2})
+    app = make_app(sqlite_url, clock, limits={"evidence_per_agency_bytes": 3 * 1024**2})
     try:
         seed_world(app)
         chat = Chat(app)
         chat.say("ca", "/lang en")
         chat.say("ca", "/tiendo NC-11 30")
-        refused = chat.say("ca", "", attachment=_file(4 * 1024 ** 2))
+        refused = chat.say("ca", "", attachment=_file(4 * 1024**2))
         assert "was not stored" in refused and "4.0 MB" in refused and "3.0 MB" in refused
     finally:
         app.db.dispose()

@@ -41,8 +41,17 @@ class FloodOnce:
 
 def queue(app, chat_id: str, text: str, *, at=None, error: str | None = None) -> None:
     with app.write() as store:
-        store.enqueue(Outbox(channel="fake", chat_id=chat_id, kind="news", text=text, created_at=app.now(),
-                             next_attempt_at=at or app.now(), last_error=error))
+        store.enqueue(
+            Outbox(
+                channel="fake",
+                chat_id=chat_id,
+                kind="news",
+                text=text,
+                created_at=app.now(),
+                next_attempt_at=at or app.now(),
+                last_error=error,
+            )
+        )
 
 
 def test_a_restart_keeps_away_from_a_chat_inside_its_window(app, clock):

@@ -31,19 +31,36 @@ def test_empty_database_to_serving(unused_tcp_port):
     url = f"{PG_URL.rpartition('/')[0]}/{name}"
     try:
         with TelegramDoubleThread(token="123:TEST", limits=None) as tg:
-            env = {**os.environ, "DUTYBOT_STORAGE__URL": url, "DUTYBOT_TELEGRAM__TOKEN": "123:TEST",
-                   "DUTYBOT_TELEGRAM__BASE_URL": tg.base_url, "DUTYBOT_TELEGRAM__BASE_FILE_URL": tg.base_file_url,
-                   "DUTYBOT_SERVER__HEALTH": "true", "DUTYBOT_SERVER__PORT": str(unused_tcp_port)}
+            env = {
+                **os.environ,
+                "DUTYBOT_STORAGE__URL": url,
+                "DUTYBOT_TELEGRAM__TOKEN": "123:TEST",
+                "DUTYBOT_TELEGRAM__BASE_URL": tg.base_url,
+                "DUTYBOT_TELEGRAM__BASE_FILE_URL": tg.base_file_url,
+                "DUTYBOT_SERVER__HEALTH": "true",
+                "DUTYBOT_SERVER__PORT": str(unused_tcp_port),
+            }
 
             def dutybot(*args):
-                return subprocess.run([sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env=env, text=True,
-                                      capture_output=True, timeout=120)
+                return subprocess.run(
+                    [sys.executable, "-m", "bot.cli", *args],
+                    cwd=ROOT,
+                    env=env,
+                    text=True,
+                    capture_output=True,
+                    timeout=120,
+                )
 
             up = dutybot("db", "upgrade")
             assert up.returncode == 0 and f"revision {head()}" in up.stdout, up.stderr
             assert dutybot("user", "add-admin", "telegram:4242").returncode == 0
-            proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
             try:
                 report = None
                 for _ in range(100):

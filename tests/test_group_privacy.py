@@ -12,16 +12,28 @@ from tests.helpers import Chat, seed_world
 
 def _in_group(chat: Chat, who: str, text: str):
     chat._mid += 1
-    return chat.router.handle(IncomingMessage(channel="fake", user_id=who, chat_id="-100777", chat_type="supergroup",
-                                              text=text, message_id=str(chat._mid), display_name=who))
+    return chat.router.handle(
+        IncomingMessage(
+            channel="fake",
+            user_id=who,
+            chat_id="-100777",
+            chat_type="supergroup",
+            text=text,
+            message_id=str(chat._mid),
+            display_name=who,
+        )
+    )
 
 
 def _with_evidence(app) -> Chat:
     seed_world(app)
     chat = Chat(app)
     chat.say("ca", "/tiendo NC-11 40 đã họp với anh Tuấn")
-    chat.send("ca", "ảnh buổi họp", attachment=Attachment(kind="document", file_ref="f1", size=5,
-                                                            filename="bien-ban.pdf", data=b"%PDF-"))
+    chat.send(
+        "ca",
+        "ảnh buổi họp",
+        attachment=Attachment(kind="document", file_ref="f1", size=5, filename="bien-ban.pdf", data=b"%PDF-"),
+    )
     return chat
 
 

@@ -25,11 +25,25 @@ from tests.helpers import FakeChannel, add_user
 from workflows.ports import Notice
 
 
-def news(n: int, *, actor: str = "Công an", urgent: bool = False, dedupe: str | None = None,
-         buttons: bool = False, kind: str = "news") -> Notice:
-    return Notice(key="news_evidence", to="coordinators", kind=kind, urgent=urgent, dedupe_key=dedupe,
-                  with_buttons=buttons, task_id=None,
-                  params={"actor": actor, "kind": "ảnh", "code": f"T-{n:04d}"})
+def news(
+    n: int,
+    *,
+    actor: str = "Công an",
+    urgent: bool = False,
+    dedupe: str | None = None,
+    buttons: bool = False,
+    kind: str = "news",
+) -> Notice:
+    return Notice(
+        key="news_evidence",
+        to="coordinators",
+        kind=kind,
+        urgent=urgent,
+        dedupe_key=dedupe,
+        with_buttons=buttons,
+        task_id=None,
+        params={"actor": actor, "kind": "ảnh", "code": f"T-{n:04d}"},
+    )
 
 
 def enqueue(app, *notices: Notice) -> None:
@@ -85,8 +99,15 @@ def test_only_plain_news_is_grouped(app):
     enqueue(app, news(4, dedupe="once:4"), news(5))  # a deduplicated notice stays addressable
     enqueue(app, news(6, kind="reminder"), news(7))
     rows = rows_for(app, "coord")
-    assert [codes(r.text) for r in rows] == [["T-0001"], ["T-0002"], ["T-0003"], ["T-0004"], ["T-0005"],
-                                             ["T-0006"], ["T-0007"]]
+    assert [codes(r.text) for r in rows] == [
+        ["T-0001"],
+        ["T-0002"],
+        ["T-0003"],
+        ["T-0004"],
+        ["T-0005"],
+        ["T-0006"],
+        ["T-0007"],
+    ]
 
 
 def test_a_row_a_worker_has_touched_is_left_alone(app):

@@ -43,7 +43,8 @@ def _rel(path: Path) -> str:
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
@@ -71,11 +72,11 @@ _BLOCKS = (ast.With, ast.AsyncWith, ast.ClassDef, ast.For, ast.AsyncFor, ast.Whi
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
-def _module_level_imports(tree: ast.Module, module: str, is_package: bool,
-                          deferred: bool = False) -> Iterator[str]:
+def _module_level_imports(tree: ast.Module, module: str, is_package: bool, deferred: bool = False) -> Iterator[str]:
     """Imports that run when the module is imported: top level, inside if/try/with/class bodies,
     but not under `if TYPE_CHECKING:` (no runtime cycle) and not inside functions, unless
     `deferred` (an import moved into a function to dodge a cycle still ties the modules)."""
+
     def walk(body: list[ast.stmt]) -> Iterator[str]:
         for node in body:
             if isinstance(node, ast.Import | ast.ImportFrom):
@@ -89,6 +90,7 @@ def _module_level_imports(tree: ast.Module, module: str, is_package: bool,
                     yield from walk(block)
             elif isinstance(node, _BLOCKS + (_FUNCTIONS if deferred else ())):
                 yield from walk(node.body)
+
     yield from walk(tree.body)
 
 
@@ -202,7 +204,8 @@ def test_module_level_imports_skip_functions_and_type_checking():
         "from .channels import base\n"
         "if TYPE_CHECKING:\n    from bot.app import App\n"
         "try:\n    import bot.views\nexcept ImportError:\n    pass\n"
-        "def f():\n    from bot import router\n")
+        "def f():\n    from bot import router\n"
+    )
     names = set(_module_level_imports(tree, "bot.x", False))
     assert {"bot.answers", "bot.channels.base", "bot.views"} <= names
     assert not any(n.startswith(("bot.app", "bot.router")) for n in names)
@@ -210,8 +213,9 @@ def test_module_level_imports_skip_functions_and_type_checking():
 
 def _cycle_report(graph: dict[str, set[str]]) -> tuple[set[str], str]:
     found = cycles(graph)
-    report = "\n".join(f"{len(c)} modules, e.g. {' -> '.join(shortest_loop(graph, c))}\n    all: {', '.join(c)}"
-                       for c in found)
+    report = "\n".join(
+        f"{len(c)} modules, e.g. {' -> '.join(shortest_loop(graph, c))}\n    all: {', '.join(c)}" for c in found
+    )
     if found:
         print("import cycles in bot/:\n" + report)
     return {m for c in found for m in c}, report
@@ -238,10 +242,15 @@ def test_the_layer_checks_see_every_kind_of_import():
         "from sqlmodel import select\n"
         "if TYPE_CHECKING:\n    from storage.repositories import SqlStore\n"
         "def f():\n    from storage import models\n"
-        "from . import ports\n")
+        "from . import ports\n"
+    )
     names = {name for _line, name in _all_imports(tree, "workflows.x", False)}
     assert {n for n in names if _names(n, WORKFLOWS_FORBIDDEN)} == {
-        "sqlalchemy.orm", "sqlmodel.select", "storage.repositories.SqlStore", "storage.models"}
+        "sqlalchemy.orm",
+        "sqlmodel.select",
+        "storage.repositories.SqlStore",
+        "storage.models",
+    }
     assert {n for n in names if _names(n, BOT_DB_MODULES)} == {"sqlalchemy.orm", "sqlmodel.select", "storage.models"}
     assert "workflows.ports" in names
 
@@ -282,6 +291,12 @@ def _tool(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_ruff_check_passes():
     run = _tool("ruff", "check", "--no-cache", ".")
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_ruff_format_is_applied():
+    """`ruff format` leaves every file as it is ([tool.ruff.format] lists the few not yet formatted)."""
+    run = _tool("ruff", "format", "--check", "--no-cache", ".")
     assert run.returncode == 0, run.stdout + run.stderr
 
 

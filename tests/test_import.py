@@ -29,25 +29,28 @@ def _duties(result) -> list[dict]:
 
 
 # -- deadlines: every phrase of the issue, and the usual variants -----------------------------
-@pytest.mark.parametrize("text, due, cue", [
-    ("Trước ngày 25/3/2027", "T-55d", False),
-    ("Tháng 4/2027", "T-19d", False),                       # a month takes its last day (30/4)
-    ("Trước 10 ngày tổ chức Lễ", "T-10d", False),
-    ("Tổng duyệt 15h00 ngày 17/5/2027", "T-2d 15:00", False),
-    ("6h00 ngày 19/5/2027", "T+0 06:00", True),              # run-of-show time on the day: a cue
-    ("Sau Lễ 30 ngày", "T+30d", False),
-    ("Từ ngày 01/4 đến ngày 19/5/2027", "T+0d", False),      # a range takes its end
-    ("Từ ngày 01/4 đến ngày 30/4/2027", "T-19d", False),
-    ("Trước 17h00 ngày 10/5/2027", "T-9d 17:00", False),
-    ("ngày 18 tháng 5 năm 2027", "T-1d", False),
-    ("trong tháng 3 năm 2027", "T-49d", False),
-    ("Quý II/2027", "T+42d", False),
-    ("Trước 25/3", "T-55d", False),                          # the year from the event start
-    ("Trước Lễ 01 tuần", "T-7d", False),
-    ("Từ 7h00 đến 9h00 ngày 19/5/2027", "T+0 07:00", True),  # a slot on the day: the cue is its start
-    ("7 giờ 30 phút ngày 19/5/2027", "T+0 07:30", True),
-    ("01-05/4/2027", "T-44d", False),
-])
+@pytest.mark.parametrize(
+    "text, due, cue",
+    [
+        ("Trước ngày 25/3/2027", "T-55d", False),
+        ("Tháng 4/2027", "T-19d", False),  # a month takes its last day (30/4)
+        ("Trước 10 ngày tổ chức Lễ", "T-10d", False),
+        ("Tổng duyệt 15h00 ngày 17/5/2027", "T-2d 15:00", False),
+        ("6h00 ngày 19/5/2027", "T+0 06:00", True),  # run-of-show time on the day: a cue
+        ("Sau Lễ 30 ngày", "T+30d", False),
+        ("Từ ngày 01/4 đến ngày 19/5/2027", "T+0d", False),  # a range takes its end
+        ("Từ ngày 01/4 đến ngày 30/4/2027", "T-19d", False),
+        ("Trước 17h00 ngày 10/5/2027", "T-9d 17:00", False),
+        ("ngày 18 tháng 5 năm 2027", "T-1d", False),
+        ("trong tháng 3 năm 2027", "T-49d", False),
+        ("Quý II/2027", "T+42d", False),
+        ("Trước 25/3", "T-55d", False),  # the year from the event start
+        ("Trước Lễ 01 tuần", "T-7d", False),
+        ("Từ 7h00 đến 9h00 ngày 19/5/2027", "T+0 07:00", True),  # a slot on the day: the cue is its start
+        ("7 giờ 30 phút ngày 19/5/2027", "T+0 07:30", True),
+        ("01-05/4/2027", "T-44d", False),
+    ],
+)
 def test_every_deadline_phrase(text, due, cue):
     got = read_deadline(text, START)
     assert (got.due, got.cue, got.problem) == (due, cue, None)
@@ -72,19 +75,22 @@ def test_start_read_from_the_document():
 
 
 # -- agencies ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("cell, codes, vague", [
-    ("Sở Văn hóa, Thể thao và Du lịch", ["VHTTDL"], []),
-    ("Sở VHTTDL", ["VHTTDL"], []),
-    ("SỞ VĂN HOÁ, THỂ THAO VÀ DU LỊCH", ["VHTTDL"], []),
-    ("so van hoa the thao va du lich", ["VHTTDL"], []),
-    ("Sở TT&TT; Đài PT-TH tỉnh Nghệ An", ["STTTT", "DAI"], []),
-    ("Sở GTVT, Công an tỉnh Nghệ An và các đơn vị liên quan", ["SGTVT", "CA"], ["các đơn vị liên quan"]),
-    ("Bộ CHQS tỉnh, Tỉnh đoàn, Báo Nghệ An", ["BCHQS", "TD", "BAO"], []),
-    ("Các sở, ngành liên quan", [], ["Các sở, ngành liên quan"]),
-    ("các huyện, thành phố, thị xã", [], ["các huyện, thành phố, thị xã"]),
-    ("UBND huyện Nam Đàn, UBND thành phố Vinh", ["UBND-NAMDAN", "UBND-VINH"], []),
-    ("- Sở Y tế\n- Sở Tài chính", ["SYT", "STC"], []),
-])
+@pytest.mark.parametrize(
+    "cell, codes, vague",
+    [
+        ("Sở Văn hóa, Thể thao và Du lịch", ["VHTTDL"], []),
+        ("Sở VHTTDL", ["VHTTDL"], []),
+        ("SỞ VĂN HOÁ, THỂ THAO VÀ DU LỊCH", ["VHTTDL"], []),
+        ("so van hoa the thao va du lich", ["VHTTDL"], []),
+        ("Sở TT&TT; Đài PT-TH tỉnh Nghệ An", ["STTTT", "DAI"], []),
+        ("Sở GTVT, Công an tỉnh Nghệ An và các đơn vị liên quan", ["SGTVT", "CA"], ["các đơn vị liên quan"]),
+        ("Bộ CHQS tỉnh, Tỉnh đoàn, Báo Nghệ An", ["BCHQS", "TD", "BAO"], []),
+        ("Các sở, ngành liên quan", [], ["Các sở, ngành liên quan"]),
+        ("các huyện, thành phố, thị xã", [], ["các huyện, thành phố, thị xã"]),
+        ("UBND huyện Nam Đàn, UBND thành phố Vinh", ["UBND-NAMDAN", "UBND-VINH"], []),
+        ("- Sở Y tế\n- Sở Tài chính", ["SYT", "STC"], []),
+    ],
+)
 def test_agency_names_accents_case_abbreviations(cell, codes, vague):
     got = load_registry().read_cell(cell)
     assert [a.code for a in got.agencies] == codes and got.vague == vague and got.unknown == []
@@ -101,8 +107,14 @@ def test_unknown_agency_gets_a_code_once():
 # -- whole documents ---------------------------------------------------------------------------
 ROWS = [
     "I. CÔNG TÁC CHUẨN BỊ",
-    ["1", "Xây dựng kịch bản", "Sở Văn hóa, Thể thao và Du lịch", "Công an tỉnh và các đơn vị liên quan",
-     "Trước ngày 25/3/2027", ""],
+    [
+        "1",
+        "Xây dựng kịch bản",
+        "Sở Văn hóa, Thể thao và Du lịch",
+        "Công an tỉnh và các đơn vị liên quan",
+        "Trước ngày 25/3/2027",
+        "",
+    ],
     ["2", "Tuyên truyền", "Sở TT&TT", "Báo Nghệ An, Đài PT-TH tỉnh", "Từ ngày 01/4 đến ngày 19/5/2027", ""],
     ["3", "Chỉnh trang đô thị", "UBND thành phố Vinh", "Các sở, ngành liên quan", "Tháng 4/2027", ""],
     ["4", "Tổng duyệt", "Sở VHTTDL", "Hội Văn nghệ dân gian tỉnh", "Tổng duyệt 15h00 ngày 17/5/2027", ""],
@@ -137,7 +149,7 @@ def test_a_plan_in_each_format(kind):
     assert [p["name"] for p in toml["phases"]] == ["Công tác chuẩn bị", "Tổ chức lễ", "Sau lễ"]
     if kind != "csv":
         assert toml["template"]["name"] == "Lễ kỷ niệm 137 năm Ngày sinh Chủ tịch Hồ Chí Minh"
-    assert "các sở, ngành liên quan" in duties[2]["note"].lower()        # a vague group is a note
+    assert "các sở, ngành liên quan" in duties[2]["note"].lower()  # a vague group is a note
     # the rows it could not read fully: unknown agency (row of duty 4), several leads + no deadline (duty 6)
     by_field = {(i.field, i.message.split(";")[0]) for i in result.issues}
     assert ("supporting", "unknown agency 'Hội Văn nghệ dân gian tỉnh'") in by_field
@@ -157,13 +169,16 @@ def test_row_numbers_point_at_the_row_in_the_file():
         assert {i.row for i in result.issues} == {row}, (kind, result.lines())
 
 
-@pytest.mark.parametrize("head", [
-    ["STT", "Nhiệm vụ", "Đơn vị chủ trì", "Đơn vị phối hợp", "Thời hạn", "Ghi chú"],
-    ["TT", "Công việc", "Chủ trì", "Phối hợp", "Thời gian", "Ghi chú"],
-    ["Số TT", "NỘI DUNG", "CƠ QUAN CHỦ TRÌ", "CƠ QUAN PHỐI HỢP", "THỜI GIAN HOÀN THÀNH", "GHI CHÚ"],
-    ["tt", "noi dung cong viec", "co quan chu tri", "co quan phoi hop", "thoi gian hoan thanh", "ghi chu"],
-    ["TT", "Nội dung", "Cơ quan thực hiện", "Phối hợp", "Tiến độ", ""],
-])
+@pytest.mark.parametrize(
+    "head",
+    [
+        ["STT", "Nhiệm vụ", "Đơn vị chủ trì", "Đơn vị phối hợp", "Thời hạn", "Ghi chú"],
+        ["TT", "Công việc", "Chủ trì", "Phối hợp", "Thời gian", "Ghi chú"],
+        ["Số TT", "NỘI DUNG", "CƠ QUAN CHỦ TRÌ", "CƠ QUAN PHỐI HỢP", "THỜI GIAN HOÀN THÀNH", "GHI CHÚ"],
+        ["tt", "noi dung cong viec", "co quan chu tri", "co quan phoi hop", "thoi gian hoan thanh", "ghi chu"],
+        ["TT", "Nội dung", "Cơ quan thực hiện", "Phối hợp", "Tiến độ", ""],
+    ],
+)
 @pytest.mark.parametrize("kind", ["docx", "xlsx", "csv"])
 def test_every_heading_variant(head, kind):
     result = import_plan(MAKERS[kind](ROWS, head=head), f"k.{kind}", start=START)
@@ -172,8 +187,13 @@ def test_every_heading_variant(head, kind):
 
 def test_two_level_headings_and_column_numbers():
     rows = [["(1)", "(2)", "(3)", "(4)", "(5)", "(6)"]] + ROWS
-    data = docx_bytes(rows, header_rows=[["TT", "Nội dung công việc", "Cơ quan", "Cơ quan", "Thời gian", "Ghi chú"],
-                                         ["TT", "Nội dung công việc", "Chủ trì", "Phối hợp", "Thời gian", "Ghi chú"]])
+    data = docx_bytes(
+        rows,
+        header_rows=[
+            ["TT", "Nội dung công việc", "Cơ quan", "Cơ quan", "Thời gian", "Ghi chú"],
+            ["TT", "Nội dung công việc", "Chủ trì", "Phối hợp", "Thời gian", "Ghi chú"],
+        ],
+    )
     result = import_plan(data, "two.docx")
     assert [(d["lead"], d.get("supporting", [])) for d in _duties(result)] == [(e[1], e[2]) for e in EXPECTED]
 
@@ -184,11 +204,13 @@ def test_two_tables_and_a_letterhead_table():
 
 
 def test_merged_group_rows_without_numerals_and_sub_items():
-    rows = ["CÔNG TÁC TUYÊN TRUYỀN",
-            ["1", "Treo băng rôn", "Sở VHTTDL", "", "Trước ngày 10/5/2027", ""],
-            ["", "- Trên các tuyến phố chính", "", "", "", ""],
-            "TỔ CHỨC LỄ",
-            ["2", "Đón đại biểu", "VPUB", "", "6h30 ngày 19/5/2027", ""]]
+    rows = [
+        "CÔNG TÁC TUYÊN TRUYỀN",
+        ["1", "Treo băng rôn", "Sở VHTTDL", "", "Trước ngày 10/5/2027", ""],
+        ["", "- Trên các tuyến phố chính", "", "", "", ""],
+        "TỔ CHỨC LỄ",
+        ["2", "Đón đại biểu", "VPUB", "", "6h30 ngày 19/5/2027", ""],
+    ]
     for kind in ("docx", "xlsx"):
         duties = _duties(import_plan(MAKERS[kind](rows), f"m.{kind}"))
         assert [d["code"] for d in duties] == ["CTTT-01", "TCL-01"] or [d["phase"] for d in duties][0] != "TCL"
@@ -204,12 +226,20 @@ def test_missing_lead_gets_the_committee_and_a_check():
     assert any(i.field == "lead" for i in result.issues)
 
 
-@pytest.mark.parametrize("name, data", [
-    ("empty.docx", b""), ("empty.xlsx", b""), ("empty.csv", b""), ("blank.csv", b"  \n\n"),
-    ("garbage.docx", b"PK\x03\x04 this is not a zip"), ("garbage.xlsx", bytes(range(256)) * 40),
-    ("garbage.csv", b"\x00\x01\x02 binary"), ("notes.csv", "chỉ là ghi chú,không có bảng\n".encode()),
-    ("plan.pdf", b"%PDF-1.4"),
-])
+@pytest.mark.parametrize(
+    "name, data",
+    [
+        ("empty.docx", b""),
+        ("empty.xlsx", b""),
+        ("empty.csv", b""),
+        ("blank.csv", b"  \n\n"),
+        ("garbage.docx", b"PK\x03\x04 this is not a zip"),
+        ("garbage.xlsx", bytes(range(256)) * 40),
+        ("garbage.csv", b"\x00\x01\x02 binary"),
+        ("notes.csv", "chỉ là ghi chú,không có bảng\n".encode()),
+        ("plan.pdf", b"%PDF-1.4"),
+    ],
+)
 def test_empty_and_garbage_files_give_a_clear_error(name, data):
     result = import_plan(data, name, start=START)
     assert result.toml is None and result.error
@@ -225,8 +255,9 @@ def test_dates_without_a_start_say_give_start():
     assert result.toml is None and "--start" in result.error
 
 
-_CELL = st.text(alphabet=st.sampled_from(list("0123456789/-.:,;hH ngàyTháng trướcsauLễđếnTừSở VHTT&\n\"'()IVX")),
-                max_size=40) | st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
+_CELL = st.text(
+    alphabet=st.sampled_from(list("0123456789/-.:,;hH ngàyTháng trướcsauLễđếnTừSở VHTT&\n\"'()IVX")), max_size=40
+) | st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=30)
 _HEADS = st.lists(st.sampled_from(HEAD + ["STT", "Nhiệm vụ", "Chủ trì", "Thời hạn", "", "x"]), min_size=1, max_size=7)
 
 

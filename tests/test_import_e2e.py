@@ -27,20 +27,36 @@ def d(day: int, month: int, hour: int = 17, minute: int = 0) -> datetime:
 # STT → (lead, supporting, deadline) as a person reads the plan (start 20:00 26/7/2027; day-only
 # deadlines at 17:00). None: the row has no deadline ("Theo chương trình", "Thường xuyên").
 EXPECTED = {
-    1: ("SLDTBXH", ["VHTTDL", "VPUB"], d(15, 5)), 2: ("SLDTBXH", ["SNV"], d(20, 5)),
-    3: ("STC", ["SLDTBXH"], d(31, 5)), 4: ("VPUB", ["SLDTBXH", "SNGV"], d(26, 6)),
-    5: ("MTTQ", ["HLHPN", "TD", "HCCB"], d(25, 7)), 6: (UNKNOWN, ["SXD", "UBND-GIOLINH"], d(10, 7)),
-    7: ("UBND-DONGHA", ["SXD", "STNMT"], d(21, 7)), 8: ("DL", ["UBND-DONGHA"], d(20, 7)),
-    9: ("VNPT", ["VIETTEL", "DAI"], d(22, 7)), 10: ("SGTVT", ["CA"], d(16, 7)),
-    11: ("CA", ["BCHQS", "BDBP"], d(10, 7)), 12: ("SYT", ["BVDK"], d(20, 7)),
-    13: ("VHTTDL", ["TD", "NHNT"], d(30, 6)), 14: ("VHTTDL", ["UBND-DONGHA", "TTVH"], d(23, 7)),
-    15: ("BTG", ["STTTT", "SLDTBXH"], d(31, 5)), 16: ("STTTT", ["BAO", "DAI"], d(27, 7)),
-    17: ("UBND-DONGHA", [], d(20, 7)), 18: ("HCCB", ["BAO"], d(30, 6)), 19: ("DAI", ["VNPT"], None),
-    20: ("VHTTDL", [], d(24, 7, 19)), 21: ("VPUB", ["BCHQS", UNKNOWN], d(26, 7, 7)),
-    22: ("VPUB", ["TD"], d(26, 7, 18, 30)), 23: ("CA", ["BCHQS"], None),
-    24: ("VHTTDL", ["NHNT"], d(26, 7, 20, 15)), 25: ("TD", ["HLHPN"], d(26, 7, 21, 30)),
-    26: ("SYT", [], d(26, 7, 19)), 27: ("UBND-DONGHA", ["VHTTDL"], d(29, 7)),
-    28: ("STC", [], d(25, 8)), 29: ("SLDTBXH", ["VPUB"], d(10, 8)), 30: ("SNV", ["TDKT"], d(31, 8)),
+    1: ("SLDTBXH", ["VHTTDL", "VPUB"], d(15, 5)),
+    2: ("SLDTBXH", ["SNV"], d(20, 5)),
+    3: ("STC", ["SLDTBXH"], d(31, 5)),
+    4: ("VPUB", ["SLDTBXH", "SNGV"], d(26, 6)),
+    5: ("MTTQ", ["HLHPN", "TD", "HCCB"], d(25, 7)),
+    6: (UNKNOWN, ["SXD", "UBND-GIOLINH"], d(10, 7)),
+    7: ("UBND-DONGHA", ["SXD", "STNMT"], d(21, 7)),
+    8: ("DL", ["UBND-DONGHA"], d(20, 7)),
+    9: ("VNPT", ["VIETTEL", "DAI"], d(22, 7)),
+    10: ("SGTVT", ["CA"], d(16, 7)),
+    11: ("CA", ["BCHQS", "BDBP"], d(10, 7)),
+    12: ("SYT", ["BVDK"], d(20, 7)),
+    13: ("VHTTDL", ["TD", "NHNT"], d(30, 6)),
+    14: ("VHTTDL", ["UBND-DONGHA", "TTVH"], d(23, 7)),
+    15: ("BTG", ["STTTT", "SLDTBXH"], d(31, 5)),
+    16: ("STTTT", ["BAO", "DAI"], d(27, 7)),
+    17: ("UBND-DONGHA", [], d(20, 7)),
+    18: ("HCCB", ["BAO"], d(30, 6)),
+    19: ("DAI", ["VNPT"], None),
+    20: ("VHTTDL", [], d(24, 7, 19)),
+    21: ("VPUB", ["BCHQS", UNKNOWN], d(26, 7, 7)),
+    22: ("VPUB", ["TD"], d(26, 7, 18, 30)),
+    23: ("CA", ["BCHQS"], None),
+    24: ("VHTTDL", ["NHNT"], d(26, 7, 20, 15)),
+    25: ("TD", ["HLHPN"], d(26, 7, 21, 30)),
+    26: ("SYT", [], d(26, 7, 19)),
+    27: ("UBND-DONGHA", ["VHTTDL"], d(29, 7)),
+    28: ("STC", [], d(25, 8)),
+    29: ("SLDTBXH", ["VPUB"], d(10, 8)),
+    30: ("SNV", ["TDKT"], d(31, 8)),
 }
 CUES = {21, 22, 24, 25, 26}  # a time on the ceremony day
 
@@ -77,8 +93,11 @@ def test_the_quang_tri_plan_end_to_end(cli, tmp_path):
         lead = unknown if lead == UNKNOWN else lead
         supporting = [unknown if s == UNKNOWN else s for s in supporting]
         task = tasks[duty["code"]]
-        right = (task["lead"], task["supporting"]) == (lead, supporting) and deadline is not None and \
-            datetime.fromisoformat(task["deadline"]) == deadline
+        right = (
+            (task["lead"], task["supporting"]) == (lead, supporting)
+            and deadline is not None
+            and datetime.fromisoformat(task["deadline"]) == deadline
+        )
         if row in checked_rows:
             continue  # reported on stderr and marked "# check:" in the template
         assert right, (stt, task["lead"], task["supporting"], task["deadline"])
@@ -100,8 +119,9 @@ def test_the_quang_tri_plan_end_to_end(cli, tmp_path):
     assert "Tổng số nhiệm vụ được phân công: 30 nhiệm vụ." in body
 
 
-@pytest.mark.parametrize("name, data", [("empty.docx", b""), ("junk.xlsx", b"not a workbook at all"),
-                                        ("junk.csv", b"\x00\x00\x00")])
+@pytest.mark.parametrize(
+    "name, data", [("empty.docx", b""), ("junk.xlsx", b"not a workbook at all"), ("junk.csv", b"\x00\x00\x00")]
+)
 def test_unusable_files_exit_2_and_write_nothing(cli, tmp_path, name, data):
     src = tmp_path / name
     src.write_bytes(data)

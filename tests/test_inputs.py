@@ -28,13 +28,16 @@ def test_a_percent_outside_0_to_100_is_named(app):
     assert _task(app, "CB-05").percent == 60
 
 
-@pytest.mark.parametrize("who, text", [
-    ("coord", "/doihan CB-05 hômkia lý do gì đó"),
-    ("coord", "/doihan CB-05 32/13/2026"),
-    ("stc", "/giahan CB-05 someday chờ hồ sơ"),
-    ("coord", "/taosukien ceremony 31/2/2027 Lễ thử"),
-    ("coord", "/doingay 1 someday"),
-])
+@pytest.mark.parametrize(
+    "who, text",
+    [
+        ("coord", "/doihan CB-05 hômkia lý do gì đó"),
+        ("coord", "/doihan CB-05 32/13/2026"),
+        ("stc", "/giahan CB-05 someday chờ hồ sơ"),
+        ("coord", "/taosukien ceremony 31/2/2027 Lễ thử"),
+        ("coord", "/doingay 1 someday"),
+    ],
+)
 def test_an_unreadable_date_gets_the_formats_that_work(app, who, text):
     seed_world(app)
     chat = Chat(app)

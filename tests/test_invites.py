@@ -17,8 +17,7 @@ from workflows.ports import Ctx
 
 def _make_invite(app, target="CA", ttl=timedelta(days=7)):
     with app.write() as store:
-        code, _ = invites.create_invite(store, Ctx(actor=SystemActor(), channel="cli", now=app.now()), target,
-                                        ttl=ttl)
+        code, _ = invites.create_invite(store, Ctx(actor=SystemActor(), channel="cli", now=app.now()), target, ttl=ttl)
     return code
 
 

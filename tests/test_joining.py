@@ -14,8 +14,9 @@ from workflows.ports import Ctx
 
 def _invite(app, target, deputy=False):
     with app.write() as store:
-        code, _ = invites.create_invite(store, Ctx(actor=SystemActor(), channel="cli", now=app.now()), target,
-                                        ttl=timedelta(days=7), deputy=deputy)
+        code, _ = invites.create_invite(
+            store, Ctx(actor=SystemActor(), channel="cli", now=app.now()), target, ttl=timedelta(days=7), deputy=deputy
+        )
     return code
 
 
@@ -120,8 +121,9 @@ async def test_launch_names_agencies_without_a_contact_and_a_late_joiner_gets_ev
     # "You can start now" reaches the supporting agency too, marked as supporting.
     chat.say("ca", "/xong CB-23")  # NC-11 (CA, supported by QS) waited only for CB-23
     await chat.deliver()
-    assert any("NC-11" in r.text and "phối hợp" in r.text and "có thể bắt đầu" in r.text
-               for r in chat.channel.sent["qs"])
+    assert any(
+        "NC-11" in r.text and "phối hợp" in r.text and "có thể bắt đầu" in r.text for r in chat.channel.sent["qs"]
+    )
 
 
 def test_cli_launch_names_agencies_without_a_contact(tmp_path, monkeypatch, capsys):

@@ -31,12 +31,26 @@ TOKEN = "123:TEST"
 
 
 def _spawn(url: str, tg, n: int) -> list[subprocess.Popen]:
-    env = {**os.environ, "DUTYBOT_STORAGE__URL": url, "DUTYBOT_TELEGRAM__TOKEN": TOKEN,
-           "DUTYBOT_TELEGRAM__BASE_URL": tg.base_url, "DUTYBOT_TELEGRAM__BASE_FILE_URL": tg.base_file_url,
-           "DUTYBOT_TELEGRAM__MAX_PER_SECOND": "400", "DUTYBOT_TELEGRAM__CHAT_INTERVAL": "0",
-           "DUTYBOT_REMINDERS__QUIET_HOURS": ""}  # on the wall clock: the same at any hour
-    return [subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--role", "worker"], cwd=ROOT, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(n)]
+    env = {
+        **os.environ,
+        "DUTYBOT_STORAGE__URL": url,
+        "DUTYBOT_TELEGRAM__TOKEN": TOKEN,
+        "DUTYBOT_TELEGRAM__BASE_URL": tg.base_url,
+        "DUTYBOT_TELEGRAM__BASE_FILE_URL": tg.base_file_url,
+        "DUTYBOT_TELEGRAM__MAX_PER_SECOND": "400",
+        "DUTYBOT_TELEGRAM__CHAT_INTERVAL": "0",
+        "DUTYBOT_REMINDERS__QUIET_HOURS": "",
+    }  # on the wall clock: the same at any hour
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "run", "--role", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(n)
+    ]
 
 
 def _wait(predicate, timeout: float, what: str):
@@ -77,10 +91,20 @@ def test_three_workers_deliver_2000_once_and_leadership_moves_on_kill(pg_databas
         with app.write() as store:
             for n in range(2000):
                 u = users[n % 200]
-                store.add(Outbox(user_id=u.id, channel="telegram", chat_id=str(700000 + n % 200), kind="news",
-                                 text=f"tin số {n}", created_at=now, next_attempt_at=now))
+                store.add(
+                    Outbox(
+                        user_id=u.id,
+                        channel="telegram",
+                        chat_id=str(700000 + n % 200),
+                        kind="news",
+                        text=f"tin số {n}",
+                        created_at=now,
+                        next_attempt_at=now,
+                    )
+                )
         procs = _spawn(pg_database_url, tg, 3)
         try:
+
             def all_sent():
                 with app.read() as store:
                     return not store.s.exec(select(Outbox.id).where(Outbox.status != "sent")).first()
@@ -108,8 +132,11 @@ def test_three_workers_deliver_2000_once_and_leadership_moves_on_kill(pg_databas
             killed_at = time.monotonic()
             victim.send_signal(signal.SIGKILL)
             victim.wait(10)
-            new_leader = _wait(lambda: (h := leases.holder(app.db, "scheduler", datetime.now(timezone.utc)))
-                               and h != leader and h, 45, "a new leader")
+            new_leader = _wait(
+                lambda: (h := leases.holder(app.db, "scheduler", datetime.now(timezone.utc))) and h != leader and h,
+                45,
+                "a new leader",
+            )
             took = time.monotonic() - killed_at
             print(f"leadership taken over {took:.1f}s after SIGKILL of the leader")
             assert took <= 30, f"takeover took {took:.1f}s"

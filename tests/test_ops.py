@@ -49,8 +49,15 @@ def test_a_second_instance_on_one_sqlite_file_is_refused(tmp_path):
     # Through the command line, as an operator would meet it: a clear line, exit 1.
     env = {**os.environ, "DUTYBOT_STORAGE__URL": url}
     env.pop("DUTYBOT_TELEGRAM__TOKEN", None)
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--no-demo"], input="/quit\n", text=True,
-                         capture_output=True, env=env, cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--no-demo"],
+        input="/quit\n",
+        text=True,
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert out.returncode == 1 and "already running" in out.stderr
     first.close()
     lock_sqlite(url).close()  # free again once the first one is gone
@@ -72,8 +79,16 @@ async def test_two_workers_claim_disjoint_rows_and_take_over_dead_claims(app, cl
     add_user(app, "c1", "coordinator")
     with app.write() as store:
         for i in range(40):
-            store.add(Outbox(channel="fake", chat_id=f"c{i}", kind="news", text=f"m{i}", created_at=clock.now,
-                             next_attempt_at=clock.now))
+            store.add(
+                Outbox(
+                    channel="fake",
+                    chat_id=f"c{i}",
+                    kind="news",
+                    text=f"m{i}",
+                    created_at=clock.now,
+                    next_attempt_at=clock.now,
+                )
+            )
     w1, w2 = Delivery(app, {"fake": FakeChannel()}), Delivery(app, {"fake": FakeChannel()})
     w1.worker, w2.worker = "w1", "w2"
     a, b = w1._due(25), w2._due(25)
@@ -90,8 +105,17 @@ async def test_two_workers_claim_disjoint_rows_and_take_over_dead_claims(app, cl
 
 def test_health_reports_database_backlog_and_leader(app):
     with app.write() as store:
-        store.add(Outbox(channel="fake", chat_id="x", kind="news", text="t", created_at=app.now(),
-                         next_attempt_at=app.now(), last_error="boom"))
+        store.add(
+            Outbox(
+                channel="fake",
+                chat_id="x",
+                kind="news",
+                text="t",
+                created_at=app.now(),
+                next_attempt_at=app.now(),
+                last_error="boom",
+            )
+        )
     report = health_report(app)
     assert report["database"] == "ok" and report["outbox_backlog"] == 1
     assert report["last_delivery_error"] == "boom" and report["scheduler_leader"] is None

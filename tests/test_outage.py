@@ -37,8 +37,8 @@ from tests.outage_rig import (
     wait,
 )
 
-OUTAGE = 30.0      # seconds the database is away (the figure)
-RECOVERY = 60.0    # everything owed is delivered within this long after it is back (the promise)
+OUTAGE = 30.0  # seconds the database is away (the figure)
+RECOVERY = 60.0  # everything owed is delivered within this long after it is back (the promise)
 BEFORE = AFTER = 5.0  # seconds of reporting before the outage and after it
 pytestmark = [pytest.mark.timeout(400)] if importlib.util.find_spec("pytest_timeout") else []
 
@@ -76,9 +76,14 @@ class Reporters(threading.Thread):
 
 def _answers(tg) -> list[tuple[int, int]]:
     def collect():
-        return [(r.chat_id, ref["message_id"]) for r in tg.double.sent if r.method == "sendMessage"
-                for ref in [(r.message or {}).get("reply_to_message")]
-                if ref and ref.get("from", {}).get("is_bot") is False]
+        return [
+            (r.chat_id, ref["message_id"])
+            for r in tg.double.sent
+            if r.method == "sendMessage"
+            for ref in [(r.message or {}).get("reply_to_message")]
+            if ref and ref.get("from", {}).get("is_bot") is False
+        ]
+
     return tg.call(collect)
 
 
@@ -126,24 +131,42 @@ def test_a_30s_database_outage_loses_nothing_and_repeats_nothing(backend, tmp_pa
             reporters.halt.set()
             reporters.join(10)
             last_sent = time.monotonic()
+
             def news_rows():
-                return _db(backend.url, f"SELECT count(*) FROM outbox WHERE chat_id = '{COORDINATOR}' "
-                                        "AND status = 'sent'")[0][0]
+                return _db(
+                    backend.url, f"SELECT count(*) FROM outbox WHERE chat_id = '{COORDINATOR}' AND status = 'sent'"
+                )[0][0]
+
             progress = {}
 
             def caught_up() -> bool:
-                progress.update(unanswered=len(set(reporters.sent) - set(_answers(tg))), owed=_owed(backend.url),
-                                news_missing=news_rows() - _to_coordinator(tg))
+                progress.update(
+                    unanswered=len(set(reporters.sent) - set(_answers(tg))),
+                    owed=_owed(backend.url),
+                    news_missing=news_rows() - _to_coordinator(tg),
+                )
                 return progress["unanswered"] == 0 and progress["owed"] == 0 and progress["news_missing"] <= 0
 
             try:
-                wait("every message answered and nothing owed", caught_up, up + RECOVERY - time.monotonic(),
-                     proc, log, 0.5)
+                wait(
+                    "every message answered and nothing owed",
+                    caught_up,
+                    up + RECOVERY - time.monotonic(),
+                    proc,
+                    log,
+                    0.5,
+                )
             except AssertionError as exc:
                 raise AssertionError(f"{progress}: {exc}") from None
             delivered = time.monotonic() - up
-            code, report = wait("/health 200 after the outage", lambda: (r := health(port))[0] == 200 and r,
-                                up + RECOVERY - time.monotonic(), proc, log, 0.5)
+            code, report = wait(
+                "/health 200 after the outage",
+                lambda: (r := health(port))[0] == 200 and r,
+                up + RECOVERY - time.monotonic(),
+                proc,
+                log,
+                0.5,
+            )
             healthy_after = time.monotonic() - up
         finally:
             reporters.halt.set()
@@ -156,8 +179,10 @@ def test_a_30s_database_outage_loses_nothing_and_repeats_nothing(backend, tmp_pa
     assert 503 in statuses, f"/health during the outage: {statuses}"
 
     # Every status applied exactly once: each note is in the audit log once.
-    details = [d if isinstance(d, dict) else json.loads(d)
-               for (d,) in _db(backend.url, "SELECT detail FROM auditentry WHERE action = 'status'")]
+    details = [
+        d if isinstance(d, dict) else json.loads(d)
+        for (d,) in _db(backend.url, "SELECT detail FROM auditentry WHERE action = 'status'")
+    ]
     notes = Counter(d.get("note") for d in details)
     expected = set(reporters.sent.values())
     assert not {n: c for n, c in notes.items() if c > 1}, "a status applied twice"
@@ -180,9 +205,16 @@ def test_a_30s_database_outage_loses_nothing_and_repeats_nothing(backend, tmp_pa
     failing = [line for line in out.splitlines() if ": failing" in line]
     assert failing and len(failing) <= 12, failing
     assert "working again" in out
-    print(f"\noutage test ({type(backend).__name__}): {len(reporters.sent)} updates, /health during {statuses}; "
-          f"all delivered {delivered:.1f} s after the database came back, /health 200 after {healthy_after:.1f} s "
-          f"(last update sent {last_sent - up:.1f} s after); answered twice {len(twice)}; "
-          f"coordinator messages {news_sent}; log lines 'failing' {len(failing)}")
-    print("\n".join(line[:200] for line in out.splitlines() if "failing" in line or "working again" in line
-                     or "not marked sent" in line))
+    print(
+        f"\noutage test ({type(backend).__name__}): {len(reporters.sent)} updates, /health during {statuses}; "
+        f"all delivered {delivered:.1f} s after the database came back, /health 200 after {healthy_after:.1f} s "
+        f"(last update sent {last_sent - up:.1f} s after); answered twice {len(twice)}; "
+        f"coordinator messages {news_sent}; log lines 'failing' {len(failing)}"
+    )
+    print(
+        "\n".join(
+            line[:200]
+            for line in out.splitlines()
+            if "failing" in line or "working again" in line or "not marked sent" in line
+        )
+    )

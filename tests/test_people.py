@@ -90,7 +90,9 @@ def test_removing_asks_first_keep_changes_nothing_and_a_second_press_is_harmless
     [ask] = chat.send("coord", f"/xoa #{ca.id}")
     assert f"Gỡ ca (#{ca.id}, đầu mối đơn vị CA) khỏi hệ thống nhắc việc?" in ask.text
     assert [(b.label, b.data) for row in ask.buttons for b in row] == [
-        ("Gỡ", f"co:rm:{ca.id}"), ("Giữ nguyên", f"co:rmkeep:{ca.id}")]
+        ("Gỡ", f"co:rm:{ca.id}"),
+        ("Giữ nguyên", f"co:rmkeep:{ca.id}"),
+    ]
     assert _user(app, "ca").active and _audit(app, "user_removed") == []  # nothing before the press
 
     [kept] = chat.send("coord", callback=f"co:rmkeep:{ca.id}")

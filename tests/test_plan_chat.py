@@ -62,9 +62,9 @@ def test_coordinator_imports_a_plan_creates_the_event_once_and_gets_the_template
     with papp.read() as store:
         assert len(store.tasks(event.id)) == 30
 
-    again = chat.say("coord", callback=create)        # a second press: the same event, not another
+    again = chat.say("coord", callback=create)  # a second press: the same event, not another
     assert f"sự kiện #{event.id}" in again and len(_events(papp)) == before + 1
-    other = chat.say("admin", callback=create)        # another coordinator pressing the same button
+    other = chat.say("admin", callback=create)  # another coordinator pressing the same button
     assert f"sự kiện #{event.id}" in other and len(_events(papp)) == before + 1
 
     sent = chat.send("coord", callback=send_file)
@@ -76,7 +76,7 @@ def test_caption_is_the_start_and_a_bad_caption_changes_nothing(papp, tmp_path):
     seed_world(papp)
     chat = Chat(papp)
     rows = [["1", "Việc", "Sở Y tế", "", "Trước ngày 10/5/2027", ""]]
-    data = docx_bytes(rows, intro=["KẾ HOẠCH", "Tổ chức Lễ X"])            # no "Thời gian:" line
+    data = docx_bytes(rows, intro=["KẾ HOẠCH", "Tổ chức Lễ X"])  # no "Thời gian:" line
     need = chat.say("coord", attachment=_doc(data))
     assert "không ghi thời gian tổ chức" in need and not (tmp_path / "imports").exists()
     bad = chat.say("coord", "hôm nào đó", attachment=_doc(data))
@@ -89,8 +89,7 @@ def test_caption_is_the_start_and_a_bad_caption_changes_nothing(papp, tmp_path):
     assert task.deadline == datetime(2027, 5, 10, 10, 0, tzinfo=timezone.utc)  # 17:00 local
 
 
-@pytest.mark.parametrize("name, data", [("trong.docx", b""), ("rac.xlsx", b"PK\x03\x04 rac"),
-                                        ("thu.docx", None)])
+@pytest.mark.parametrize("name, data", [("trong.docx", b""), ("rac.xlsx", b"PK\x03\x04 rac"), ("thu.docx", None)])
 def test_unreadable_plans_are_refused_and_nothing_is_saved(papp, tmp_path, name, data):
     seed_world(papp)
     chat = Chat(papp)
@@ -129,7 +128,7 @@ def test_report_docx_from_chat(papp):
         body = "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
         assert "BÁO CÁO" in body and "Tổng số nhiệm vụ được phân công: 58 nhiệm vụ." in body
     assert chat.send("boss", "/baocao docx 1")[0].document[0] == "bao-cao-su-kien-1.docx"  # observers read
-    assert chat.send("coord", "/baocao")[0].document[0].endswith(".xlsx")                # unchanged
+    assert chat.send("coord", "/baocao")[0].document[0].endswith(".xlsx")  # unchanged
     assert "/baocao [docx]" in chat.say("coord", "/baocao docx xlsx")
     assert chat.send("ca", "/baocao docx")[0].document is None
     assert chat.send("coord", "/baocao docx", chat_type="group")[0].document is None
@@ -146,9 +145,13 @@ async def test_telegram_file_in_buttons_file_out(sqlite_url, unused_tcp_port, tm
     from tests.doubles.telegram_api import TelegramDouble
 
     async with TelegramDouble(token=TOKEN, limits=None) as tg:
-        app = make_app(sqlite_url, lambda: datetime.now(timezone.utc), telegram={
-            "token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url},
-            server={"port": unused_tcp_port}, general={"imports_dir": str(tmp_path / "imports")})
+        app = make_app(
+            sqlite_url,
+            lambda: datetime.now(timezone.utc),
+            telegram={"token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url},
+            server={"port": unused_tcp_port},
+            general={"imports_dir": str(tmp_path / "imports")},
+        )
         seed_event(app, datetime.now(timezone.utc) + timedelta(days=30))
         add_admin(app, "telegram", "9001", "Admin")
         add_user(app, "9002", "coordinator", channel="telegram")
@@ -157,11 +160,15 @@ async def test_telegram_file_in_buttons_file_out(sqlite_url, unused_tcp_port, tm
         try:
             coord = tg.make_user(9002, "Điều phối")
             since = len(tg.sent)
-            await tg.user_sends_document(coord, content=PLAN.read_bytes(), file_name=PLAN.name,
-                                         mime_type="application/vnd.openxmlformats-officedocument."
-                                                   "wordprocessingml.document")
-            read = await tg.wait_for(lambda r: r.chat_id == 9002 and "Đã đọc kế hoạch" in (r.text or ""),
-                                     timeout=15, since=since)
+            await tg.user_sends_document(
+                coord,
+                content=PLAN.read_bytes(),
+                file_name=PLAN.name,
+                mime_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            )
+            read = await tg.wait_for(
+                lambda r: r.chat_id == 9002 and "Đã đọc kế hoạch" in (r.text or ""), timeout=15, since=since
+            )
             assert "30 nhiệm vụ" in read.text
             create, send_file = read.callback_data()
             q = await tg.user_presses(coord, read, create)
@@ -169,13 +176,15 @@ async def test_telegram_file_in_buttons_file_out(sqlite_url, unused_tcp_port, tm
             await tg.wait_for(lambda r: r.chat_id == 9002 and "Đã tạo sự kiện" in (r.text or ""), timeout=10)
             q = await tg.user_presses(coord, read, send_file)
             await tg.wait_for_answer(q, timeout=10)
-            toml = await tg.wait_for(lambda r: r.method == "sendDocument" and r.chat_id == 9002, timeout=10,
-                                     since=since)
+            toml = await tg.wait_for(
+                lambda r: r.method == "sendDocument" and r.chat_id == 9002, timeout=10, since=since
+            )
             assert toml.message["document"]["file_name"].endswith(".toml")
             since = len(tg.sent)
             await tg.user_sends(coord, "/baocao docx")
-            report = await tg.wait_for(lambda r: r.method == "sendDocument" and r.chat_id == 9002, timeout=15,
-                                       since=since)
+            report = await tg.wait_for(
+                lambda r: r.method == "sendDocument" and r.chat_id == 9002, timeout=15, since=since
+            )
             assert report.message["document"]["file_name"].endswith(".docx")
             assert len(_events(app)) == 2 and tg.unanswered_callbacks() == [] and tg.validation_errors == []
         finally:

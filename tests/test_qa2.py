@@ -21,8 +21,13 @@ def test_an_ended_events_record_stays_final_for_coordinators_too(app):
         before = {t.code: (t.deadline, t.status, t.lead) for t in store.tasks(1)}
         start = store.get_event(1).start
     # Each of these would rewrite what the after-action report already said (on time, overdue, who).
-    for line in ("/doihan NL-01 20/12/2027 10:00 cho đẹp", "/huy NL-01 không cần", "/giaolai NC-11 SYT",
-                 "/duyet 1", "/doingay 1 20/12/2027"):
+    for line in (
+        "/doihan NL-01 20/12/2027 10:00 cho đẹp",
+        "/huy NL-01 không cần",
+        "/giaolai NC-11 SYT",
+        "/duyet 1",
+        "/doingay 1 20/12/2027",
+    ):
         out = chat.say("coord", line)
         assert "đã kết thúc" in out and "Đã " not in out, (line, out)
     assert "đã kết thúc" in chat.say("ca", "/giahan NC-11 20/12/2027 10:00 thiếu người")

@@ -61,8 +61,11 @@ def test_a_queued_workbook_and_chart_keep_their_files_through_a_retry_and_a_rest
 @pytest.mark.telegram_double
 async def test_coordinator_asks_for_the_report_during_a_flood_limit_and_gets_the_file(sqlite_url):
     async with TelegramDouble(token=TOKEN, limits=None) as tg:
-        app = make_app(sqlite_url, lambda: datetime.now(timezone.utc), telegram={
-            "token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url})
+        app = make_app(
+            sqlite_url,
+            lambda: datetime.now(timezone.utc),
+            telegram={"token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url},
+        )
         seed_event(app, datetime.now(timezone.utc) + timedelta(days=30))
         add_admin(app, "telegram", "9001", "Admin")
         admin = tg.make_user(9001, "Admin")

@@ -90,10 +90,20 @@ def test_the_local_chat_answers_every_line_of_a_second_press(tmp_path):
     env = {**os.environ, "DUTYBOT_STORAGE__URL": f"sqlite:///{tmp_path / 'run.db'}"}
     env.pop("DUTYBOT_TELEGRAM__TOKEN", None)
     env.pop("DUTYBOT_ZALO__TOKEN", None)
-    runner = [str(ROOT / "run")] if (ROOT / ".venv" / "bin" / "dutybot").exists() else \
-        [sys.executable, "-m", "bot.cli", "run"]
-    out = subprocess.run(runner, input="/as vpub\n/xong CB-01\n/xong CB-01\n/viec\n", capture_output=True,
-                         text=True, env=env, cwd=ROOT, timeout=180)
+    runner = (
+        [str(ROOT / "run")]
+        if (ROOT / ".venv" / "bin" / "dutybot").exists()
+        else [sys.executable, "-m", "bot.cli", "run"]
+    )
+    out = subprocess.run(
+        runner,
+        input="/as vpub\n/xong CB-01\n/xong CB-01\n/viec\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=180,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Traceback" not in out.stderr
     assert "CB-01 đã hoàn thành rồi" in out.stdout

@@ -39,15 +39,30 @@ LAUNCH = L(2026, 6, 1, 9)
 DEADLINE = L(2026, 6, 10, 17)
 EP = int(DEADLINE.timestamp())
 CONFIG = {  # config.toml [reminders], as loaded
-    "before": ["3d", "1d", "2h"], "overdue_every": "24h", "escalate_after": "24h", "ack_timeout": "24h",
-    "cue_before": ["30m", "10m"], "checkin_escalate_after": "3m", "quiet_hours": "21:30-07:00",
-    "urgent_window": "2h", "digest_time": "07:30",
+    "before": ["3d", "1d", "2h"],
+    "overdue_every": "24h",
+    "escalate_after": "24h",
+    "ack_timeout": "24h",
+    "cue_before": ["30m", "10m"],
+    "checkin_escalate_after": "3m",
+    "quiet_hours": "21:30-07:00",
+    "urgent_window": "2h",
+    "digest_time": "07:30",
 }
 
 
 def task(**kw) -> TaskState:
-    base = TaskState(id=7, code="T7", lead="SVHTTDL", status="in_progress", deadline=DEADLINE, is_cue=False,
-                     launched_at=LAUNCH, acknowledged_at=LAUNCH + H, last_report_at=None)
+    base = TaskState(
+        id=7,
+        code="T7",
+        lead="SVHTTDL",
+        status="in_progress",
+        deadline=DEADLINE,
+        is_cue=False,
+        launched_at=LAUNCH,
+        acknowledged_at=LAUNCH + H,
+        last_report_at=None,
+    )
     return replace(base, **kw)
 
 
@@ -64,9 +79,17 @@ def brief(slots) -> list[tuple[str, str, str, str]]:
 
 
 # ---- durations and policy -------------------------------------------------------------------
-@pytest.mark.parametrize("text, expected", [
-    ("3d", 3 * D), ("2h", 2 * H), ("30m", 30 * M), ("1h30m", 90 * M), ("1d12h", 36 * H), (" 1d 2h ", 26 * H),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("3d", 3 * D),
+        ("2h", 2 * H),
+        ("30m", 30 * M),
+        ("1h30m", 90 * M),
+        ("1d12h", 36 * H),
+        (" 1d 2h ", 26 * H),
+    ],
+)
 def test_parse_duration(text, expected):
     assert parse_duration(text) == expected
     assert parse_duration(format_duration(expected)) == expected
@@ -86,12 +109,25 @@ def test_policy_from_config_strings_equals_defaults_and_ignores_unknown_keys():
     assert Policy.from_strings(before=["1d", "3d", "1d"]).before == (3 * D, D)
 
 
-@pytest.mark.parametrize("key, value", [
-    ("before", ["3d", "3x"]), ("before", 5), ("overdue_every", "soon"), ("overdue_every", "0h"),
-    ("escalate_after", ""), ("ack_timeout", "0m"), ("cue_before", ["ten"]), ("checkin_escalate_after", "3"),
-    ("quiet_hours", "late"), ("quiet_hours", "25:00-07:00"), ("quiet_hours", "07:00-07:00"),
-    ("urgent_window", None), ("enabled", "maybe"), ("overdue_max", -1),
-])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("before", ["3d", "3x"]),
+        ("before", 5),
+        ("overdue_every", "soon"),
+        ("overdue_every", "0h"),
+        ("escalate_after", ""),
+        ("ack_timeout", "0m"),
+        ("cue_before", ["ten"]),
+        ("checkin_escalate_after", "3"),
+        ("quiet_hours", "late"),
+        ("quiet_hours", "25:00-07:00"),
+        ("quiet_hours", "07:00-07:00"),
+        ("urgent_window", None),
+        ("enabled", "maybe"),
+        ("overdue_max", -1),
+    ],
+)
 def test_policy_errors_name_the_key(key, value):
     with pytest.raises(ValueError, match=f"reminders\\.{key}:"):
         Policy.from_strings(**{key: value})
@@ -127,7 +163,9 @@ def test_default_slots_of_a_plain_task():
     assert overdue[-1].key == f"overdue:14@{EP}" and local(overdue[-1].at) == "24/06 17:00"
     esc = [s for s in slots if s.kind == "escalation"]
     assert sorted((s.recipient, local(s.at), s.params["reason"]) for s in esc) == [
-        ("coordinator", "11/06 17:00", "overdue"), ("deputy", "11/06 17:00", "overdue")]
+        ("coordinator", "11/06 17:00", "overdue"),
+        ("deputy", "11/06 17:00", "overdue"),
+    ]
     assert len({s.key for s in slots}) == len(slots) == 20
     assert all(s.at.tzinfo == UTC and s.send_at.tzinfo == UTC and s.task_id == 7 for s in slots)
     assert [s.send_at for s in slots] == sorted(s.send_at for s in slots)
@@ -144,8 +182,12 @@ def test_due_slots_at_the_boundary_and_sent_keys_suppress():
 
 
 def test_nothing_before_launch_for_disabled_or_finished_tasks():
-    for t in (task(launched_at=None), task(policy=Policy(enabled=False)), task(status="cancelled"),
-              task(status="done")):
+    for t in (
+        task(launched_at=None),
+        task(policy=Policy(enabled=False)),
+        task(status="cancelled"),
+        task(status="done"),
+    ):
         assert plan(t) == [] and due_slots(t, FAR, set(), TZ) == [] and next_due(t, LAUNCH, set(), TZ) is None
 
 
@@ -169,8 +211,12 @@ def test_task_launched_already_overdue_gets_its_overdue_reminder_from_launch_on(
     late = task(launched_at=DEADLINE + 2 * D + 3 * H)
     slots = plan(late)
     first = slots[0]
-    assert (first.kind, first.key, first.at, first.send_at) == ("overdue", f"overdue:2@{EP}", DEADLINE + 2 * D,
-                                                                 late.launched_at)
+    assert (first.kind, first.key, first.at, first.send_at) == (
+        "overdue",
+        f"overdue:2@{EP}",
+        DEADLINE + 2 * D,
+        late.launched_at,
+    )
     assert not [s for s in slots if s.kind in ("reminder", "due", "escalation") or s.key == f"overdue:1@{EP}"]
     assert [s.key for s in due_slots(late, late.launched_at, set(), TZ)] == [f"overdue:2@{EP}"]
     # launched after the deadline but within a day: the "due" message, from launch on
@@ -214,8 +260,13 @@ def test_overdue_series_and_a_single_escalation_to_deputy_and_coordinators():
 def test_restart_after_downtime_sends_what_fell_due_but_not_stale_reminders():
     sent = {f"before:3d@{EP}"}
     got = due_slots(task(), DEADLINE + 2 * D + H, sent, TZ)
-    assert [s.key for s in got] == [f"due@{EP}", f"escalation:coordinator@{EP}", f"escalation:deputy@{EP}",
-                                    f"overdue:1@{EP}", f"overdue:2@{EP}"]
+    assert [s.key for s in got] == [
+        f"due@{EP}",
+        f"escalation:coordinator@{EP}",
+        f"escalation:deputy@{EP}",
+        f"overdue:1@{EP}",
+        f"overdue:2@{EP}",
+    ]
 
 
 def test_ack_follow_up_then_coordinator_escalation_suppressed_by_acknowledgement():
@@ -225,8 +276,11 @@ def test_ack_follow_up_then_coordinator_escalation_suppressed_by_acknowledgement
     assert (ask.kind, ask.recipient, ask.key) == ("ack_request", "contact", "ack:1")
     (esc,) = due_slots(t, LAUNCH + 2 * D, {"ack:1"}, TZ)
     assert (esc.kind, esc.recipient, esc.params["reason"], esc.key) == ("escalation", "coordinator", "no_ack", "ack:2")
-    for acked in (replace(t, status="acknowledged", acknowledged_at=LAUNCH + 30 * H),
-                  replace(t, status="in_progress"), replace(t, acknowledged_at=LAUNCH + H)):
+    for acked in (
+        replace(t, status="acknowledged", acknowledged_at=LAUNCH + 30 * H),
+        replace(t, status="in_progress"),
+        replace(t, acknowledged_at=LAUNCH + H),
+    ):
         assert not [s for s in plan(acked) if s.key.startswith("ack:")]
         assert due_slots(acked, LAUNCH + 2 * D, {"ack:1"}, TZ) == []
 
@@ -261,7 +315,10 @@ def test_cue_sequence():
 def test_cue_overrides():
     t = task(is_cue=True, deadline=CUE, policy=Policy().merged({"cue_before": ["1h"], "checkin_escalate_after": "5m"}))
     assert [(s.kind, local(s.at)) for s in plan(t)] == [
-        ("cue", "11/06 07:00"), ("checkin", "11/06 08:00"), ("escalation", "11/06 08:05")]
+        ("cue", "11/06 07:00"),
+        ("checkin", "11/06 08:00"),
+        ("escalation", "11/06 08:05"),
+    ]
 
 
 # ---- quiet hours ----------------------------------------------------------------------------
@@ -365,11 +422,18 @@ policies = st.builds(
     enabled=st.booleans(),
 )
 tasks = st.builds(
-    TaskState, id=st.just(1), code=st.just("T1"), lead=st.just("A"),
+    TaskState,
+    id=st.just(1),
+    code=st.just("T1"),
+    lead=st.just("A"),
     status=st.sampled_from(["todo", "acknowledged", "in_progress", "blocked", "done", "cancelled"]),
-    deadline=offsets, is_cue=st.booleans(), launched_at=st.none() | offsets,
-    acknowledged_at=st.none() | offsets, last_report_at=st.none() | offsets,
-    waiting_on=st.sampled_from([(), ("T0",)]), policy=policies,
+    deadline=offsets,
+    is_cue=st.booleans(),
+    launched_at=st.none() | offsets,
+    acknowledged_at=st.none() | offsets,
+    last_report_at=st.none() | offsets,
+    waiting_on=st.sampled_from([(), ("T0",)]),
+    policy=policies,
 )
 
 

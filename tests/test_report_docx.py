@@ -48,8 +48,12 @@ def test_layout_a4_margins_and_font():
     doc = _open(scenario())
     sec = doc.sections[0]
     assert (round(sec.page_width.mm), round(sec.page_height.mm)) == (210, 297)
-    assert [round(m.mm) for m in (sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin)] == \
-        [20, 20, 30, 15]
+    assert [round(m.mm) for m in (sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin)] == [
+        20,
+        20,
+        30,
+        15,
+    ]
     assert doc.styles["Normal"].font.name == "Times New Roman" and doc.styles["Normal"].font.size.pt == 14
     sizes = {r.font.size.pt for p in doc.paragraphs for r in p.runs if r.font.size}
     assert sizes <= {13, 14} and 14 in sizes
@@ -103,8 +107,11 @@ def test_blocked_late_and_extended_duties_with_reasons():
     troubled = next(t for t in doc.tables if "Nguyên nhân" in _cells(t)[0])
     codes = {row[1]: row for row in _cells(troubled)[1:]}
     for t in data["tasks"]:
-        done_late = t["status"] == "done" and t["completed_at"] and \
-            datetime.fromisoformat(t["completed_at"]) > datetime.fromisoformat(t["original_deadline"])
+        done_late = (
+            t["status"] == "done"
+            and t["completed_at"]
+            and datetime.fromisoformat(t["completed_at"]) > datetime.fromisoformat(t["original_deadline"])
+        )
         overdue = t["status"] not in ("done", "cancelled") and datetime.fromisoformat(t["deadline"]) < NOW
         assert (t["code"] in codes) == bool(t["status"] == "blocked" or overdue or done_late), t["code"]
         if t["status"] == "blocked":

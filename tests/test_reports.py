@@ -40,76 +40,208 @@ def entry(when: str, action: str, actor: str = "ca", **detail) -> dict:
     return {"at": when, "actor": actor, "channel": "telegram", "action": action, "detail": detail}
 
 
-def task(number: int, code: str, lead: str, deadline: str, *, original: str | None = None, status: str = "todo",
-         percent: int = 0, completed: str | None = None, reason: str | None = None, phase: str | None = None,
-         audit: list | None = None, supporting=(), evidence: int = 0, note: str | None = None) -> dict:
+def task(
+    number: int,
+    code: str,
+    lead: str,
+    deadline: str,
+    *,
+    original: str | None = None,
+    status: str = "todo",
+    percent: int = 0,
+    completed: str | None = None,
+    reason: str | None = None,
+    phase: str | None = None,
+    audit: list | None = None,
+    supporting=(),
+    evidence: int = 0,
+    note: str | None = None,
+) -> dict:
     original = original or deadline
     overdue = status not in ("done", "cancelled") and datetime.fromisoformat(deadline) < NOW
-    return {"number": number, "code": code, "title": f"Nhiệm vụ {code} của {lead}", "title_en": f"Duty {code}",
-            "phase": phase or code.split("-")[0], "lead": lead, "supporting": list(supporting), "depends_on": [],
-            "deadline": deadline, "original_deadline": original, "status": status, "overdue": overdue,
-            "percent": 100 if status == "done" else percent, "blocked_reason": reason, "completed_at": completed,
-            "evidence_count": evidence, "last_note": note, "audit": audit or []}
+    return {
+        "number": number,
+        "code": code,
+        "title": f"Nhiệm vụ {code} của {lead}",
+        "title_en": f"Duty {code}",
+        "phase": phase or code.split("-")[0],
+        "lead": lead,
+        "supporting": list(supporting),
+        "depends_on": [],
+        "deadline": deadline,
+        "original_deadline": original,
+        "status": status,
+        "overdue": overdue,
+        "percent": 100 if status == "done" else percent,
+        "blocked_reason": reason,
+        "completed_at": completed,
+        "evidence_count": evidence,
+        "last_note": note,
+        "audit": audit or [],
+    }
 
 
 def scenario(ended: bool = False) -> dict:
     """13 tasks, 4 agencies; `now` is 05/06/2026 08:00 (the event starts 11/06 07:00)."""
     tasks = [
-        task(1, "CB-01", "VPUB", at(20, month=5), status="done", completed=at(19, 10, month=5),
-             supporting=["BTC", "CA"], evidence=2,
-             audit=[entry(at(19, 10, month=5), "status", "vpub", **{"from": "todo", "to": "done", "percent": 100,
-                                                                    "note": "đã ban hành"})],
-             note="đã ban hành"),
-        task(2, "CB-02", "VPUB", at(25, month=5), status="done", completed=at(27, 9, month=5),
-             audit=[entry(at(22, 9, month=5), "status", "vpub", **{"from": "todo", "to": "blocked", "percent": 0,
-                                                                   "reason": "chờ duyệt mẫu"}),
-                    entry(at(23, 9, month=5), "status", "vpub", **{"from": "blocked", "to": "in_progress",
-                                                                   "percent": 50}),
-                    entry(at(27, 9, month=5), "status", "vpub", **{"from": "in_progress", "to": "done",
-                                                                   "percent": 100})]),
+        task(
+            1,
+            "CB-01",
+            "VPUB",
+            at(20, month=5),
+            status="done",
+            completed=at(19, 10, month=5),
+            supporting=["BTC", "CA"],
+            evidence=2,
+            audit=[
+                entry(
+                    at(19, 10, month=5),
+                    "status",
+                    "vpub",
+                    **{"from": "todo", "to": "done", "percent": 100, "note": "đã ban hành"},
+                )
+            ],
+            note="đã ban hành",
+        ),
+        task(
+            2,
+            "CB-02",
+            "VPUB",
+            at(25, month=5),
+            status="done",
+            completed=at(27, 9, month=5),
+            audit=[
+                entry(
+                    at(22, 9, month=5),
+                    "status",
+                    "vpub",
+                    **{"from": "todo", "to": "blocked", "percent": 0, "reason": "chờ duyệt mẫu"},
+                ),
+                entry(at(23, 9, month=5), "status", "vpub", **{"from": "blocked", "to": "in_progress", "percent": 50}),
+                entry(at(27, 9, month=5), "status", "vpub", **{"from": "in_progress", "to": "done", "percent": 100}),
+            ],
+        ),
         # extended by an approved request (28/05 → 02/06), done 01/06: on time for the new
         # deadline, late against the original one
-        task(3, "CB-03", "CA", at(2), original=at(28, month=5), status="done", completed=at(1, 12),
-             audit=[entry(at(27, 8, month=5), "extension_requested", request=1, to=at(2),
-                          reason="nhà in giao chậm"),
-                    entry(at(27, 10, month=5), "extension_approved", "coord", request=1, to=at(2)),
-                    entry(at(1, 12), "status", **{"from": "todo", "to": "done", "percent": 100}),
-                    entry(at(1, 12, 5), "evidence", kind="photo", size=1000, filename="anh.jpg")]),
-        task(4, "NC-11", "CA", at(3), status="in_progress", percent=40,
-             audit=[entry(at(4, 15), "status", **{"from": "acknowledged", "to": "in_progress", "percent": 40}),
-                    entry(at(4, 16), "extension_requested", request=2, to=at(9), reason="thiếu người"),
-                    entry(at(4, 18), "extension_rejected", "coord", request=2, to=at(9))]),
-        task(5, "NC-12", "STC", at(8), status="blocked", reason="chờ kinh phí <gấp> & bổ sung",
-             audit=[entry(at(4, 9), "status", "stc", **{"from": "todo", "to": "blocked", "percent": 0,
-                                                        "reason": "chờ kinh phí <gấp> & bổ sung"})]),
-        task(6, "NC-13", "SYT", at(4), status="blocked", reason="thiếu xe cứu thương",
-             audit=[entry(at(2, 10), "status", "syt", **{"from": "todo", "to": "blocked", "percent": 0,
-                                                         "reason": "thiếu xe cứu thương"})]),
+        task(
+            3,
+            "CB-03",
+            "CA",
+            at(2),
+            original=at(28, month=5),
+            status="done",
+            completed=at(1, 12),
+            audit=[
+                entry(at(27, 8, month=5), "extension_requested", request=1, to=at(2), reason="nhà in giao chậm"),
+                entry(at(27, 10, month=5), "extension_approved", "coord", request=1, to=at(2)),
+                entry(at(1, 12), "status", **{"from": "todo", "to": "done", "percent": 100}),
+                entry(at(1, 12, 5), "evidence", kind="photo", size=1000, filename="anh.jpg"),
+            ],
+        ),
+        task(
+            4,
+            "NC-11",
+            "CA",
+            at(3),
+            status="in_progress",
+            percent=40,
+            audit=[
+                entry(at(4, 15), "status", **{"from": "acknowledged", "to": "in_progress", "percent": 40}),
+                entry(at(4, 16), "extension_requested", request=2, to=at(9), reason="thiếu người"),
+                entry(at(4, 18), "extension_rejected", "coord", request=2, to=at(9)),
+            ],
+        ),
+        task(
+            5,
+            "NC-12",
+            "STC",
+            at(8),
+            status="blocked",
+            reason="chờ kinh phí <gấp> & bổ sung",
+            audit=[
+                entry(
+                    at(4, 9),
+                    "status",
+                    "stc",
+                    **{"from": "todo", "to": "blocked", "percent": 0, "reason": "chờ kinh phí <gấp> & bổ sung"},
+                )
+            ],
+        ),
+        task(
+            6,
+            "NC-13",
+            "SYT",
+            at(4),
+            status="blocked",
+            reason="thiếu xe cứu thương",
+            audit=[
+                entry(
+                    at(2, 10),
+                    "status",
+                    "syt",
+                    **{"from": "todo", "to": "blocked", "percent": 0, "reason": "thiếu xe cứu thương"},
+                )
+            ],
+        ),
         # brought forward by a coordinator (11/06 06:00 → 10/06 17:00): not an extension
-        task(7, "NL-01", "SYT", at(10), original=at(11, 6),
-             audit=[entry(at(3, 9), "deadline", "coord", **{"from": at(11, 6), "to": at(10), "reason": "sớm hơn"})]),
+        task(
+            7,
+            "NL-01",
+            "SYT",
+            at(10),
+            original=at(11, 6),
+            audit=[entry(at(3, 9), "deadline", "coord", **{"from": at(11, 6), "to": at(10), "reason": "sớm hơn"})],
+        ),
         task(8, "NL-02", "CA", at(11, 7, 30), status="waiting"),
         task(9, "SL-01", "STC", at(18), status="cancelled"),
         task(10, "NC-14", "VPUB", at(5), status="acknowledged"),
         # moved later by a coordinator (01/06 → 06/06), the "from" written in UTC
-        task(11, "CB-04", "STC", at(6), original=at(1), status="in_progress", percent=50,
-             audit=[entry(at(31, 9, month=5), "deadline", "coord",
-                          **{"from": "2026-06-01T10:00:00+00:00", "to": at(6), "reason": "đổi địa điểm"})]),
+        task(
+            11,
+            "CB-04",
+            "STC",
+            at(6),
+            original=at(1),
+            status="in_progress",
+            percent=50,
+            audit=[
+                entry(
+                    at(31, 9, month=5),
+                    "deadline",
+                    "coord",
+                    **{"from": "2026-06-01T10:00:00+00:00", "to": at(6), "reason": "đổi địa điểm"},
+                )
+            ],
+        ),
         task(12, "CB-05", "STC", at(30, month=5), status="done", completed=at(30, 16, 59, month=5)),
         task(13, "CB-06", "VPUB", at(10), status="done", completed=at(2, 9)),  # done early
     ]
-    return {"event": {"id": 7, "name": "Lễ kỷ niệm <70 năm> & biểu dương", "template": "ceremony",
-                      "start": at(11, 7), "launched": True, "ended": ended, "ended_at": None,
-                      "timezone": "Asia/Ho_Chi_Minh", "exported_at": NOW.isoformat()},
-            "agencies": {"CA": {"name": "Công an tỉnh", "name_en": "Provincial Police"},
-                         "SYT": {"name": "Sở Y tế", "name_en": "Department of Health"},
-                         "STC": {"name": "Sở Tài chính", "name_en": "Department of Finance"},
-                         "VPUB": {"name": "Văn phòng UBND tỉnh", "name_en": "People's Committee Office"}},
-            "phases": [{"code": "CB", "name": "Chuẩn bị", "name_en": "Preparation"},
-                       {"code": "NC", "name": "Những ngày cuối", "name_en": "Final days"},
-                       {"code": "NL", "name": "Ngày lễ", "name_en": "Ceremony day"},
-                       {"code": "SL", "name": "Sau lễ", "name_en": "After the ceremony"}],
-            "tasks": tasks}
+    return {
+        "event": {
+            "id": 7,
+            "name": "Lễ kỷ niệm <70 năm> & biểu dương",
+            "template": "ceremony",
+            "start": at(11, 7),
+            "launched": True,
+            "ended": ended,
+            "ended_at": None,
+            "timezone": "Asia/Ho_Chi_Minh",
+            "exported_at": NOW.isoformat(),
+        },
+        "agencies": {
+            "CA": {"name": "Công an tỉnh", "name_en": "Provincial Police"},
+            "SYT": {"name": "Sở Y tế", "name_en": "Department of Health"},
+            "STC": {"name": "Sở Tài chính", "name_en": "Department of Finance"},
+            "VPUB": {"name": "Văn phòng UBND tỉnh", "name_en": "People's Committee Office"},
+        },
+        "phases": [
+            {"code": "CB", "name": "Chuẩn bị", "name_en": "Preparation"},
+            {"code": "NC", "name": "Những ngày cuối", "name_en": "Final days"},
+            {"code": "NL", "name": "Ngày lễ", "name_en": "Ceremony day"},
+            {"code": "SL", "name": "Sau lễ", "name_en": "After the ceremony"},
+        ],
+        "tasks": tasks,
+    }
 
 
 def open_wb(data, texts=VI, **kw):
@@ -126,8 +258,18 @@ def test_workbook_sheets_and_summary_figures():
     assert wb.sheetnames == ["Tổng hợp", "Nhiệm vụ", "Nhật ký", "Rút kinh nghiệm"]
     ws = wb["Tổng hợp"]
     head, *body = rows(ws)
-    assert head == ["Mã đơn vị", "Đơn vị", "Tổng số", "Xong đúng hạn", "Xong trễ hạn", "Quá hạn", "Vướng",
-                    "Đang mở", "Đã hủy", "Tỷ lệ đúng hạn"]
+    assert head == [
+        "Mã đơn vị",
+        "Đơn vị",
+        "Tổng số",
+        "Xong đúng hạn",
+        "Xong trễ hạn",
+        "Quá hạn",
+        "Vướng",
+        "Đang mở",
+        "Đã hủy",
+        "Tỷ lệ đúng hạn",
+    ]
     by = {r[0]: r for r in body[:5]}
     #             total on_time late overdue blocked open cancelled rate
     assert by["CA"][2:] == [3, 0, 1, 1, 0, 2, 0, 0.0]
@@ -140,23 +282,53 @@ def test_workbook_sheets_and_summary_figures():
     assert ws["J3"].number_format == "0%" and ws["J3"].value == 0.5  # STC, a fraction shown as 50%
     assert ws.freeze_panes == "A2"
     info = {r[0]: r[1] for r in body if r and r[0] in ("Sự kiện", "Bắt đầu", "Số liệu lúc")}
-    assert info == {"Sự kiện": "Lễ kỷ niệm <70 năm> & biểu dương", "Bắt đầu": datetime(2026, 6, 11, 7, 0),
-                    "Số liệu lúc": datetime(2026, 6, 5, 8, 0)}
+    assert info == {
+        "Sự kiện": "Lễ kỷ niệm <70 năm> & biểu dương",
+        "Bắt đầu": datetime(2026, 6, 11, 7, 0),
+        "Số liệu lúc": datetime(2026, 6, 5, 8, 0),
+    }
 
 
 def test_workbook_tasks_sheet_values_types_and_styles():
     wb = open_wb(scenario())
     ws = wb["Nhiệm vụ"]
     head = [c.value for c in ws[1]]
-    assert head == ["Mã", "Nhiệm vụ", "Chủ trì", "Phối hợp", "Giai đoạn", "Hạn ban đầu", "Hạn hiện tại",
-                    "Trạng thái", "Quá hạn", "Tiến độ %", "Lý do vướng", "Hoàn thành lúc", "Minh chứng",
-                    "Ghi chú cuối"]
+    assert head == [
+        "Mã",
+        "Nhiệm vụ",
+        "Chủ trì",
+        "Phối hợp",
+        "Giai đoạn",
+        "Hạn ban đầu",
+        "Hạn hiện tại",
+        "Trạng thái",
+        "Quá hạn",
+        "Tiến độ %",
+        "Lý do vướng",
+        "Hoàn thành lúc",
+        "Minh chứng",
+        "Ghi chú cuối",
+    ]
     assert len(head) == len(CSV_FIELDS)
     assert ws.max_row == 14 and ws.freeze_panes == "B2" and ws.auto_filter.ref == "A1:N14"
     by = {r[0].value: r for r in ws.iter_rows(min_row=2)}
     cb01 = [c.value for c in by["CB-01"]]
-    assert cb01 == ["CB-01", "Nhiệm vụ CB-01 của VPUB", "VPUB", "BTC, CA", "Chuẩn bị", datetime(2026, 5, 20, 17),
-                    datetime(2026, 5, 20, 17), "Xong", None, 100, None, datetime(2026, 5, 19, 10), 2, "đã ban hành"]
+    assert cb01 == [
+        "CB-01",
+        "Nhiệm vụ CB-01 của VPUB",
+        "VPUB",
+        "BTC, CA",
+        "Chuẩn bị",
+        datetime(2026, 5, 20, 17),
+        datetime(2026, 5, 20, 17),
+        "Xong",
+        None,
+        100,
+        None,
+        datetime(2026, 5, 19, 10),
+        2,
+        "đã ban hành",
+    ]
     # dates are real, naive local wall-clock datetimes shown dd/mm/yyyy hh:mm
     assert by["CB-01"][5].is_date and by["CB-01"][5].number_format == "dd/mm/yyyy hh:mm"
     assert by["CB-03"][5].value == datetime(2026, 5, 28, 17) and by["CB-03"][6].value == datetime(2026, 6, 2, 17)
@@ -198,10 +370,11 @@ def test_workbook_after_action_sheet():
     assert first[0] == "CB-03" and first[6] == pytest.approx(3.79, abs=0.01)
     assert [values[delays_head + 2 + i][0] for i in range(5)] == ["CB-03", "CB-04", "CB-02", "NC-11", "NC-13"]
     ext_head = next(i for i, r in enumerate(values) if str(r[0]).startswith("Gia hạn đã cấp"))
-    ext = [r for r in values[ext_head + 2:] if r[0]]
+    ext = [r for r in values[ext_head + 2 :] if r[0]]
     assert [(r[0], r[3], r[4], r[6], r[7]) for r in ext] == [
         ("CB-03", datetime(2026, 5, 28, 17), datetime(2026, 6, 2, 17), 5.0, "nhà in giao chậm"),
-        ("CB-04", datetime(2026, 6, 1, 17), datetime(2026, 6, 6, 17), 5.0, "đổi địa điểm")]
+        ("CB-04", datetime(2026, 6, 1, 17), datetime(2026, 6, 6, 17), 5.0, "đổi địa điểm"),
+    ]
     ended = open_wb(scenario(ended=True))["Rút kinh nghiệm"]
     assert "Sự kiện chưa kết thúc: số liệu tạm tính." not in [v for r in rows(ended) for v in r]
 
@@ -246,12 +419,16 @@ def test_after_action_figures():
     assert delays["CB-03"].delay == timedelta(days=3, hours=19) and not delays["CB-03"].open
     assert delays["CB-04"].delay == timedelta(days=3, hours=15) and delays["CB-04"].open
     blocked = [(b.code, b.reason, b.still, b.duration) for b in aar.blocked]
-    assert blocked == [("CB-02", "chờ duyệt mẫu", False, timedelta(days=1)),
-                       ("NC-13", "thiếu xe cứu thương", True, timedelta(days=2, hours=22)),
-                       ("NC-12", "chờ kinh phí <gấp> & bổ sung", True, timedelta(hours=23))]
+    assert blocked == [
+        ("CB-02", "chờ duyệt mẫu", False, timedelta(days=1)),
+        ("NC-13", "thiếu xe cứu thương", True, timedelta(days=2, hours=22)),
+        ("NC-12", "chờ kinh phí <gấp> & bổ sung", True, timedelta(hours=23)),
+    ]
     ext = [(x.code, x.kind, x.added, x.reason, x.actor) for x in aar.extensions]
-    assert ext == [("CB-03", "approved", timedelta(days=5), "nhà in giao chậm", "coord"),
-                   ("CB-04", "set", timedelta(days=5), "đổi địa điểm", "coord")]
+    assert ext == [
+        ("CB-03", "approved", timedelta(days=5), "nhà in giao chậm", "coord"),
+        ("CB-04", "set", timedelta(days=5), "đổi địa điểm", "coord"),
+    ]
 
 
 def test_after_action_text_is_escaped_and_complete():
@@ -300,11 +477,18 @@ def _big_event(n: int) -> dict:
         lead = agencies[i % 17]
         deadline = at(1 + i % 28, 8 + i % 9)
         status = "blocked" if i % 7 == 0 else "done" if i % 3 == 0 else "in_progress"
-        t = task(i + 1, f"T-{i + 1:04d}", lead, deadline, status=status, percent=30,
-                 completed=at(1 + i % 28, 7) if status == "done" else None,
-                 reason=f"lý do {i} " * 3 if status == "blocked" else None, phase=("CB", "NC", "NL")[i % 3],
-                 audit=[entry(at(4, 9 + i % 12), "status", lead.lower(),
-                              **{"from": "todo", "to": status, "percent": 30})])
+        t = task(
+            i + 1,
+            f"T-{i + 1:04d}",
+            lead,
+            deadline,
+            status=status,
+            percent=30,
+            completed=at(1 + i % 28, 7) if status == "done" else None,
+            reason=f"lý do {i} " * 3 if status == "blocked" else None,
+            phase=("CB", "NC", "NL")[i % 3],
+            audit=[entry(at(4, 9 + i % 12), "status", lead.lower(), **{"from": "todo", "to": status, "percent": 30})],
+        )
         tasks.append(t)
     return {**scenario(), "agencies": {}, "tasks": tasks}
 
@@ -341,7 +525,7 @@ def test_charts_render_non_blank_pngs(fn):
     if fn is not timeline_chart_png:
         pixels = (rgb * 255).astype(int).reshape(-1, 3)
         for hexcol in ("E53935", "FB8C00", "2E7D32"):
-            target = [int(hexcol[i:i + 2], 16) for i in (0, 2, 4)]
+            target = [int(hexcol[i : i + 2], 16) for i in (0, 2, 4)]
             assert (abs(pixels - target).sum(axis=1) < 12).sum() > 500, hexcol
 
 
@@ -451,11 +635,11 @@ def test_cli_exports_and_an_unknown_event(tmp_path, monkeypatch, capsys):
 
 def test_workbook_keeps_hostile_user_text_as_plain_text():
     data = scenario()
-    data["tasks"][0]["last_note"] = "=HYPERLINK(\"http://evil\",\"bấm\")"
+    data["tasks"][0]["last_note"] = '=HYPERLINK("http://evil","bấm")'
     data["tasks"][1]["blocked_reason"] = "kinh phí\x0b\x00 chưa về"
     data["tasks"][2]["title"] = "x" * 40_000
     ws = open_wb(data)["Nhiệm vụ"]
-    assert ws["N2"].value == "=HYPERLINK(\"http://evil\",\"bấm\")" and ws["N2"].data_type == "s"
+    assert ws["N2"].value == '=HYPERLINK("http://evil","bấm")' and ws["N2"].data_type == "s"
     assert ws["K3"].value == "kinh phí chưa về"
     assert len(ws["B4"].value) <= 32_767
 

@@ -37,22 +37,59 @@ def _stored(app) -> int:
 
 
 def _message(update_id) -> dict:
-    return {"update_id": update_id, "message": {
-        "message_id": 5, "date": 1750316131, "text": "xin chào",
-        "chat": {"id": 9101, "type": "private", "first_name": "CA"},
-        "from": {"id": 9101, "is_bot": False, "first_name": "CA"}}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 5,
+            "date": 1750316131,
+            "text": "xin chào",
+            "chat": {"id": 9101, "type": "private", "first_name": "CA"},
+            "from": {"id": 9101, "is_bot": False, "first_name": "CA"},
+        },
+    }
 
 
-@pytest.mark.parametrize("body", [
-    json.dumps(_message(1.5e300)), json.dumps(_message(-1)), json.dumps(_message(MAX_UPDATE_ID)),
-    json.dumps(_message("12")), json.dumps(_message(True)), json.dumps(_message(12.0)), json.dumps(_message(None)),
-    json.dumps({"message": {}}), "[1, 2]", "not json", DEEP, '{"update_id": 1, "a": ' + DEEP + "}",
-    json.dumps({"update_id": 1, "x": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}),  # noqa: E501
-], ids=["huge-float", "negative", "2**53", "text", "bool", "float", "null", "missing", "array", "not-json",
-        "deep-array", "deep-member", "40-levels"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps(_message(1.5e300)),
+        json.dumps(_message(-1)),
+        json.dumps(_message(MAX_UPDATE_ID)),
+        json.dumps(_message("12")),
+        json.dumps(_message(True)),
+        json.dumps(_message(12.0)),
+        json.dumps(_message(None)),
+        json.dumps({"message": {}}),
+        "[1, 2]",
+        "not json",
+        DEEP,
+        '{"update_id": 1, "a": ' + DEEP + "}",
+        json.dumps(
+            {"update_id": 1, "x": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}
+        ),  # noqa: E501
+    ],
+    ids=[
+        "huge-float",
+        "negative",
+        "2**53",
+        "text",
+        "bool",
+        "float",
+        "null",
+        "missing",
+        "array",
+        "not-json",
+        "deep-array",
+        "deep-member",
+        "40-levels",
+    ],
+)
 async def test_telegram_webhook_refuses_bad_input_with_400_and_stores_nothing(sqlite_url, body):
-    app = make_app(sqlite_url, lambda: __import__("datetime").datetime.now(__import__("datetime").timezone.utc),
-                   telegram={"token": "123:TEST", "mode": "webhook", "webhook_secret": SECRET})
+    app = make_app(
+        sqlite_url,
+        lambda: __import__("datetime").datetime.now(__import__("datetime").timezone.utc),
+        telegram={"token": "123:TEST", "mode": "webhook", "webhook_secret": SECRET},
+    )
     rt = Runtime(app, limits=Limits.unlimited())
     web_app = web.Application(client_max_size=2 * 1024 * 1024)
     web_app.router.add_post("/telegram", rt._telegram_webhook(rt.channels["telegram"]))
@@ -67,14 +104,20 @@ async def test_telegram_webhook_refuses_bad_input_with_400_and_stores_nothing(sq
         assert list(s.exec(select(InboundUpdate.update_key))) == [str(MAX_UPDATE_ID - 1)]
 
 
-@pytest.mark.parametrize("body", [DEEP, '{"ok": true, "result": ' + DEEP + "}", "[]", "nope"],
-                         ids=["deep-array", "deep-result", "array", "not-json"])
+@pytest.mark.parametrize(
+    "body",
+    [DEEP, '{"ok": true, "result": ' + DEEP + "}", "[]", "nope"],
+    ids=["deep-array", "deep-result", "array", "not-json"],
+)
 async def test_zalo_webhook_refuses_bad_input_with_400_and_stores_nothing(sqlite_url, body):
     from bot.channels.zalo import SECRET_HEADER, ZaloChannel
     from bot.router import Router
 
-    app = make_app(sqlite_url, lambda: __import__("datetime").datetime.now(__import__("datetime").timezone.utc),
-                   zalo={"token": "zalo-token", "webhook_secret": SECRET})
+    app = make_app(
+        sqlite_url,
+        lambda: __import__("datetime").datetime.now(__import__("datetime").timezone.utc),
+        zalo={"token": "zalo-token", "webhook_secret": SECRET},
+    )
     zalo = ZaloChannel(app, Router(app))
     web_app = web.Application(client_max_size=2 * 1024 * 1024)
     web_app.router.add_post("/zalo", zalo.webhook_handler())
@@ -105,8 +148,11 @@ async def test_delivery_survives_any_exception_and_logs_the_outage_once(app, cap
     ch = FakeChannel()
     delivery = Delivery(app, {"fake": ch})
     with app.write() as store:
-        store.enqueue(Outbox(channel="fake", chat_id="c1", kind="news", text="tin", created_at=app.now(),
-                             next_attempt_at=app.now()))
+        store.enqueue(
+            Outbox(
+                channel="fake", chat_id="c1", kind="news", text="tin", created_at=app.now(), next_attempt_at=app.now()
+            )
+        )
     flaky = Flaky(delivery, "_due", 4, RuntimeError("boom: not a database error at all"))
     caplog.set_level(logging.INFO, logger="bot.liveness")
     task = asyncio.create_task(delivery.run_forever())
@@ -142,9 +188,16 @@ async def test_health_names_a_dead_loop_and_an_overdue_message(app, unused_tcp_p
         assert report["oldest_due_seconds"] == 0
         # A message due 10 minutes ago that nothing can send (no such channel here): overdue.
         with app.write() as store:
-            store.enqueue(Outbox(channel="nowhere", chat_id="c1", kind="news", text="tin",
-                                 created_at=app.now() - timedelta(minutes=10),
-                                 next_attempt_at=app.now() - timedelta(minutes=10)))
+            store.enqueue(
+                Outbox(
+                    channel="nowhere",
+                    chat_id="c1",
+                    kind="news",
+                    text="tin",
+                    created_at=app.now() - timedelta(minutes=10),
+                    next_attempt_at=app.now() - timedelta(minutes=10),
+                )
+            )
         status, report = await _get_health(unused_tcp_port)
         assert status == 503 and report["oldest_due_seconds"] >= 600, report
         assert any("outbox" in p for p in report["problems"])
@@ -187,8 +240,10 @@ def test_a_deadlock_is_retried_whole(pg_database_url):
         except Exception as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(1, 2, retry.transaction)),
-               threading.Thread(target=run, args=(2, 1, retry.transaction))]
+    threads = [
+        threading.Thread(target=run, args=(1, 2, retry.transaction)),
+        threading.Thread(target=run, args=(2, 1, retry.transaction)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -232,9 +287,18 @@ async def test_webhook_mode_inbox_loop_survives_the_database_failing(sqlite_url,
     from tests.helpers import add_user, seed_event
 
     async with TelegramDouble(token="123:TEST", limits=None) as tg:
-        app = make_app(sqlite_url, lambda: datetime.now(timezone.utc), telegram={
-            "token": "123:TEST", "base_url": tg.base_url, "base_file_url": tg.base_file_url, "mode": "webhook",
-            "webhook_secret": SECRET}, server={"port": unused_tcp_port})
+        app = make_app(
+            sqlite_url,
+            lambda: datetime.now(timezone.utc),
+            telegram={
+                "token": "123:TEST",
+                "base_url": tg.base_url,
+                "base_file_url": tg.base_file_url,
+                "mode": "webhook",
+                "webhook_secret": SECRET,
+            },
+            server={"port": unused_tcp_port},
+        )
         event = seed_event(app, datetime.now(timezone.utc) + timedelta(days=30))
         add_user(app, "9101", "contact", "CA", channel="telegram")
         with app.write() as store:
@@ -248,8 +312,11 @@ async def test_webhook_mode_inbox_loop_survives_the_database_failing(sqlite_url,
             update = _message(4242)
             update["message"].update(text="/xong NC-11", entities=[{"type": "bot_command", "offset": 0, "length": 5}])
             async with aiohttp.ClientSession() as http:
-                async with http.post(f"http://127.0.0.1:{unused_tcp_port}/telegram", json=update,
-                                     headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
+                async with http.post(
+                    f"http://127.0.0.1:{unused_tcp_port}/telegram",
+                    json=update,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+                ) as r:
                     assert r.status == 200
             await tg.wait_for(lambda r: r.chat_id == 9101 and "hoàn thành" in (r.text or ""), timeout=20)
             assert flaky.calls > 5
@@ -302,9 +369,12 @@ def test_the_reminder_pass_waits_for_an_open_inbox_batch(pg_database_url, clock)
             t.start()
             with app.db.engine.connect() as conn:
                 for _ in range(200):  # until the pass is seen waiting for the lock
-                    waiting = conn.execute(text(
-                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = "
-                        "(SELECT oid FROM pg_database WHERE datname = current_database())")).scalar()
+                    waiting = conn.execute(
+                        text(
+                            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = "
+                            "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                        )
+                    ).scalar()
                     if waiting:
                         break
                     conn.rollback()

@@ -125,8 +125,13 @@ def test_a_text_file_through_the_real_command_gives_no_traceback(tmp_path):
     bad = tmp_path / "notes.txt"
     bad.write_text("hello\n")
     exe = Path(sys.executable).with_name("dutybot")
-    result = subprocess.run([str(exe), "db", "restore", str(bad)], capture_output=True, text=True,
-                            env={**os.environ, "DUTYBOT_STORAGE__URL": url}, cwd=tmp_path)
+    result = subprocess.run(
+        [str(exe), "db", "restore", str(bad)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DUTYBOT_STORAGE__URL": url},
+        cwd=tmp_path,
+    )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.count("\n") == 1 and "not a SQLite database" in result.stderr
 

@@ -26,24 +26,61 @@ def _fill(app, *, old_sent: int, per_kind: int = 2) -> None:
         s.add(AuditEntry(event_id=1, task_id=task_id, at=old, action="report", detail={"note": "old"}))
         s.add(Evidence(task_id=task_id, kind="photo", filename="p.jpg", data=b"x", at=old))
         for i in range(old_sent):
-            s.add(Outbox(channel="telegram", chat_id="1", kind="news", text=f"old {i}", status="sent",
-                         created_at=old, sent_at=old))
+            s.add(
+                Outbox(
+                    channel="telegram",
+                    chat_id="1",
+                    kind="news",
+                    text=f"old {i}",
+                    status="sent",
+                    created_at=old,
+                    sent_at=old,
+                )
+            )
         for _ in range(per_kind):
-            s.add(Outbox(channel="telegram", chat_id="1", kind="news", text="recent", status="sent",
-                         created_at=recent, sent_at=recent))
-            s.add(Outbox(channel="telegram", chat_id="1", kind="news", text="old, never sent", status="pending",
-                         created_at=old, next_attempt_at=old))
-            s.add(Outbox(channel="telegram", chat_id="1", kind="news", text="old, parked", status="parked",
-                         created_at=old))
+            s.add(
+                Outbox(
+                    channel="telegram",
+                    chat_id="1",
+                    kind="news",
+                    text="recent",
+                    status="sent",
+                    created_at=recent,
+                    sent_at=recent,
+                )
+            )
+            s.add(
+                Outbox(
+                    channel="telegram",
+                    chat_id="1",
+                    kind="news",
+                    text="old, never sent",
+                    status="pending",
+                    created_at=old,
+                    next_attempt_at=old,
+                )
+            )
+            s.add(
+                Outbox(
+                    channel="telegram", chat_id="1", kind="news", text="old, parked", status="parked", created_at=old
+                )
+            )
         for i in range(30):  # 30 telegram updates done 100 days ago
-            s.add(InboundUpdate(channel="telegram", update_key=str(1000 + i), status="done", received_at=old,
-                                processed_at=old))
+            s.add(
+                InboundUpdate(
+                    channel="telegram", update_key=str(1000 + i), status="done", received_at=old, processed_at=old
+                )
+            )
         # zalo: two old ones, a failed and a done (the newest of its channel)
-        s.add(InboundUpdate(channel="zalo", update_key="z-1", status="failed", received_at=old, processed_at=old,
-                            error="x"))
+        s.add(
+            InboundUpdate(
+                channel="zalo", update_key="z-1", status="failed", received_at=old, processed_at=old, error="x"
+            )
+        )
         s.add(InboundUpdate(channel="zalo", update_key="z-2", status="done", received_at=old, processed_at=old))
-        s.add(InboundUpdate(channel="telegram", update_key="2000", status="done", received_at=recent,
-                            processed_at=recent))
+        s.add(
+            InboundUpdate(channel="telegram", update_key="2000", status="done", received_at=recent, processed_at=recent)
+        )
         s.add(InboundUpdate(channel="telegram", update_key="3000", status="pending", received_at=old))
 
 

@@ -30,10 +30,13 @@ CODE = re.compile(r"/start ([A-Za-z0-9_-]{32})")
 @pytest.fixture
 async def world(db_url):
     async with TelegramDouble(token="123:TEST", limits=None) as tg:
-        app = make_app(db_url, lambda: datetime.now(timezone.utc),
-                       telegram={"token": "123:TEST", "base_url": tg.base_url, "base_file_url": tg.base_file_url},
-                       limits={"evidence_per_agency_bytes": 80_000},
-                       reminders={"quiet_hours": ""})  # wall clock: no quiet hours to hold a launch
+        app = make_app(
+            db_url,
+            lambda: datetime.now(timezone.utc),
+            telegram={"token": "123:TEST", "base_url": tg.base_url, "base_file_url": tg.base_file_url},
+            limits={"evidence_per_agency_bytes": 80_000},
+            reminders={"quiet_hours": ""},
+        )  # wall clock: no quiet hours to hold a launch
         runtime = Runtime(app, limits=Limits.unlimited(), poll_timeout=1)
         await runtime.start()
         try:
@@ -107,8 +110,9 @@ async def test_a_telegram_link_code_works_on_zalo_and_the_owner_is_told_on_teleg
     from tests.test_zalo import said as zalo_said
 
     async with ZaloDouble() as zd, TelegramDouble(token="123:TEST", limits=None) as tg:
-        app = zalo_app(db_url, zd, telegram={"token": "123:TEST", "base_url": tg.base_url,
-                                             "base_file_url": tg.base_file_url})
+        app = zalo_app(
+            db_url, zd, telegram={"token": "123:TEST", "base_url": tg.base_url, "base_file_url": tg.base_file_url}
+        )
         stack = await ZaloStack(app, zd, "webhook", telegram=True).start()
         try:
             boss = tg.make_user(9001, "Quản trị")
@@ -116,8 +120,7 @@ async def test_a_telegram_link_code_works_on_zalo_and_the_owner_is_told_on_teleg
             code = CODE.search((await said(tg, boss, "/lienket")).text).group(1)
             boss_zalo = zd.make_user("z-boss", "Quản trị Zalo")
             assert "Đã liên kết" in await zalo_said(zd, boss_zalo, f"/start {code}", "liên kết")
-            told = await tg.wait_for(lambda r: r.chat_id == 9001 and "vừa được liên kết" in (r.text or ""),
-                                     timeout=10)
+            told = await tg.wait_for(lambda r: r.chat_id == 9001 and "vừa được liên kết" in (r.text or ""), timeout=10)
             assert "zalo" in told.text and "/huylienket zalo" in told.text
             # Unlinked from Telegram, the Zalo account is a stranger again.
             assert "Đã hủy liên kết" in (await said(tg, boss, "/huylienket zalo")).text

@@ -54,8 +54,11 @@ def test_yesterday_is_read_as_a_date_so_the_answer_says_it_has_passed(app):
     seed_world(app)
     chat = Chat(app)
     before = _task(app, "CB-05").deadline
-    for text in ("/doihan CB-05 hôm qua 17h lùi lịch", "/doihan CB-05 hom qua lùi lịch",
-                 "/doihan CB-05 hôm kia lùi lịch"):
+    for text in (
+        "/doihan CB-05 hôm qua 17h lùi lịch",
+        "/doihan CB-05 hom qua lùi lịch",
+        "/doihan CB-05 hôm kia lùi lịch",
+    ):
         reply = chat.say("coord", text)
         assert "đã qua" in reply and "Không hiểu" not in reply, (text, reply)
     assert _task(app, "CB-05").deadline == before
@@ -69,9 +72,16 @@ def test_yesterday_and_the_day_before_as_parse_when_reads_them():
 
     tz = ZoneInfo("Asia/Ho_Chi_Minh")
     now = datetime(2026, 5, 20, 3, 0, tzinfo=timezone.utc)  # 10:00 on the 20th in Hà Nội
-    for text, day, hour in (("hôm qua", 19, 17), ("hom qua 8h", 19, 8), ("8h30 hôm qua", 19, 8),
-                            ("bữa qua 2h chiều", 19, 14), ("yesterday 9:00", 19, 9), ("hôm kia", 18, 17),
-                            ("ngày kia", 22, 17), ("hôm nay", 20, 17)):
+    for text, day, hour in (
+        ("hôm qua", 19, 17),
+        ("hom qua 8h", 19, 8),
+        ("8h30 hôm qua", 19, 8),
+        ("bữa qua 2h chiều", 19, 14),
+        ("yesterday 9:00", 19, 9),
+        ("hôm kia", 18, 17),
+        ("ngày kia", 22, 17),
+        ("hôm nay", 20, 17),
+    ):
         got = parse_when(text, now=now, tz=tz)
         assert (got.day, got.hour) == (day, hour), text
 

@@ -106,8 +106,10 @@ _EVIDENCE_WORDS = {"VB": "document", "ẢNH": "photo", "LINK": "link", "XN": "co
 def _plan_duties() -> dict[str, dict]:
     out = {}
     for m in re.finditer(r"^([A-Z]{2}-\d\d) \|.*\n.*\n(.*)$", PLAN.read_text(encoding="utf-8"), re.M):
-        fields = {f.split(" ", 1)[0]: f.split(" ", 1)[1] if " " in f else "" for f in
-                  (part.strip() for part in m.group(2).split("·"))}
+        fields = {
+            f.split(" ", 1)[0]: f.split(" ", 1)[1] if " " in f else ""
+            for f in (part.strip() for part in m.group(2).split("·"))
+        }
         out[m.group(1)] = fields
     return out
 
@@ -182,19 +184,34 @@ def test_equal_deadlines_are_fine_and_hour_offsets_are_compared_in_time():
     assert p.field == "duties[NL-03].due" and "NL-01" in p.message and p.line == line_of(late, "T-1h30m")
 
 
-@pytest.mark.parametrize("old, new, field, words", [
-    ('title_en = "Medical plan"\n', 'title_en = 42\n', "duties[CB-24].title_en", "valid string"),
-    ('supporting = ["VPUB"]\ndue = "T-10d"', 'supporting = "VPUB"\ndue = "T-10d"', "duties[CB-24].supporting",
-     "valid list"),
-    ('evidence = ["document"]', 'evidence = ["video"]', "duties[CB-24].evidence", "unknown evidence kind"),
-    ('evidence = ["document"]', 'evidence = "photo"\ncue = "no"', "duties[CB-24].cue", "boolean"),
-    ('phase = "CB"', 'phase = "XX"', "duties[CB-24].phase", "unknown phase 'XX'"),
-    ('lead = "SYT"', 'lead = "SYT"\nsupporting_x = []', "duties[CB-24].supporting_x", "unknown key"),
-    ('evidence = ["document"]', 'evidence = ["document"]\n[duties.reminders]\nbefore = ["1d", "2x"]',
-     "duties[CB-24].reminders.before[1]", "bad duration '2x'"),
-    ('evidence = ["document"]', 'evidence = ["document"]\nreminders = { overdue_every = "0h" }',
-     "duties[CB-24].reminders.overdue_every", "longer than zero"),
-])
+@pytest.mark.parametrize(
+    "old, new, field, words",
+    [
+        ('title_en = "Medical plan"\n', "title_en = 42\n", "duties[CB-24].title_en", "valid string"),
+        (
+            'supporting = ["VPUB"]\ndue = "T-10d"',
+            'supporting = "VPUB"\ndue = "T-10d"',
+            "duties[CB-24].supporting",
+            "valid list",
+        ),
+        ('evidence = ["document"]', 'evidence = ["video"]', "duties[CB-24].evidence", "unknown evidence kind"),
+        ('evidence = ["document"]', 'evidence = "photo"\ncue = "no"', "duties[CB-24].cue", "boolean"),
+        ('phase = "CB"', 'phase = "XX"', "duties[CB-24].phase", "unknown phase 'XX'"),
+        ('lead = "SYT"', 'lead = "SYT"\nsupporting_x = []', "duties[CB-24].supporting_x", "unknown key"),
+        (
+            'evidence = ["document"]',
+            'evidence = ["document"]\n[duties.reminders]\nbefore = ["1d", "2x"]',
+            "duties[CB-24].reminders.before[1]",
+            "bad duration '2x'",
+        ),
+        (
+            'evidence = ["document"]',
+            'evidence = ["document"]\nreminders = { overdue_every = "0h" }',
+            "duties[CB-24].reminders.overdue_every",
+            "longer than zero",
+        ),
+    ],
+)
 def test_each_kind_of_block_problem_points_at_its_key(old, new, field, words):
     text = sub_in_duty(TEXT, "CB-24", old, new)
     problems = problems_of(text)
@@ -248,16 +265,22 @@ def test_inline_style_fixture_reports_every_marked_line():
     marked = {i: line.split("# <- ")[1] for i, line in enumerate(text.splitlines(), 1) if "# <- " in line}
     problems = problems_of(text, "inline_broken.toml")
     assert {p.line for p in problems} == set(marked)
-    words = {"duplicate": "duplicate code", "unknown key": "unknown key 'colour'",
-             "unknown agency": "unknown agency 'Z'", "bad offset": "T-2d 25:00", "cycle": "D-3 → D-4 → D-3"}
+    words = {
+        "duplicate": "duplicate code",
+        "unknown key": "unknown key 'colour'",
+        "unknown agency": "unknown agency 'Z'",
+        "bad offset": "T-2d 25:00",
+        "cycle": "D-3 → D-4 → D-3",
+    }
     for p in problems:
         assert words[marked[p.line]] in p.message, p
 
 
 def test_load_template_raises_template_error_with_every_problem(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text(sub_in_duty(sub_in_duty(TEXT, "CB-05", '"STC"', '"X1"'), "CB-06", '"TDKT"', '"X2"'),
-                   encoding="utf-8")
+    bad.write_text(
+        sub_in_duty(sub_in_duty(TEXT, "CB-05", '"STC"', '"X1"'), "CB-06", '"TDKT"', '"X2"'), encoding="utf-8"
+    )
     with pytest.raises(TemplateError) as exc:
         load_template(bad)
     assert len(exc.value.problems) == 2 and all(p.file == str(bad) for p in exc.value.problems)
@@ -335,14 +358,26 @@ def _mutated(draw) -> str:
         elif kind == "swap" and len(lines[i]) > 2:
             j = draw(st.integers(0, len(lines[i]) - 2))
             s = lines[i]
-            lines[i] = s[:j] + s[j + 1] + s[j] + s[j + 2:]
+            lines[i] = s[:j] + s[j + 1] + s[j] + s[j + 2 :]
         elif kind == "truncate":
             text = "".join(lines)
             return text[: draw(st.integers(0, len(text)))]
         elif kind == "replace":
-            lines[i] = draw(st.sampled_from(['due = "T-1000000d"\n', "depends_on = [1]\n", "[[duties]]\n",
-                                             "cue = 1\n", 'lead = "CB-01"\n', "[duties.reminders]\n",
-                                             'depends_on = ["NL-14"]\n', "code = []\n", "[template]\n"]))
+            lines[i] = draw(
+                st.sampled_from(
+                    [
+                        'due = "T-1000000d"\n',
+                        "depends_on = [1]\n",
+                        "[[duties]]\n",
+                        "cue = 1\n",
+                        'lead = "CB-01"\n',
+                        "[duties.reminders]\n",
+                        'depends_on = ["NL-14"]\n',
+                        "code = []\n",
+                        "[template]\n",
+                    ]
+                )
+            )
         if not lines:
             lines = ["\n"]
     return "".join(lines)

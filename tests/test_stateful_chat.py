@@ -64,16 +64,73 @@ PEOPLE = {
     "qs": ("contact", "QS", False),  # QS mostly supports (CB-23, NC-11, NL-07)
 }
 WHO = [*PEOPLE, "stranger"]
-CODES = ["CB-23", "NC-11", "NL-01", "cb-23", "CB-24", "NL-02", "NC-03", "NL-07", "CB-01", "CB-05", "ZZ-99",
-         "#3", "17"]
-TOKENS = [*CODES, "#1", "#2", "1", "2", "50", "100", "150", "-5", "abc", "40%", "20/6", "mai", "25/12/2026",
-          "01/05/2026", "17:00", "chờ", "kinh", "phí", "<b>x</b>", "CA", "SYT", "QS", "XYZ", "coordinator",
-          "observer", "deputy", "pho", "on", "off", "vi", "en", "ceremony", "all", "tatca", "fake", "lý", "do"]
+CODES = ["CB-23", "NC-11", "NL-01", "cb-23", "CB-24", "NL-02", "NC-03", "NL-07", "CB-01", "CB-05", "ZZ-99", "#3", "17"]
+TOKENS = [
+    *CODES,
+    "#1",
+    "#2",
+    "1",
+    "2",
+    "50",
+    "100",
+    "150",
+    "-5",
+    "abc",
+    "40%",
+    "20/6",
+    "mai",
+    "25/12/2026",
+    "01/05/2026",
+    "17:00",
+    "chờ",
+    "kinh",
+    "phí",
+    "<b>x</b>",
+    "CA",
+    "SYT",
+    "QS",
+    "XYZ",
+    "coordinator",
+    "observer",
+    "deputy",
+    "pho",
+    "on",
+    "off",
+    "vi",
+    "en",
+    "ceremony",
+    "all",
+    "tatca",
+    "fake",
+    "lý",
+    "do",
+]
 # Rendering a workbook or a chart costs ~100 ms; they are read-only and covered by test_reports.
 SLOW = {"report", "baocao", "chart", "bieudo", "newevent", "taosukien"}
-PHRASES = ["xong rồi", "đã xong", "đang làm 50%", "được 70%", "vướng kinh phí", "chưa có xe", "đã nhận",
-           "ok", "?", "khi nào họp?", "không vướng gì", "1", "2", "3", "9", "80", "hello", "hết vướng rồi",
-           "/", "/xong", "  ", "🙂"]
+PHRASES = [
+    "xong rồi",
+    "đã xong",
+    "đang làm 50%",
+    "được 70%",
+    "vướng kinh phí",
+    "chưa có xe",
+    "đã nhận",
+    "ok",
+    "?",
+    "khi nào họp?",
+    "không vướng gì",
+    "1",
+    "2",
+    "3",
+    "9",
+    "80",
+    "hello",
+    "hết vướng rồi",
+    "/",
+    "/xong",
+    "  ",
+    "🙂",
+]
 # Replies that are refusals when returned rather than raised.
 _REFUSAL_PREFIXES = ("err.", "unknown.", "usage.")
 
@@ -123,8 +180,9 @@ def _build_template(path) -> None:
     seed_event(app, START)
     with app.write() as store:
         store.get_event(rehearsal.id).name = "Tổng duyệt"
-        event_uc.launch_event(store, Ctx(actor=SystemActor(), channel="cli", now=app.now()),
-                              store.get_event(rehearsal.id))
+        event_uc.launch_event(
+            store, Ctx(actor=SystemActor(), channel="cli", now=app.now()), store.get_event(rehearsal.id)
+        )
     for handle, (role, agency, deputy) in PEOPLE.items():
         add_user(app, handle, role, agency, deputy=deputy, channel=CHANNEL)
     app.db.dispose()
@@ -132,11 +190,15 @@ def _build_template(path) -> None:
 
 def _snapshot(conn: sqlite3.Connection) -> dict:
     """What a message may change, read straight from the SQLite file (fast: ~1 ms)."""
+
     def rows(sql):
         return {r[0]: tuple(r[1:]) for r in conn.execute(sql)}
+
     return {
-        "task": rows("SELECT id, lead, status, percent, blocked_reason, deadline, supporting, version, "
-                     "acknowledged_at, completed_at FROM task"),
+        "task": rows(
+            "SELECT id, lead, status, percent, blocked_reason, deadline, supporting, version, "
+            "acknowledged_at, completed_at FROM task"
+        ),
         "user": rows("SELECT id, role, agency_code, is_deputy, active FROM user"),
         "identity": rows("SELECT id, user_id, channel, external_id FROM identity"),
         "event": rows("SELECT id, name, start, launched_at, ended_at FROM event"),
@@ -148,10 +210,19 @@ def _snapshot(conn: sqlite3.Connection) -> dict:
 
 
 def _new_audit(conn: sqlite3.Connection, after_id: int) -> list[dict]:
-    return [{"id": r[0], "event_id": r[1], "task_id": r[2], "actor_id": r[3], "action": r[4],
-             "detail": json.loads(r[5] or "{}")}
-            for r in conn.execute("SELECT id, event_id, task_id, actor_id, action, detail FROM auditentry "
-                                  "WHERE id > ?", (after_id,))]
+    return [
+        {
+            "id": r[0],
+            "event_id": r[1],
+            "task_id": r[2],
+            "actor_id": r[3],
+            "action": r[4],
+            "detail": json.loads(r[5] or "{}"),
+        }
+        for r in conn.execute(
+            "SELECT id, event_id, task_id, actor_id, action, detail FROM auditentry WHERE id > ?", (after_id,)
+        )
+    ]
 
 
 def _changed(before: dict, after: dict) -> set:
@@ -184,15 +255,33 @@ class ChatMachine(RuleBasedStateMachine):
         shutil.rmtree(self._dir, ignore_errors=True)
 
     # -- sending -----------------------------------------------------------------------
-    def _send(self, who: str, text: str = "", *, callback: str | None = None, group: bool = False,
-              attachment: Attachment | None = None) -> None:
+    def _send(
+        self,
+        who: str,
+        text: str = "",
+        *,
+        callback: str | None = None,
+        group: bool = False,
+        attachment: Attachment | None = None,
+    ) -> None:
         self.mid += 1
         chat = "grp" if group else who
-        msg = IncomingMessage(channel=CHANNEL, user_id=who, chat_id=chat, text=text, callback=callback,
-                              chat_type="group" if group else "private", message_id=str(self.mid),
-                              display_name=who, attachment=attachment)
-        actor = self.conn.execute("SELECT u.role, u.agency_code, u.id FROM identity i JOIN user u ON u.id = i.user_id "
-                                  "WHERE i.channel = ? AND i.external_id = ?", (CHANNEL, who)).fetchone()
+        msg = IncomingMessage(
+            channel=CHANNEL,
+            user_id=who,
+            chat_id=chat,
+            text=text,
+            callback=callback,
+            chat_type="group" if group else "private",
+            message_id=str(self.mid),
+            display_name=who,
+            attachment=attachment,
+        )
+        actor = self.conn.execute(
+            "SELECT u.role, u.agency_code, u.id FROM identity i JOIN user u ON u.id = i.user_id "
+            "WHERE i.channel = ? AND i.external_id = ?",
+            (CHANNEL, who),
+        ).fetchone()
         before = _snapshot(self.conn)
         self.router.refused = False
         _Keys.used = []
@@ -223,21 +312,24 @@ class ChatMachine(RuleBasedStateMachine):
         event_rows = {a["event_id"] for a in audit if a["event_id"] is not None}
         for tid in _changed(before["task"], after["task"]):
             if actor is not None and actor[0] == "contact" and tid in before["task"]:
-                assert before["task"][tid][0] == actor[1], \
+                assert before["task"][tid][0] == actor[1], (
                     f"contact of {actor[1]} changed task {tid} led by {before['task'][tid][0]}"
-            assert tid in task_rows, f"task {tid} changed without an audit row: {before['task'].get(tid)} -> " \
-                                     f"{after['task'].get(tid)}"
+                )
+            assert tid in task_rows, (
+                f"task {tid} changed without an audit row: {before['task'].get(tid)} -> {after['task'].get(tid)}"
+            )
         for table in ("evidence", "extension"):
             for rid in _changed(before[table], after[table]):
                 tid = (after[table].get(rid) or before[table][rid])[0]
                 assert tid in task_rows, f"{table} {rid} changed without an audit row"
         for eid in _changed(before["event"], after["event"]):
             assert eid in event_rows, f"event {eid} changed without an audit row"
-        for uid in _changed(before["user"], after["user"]) | {after["identity"][i][0] for i in
-                                                              _changed(before["identity"], after["identity"])
-                                                              if i in after["identity"]}:
-            assert any(a["actor_id"] == uid or uid in a["detail"].values() for a in audit), \
+        for uid in _changed(before["user"], after["user"]) | {
+            after["identity"][i][0] for i in _changed(before["identity"], after["identity"]) if i in after["identity"]
+        }:
+            assert any(a["actor_id"] == uid or uid in a["detail"].values() for a in audit), (
                 f"user {uid} changed without an audit row: {before['user'].get(uid)} -> {after['user'].get(uid)}"
+            )
         for iid in _changed(before["invite"], after["invite"]):
             assert any(a["detail"].get("invite") == iid for a in audit), f"invite {iid} changed without audit"
 
@@ -255,30 +347,82 @@ class ChatMachine(RuleBasedStateMachine):
                 store.remember_choices(CHANNEL, chat, flat)
 
     # -- rules -------------------------------------------------------------------------
-    @rule(who=st.sampled_from(WHO), name=st.sampled_from(_load_names()),
-          first=st.sampled_from(["", *CODES, *CODES]), rest=st.lists(st.sampled_from(TOKENS), max_size=3))
+    @rule(
+        who=st.sampled_from(WHO),
+        name=st.sampled_from(_load_names()),
+        first=st.sampled_from(["", *CODES, *CODES]),
+        rest=st.lists(st.sampled_from(TOKENS), max_size=3),
+    )
     def command(self, who, name, first, rest):
         self._send(who, " ".join([f"/{name}", first, *rest]).strip())
 
-    @rule(who=st.sampled_from(["ca", "ca2", "syt", "syt2", "qs", "coord", "boss"]),
-          verb=st.sampled_from(["/xong {}", "/done {}", "/danhan {}", "/ack {}", "/tiendo {} 60", "/tiendo {} 100",
-                                "/progress {} 101", "/vuong {} chờ kinh phí", "/blocked {}",
-                                "/giahan {} 30/6/2026 17:00 nhà in chậm", "/extend {} 01/05/2026 lý do",
-                                "/nv {}", "/task {}"]),
-          code=st.sampled_from(CODES))
+    @rule(
+        who=st.sampled_from(["ca", "ca2", "syt", "syt2", "qs", "coord", "boss"]),
+        verb=st.sampled_from(
+            [
+                "/xong {}",
+                "/done {}",
+                "/danhan {}",
+                "/ack {}",
+                "/tiendo {} 60",
+                "/tiendo {} 100",
+                "/progress {} 101",
+                "/vuong {} chờ kinh phí",
+                "/blocked {}",
+                "/giahan {} 30/6/2026 17:00 nhà in chậm",
+                "/extend {} 01/05/2026 lý do",
+                "/nv {}",
+                "/task {}",
+            ]
+        ),
+        code=st.sampled_from(CODES),
+    )
     def report(self, who, verb, code):
         """A contact (or staff) reporting on a task: the most used path, so it is drawn often."""
         self._send(who, verb.format(code))
 
-    @rule(who=st.sampled_from(["coord", "admin", "boss", "ca"]),
-          line=st.sampled_from(["/launch 2", "/trienkhai 1", "/endevent 1", "/ketthuc 2", "/doihan {} 28/6/2026 17:00",
-                                "/deadline {} 01/01/2020", "/giaolai {} SYT", "/reassign {} CA", "/reassign {} XYZ",
-                                "/moi CA", "/moi SYT pho", "/invite coordinator", "/invite observer", "/moi QS",
-                                "/duyet 1", "/tuchoi 1", "/approve 2", "/nhac {}", "/nhac CA",
-                                "/thongbao họp lúc 8h", "/doingay 2 20/6/2026 07:00", "/tinhhinh 1", "/status 2",
-                                "/sukien", "/quahan", "/donvi CA", "/tomtat off", "/xemtruoc CA", "/viec",
-                                "/whoami", "/toila", "/help", "/lang en", "/lang vi"]),
-          code=st.sampled_from(CODES))
+    @rule(
+        who=st.sampled_from(["coord", "admin", "boss", "ca"]),
+        line=st.sampled_from(
+            [
+                "/launch 2",
+                "/trienkhai 1",
+                "/endevent 1",
+                "/ketthuc 2",
+                "/doihan {} 28/6/2026 17:00",
+                "/deadline {} 01/01/2020",
+                "/giaolai {} SYT",
+                "/reassign {} CA",
+                "/reassign {} XYZ",
+                "/moi CA",
+                "/moi SYT pho",
+                "/invite coordinator",
+                "/invite observer",
+                "/moi QS",
+                "/duyet 1",
+                "/tuchoi 1",
+                "/approve 2",
+                "/nhac {}",
+                "/nhac CA",
+                "/thongbao họp lúc 8h",
+                "/doingay 2 20/6/2026 07:00",
+                "/tinhhinh 1",
+                "/status 2",
+                "/sukien",
+                "/quahan",
+                "/donvi CA",
+                "/tomtat off",
+                "/xemtruoc CA",
+                "/viec",
+                "/whoami",
+                "/toila",
+                "/help",
+                "/lang en",
+                "/lang vi",
+            ]
+        ),
+        code=st.sampled_from(CODES),
+    )
     def staff(self, who, line, code):
         self._send(who, line.format(code))
 
@@ -288,9 +432,25 @@ class ChatMachine(RuleBasedStateMachine):
             return
         self._send(who, callback=self.buttons[pick % len(self.buttons)])
 
-    @rule(who=st.sampled_from(WHO), task=st.integers(1, 120),
-          action=st.sampled_from(["t:{}:ack", "t:{}:done", "t:{}:prog", "t:{}:blk", "t:{}:unblk", "p:{}:50",
-                                  "c:{}:100", "c:{}:done", "u:{}", "x:{}:y", "t:{}:zzz"]))
+    @rule(
+        who=st.sampled_from(WHO),
+        task=st.integers(1, 120),
+        action=st.sampled_from(
+            [
+                "t:{}:ack",
+                "t:{}:done",
+                "t:{}:prog",
+                "t:{}:blk",
+                "t:{}:unblk",
+                "p:{}:50",
+                "c:{}:100",
+                "c:{}:done",
+                "u:{}",
+                "x:{}:y",
+                "t:{}:zzz",
+            ]
+        ),
+    )
     def press_forged(self, who, task, action):
         self._send(who, callback=action.format(task))
 
@@ -298,14 +458,20 @@ class ChatMachine(RuleBasedStateMachine):
     def say(self, who, phrase):
         self._send(who, phrase)
 
-    @rule(who=st.sampled_from(WHO), caption=st.sampled_from(["", "ảnh hiện trường", "CB-23", "CB-24 xong",
-                                                              "NL-07"]))
+    @rule(who=st.sampled_from(WHO), caption=st.sampled_from(["", "ảnh hiện trường", "CB-23", "CB-24 xong", "NL-07"]))
     def photo(self, who, caption):
-        self._send(who, caption, attachment=Attachment(kind="photo", file_ref=f"f{self.mid}", size=2048,
-                                                       data=b"\x89PNG fake", mime="image/png"))
+        self._send(
+            who,
+            caption,
+            attachment=Attachment(
+                kind="photo", file_ref=f"f{self.mid}", size=2048, data=b"\x89PNG fake", mime="image/png"
+            ),
+        )
 
-    @rule(who=st.sampled_from(WHO), line=st.sampled_from(["xong rồi", "/tinhhinh", "/viec", "/xong CB-23",
-                                                          "/help", "/moi CA", "chào cả nhà"]))
+    @rule(
+        who=st.sampled_from(WHO),
+        line=st.sampled_from(["xong rồi", "/tinhhinh", "/viec", "/xong CB-23", "/help", "/moi CA", "chào cả nhà"]),
+    )
     def in_group(self, who, line):
         self._send(who, line, group=True)
 
@@ -327,10 +493,18 @@ def test_random_conversations_keep_every_promise(tmp_path_factory):
     ChatMachine.settings_obj = load_settings(None, storage={"url": f"sqlite:///{template}"})
     i18n.Texts.__call__ = _recording_call
     try:
-        run_state_machine_as_test(ChatMachine, settings=settings(
-            max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, print_blob=True,
-            derandomize=not os.environ.get("DUTYBOT_STATEFUL_RANDOM"), database=None,
-            suppress_health_check=list(HealthCheck)))
+        run_state_machine_as_test(
+            ChatMachine,
+            settings=settings(
+                max_examples=EXAMPLES,
+                stateful_step_count=STEPS,
+                deadline=None,
+                print_blob=True,
+                derandomize=not os.environ.get("DUTYBOT_STATEFUL_RANDOM"),
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
     finally:
         i18n.Texts.__call__ = _orig_call
 

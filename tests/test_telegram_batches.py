@@ -15,11 +15,11 @@ from sqlmodel import select
 from bot import answers
 from bot.app import add_admin
 from bot.channels.base import IncomingMessage
-from bot.ratelimit import Limits
 from bot.notify import GROUP_SEP
+from bot.ratelimit import Limits
 from bot.router import Router
-from bot.uow import UnitOfWork
 from bot.runtime import Runtime
+from bot.uow import UnitOfWork
 from storage.models import InboundUpdate, Outbox, User
 from tests.conftest import make_app
 from tests.doubles.telegram_api import TelegramDouble
@@ -31,8 +31,11 @@ TOKEN = "123456:TESTtokenTESTtokenTESTtokenTESTtok"
 @pytest.fixture
 async def bot(sqlite_url):
     async with TelegramDouble(token=TOKEN, limits=None) as tg:
-        app = make_app(sqlite_url, lambda: datetime.now(timezone.utc), telegram={
-            "token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url})
+        app = make_app(
+            sqlite_url,
+            lambda: datetime.now(timezone.utc),
+            telegram={"token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url},
+        )
         event = seed_event(app, datetime.now(timezone.utc) + timedelta(days=30))
         add_admin(app, "telegram", "9001", "Admin")
         add_user(app, "9002", "coordinator", channel="telegram")
@@ -50,8 +53,10 @@ async def start(app):
 
 
 def answer_to(sent):
-    return lambda r: r.chat_id == sent["chat"]["id"] and \
-        (r.message or {}).get("reply_to_message", {}).get("message_id") == sent["message_id"]
+    return lambda r: (
+        r.chat_id == sent["chat"]["id"]
+        and (r.message or {}).get("reply_to_message", {}).get("message_id") == sent["message_id"]
+    )
 
 
 def task(app, code):
@@ -217,8 +222,10 @@ def test_people_read_once_per_batch_still_see_changes_made_in_it(db_url, clock):
     router = Router(app)
 
     def say(text, uow, who="ca"):
-        return router.handle(IncomingMessage(channel="fake", user_id=who, chat_id=who, chat_type="private",
-                                             display_name=who, text=text), uow)
+        return router.handle(
+            IncomingMessage(channel="fake", user_id=who, chat_id=who, chat_type="private", display_name=who, text=text),
+            uow,
+        )
 
     def news_for(name):
         with app.read() as store:
@@ -232,8 +239,10 @@ def test_people_read_once_per_batch_still_see_changes_made_in_it(db_url, clock):
         with uow.write() as store:  # a second coordinator joins inside the same batch
             u = store.add(User(name="coord2", role="coordinator", created_at=app.now()))
             from storage.models import Identity
-            store.add(Identity(user_id=u.id, channel="fake", external_id="coord2", chat_id="coord2",
-                               created_at=app.now()))
+
+            store.add(
+                Identity(user_id=u.id, channel="fake", external_id="coord2", chat_id="coord2", created_at=app.now())
+            )
         with pytest.raises(RuntimeError):
             with uow.write() as store:  # ... and a third one is rolled back
                 store.add(User(name="ghost", role="coordinator", created_at=app.now()))
@@ -293,11 +302,13 @@ def test_sent_messages_come_back_without_the_quoted_message_but_updates_keep_it(
     from bot.channels.tg_request import AiohttpRequest
 
     quoted = {"message_id": 3, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "xong"}
-    sent = {"message_id": 4, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "ok",
-            "reply_to_message": quoted}
+    sent = {"message_id": 4, "date": 0, "chat": {"id": 1, "type": "private"}, "text": "ok", "reply_to_message": quoted}
     req = AiohttpRequest()
     answer = req.parse_json_payload(json.dumps({"ok": True, "result": sent}).encode())
     assert answer["result"]["message_id"] == 4 and "reply_to_message" not in answer["result"]
-    updates = req.parse_json_payload(json.dumps({"ok": True, "result": [
-        {"update_id": 1, "message": {**quoted, "reply_to_message": quoted}}]}).encode())
+    updates = req.parse_json_payload(
+        json.dumps(
+            {"ok": True, "result": [{"update_id": 1, "message": {**quoted, "reply_to_message": quoted}}]}
+        ).encode()
+    )
     assert updates["result"][0]["message"]["reply_to_message"] == quoted

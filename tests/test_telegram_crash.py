@@ -38,7 +38,7 @@ TOKEN = "123:TEST"
 UPDATES = 3000
 USERS = 50
 FIRST_UID = 700_001
-KILL_AFTER = 300      # processed updates before the SIGKILL ("some hundreds")
+KILL_AFTER = 300  # processed updates before the SIGKILL ("some hundreds")
 # A guard against a stuck run, not a speed target (speed lives in bench/telegram_updates.py):
 # generous enough for a loaded 2-core CI machine. CRASH_TEST_BUDGET_S changes it.
 TIME_LIMIT = float(os.environ.get("CRASH_TEST_BUDGET_S", "600"))
@@ -87,21 +87,24 @@ def _counts(db_path: Path) -> dict[str, int]:
     return out
 
 
-def _wait(what: str, check, deadline: float, proc: subprocess.Popen, log: Path, db_path: Path,
-          interval: float = 0.1):
+def _wait(what: str, check, deadline: float, proc: subprocess.Popen, log: Path, db_path: Path, interval: float = 0.1):
     since, done_before = time.monotonic(), _counts(db_path)["done"]
     while True:
         got = check()
         if got:
             return got
         if proc.poll() is not None:
-            raise AssertionError(f"dutybot exited ({proc.returncode}) while waiting for {what}:\n"
-                                 f"{log.read_text(errors='replace')[-3000:]}")
+            raise AssertionError(
+                f"dutybot exited ({proc.returncode}) while waiting for {what}:\n"
+                f"{log.read_text(errors='replace')[-3000:]}"
+            )
         if time.monotonic() > deadline:
             now = _counts(db_path)
             rate = (now["done"] - done_before) / (time.monotonic() - since)
-            raise AssertionError(f"stuck: out of time ({TIME_LIMIT:.0f}s) waiting for {what}: {now}; dutybot "
-                                 f"processed {rate:.1f} updates/s in this wait")
+            raise AssertionError(
+                f"stuck: out of time ({TIME_LIMIT:.0f}s) waiting for {what}: {now}; dutybot "
+                f"processed {rate:.1f} updates/s in this wait"
+            )
         time.sleep(interval)
 
 
@@ -112,23 +115,33 @@ def test_kill_9_during_a_burst_then_restart_applies_every_update_once(tmp_path):
     plan = _world(db_path)
 
     with TelegramDoubleThread(TOKEN, limits=None) as tg:
+
         async def queue_all() -> dict:
             d = tg.double
             for uid in sorted({uid for uid, _, _ in plan}):
                 d.make_user(uid, f"Cán bộ {uid}")
-            return {(m["chat"]["id"], m["message_id"]): note
-                    for uid, text, note in plan for m in [await d.user_sends(uid, text)]}
+            return {
+                (m["chat"]["id"], m["message_id"]): note
+                for uid, text, note in plan
+                for m in [await d.user_sends(uid, text)]
+            }
 
         message_note = tg.run(queue_all())
         assert tg.call(lambda: len(tg.double.pending_updates)) == UPDATES
 
-        env = {**os.environ, "DUTYBOT_TELEGRAM__TOKEN": TOKEN, "DUTYBOT_TELEGRAM__BASE_URL": tg.base_url,
-               "DUTYBOT_TELEGRAM__BASE_FILE_URL": tg.base_file_url, "DUTYBOT_STORAGE__URL": f"sqlite:///{db_path}",
-               # flood limits off on both sides (the double's above): this is about exactly-once
-               "DUTYBOT_TELEGRAM__MAX_PER_SECOND": "100000", "DUTYBOT_TELEGRAM__CHAT_INTERVAL": "0",
-               # 60 messages from each contact at once is a deliberate flood that loads the pipeline;
-               # every one must be answered here, so the per-sender gate is off (tests/test_abuse.py).
-               "DUTYBOT_LIMITS__SENDER_PER_MINUTE": "0"}
+        env = {
+            **os.environ,
+            "DUTYBOT_TELEGRAM__TOKEN": TOKEN,
+            "DUTYBOT_TELEGRAM__BASE_URL": tg.base_url,
+            "DUTYBOT_TELEGRAM__BASE_FILE_URL": tg.base_file_url,
+            "DUTYBOT_STORAGE__URL": f"sqlite:///{db_path}",
+            # flood limits off on both sides (the double's above): this is about exactly-once
+            "DUTYBOT_TELEGRAM__MAX_PER_SECOND": "100000",
+            "DUTYBOT_TELEGRAM__CHAT_INTERVAL": "0",
+            # 60 messages from each contact at once is a deliberate flood that loads the pipeline;
+            # every one must be answered here, so the per-sender gate is off (tests/test_abuse.py).
+            "DUTYBOT_LIMITS__SENDER_PER_MINUTE": "0",
+        }
         env.pop("DUTYBOT_TELEGRAM__MODE", None)
 
         def launch(n: int) -> tuple[subprocess.Popen, Path]:
@@ -141,8 +154,15 @@ def test_kill_9_during_a_burst_then_restart_applies_every_update_once(tmp_path):
         t0 = time.monotonic()
         proc, log = launch(1)
         try:
-            _wait(f"{KILL_AFTER} processed updates", lambda: _counts(db_path)["done"] >= KILL_AFTER,
-                  deadline, proc, log, db_path, interval=0.02)
+            _wait(
+                f"{KILL_AFTER} processed updates",
+                lambda: _counts(db_path)["done"] >= KILL_AFTER,
+                deadline,
+                proc,
+                log,
+                db_path,
+                interval=0.02,
+            )
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
         finally:
@@ -158,11 +178,22 @@ def test_kill_9_during_a_burst_then_restart_applies_every_update_once(tmp_path):
         # Second run: picks up where the first stopped, then a graceful SIGTERM.
         proc, log = launch(2)
         try:
-            _wait(f"all {UPDATES} updates processed",
-                  lambda: (c := _counts(db_path))["stored"] == UPDATES and c["pending"] == 0,
-                  deadline, proc, log, db_path)
-            _wait("the updates to be confirmed", lambda: tg.call(lambda: not tg.double.pending_updates),
-                  deadline, proc, log, db_path)
+            _wait(
+                f"all {UPDATES} updates processed",
+                lambda: (c := _counts(db_path))["stored"] == UPDATES and c["pending"] == 0,
+                deadline,
+                proc,
+                log,
+                db_path,
+            )
+            _wait(
+                "the updates to be confirmed",
+                lambda: tg.call(lambda: not tg.double.pending_updates),
+                deadline,
+                proc,
+                log,
+                db_path,
+            )
             t_done = time.monotonic()
             # Give the last answer time to reach the double before stopping.
             _wait("the answers", lambda: len(set(_answers(tg))) >= UPDATES, deadline, proc, log, db_path)
@@ -186,8 +217,9 @@ def test_kill_9_during_a_burst_then_restart_applies_every_update_once(tmp_path):
     expected = {note for _, _, note in plan}
     duplicates = {n: c for n, c in notes.items() if c > 1}
     assert not duplicates, f"applied more than once: {sorted(duplicates.items())[:20]}"
-    assert set(notes) == expected, \
+    assert set(notes) == expected, (
         f"missing: {sorted(expected - set(notes))[:20]}, extra: {sorted(set(notes) - expected)[:20]}"
+    )
     assert after["done"] == after["stored"] == UPDATES and after["pending"] == after["failed"] == 0, (after, errors)
 
     # Replies: every message answered (none lost with the kill); a second answer only for the
@@ -201,14 +233,17 @@ def test_kill_9_during_a_burst_then_restart_applies_every_update_once(tmp_path):
 
     elapsed = time.monotonic() - started
     rate_before = at_kill["done"] / (t_kill - t0)
-    print(f"\ncrash test: {at_kill['done']} done before kill ({rate_before:.0f}/s incl. start-up), "
-          f"{UPDATES - at_kill['done']} after restart in {t_done - t_kill:.1f}s "
-          f"({(UPDATES - at_kill['done']) / (t_done - t_kill):.0f}/s incl. start-up); answered at kill "
-          f"{answered_at_kill}; unanswered {len(unanswered)}; answered twice {duplicates}; total {elapsed:.1f}s")
+    print(
+        f"\ncrash test: {at_kill['done']} done before kill ({rate_before:.0f}/s incl. start-up), "
+        f"{UPDATES - at_kill['done']} after restart in {t_done - t_kill:.1f}s "
+        f"({(UPDATES - at_kill['done']) / (t_done - t_kill):.0f}/s incl. start-up); answered at kill "
+        f"{answered_at_kill}; unanswered {len(unanswered)}; answered twice {duplicates}; total {elapsed:.1f}s"
+    )
 
 
 def _answers(tg) -> list[tuple[int, int]]:
     """(chat, message id) of every user message the bot answered (sendMessage replying to it)."""
+
     def collect():
         out = []
         for r in tg.double.sent:

@@ -13,14 +13,26 @@ import httpx
 import pytest
 from aiohttp import web
 from telegram import (
-    Bot, BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup, MenuButtonCommands,
-    MessageOriginHiddenUser, MessageOriginUser, Update,
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MenuButtonCommands,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+    Update,
 )
 from telegram.error import BadRequest, Conflict, EndPointNotFound, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from tests.doubles.telegram_api import (
-    ANONYMOUS_ADMIN_ID, SECRET_HEADER, TELEGRAM_SERVICE_ID, FloodLimits, TelegramDouble, TelegramDoubleThread,
+    ANONYMOUS_ADMIN_ID,
+    SECRET_HEADER,
+    TELEGRAM_SERVICE_ID,
+    FloodLimits,
+    TelegramDouble,
+    TelegramDoubleThread,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -63,8 +75,9 @@ async def test_send_message_round_trip(tg):
 
 
 async def _round_trip(tg, bot):
-    msg = await bot.send_message(ALICE, "<b>Xin chào</b> &amp; chúc mừng", parse_mode="HTML",
-                                 reply_markup=keyboard("ok"))
+    msg = await bot.send_message(
+        ALICE, "<b>Xin chào</b> &amp; chúc mừng", parse_mode="HTML", reply_markup=keyboard("ok")
+    )
     assert msg.text == "Xin chào & chúc mừng"
     assert msg.from_user.id == bot.id and msg.from_user.is_bot
     assert msg.chat.id == ALICE and msg.chat.type == "private"
@@ -77,7 +90,9 @@ async def _round_trip(tg, bot):
     tg.spec.check_object("Message", record.message)  # what the double answers is spec-shaped
     hint = await bot.send_message(ALICE, "Gõ /tasks hoặc xem https://hue.gov.vn/le-hoi.")
     assert [(e.type, hint.parse_entity(e)) for e in hint.entities] == [
-        ("bot_command", "/tasks"), ("url", "https://hue.gov.vn/le-hoi")]  # Telegram detects these
+        ("bot_command", "/tasks"),
+        ("url", "https://hue.gov.vn/le-hoi"),
+    ]  # Telegram detects these
     tg.assert_no_violations()
 
 
@@ -112,12 +127,20 @@ async def test_spec_violations_are_400_and_recorded(tg, http, bot):
         "message text is empty": {"chat_id": ALICE},
         "disable_notification must be a Boolean": {"chat_id": ALICE, "text": "x", "disable_notification": "maybe"},
         'field "text" of InlineKeyboardButton is required': {
-            "chat_id": ALICE, "text": "x", "reply_markup": {"inline_keyboard": [[{"callback_data": "a"}]]}},
+            "chat_id": ALICE,
+            "text": "x",
+            "reply_markup": {"inline_keyboard": [[{"callback_data": "a"}]]},
+        },
         "Text buttons are unallowed": {
-            "chat_id": ALICE, "text": "x", "reply_markup": {"inline_keyboard": [[{"text": "a"}]]}},
+            "chat_id": ALICE,
+            "text": "x",
+            "reply_markup": {"inline_keyboard": [[{"text": "a"}]]},
+        },
         "exactly one of the optional fields": {
-            "chat_id": ALICE, "text": "x",
-            "reply_markup": {"inline_keyboard": [[{"text": "a", "callback_data": "a", "url": "https://a.vn"}]]}},
+            "chat_id": ALICE,
+            "text": "x",
+            "reply_markup": {"inline_keyboard": [[{"text": "a", "callback_data": "a", "url": "https://a.vn"}]]},
+        },
     }
     for expected, body in cases.items():
         response = await http.post("/sendMessage", json=body)
@@ -129,14 +152,17 @@ async def test_spec_violations_are_400_and_recorded(tg, http, bot):
     assert tg.stats["violations"] == len(cases) + 1 and not tg.sent
 
 
-@pytest.mark.parametrize(("text", "error"), [
-    ("a < b", "Unsupported start tag"),
-    ("Tom & Jerry", 'Character "&"'),
-    ("<b>bold", "Can't find end tag"),
-    ("<b>x</i>", "Unmatched end tag"),
-    ("line<br>break", 'Unsupported start tag "br"'),
-    ('<span class="x">s</span>', "tg-spoiler"),
-])
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("a < b", "Unsupported start tag"),
+        ("Tom & Jerry", 'Character "&"'),
+        ("<b>bold", "Can't find end tag"),
+        ("<b>x</i>", "Unmatched end tag"),
+        ("line<br>break", 'Unsupported start tag "br"'),
+        ('<span class="x">s</span>', "tg-spoiler"),
+    ],
+)
 async def test_html_is_parsed_strictly(tg, bot, text, error):
     await tg.user_sends(ALICE, "hi")
     with pytest.raises(BadRequest, match="(?i)Can't parse entities") as info:
@@ -202,8 +228,7 @@ async def test_flood_limits(tg, bot):
     # the bot ignored retry_after: later attempts arrived inside the window it was given
     assert tg.stats["sent_inside_retry_after"] == len(waits) - tg.stats["flood_429"]
     group = tg.make_group(-1001234, "Ban tổ chức")
-    results = await asyncio.gather(*(bot.send_message(group["id"], f"g{i}") for i in range(25)),
-                                   return_exceptions=True)
+    results = await asyncio.gather(*(bot.send_message(group["id"], f"g{i}") for i in range(25)), return_exceptions=True)
     assert sum(isinstance(r, RetryAfter) for r in results) == 5  # 20 per minute in a group
 
 
@@ -275,8 +300,9 @@ async def test_get_updates_offset_semantics(tg, bot, http):
 
     # a second poller (PTB's own Bot allows one getUpdates connection, so raw HTTP here)
     gen = tg._poll_gen
-    older = asyncio.create_task(http.post("/getUpdates", data={"offset": updates[-1].update_id + 1, "timeout": 20},
-                                          timeout=30))  # ended by the newer poll (409), not by its timeout
+    older = asyncio.create_task(
+        http.post("/getUpdates", data={"offset": updates[-1].update_id + 1, "timeout": 20}, timeout=30)
+    )  # ended by the newer poll (409), not by its timeout
     await tg._wait_until(lambda: tg._poll_gen > gen, 5, lambda: "the older poll to arrive")
     assert await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0) == ()
     conflict = await older
@@ -371,8 +397,9 @@ async def test_photo_and_document_round_trip(tg, bot):
     echoed = await bot.send_photo(ALICE, photo=message.photo[-1].file_id)
     assert echoed.photo[-1].file_id == sent["photo"][-1]["file_id"]
 
-    uploaded = await bot.send_document(ALICE, document=b"%PDF-1.4 bien ban", filename="bien_ban.pdf",
-                                       caption="<i>Biên bản</i>", parse_mode="HTML")
+    uploaded = await bot.send_document(
+        ALICE, document=b"%PDF-1.4 bien ban", filename="bien_ban.pdf", caption="<i>Biên bản</i>", parse_mode="HTML"
+    )
     assert uploaded.document.file_name == "bien_ban.pdf" and uploaded.caption == "Biên bản"
     data = await (await bot.get_file(uploaded.document.file_id)).download_as_bytearray()
     assert bytes(data) == b"%PDF-1.4 bien ban"
@@ -391,7 +418,9 @@ async def test_commands_menu_chat_and_other_methods(tg, bot, http):
     assert await bot.set_my_commands(commands)
     assert await bot.set_my_commands(commands[:1], scope=BotCommandScopeChat(ALICE), language_code="vi")
     assert [c.command for c in await bot.get_my_commands()] == ["start", "tasks"]
-    assert [c.command for c in await bot.get_my_commands(scope=BotCommandScopeChat(ALICE), language_code="vi")] == ["start"]
+    assert [c.command for c in await bot.get_my_commands(scope=BotCommandScopeChat(ALICE), language_code="vi")] == [
+        "start"
+    ]
     assert await bot.get_my_commands(language_code="en") == ()
     assert await bot.delete_my_commands()
     assert await bot.get_my_commands() == ()
@@ -439,8 +468,13 @@ async def test_groups_privacy_anonymous_admin_and_forwards(tg, bot):
     await tg.user_forwards(ALICE, "/start SECRET", origin=boss)
     await tg.user_forwards(ALICE, "tin ẩn danh")
     messages = [u.message for u in await bot.get_updates()]
-    assert [m.text for m in messages] == ["/tasks@dutybot_test_bot", "/assign", "/announce thông báo",
-                                         "/start SECRET", "tin ẩn danh"]
+    assert [m.text for m in messages] == [
+        "/tasks@dutybot_test_bot",
+        "/assign",
+        "/announce thông báo",
+        "/start SECRET",
+        "tin ẩn danh",
+    ]
     assert messages[0].entities[0].type == "bot_command" and messages[0].chat.type == "supergroup"
     assert messages[1].from_user.id == ANONYMOUS_ADMIN_ID and messages[1].sender_chat.id == group["id"]
     assert messages[2].from_user.id == TELEGRAM_SERVICE_ID and messages[2].is_automatic_forward
@@ -493,10 +527,15 @@ async def test_a_thousand_concurrent_validated_sends_all_land():
             await tg.user_sends(uid, "hi")
         markup = json.dumps({"inline_keyboard": [[{"text": "Xong", "callback_data": "done:1"}]]})
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=50)) as session:
+
             async def worker(uid: int) -> None:
                 for i in range(20):
-                    form = {"chat_id": str(uid), "text": f"<b>Việc {i}</b> &amp; hạn", "parse_mode": "HTML",
-                            "reply_markup": markup}
+                    form = {
+                        "chat_id": str(uid),
+                        "text": f"<b>Việc {i}</b> &amp; hạn",
+                        "parse_mode": "HTML",
+                        "reply_markup": markup,
+                    }
                     async with session.post(f"{tg.url}/bot{TOKEN}/sendMessage", data=form) as response:
                         assert response.status == 200, await response.text()
 

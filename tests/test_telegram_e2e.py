@@ -28,9 +28,12 @@ CODE = re.compile(r"/start ([A-Za-z0-9_-]{32})")
 @pytest.fixture
 async def world(db_url):
     async with TelegramDouble(token="123:TEST", limits=None) as tg:
-        app = make_app(db_url, lambda: datetime.now(timezone.utc),  # wall clock: no quiet hours to hold a launch
-                       telegram={"token": "123:TEST", "base_url": tg.base_url, "base_file_url": tg.base_file_url},
-                       reminders={"quiet_hours": ""})
+        app = make_app(
+            db_url,
+            lambda: datetime.now(timezone.utc),  # wall clock: no quiet hours to hold a launch
+            telegram={"token": "123:TEST", "base_url": tg.base_url, "base_file_url": tg.base_file_url},
+            reminders={"quiet_hours": ""},
+        )
         runtime = Runtime(app, limits=Limits.unlimited(), poll_timeout=1)
         await runtime.start()
         try:
@@ -42,8 +45,10 @@ async def world(db_url):
 
 def _answers(message: dict):
     """Matches the bot's message that replies to `message`."""
-    return lambda r: (r.message or {}).get("reply_to_message", {}).get("message_id") == message["message_id"] \
+    return lambda r: (
+        (r.message or {}).get("reply_to_message", {}).get("message_id") == message["message_id"]
         and r.chat_id == message["chat"]["id"]
+    )
 
 
 async def said(tg, user, text, **kw):

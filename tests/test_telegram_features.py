@@ -25,9 +25,17 @@ TOKEN = "123456:TESTtokenTESTtokenTESTtokenTESTtok"
 @pytest.fixture
 async def bot(sqlite_url, unused_tcp_port):
     async with TelegramDouble(token=TOKEN, limits=None) as tg:
-        app = make_app(sqlite_url, lambda: datetime.now(timezone.utc), telegram={
-            "token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url,
-            "webhook_secret": "s3cret-s3cret"}, server={"port": unused_tcp_port})
+        app = make_app(
+            sqlite_url,
+            lambda: datetime.now(timezone.utc),
+            telegram={
+                "token": TOKEN,
+                "base_url": tg.base_url,
+                "base_file_url": tg.base_file_url,
+                "webhook_secret": "s3cret-s3cret",
+            },
+            server={"port": unused_tcp_port},
+        )
         event = seed_event(app, datetime.now(timezone.utc) + timedelta(days=30))
         add_admin(app, "telegram", "9001", "Admin")
         add_user(app, "9002", "coordinator", channel="telegram")
@@ -56,8 +64,10 @@ async def start(app, **kw):
 
 def answers(sent):
     """The bot's reply to `sent` (message ids are per chat, so the chat must match too)."""
-    return lambda r: r.chat_id == sent["chat"]["id"] and \
-        (r.message or {}).get("reply_to_message", {}).get("message_id") == sent["message_id"]
+    return lambda r: (
+        r.chat_id == sent["chat"]["id"]
+        and (r.message or {}).get("reply_to_message", {}).get("message_id") == sent["message_id"]
+    )
 
 
 async def test_undo_a_change_within_the_window(bot):
@@ -134,11 +144,17 @@ async def test_webhook_checks_the_secret_and_applies_a_replay_once(bot, unused_t
     try:
         await tg.user_sends(tg.make_user(9101, "CA"), "xin chào")  # the chat exists for the bot
         url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
-        update = {"update_id": 777, "message": {
-            "message_id": 5, "date": int(datetime.now().timestamp()), "text": "/xong NC-11",
-            "chat": {"id": 9101, "type": "private", "first_name": "CA"},
-            "from": {"id": 9101, "is_bot": False, "first_name": "CA"},
-            "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
+        update = {
+            "update_id": 777,
+            "message": {
+                "message_id": 5,
+                "date": int(datetime.now().timestamp()),
+                "text": "/xong NC-11",
+                "chat": {"id": 9101, "type": "private", "first_name": "CA"},
+                "from": {"id": 9101, "is_bot": False, "first_name": "CA"},
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            },
+        }
         async with aiohttp.ClientSession() as http:
             for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
                 async with http.post(url, json=update, headers=headers) as resp:
@@ -165,8 +181,11 @@ async def test_menus_per_language_and_role(bot):
     await tg.user_sends(9002, "hello")  # the coordinator's chat exists for the bot
     rt = await start(app)
     try:
-        await tg._wait_until(lambda: any("tinhhinh" in [c["command"] for c in v] for v in tg._commands.values()),
-                             10, lambda: "the coordinator's menu")
+        await tg._wait_until(
+            lambda: any("tinhhinh" in [c["command"] for c in v] for v in tg._commands.values()),
+            10,
+            lambda: "the coordinator's menu",
+        )
         commands = tg._commands
         flat = {k: [c["command"] for c in v] for k, v in commands.items()}
         assert any("viec" in v and "tinhhinh" not in v for v in flat.values())  # contacts, vi
@@ -181,8 +200,9 @@ def test_token_never_reaches_a_log_line(caplog):
     logger = logging.getLogger("test.redact")
     handler = logging.StreamHandler()
     handler.addFilter(flt)
-    record = logger.makeRecord("x", logging.ERROR, __file__, 1,
-                               "POST https://api.telegram.org/bot%s/sendMessage failed", (TOKEN,), None)
+    record = logger.makeRecord(
+        "x", logging.ERROR, __file__, 1, "POST https://api.telegram.org/bot%s/sendMessage failed", (TOKEN,), None
+    )
     flt.filter(record)
     assert TOKEN not in record.getMessage() and "<redacted>" in record.getMessage()
     try:
@@ -237,8 +257,9 @@ def test_json_logs_are_one_object_per_line_and_redacted():
     from bot.logs import JsonFormatter
 
     flt = RedactTokens([TOKEN])
-    record = logging.getLogger("x").makeRecord("dutybot", logging.WARNING, __file__, 1, "send to /bot%s/x failed",
-                                              (TOKEN,), None)
+    record = logging.getLogger("x").makeRecord(
+        "dutybot", logging.WARNING, __file__, 1, "send to /bot%s/x failed", (TOKEN,), None
+    )
     flt.filter(record)
     entry = _json.loads(JsonFormatter().format(record))
     assert entry["level"] == "WARNING" and TOKEN not in entry["message"] and entry["worker"]

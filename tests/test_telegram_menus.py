@@ -23,16 +23,29 @@ def _staff_menu(tg, chat_id: int) -> list[str]:
 
 async def test_staff_menu_only_for_chats_that_wrote_and_then_at_the_first_message(sqlite_url):
     async with TelegramDouble(token=TOKEN, limits=None) as tg:
-        app = make_app(sqlite_url, lambda: datetime.now(timezone.utc), telegram={
-            "token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url})
+        app = make_app(
+            sqlite_url,
+            lambda: datetime.now(timezone.utc),
+            telegram={"token": TOKEN, "base_url": tg.base_url, "base_file_url": tg.base_file_url},
+        )
         seed_event(app, datetime.now(timezone.utc) + timedelta(days=30))
         add_admin(app, "telegram", "9001", "Admin")  # by CLI: has never written to the bot
         add_user(app, "9002", "coordinator", channel="telegram")
         tg.make_user(9002, "Điều phối")
         await tg.user_sends(9002, "hello")  # wrote before this run; the bot answered then
         with app.write() as store:
-            store.enqueue(Outbox(channel="telegram", chat_id="9002", kind="reply", text="…", status="sent",
-                                 created_at=app.now(), next_attempt_at=app.now(), sent_at=app.now()))
+            store.enqueue(
+                Outbox(
+                    channel="telegram",
+                    chat_id="9002",
+                    kind="reply",
+                    text="…",
+                    status="sent",
+                    created_at=app.now(),
+                    next_attempt_at=app.now(),
+                    sent_at=app.now(),
+                )
+            )
         admin = tg.make_user(9001, "Admin")
         rt = Runtime(app, limits=Limits.unlimited(), poll_timeout=1)
         await rt.start()

@@ -35,9 +35,11 @@ def test_figures_per_set(name: str) -> None:
     f = measure(SETS[name])
     for miss in f.misses:
         print("   ", miss)
-    print(f"\n{name}: clear right {f.clear_right}/{f.clear} = {f.accuracy:.3f} (acted {f.clear_acted});"
-          f" ambiguous {f.ambiguous}, confident wrong {f.confident_wrong_ambiguous}; wrong done {f.wrong_done};"
-          f" reason codes {f.reason_codes_right}/{f.reason_codes}")
+    print(
+        f"\n{name}: clear right {f.clear_right}/{f.clear} = {f.accuracy:.3f} (acted {f.clear_acted});"
+        f" ambiguous {f.ambiguous}, confident wrong {f.confident_wrong_ambiguous}; wrong done {f.wrong_done};"
+        f" reason codes {f.reason_codes_right}/{f.reason_codes}"
+    )
     assert f.wrong_done == 0, "a wrong 'done' is the worst outcome"
     assert f.confident_wrong_ambiguous == 0
     assert f.accuracy >= THRESHOLDS[name], f"{name}: {f.accuracy:.3f} < {THRESHOLDS[name]}"
@@ -237,8 +239,10 @@ LATER_BATCHES: list[tuple[str, str | None, str]] = [
     ("đã hết vướng mắc", None, "unblocked"),
     ("Không có vấn đề gì", None, "progress"),
 ]
-HELD_OUT += [(t, p, {k, "progress", "unblocked"} if k in ("progress", "unblocked") else {k}, ANY, set())
-             for t, p, k in LATER_BATCHES]
+HELD_OUT += [
+    (t, p, {k, "progress", "unblocked"} if k in ("progress", "unblocked") else {k}, ANY, set())
+    for t, p, k in LATER_BATCHES
+]
 
 
 def _held_out_ok(r: Reading, kinds: set[str], percent: object, codes: set[str]) -> bool:
@@ -260,8 +264,10 @@ def test_earlier_phrasings() -> None:
             if r.confident and r.kind not in kinds:
                 confident_wrong.append(text)
     accuracy = hits / len(HELD_OUT)
-    print(f"\nEarlier phrasings (kind + percent + reason code): {hits}/{len(HELD_OUT)} = {accuracy:.2f};"
-          f" confident wrong kind: {len(confident_wrong)}")
+    print(
+        f"\nEarlier phrasings (kind + percent + reason code): {hits}/{len(HELD_OUT)} = {accuracy:.2f};"
+        f" confident wrong kind: {len(confident_wrong)}"
+    )
     assert len(HELD_OUT) >= 40
     assert accuracy >= 0.99, f"earlier phrasings accuracy {accuracy:.3f} < 0.99 (measured 167/167); misses above"
     assert not confident_wrong, confident_wrong
@@ -333,9 +339,52 @@ def test_never_raises(text: str, prompt: str | None) -> None:
 
 
 _WORDS = st.sampled_from(
-    ["xong", "chưa", "không", "ko", "k", "r", "dc", "vướng", "hết", "kịp", "nỏ", "?", "%", "80", "3/4", "0/0",
-     "1/0", "99999999999999999999", "phần", "trăm", "9", "chờ", "ký", "ok", "rồi", "đang", "gần", "ngày", "11/6",
-     "mưa", "hỏng", "tầm", "có", "cần", "gì", "done", "50k", ",", ".", "ạ", "nhận", "răng", "mô", "ht"]
+    [
+        "xong",
+        "chưa",
+        "không",
+        "ko",
+        "k",
+        "r",
+        "dc",
+        "vướng",
+        "hết",
+        "kịp",
+        "nỏ",
+        "?",
+        "%",
+        "80",
+        "3/4",
+        "0/0",
+        "1/0",
+        "99999999999999999999",
+        "phần",
+        "trăm",
+        "9",
+        "chờ",
+        "ký",
+        "ok",
+        "rồi",
+        "đang",
+        "gần",
+        "ngày",
+        "11/6",
+        "mưa",
+        "hỏng",
+        "tầm",
+        "có",
+        "cần",
+        "gì",
+        "done",
+        "50k",
+        ",",
+        ".",
+        "ạ",
+        "nhận",
+        "răng",
+        "mô",
+        "ht",
+    ]
 )
 
 
@@ -389,20 +438,44 @@ def test_issue_examples(text: str, kind: str, percent: int | None) -> None:
     assert r.confident or kind == "blocked" and r.alternatives, r
 
 
-@pytest.mark.parametrize("text", ["xong được thì tốt quá", "xong chưa nhỉ?", "không phải là chưa xong",
-                                  "chắc là xong rồi", "hình như xong rồi", "làm như xong rồi ấy"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xong được thì tốt quá",
+        "xong chưa nhỉ?",
+        "không phải là chưa xong",
+        "chắc là xong rồi",
+        "hình như xong rồi",
+        "làm như xong rồi ấy",
+    ],
+)
 def test_irony_conditions_questions_and_hedges_are_never_a_confident_done(text: str) -> None:
     r = understand(text)
     assert not (r.kind == "done" and r.confident), r
 
 
-@pytest.mark.parametrize("text", [
-    "họp xong em báo anh", "xong việc này em làm việc kia", "xong đâu mà xong", "làm gì đã xong",
-    "ai bảo xong rồi", "xong rồi thì báo em nhé", "lẽ ra phải xong rồi", "xong sớm là tốt", "còn lâu mới xong",
-    "Da bao cao a: da phat hanh giay moi toi 300 dai bieu, con 50 dai bieu chua gui",
-    "việc này treo mấy hôm rồi chưa ai làm", "xong chưa thì chưa biết", "khi nào xong em báo",
-    "ăn cơm xong rồi anh", "họp xong rồi, lát em báo", "đã in được 200", "ch xong",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "họp xong em báo anh",
+        "xong việc này em làm việc kia",
+        "xong đâu mà xong",
+        "làm gì đã xong",
+        "ai bảo xong rồi",
+        "xong rồi thì báo em nhé",
+        "lẽ ra phải xong rồi",
+        "xong sớm là tốt",
+        "còn lâu mới xong",
+        "Da bao cao a: da phat hanh giay moi toi 300 dai bieu, con 50 dai bieu chua gui",
+        "việc này treo mấy hôm rồi chưa ai làm",
+        "xong chưa thì chưa biết",
+        "khi nào xong em báo",
+        "ăn cơm xong rồi anh",
+        "họp xong rồi, lát em báo",
+        "đã in được 200",
+        "ch xong",
+    ],
+)
 def test_a_completion_word_about_something_else_or_denied_is_not_a_confident_done(text: str) -> None:
     r = understand(text)
     assert not (r.kind == "done" and r.confident), r
@@ -419,31 +492,82 @@ def test_codes_in_the_text_and_corrections() -> None:
 
 
 def test_a_long_report_is_decided_by_its_closing_assessment_and_its_obstacles() -> None:
-    done = understand("Kính báo cáo: đơn vị đã họp triển khai, liên hệ nhà in, in thử 50 bản và duyệt maket. "
-                      "Nhìn chung nhiệm vụ đã hoàn thành.")
+    done = understand(
+        "Kính báo cáo: đơn vị đã họp triển khai, liên hệ nhà in, in thử 50 bản và duyệt maket. "
+        "Nhìn chung nhiệm vụ đã hoàn thành."
+    )
     assert (done.kind, done.confident) == ("done", True)
-    progress = understand("Kính báo cáo: đã lắp âm thanh, chạy thử 2 lần, còn một số loa cần thay. "
-                          "Tóm lại tiến độ đạt khoảng 70%.")
+    progress = understand(
+        "Kính báo cáo: đã lắp âm thanh, chạy thử 2 lần, còn một số loa cần thay. Tóm lại tiến độ đạt khoảng 70%."
+    )
     assert (progress.kind, progress.percent) == ("progress", 70)
-    blocked = understand("Dạ em báo cáo: đã duyệt maket. Tuy nhiên nhà in báo giấy chưa về. "
-                         "Hiện tại công việc đang tạm dừng chờ giấy.")
+    blocked = understand(
+        "Dạ em báo cáo: đã duyệt maket. Tuy nhiên nhà in báo giấy chưa về. Hiện tại công việc đang tạm dừng chờ giấy."
+    )
     assert blocked.kind == "blocked" and blocked.confident
 
 
 # ---------------------------------------------------------------- property: no confident done after a marker
 _DONE_CLAUSES = [
-    "xong rồi", "đã xong ạ", "Đã hoàn thành", "hoàn tất rồi nhé", "xong hết rồi anh", "đã nghiệm thu",
-    "bàn giao xong", "xong 100%", "done", "đã in đủ 600/600 giấy mời", "em đã gửi công văn cho VP rồi ạ",
-    "Hoàn thành 100%", "xong xuôi cả rồi", "da hoan thanh", "xong r", "đã treo xong băng rôn", "finished",
-    "đã bố trí đủ xe đưa đón", "xong toàn bộ", "hoàn thành nhiệm vụ", "đã phát hành đủ 520 giấy mời",
-    "mần xong rồi", "xong rồi nghen", "đã chốt xong danh sách đại biểu",
+    "xong rồi",
+    "đã xong ạ",
+    "Đã hoàn thành",
+    "hoàn tất rồi nhé",
+    "xong hết rồi anh",
+    "đã nghiệm thu",
+    "bàn giao xong",
+    "xong 100%",
+    "done",
+    "đã in đủ 600/600 giấy mời",
+    "em đã gửi công văn cho VP rồi ạ",
+    "Hoàn thành 100%",
+    "xong xuôi cả rồi",
+    "da hoan thanh",
+    "xong r",
+    "đã treo xong băng rôn",
+    "finished",
+    "đã bố trí đủ xe đưa đón",
+    "xong toàn bộ",
+    "hoàn thành nhiệm vụ",
+    "đã phát hành đủ 520 giấy mời",
+    "mần xong rồi",
+    "xong rồi nghen",
+    "đã chốt xong danh sách đại biểu",
 ]
 _MARKERS = [
-    *(lambda p, m=m: f"{m} {p}" for m in ("sẽ", "mai", "ngày mai", "chắc thứ 6 mới", "dự kiến tuần sau",
-                                          "tuần sau", "chiều mai", "hy vọng", "mong là", "cố gắng", "sáng mai là",
-                                          "nếu có kinh phí thì", "nếu kịp thì", "giá mà")),
-    *(lambda p, m=m: f"{p}{m}" for m in (" chưa?", " chưa nhỉ", " chưa ạ?", "?", " à anh?", " không anh?",
-                                         " thì tốt quá", " được thì hay", " hả")),
+    *(
+        lambda p, m=m: f"{m} {p}"
+        for m in (
+            "sẽ",
+            "mai",
+            "ngày mai",
+            "chắc thứ 6 mới",
+            "dự kiến tuần sau",
+            "tuần sau",
+            "chiều mai",
+            "hy vọng",
+            "mong là",
+            "cố gắng",
+            "sáng mai là",
+            "nếu có kinh phí thì",
+            "nếu kịp thì",
+            "giá mà",
+        )
+    ),
+    *(
+        lambda p, m=m: f"{p}{m}"
+        for m in (
+            " chưa?",
+            " chưa nhỉ",
+            " chưa ạ?",
+            "?",
+            " à anh?",
+            " không anh?",
+            " thì tốt quá",
+            " được thì hay",
+            " hả",
+        )
+    ),
     lambda p: f"nếu {p} thì tốt",
 ]
 
@@ -454,8 +578,12 @@ def _fold(text: str) -> str:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.sampled_from(_DONE_CLAUSES), st.sampled_from(_MARKERS), st.booleans(),
-       st.sampled_from([None, "reminder", "task", "checkin"]))
+@given(
+    st.sampled_from(_DONE_CLAUSES),
+    st.sampled_from(_MARKERS),
+    st.booleans(),
+    st.sampled_from([None, "reminder", "task", "checkin"]),
+)
 def test_a_modality_marker_never_leaves_a_confident_done(clause: str, marker, fold: bool, prompt) -> None:
     assert understand(clause, last_prompt=prompt).kind == "done"  # the clause alone is a done…
     text = marker(clause)

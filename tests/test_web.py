@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlmodel import select
 
 from bot.render.export import event_export
 from bot.web import auth
 from bot.web.server import mount
-from sqlmodel import select
-
 from storage.models import Evidence, Outbox
 from tests.conftest import make_app
 from tests.helpers import Chat, seed_world
@@ -106,8 +104,16 @@ async def test_an_expired_or_unknown_link_is_refused(board):
 async def test_without_a_session_every_page_says_how_to_get_a_link_and_shows_no_data(board):
     app, event, client = board
     t = task_of(app, event, "CB-05")
-    for path in ("/web/", f"/web/task/{t.id}", "/web/show", "/web/timeline", "/web/agency/CA",
-                 f"/web/export/{event.id}.json", f"/web/live?event={event.id}", "/web/downloads"):
+    for path in (
+        "/web/",
+        f"/web/task/{t.id}",
+        "/web/show",
+        "/web/timeline",
+        "/web/agency/CA",
+        f"/web/export/{event.id}.json",
+        f"/web/live?event={event.id}",
+        "/web/downloads",
+    ):
         resp = await client.get(path)
         body = await resp.text()
         assert resp.status == 401, path
@@ -149,9 +155,18 @@ async def test_the_coordinator_changes_a_deadline_audited_with_channel_web(board
     app, event, client = board
     csrf = await sign_in(app, client, "coord")
     t = task_of(app, event, "CB-05")
-    resp = await client.post("/web/act", allow_redirects=False, data={
-        "csrf": csrf, "action": "deadline", "task": str(t.id), "deadline": "2026-06-01T09:00",
-        "reason": "chờ kinh phí", "next": f"/web/task/{t.id}"})
+    resp = await client.post(
+        "/web/act",
+        allow_redirects=False,
+        data={
+            "csrf": csrf,
+            "action": "deadline",
+            "task": str(t.id),
+            "deadline": "2026-06-01T09:00",
+            "reason": "chờ kinh phí",
+            "next": f"/web/task/{t.id}",
+        },
+    )
     assert resp.status == 303 and resp.headers["Location"] == f"/web/task/{t.id}?done=deadline"
     moved = task_of(app, event, "CB-05")
     assert moved.deadline.isoformat() == "2026-06-01T02:00:00+00:00" and moved.original_deadline == t.original_deadline
@@ -159,8 +174,12 @@ async def test_the_coordinator_changes_a_deadline_audited_with_channel_web(board
         entry = store.history(t.id)[-1]
         data = event_export(store, event, app.now())
         told = [o for o in store.s.exec(select(Outbox)) if o.task_id == t.id]
-    assert (entry.action, entry.channel, entry.actor, entry.detail["reason"]) == ("deadline", "web", "coord",
-                                                                                  "chờ kinh phí")
+    assert (entry.action, entry.channel, entry.actor, entry.detail["reason"]) == (
+        "deadline",
+        "web",
+        "coord",
+        "chờ kinh phí",
+    )
     assert told, "the agency is told, as after /doihan"
     assert any(a["channel"] == "web" for a in next(x for x in data["tasks"] if x["code"] == "CB-05")["audit"])
     page = await (await client.get(f"/web/task/{t.id}?done=deadline")).text()
@@ -205,12 +224,17 @@ async def test_a_contact_sees_and_updates_only_their_agency(board):
     assert refused.status == 404 and other.title not in await refused.text()
     assert (await client.get("/web/agency/CA")).status == 404
     assert (await client.get(f"/web/export/{event.id}.json")).status == 403
-    ok = await client.post("/web/act", allow_redirects=False, data={
-        "csrf": csrf, "action": "status", "task": str(own.id), "kind": "blocked", "reason": "chờ phân bổ"})
+    ok = await client.post(
+        "/web/act",
+        allow_redirects=False,
+        data={"csrf": csrf, "action": "status", "task": str(own.id), "kind": "blocked", "reason": "chờ phân bổ"},
+    )
     assert ok.status == 303 and task_of(app, event, "CB-05").status == "blocked"
-    for form in ({"action": "status", "task": str(other.id), "kind": "done"},
-                 {"action": "deadline", "task": str(own.id), "deadline": "2026-06-01T09:00", "reason": "x"},
-                 {"action": "remind", "agency": "CA", "event": str(event.id)}):
+    for form in (
+        {"action": "status", "task": str(other.id), "kind": "done"},
+        {"action": "deadline", "task": str(own.id), "deadline": "2026-06-01T09:00", "reason": "x"},
+        {"action": "remind", "agency": "CA", "event": str(event.id)},
+    ):
         resp = await client.post("/web/act", data={"csrf": csrf, **form})
         assert resp.status in (400, 403), form
     assert task_of(app, event, "CB-23").status == other.status
@@ -223,8 +247,10 @@ async def test_an_observer_reads_everything_and_can_do_nothing(board):
     for path in ("/web/", f"/web/task/{t.id}", "/web/show", "/web/timeline", "/web/agency/STC"):
         resp = await client.get(path)
         assert resp.status == 200 and 'name="action"' not in await resp.text(), path
-    resp = await client.post("/web/act", data={"csrf": csrf, "action": "deadline", "task": str(t.id),
-                                               "deadline": "2026-06-01T09:00", "reason": "x"})
+    resp = await client.post(
+        "/web/act",
+        data={"csrf": csrf, "action": "deadline", "task": str(t.id), "deadline": "2026-06-01T09:00", "reason": "x"},
+    )
     assert resp.status == 403 and task_of(app, event, "CB-05").deadline == t.deadline
     with app.read() as store:
         assert not [e for e in store.history(t.id) if e.channel == "web"]
@@ -234,10 +260,28 @@ async def test_evidence_goes_only_to_sessions_that_may_see_its_task(board):
     app, event, client = board
     t = task_of(app, event, "CB-05")
     with app.write() as store:
-        pic = store.add(Evidence(task_id=t.id, kind="photo", filename="a.png", mime="image/png", size=8,
-                                 data=b"\x89PNG\r\n\x1a\n", at=app.now()))
-        page = store.add(Evidence(task_id=t.id, kind="document", filename="biên bản.html", mime="text/html",
-                                  size=20, data=b"<script>alert(1)</script>", at=app.now()))
+        pic = store.add(
+            Evidence(
+                task_id=t.id,
+                kind="photo",
+                filename="a.png",
+                mime="image/png",
+                size=8,
+                data=b"\x89PNG\r\n\x1a\n",
+                at=app.now(),
+            )
+        )
+        page = store.add(
+            Evidence(
+                task_id=t.id,
+                kind="document",
+                filename="biên bản.html",
+                mime="text/html",
+                size=20,
+                data=b"<script>alert(1)</script>",
+                at=app.now(),
+            )
+        )
     await sign_in(app, client, "coord")
     got = await client.get(f"/web/evidence/{pic.id}")
     assert got.status == 200 and got.headers["Content-Type"] == "image/png"
@@ -246,7 +290,7 @@ async def test_evidence_goes_only_to_sessions_that_may_see_its_task(board):
     assert html_file.headers["Content-Type"] == "application/octet-stream"
     assert html_file.headers["Content-Disposition"].startswith("attachment")
     assert "bi%C3%AAn%20b%E1%BA%A3n.html" in html_file.headers["Content-Disposition"]
-    assert f'/web/evidence/{pic.id}' in await (await client.get(f"/web/task/{t.id}")).text()
+    assert f"/web/evidence/{pic.id}" in await (await client.get(f"/web/task/{t.id}")).text()
     client.session.cookie_jar.clear()
     await sign_in(app, client, "syt")
     assert (await client.get(f"/web/evidence/{pic.id}")).status == 404
@@ -279,7 +323,8 @@ def test_web_command_gives_the_asker_a_link_in_private_only(app):
     assert re.search(r"http://127\.0\.0\.1:8080/web/login/[\w-]{40,}", text) and "10 phút" in text
     assert "/web/login/" in chat.say("ca", "/bangtin")
     assert "nhóm" in chat.say("coord", "/web", chat_type="group") and "/web/login/" not in chat.say(
-        "coord", "/web", chat_type="group")
+        "coord", "/web", chat_type="group"
+    )
     app.settings.web.enabled = False
     assert "chưa bật" in chat.say("coord", "/web")
 
@@ -313,12 +358,17 @@ async def test_the_coordinator_cancels_and_restores_a_task_and_the_observer_cann
     csrf = await sign_in(app, client, "coord")
     no_reason = await client.post("/web/act", data={"csrf": csrf, "action": "cancel", "task": str(t.id), "reason": ""})
     assert no_reason.status == 400 and task_of(app, event, "CB-06").status == t.status
-    ok = await client.post("/web/act", allow_redirects=False,
-                           data={"csrf": csrf, "action": "cancel", "task": str(t.id), "reason": "gộp vào CB-05"})
+    ok = await client.post(
+        "/web/act",
+        allow_redirects=False,
+        data={"csrf": csrf, "action": "cancel", "task": str(t.id), "reason": "gộp vào CB-05"},
+    )
     assert ok.status == 303 and task_of(app, event, "CB-06").status == "cancelled"
     page = await (await client.get(f"/web/task/{t.id}")).text()
     assert 'value="restore"' in page and "gộp vào CB-05" in page
-    back = await client.post("/web/act", allow_redirects=False, data={"csrf": csrf, "action": "restore", "task": str(t.id)})
+    back = await client.post(
+        "/web/act", allow_redirects=False, data={"csrf": csrf, "action": "restore", "task": str(t.id)}
+    )
     assert back.status == 303 and task_of(app, event, "CB-06").status == t.status
     with app.read() as store:
         assert [(e.action, e.channel) for e in store.history(t.id)][-2:] == [("cancelled", "web"), ("restored", "web")]

@@ -32,12 +32,25 @@ def busy(app, event) -> None:
         for t in tasks:
             status = cycle[t.number % len(cycle)]
             late = t.number % 3 == 0
-            s.execute(update(Task).where(Task.id == t.id).values(
-                status=status, blocked_reason="chờ kinh phí" if status == "blocked" else None,
-                completed_at=(t.deadline + timedelta(hours=5 if late else -5)) if status == "done" else None))
-        for t in tasks[:LIST_LIMIT + 7]:  # more waiting requests than the list shows
-            s.add(ExtensionRequest(task_id=t.id, requested_deadline=t.deadline + timedelta(days=2),
-                                   previous_deadline=t.deadline, reason="xin thêm", created_at=app.now()))
+            s.execute(
+                update(Task)
+                .where(Task.id == t.id)
+                .values(
+                    status=status,
+                    blocked_reason="chờ kinh phí" if status == "blocked" else None,
+                    completed_at=(t.deadline + timedelta(hours=5 if late else -5)) if status == "done" else None,
+                )
+            )
+        for t in tasks[: LIST_LIMIT + 7]:  # more waiting requests than the list shows
+            s.add(
+                ExtensionRequest(
+                    task_id=t.id,
+                    requested_deadline=t.deadline + timedelta(days=2),
+                    previous_deadline=t.deadline,
+                    reason="xin thêm",
+                    created_at=app.now(),
+                )
+            )
     app.clock.now = max(t.deadline for t in tasks) - timedelta(days=1)
 
 
@@ -91,8 +104,9 @@ async def test_a_busy_board_equals_the_export_and_counts_what_its_lists_leave_ou
     # Extension requests: the figure is all that wait, not the thirty the list shows.
     ext = section("extension-list")
     assert ext.count("<li ") == LIST_LIMIT and "7" in ext.rsplit("</ul>", 1)[1]
-    assert re.search(r'<div class="kpi"><b>(\d+)</b><span>[^<]*</span></div>\s*</section>', page).group(1) == \
-        str(LIST_LIMIT + 7)
+    assert re.search(r'<div class="kpi"><b>(\d+)</b><span>[^<]*</span></div>\s*</section>', page).group(1) == str(
+        LIST_LIMIT + 7
+    )
 
 
 @pytest.fixture

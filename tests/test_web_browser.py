@@ -28,9 +28,10 @@ try:
     import selenium  # noqa: F401
 except ImportError:  # pragma: no cover - the test extra installs it
     selenium = None
-pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER and selenium),
-                                reason="no chromium + chromedriver (apt-get install chromium chromium-driver; "
-                                       ".ci/run does it) or no selenium")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and DRIVER and selenium),
+    reason="no chromium + chromedriver (apt-get install chromium chromium-driver; .ci/run does it) or no selenium",
+)
 
 
 def free_port() -> int:
@@ -45,8 +46,14 @@ def chrome():
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1920,1080", "--lang=vi"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1920,1080",
+        "--lang=vi",
+    ):
         opts.add_argument(arg)
     return webdriver.Chrome(service=Service(DRIVER), options=opts)
 
@@ -63,13 +70,21 @@ async def world(db_url, driver):
     """A running dutybot with the board on, an event starting in 20 days, and its people."""
     port = free_port()
     async with TelegramDouble(token="123:TEST", limits=None) as tg:
-        app = make_app(db_url, lambda: datetime.now(timezone.utc),
-                       telegram={"token": "123:TEST", "base_url": tg.base_url, "base_file_url": tg.base_file_url},
-                       server={"listen": "127.0.0.1", "port": port}, web={"enabled": True})
+        app = make_app(
+            db_url,
+            lambda: datetime.now(timezone.utc),
+            telegram={"token": "123:TEST", "base_url": tg.base_url, "base_file_url": tg.base_file_url},
+            server={"listen": "127.0.0.1", "port": port},
+            web={"enabled": True},
+        )
         start = (datetime.now(timezone.utc) + timedelta(days=20)).replace(hour=0, minute=0, second=0, microsecond=0)
         event = seed_event(app, start)
-        for name, role, agency, tg_id in (("coord", "coordinator", None, "9002"), ("boss", "observer", None, "9003"),
-                                           ("stc", "contact", "STC", "9103"), ("ca", "contact", "CA", "9101")):
+        for name, role, agency, tg_id in (
+            ("coord", "coordinator", None, "9002"),
+            ("boss", "observer", None, "9003"),
+            ("stc", "contact", "STC", "9103"),
+            ("ca", "contact", "CA", "9101"),
+        ):
             add_user(app, tg_id, role, agency, channel="telegram")
             with app.write() as store:
                 u = next(u for u in store.users() if u.name == tg_id)
@@ -94,8 +109,9 @@ def uid(app, name):
 
 
 async def open_link(app, driver, name):
-    from bot.web.auth import make_link
     from selenium.webdriver.common.by import By
+
+    from bot.web.auth import make_link
 
     url = make_link(app, uid(app, name))
     await in_thread(driver.get, url)
@@ -108,15 +124,20 @@ async def wait(driver, cond, timeout=10):
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return await in_thread(lambda: WebDriverWait(driver, timeout, poll_frequency=0.1,
-                                                 ignored_exceptions=(StaleElementReferenceException,)).until(cond))
+    return await in_thread(
+        lambda: WebDriverWait(
+            driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
+        ).until(cond)
+    )
 
 
 def fetch_json(driver, path):
     """The export as the signed-in browser downloads it."""
     text = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
-        "fetch(arguments[0], {credentials: 'same-origin'}).then(r => r.text()).then(done);", path)
+        "fetch(arguments[0], {credentials: 'same-origin'}).then(r => r.text()).then(done);",
+        path,
+    )
     return json.loads(text)
 
 
@@ -126,7 +147,9 @@ def row_counts(driver, agency):
         "const row = document.querySelector('tr[data-agency=\"' + arguments[0] + '\"]');"
         "if (!row) return null;"
         "return Object.fromEntries([...row.querySelectorAll('td[data-count]')]"
-        "  .map(c => [c.dataset.count, parseInt(c.textContent, 10)]));", agency)
+        "  .map(c => [c.dataset.count, parseInt(c.textContent, 10)]));",
+        agency,
+    )
 
 
 async def test_coordinator_board_counts_live_update_and_deadline_change(world):
@@ -138,8 +161,10 @@ async def test_coordinator_board_counts_live_update_and_deadline_change(world):
     for code in data["agencies"]:
         counts = await in_thread(row_counts, driver, code)
         mine = [t for t in data["tasks"] if t["lead"] == code]
-        expected = {s: sum(t["status"] == s for t in mine) for s in
-                    ("todo", "waiting", "acknowledged", "in_progress", "blocked", "done", "cancelled")}
+        expected = {
+            s: sum(t["status"] == s for t in mine)
+            for s in ("todo", "waiting", "acknowledged", "in_progress", "blocked", "done", "cancelled")
+        }
         expected["overdue"] = sum(t["overdue"] for t in mine)
         expected["total"] = sum(t["status"] != "cancelled" for t in mine)
         assert counts == expected, code
@@ -159,8 +184,9 @@ async def test_coordinator_board_counts_live_update_and_deadline_change(world):
 
     def fill(d):
         form = d.find_element(By.ID, "form-deadline")
-        d.execute_script("arguments[0].value = arguments[1];", form.find_element(By.NAME, "deadline"),
-                         "2026-12-30T08:30")
+        d.execute_script(
+            "arguments[0].value = arguments[1];", form.find_element(By.NAME, "deadline"), "2026-12-30T08:30"
+        )
         form.find_element(By.NAME, "reason").send_keys("đổi địa điểm tập dượt")
         form.find_element(By.TAG_NAME, "button").click()
 
@@ -180,8 +206,9 @@ async def test_contact_sees_only_their_agency_and_observer_finds_no_action(world
 
     _tg, app, event, driver = world
     await open_link(app, driver, "stc")
-    rows = await in_thread(lambda: [r.get_attribute("data-agency")
-                                    for r in driver.find_elements(By.CSS_SELECTOR, "tr[data-agency]")])
+    rows = await in_thread(
+        lambda: [r.get_attribute("data-agency") for r in driver.find_elements(By.CSS_SELECTOR, "tr[data-agency]")]
+    )
     assert rows == ["STC"]
     with app.read() as store:
         other = store.find_task(event.id, "CB-23")

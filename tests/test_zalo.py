@@ -43,7 +43,7 @@ CHOICES = "Trả lời 1 Đã nhận, 2 Đang làm, 3 Xong, 4 Vướng"
 
 
 # app id -> its running stack, so that `settled(zd, app)` can wait for the stack's own passes
-_STACKS: dict[int, "ZaloStack"] = {}
+_STACKS: dict[int, ZaloStack] = {}
 
 
 class ZaloStack:
@@ -54,8 +54,9 @@ class ZaloStack:
         self.router = Router(app)
         self.delivery = Delivery(app, {}, {})
         self.scheduler = Scheduler(app, on_queued=self.delivery.wake)
-        self.zalo = ZaloChannel(app, self.router, on_change=self.changed, poll_timeout=1,
-                                pacer=Pacer(Limits.unlimited()))
+        self.zalo = ZaloChannel(
+            app, self.router, on_change=self.changed, poll_timeout=1, pacer=Pacer(Limits.unlimited())
+        )
         self.channels = {"zalo": self.zalo}
         if telegram:
             from bot.channels.telegram import TelegramChannel
@@ -102,8 +103,10 @@ class ZaloStack:
             tg = self.channels["telegram"]
             await tg.bot.delete_webhook()
             self.tasks += [asyncio.create_task(tg.poll_forever()), asyncio.create_task(tg.process_forever())]
-        self.tasks += [asyncio.create_task(self.zalo.process_forever()),
-                       asyncio.create_task(self.delivery.run_forever())]
+        self.tasks += [
+            asyncio.create_task(self.zalo.process_forever()),
+            asyncio.create_task(self.delivery.run_forever()),
+        ]
         self.scheduler.start()
         return self
 
@@ -124,9 +127,13 @@ class ZaloStack:
 
 
 def zalo_app(db_url, zd, mode="webhook", **overrides):
-    return make_app(db_url, lambda: datetime.now(timezone.utc),
-                    zalo={"token": zd.token, "base_url": zd.base_url, "mode": mode, "webhook_secret": SECRET},
-                    reminders={"quiet_hours": ""}, **overrides)
+    return make_app(
+        db_url,
+        lambda: datetime.now(timezone.utc),
+        zalo={"token": zd.token, "base_url": zd.base_url, "mode": mode, "webhook_secret": SECRET},
+        reminders={"quiet_hours": ""},
+        **overrides,
+    )
 
 
 @pytest.fixture
@@ -162,8 +169,9 @@ async def settled(zd, app, quiet=0.4, timeout=15.0):
     while loop.time() < end:
         with app.db.read() as s:
             pending = s.exec(select(func.count()).select_from(Outbox).where(Outbox.status == "pending")).one()
-            inbound = s.exec(select(func.count()).select_from(InboundUpdate)
-                             .where(InboundUpdate.status == "pending")).one()
+            inbound = s.exec(
+                select(func.count()).select_from(InboundUpdate).where(InboundUpdate.status == "pending")
+            ).one()
         idle = not pending and not inbound and zd.pending_updates == 0
         if stack is not None:
             if idle and stack.pass_started >= since:
@@ -180,8 +188,9 @@ def make_event(app, days=20, *, launch=False):
     """The bundled ceremony starting in `days` days, created (and launched) through the engine."""
     ctx = Ctx(actor=SystemActor(), channel="cli", now=app.now())
     with app.write() as store:
-        event = event_uc.create_event(store, ctx, load_template(resolve_template("ceremony")),
-                                      app.now() + timedelta(days=days), "Lễ thử")
+        event = event_uc.create_event(
+            store, ctx, load_template(resolve_template("ceremony")), app.now() + timedelta(days=days), "Lễ thử"
+        )
         if launch:
             app.notifier.enqueue(store, event_uc.launch_event(store, ctx, event), app.now())
     return event
@@ -292,10 +301,21 @@ async def test_a_replayed_update_is_applied_once(world):
 async def test_webhook_refuses_a_wrong_or_missing_secret(world, secret):
     zd, app, stack = world
     user = zd.make_user("u1", "Ai đó")
+
     def body(message_id):
-        return {"ok": True, "result": {"event_name": "message.text.received", "message": {
-            "from": {"id": "u1", "display_name": "Ai đó"}, "chat": {"id": "u1", "chat_type": "PRIVATE"},
-            "text": "/tinhhinh", "message_id": message_id, "date": 1750316131602}}}
+        return {
+            "ok": True,
+            "result": {
+                "event_name": "message.text.received",
+                "message": {
+                    "from": {"id": "u1", "display_name": "Ai đó"},
+                    "chat": {"id": "u1", "chat_type": "PRIVATE"},
+                    "text": "/tinhhinh",
+                    "message_id": message_id,
+                    "date": 1750316131602,
+                },
+            },
+        }
 
     headers = {} if secret is None else {SECRET_HEADER: secret}
     async with aiohttp.ClientSession() as http:
@@ -384,7 +404,9 @@ async def test_a_blocked_contact_is_reported_unreachable(world):
     await said(zd, coord, "/thongbao Họp lúc 14h", "Đã gửi")
     assert "chặn" in (await zd.wait_for(lambda r: r.chat_id == "c0" and "Công an" in r.text, 10)).text
     with app.db.read() as s:
-        assert s.exec(select(Outbox.status).where(Outbox.chat_id == "ca1", Outbox.kind == "broadcast")).one() == "parked"
+        assert (
+            s.exec(select(Outbox.status).where(Outbox.chat_id == "ca1", Outbox.kind == "broadcast")).one() == "parked"
+        )
 
 
 @pytest.mark.telegram_double
@@ -393,16 +415,24 @@ async def test_a_contact_on_both_apps_gets_each_reminder_once(db_url, preferred)
     from tests.doubles.telegram_api import TelegramDouble
 
     async with ZaloDouble() as zd, TelegramDouble(token="123:TEST", limits=None) as tg:
-        app = zalo_app(db_url, zd, telegram={"token": "123:TEST", "base_url": tg.base_url,
-                                             "base_file_url": tg.base_file_url})
+        app = zalo_app(
+            db_url, zd, telegram={"token": "123:TEST", "base_url": tg.base_url, "base_file_url": tg.base_file_url}
+        )
         stack = await ZaloStack(app, zd, "webhook", telegram=True).start()
         try:
             coord, ca = await coordinator_and_contact(app, zd)  # joined on Zalo first
             ca_tg = tg.make_user(7101, "Công an")
             with app.write() as store:  # the same person, on Telegram too
                 ident = store.identity("zalo", "ca1")
-                store.add(Identity(user_id=ident.user_id, channel="telegram", external_id="7101", chat_id="7101",
-                                   created_at=app.now()))
+                store.add(
+                    Identity(
+                        user_id=ident.user_id,
+                        channel="telegram",
+                        external_id="7101",
+                        chat_id="7101",
+                        created_at=app.now(),
+                    )
+                )
                 store.user(ident.user_id).preferred_channel = preferred
             await tg.user_sends(ca_tg, "/start")  # Telegram lets a bot write only to who wrote first
             await tg.wait_for(lambda r: r.chat_id == 7101 and "/toila" in (r.text or ""), timeout=10)  # + help
@@ -441,16 +471,19 @@ async def test_the_double_is_strict_like_the_platform():
         assert (await call("getMe"))[1]["result"]["account_name"] == "bot.dutybot"
         assert (await call("sendMessage", chat_id="u1", text="x" * 2000))[0] == 200
         assert (await call("getMe", token="wrong"))[0] == 401
-        assert [(await call(*c[:1], **c[1]))[0] for c in [
-            ("editMessageText", {"chat_id": "u1", "text": "x"}),       # no such method on Zalo
-            ("sendmessage", {"chat_id": "u1", "text": "x"}),           # names are case-sensitive
-            ("sendMessage", {"chat_id": "u1", "text": "x" * 2001}),
-            ("sendMessage", {"chat_id": "u1", "text": "🎉" * 1001}),   # 2002 UTF-16 units
-            ("sendMessage", {"chat_id": "u1", "text": ""}),
-            ("sendMessage", {"chat_id": "nobody", "text": "x"}),
-            ("sendMessage", {"chat_id": "u1", "text": "x", "reply_markup": {}}),
-            ("setWebhook", {"url": "https://example.org/zalo", "secret_token": "short"}),
-        ]] == [404, 404, 400, 400, 400, 400, 400, 400]
+        assert [
+            (await call(*c[:1], **c[1]))[0]
+            for c in [
+                ("editMessageText", {"chat_id": "u1", "text": "x"}),  # no such method on Zalo
+                ("sendmessage", {"chat_id": "u1", "text": "x"}),  # names are case-sensitive
+                ("sendMessage", {"chat_id": "u1", "text": "x" * 2001}),
+                ("sendMessage", {"chat_id": "u1", "text": "🎉" * 1001}),  # 2002 UTF-16 units
+                ("sendMessage", {"chat_id": "u1", "text": ""}),
+                ("sendMessage", {"chat_id": "nobody", "text": "x"}),
+                ("sendMessage", {"chat_id": "u1", "text": "x", "reply_markup": {}}),
+                ("setWebhook", {"url": "https://example.org/zalo", "secret_token": "short"}),
+            ]
+        ] == [404, 404, 400, 400, 400, 400, 400, 400]
         assert len(zd.validation_errors) == 8
         status, body = await call("getUpdates", timeout=0.2)  # an empty long poll
         assert (status, body["error_code"]) == (408, 408)

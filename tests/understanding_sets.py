@@ -21,8 +21,14 @@ from bot.understanding import Reading, understand
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 OWN = ROOT / "tests" / "data" / "understanding"
-LABEL_KINDS = {"done": {"done"}, "in_progress": {"progress", "unblocked"}, "blocked": {"blocked"},
-               "question": {"question"}, "ack": {"ack"}, "none": {"chatter"}}
+LABEL_KINDS = {
+    "done": {"done"},
+    "in_progress": {"progress", "unblocked"},
+    "blocked": {"blocked"},
+    "question": {"question"},
+    "ack": {"ack"},
+    "none": {"chatter"},
+}
 
 
 @dataclass
@@ -93,8 +99,9 @@ def load_jsonl(path: Path, name: str) -> list[Row]:
         pct = r.get("percent")
         if r["status"] == "done":
             pct = None  # a done reading carries 100 by definition
-        rows.append(Row(name, r["id"], r["text"], kinds, pct, 5, bool(r.get("ambiguous")), r.get("prompt"),
-                        r.get("code")))
+        rows.append(
+            Row(name, r["id"], r["text"], kinds, pct, 5, bool(r.get("ambiguous")), r.get("prompt"), r.get("code"))
+        )
     return rows
 
 
@@ -127,16 +134,23 @@ class Figures:
         return self.clear_right / self.clear if self.clear else 1.0
 
     def as_dict(self) -> dict:
-        return {"clear": self.clear, "clear_right": self.clear_right, "accuracy": round(self.accuracy, 3),
-                "clear_acted": self.clear_acted, "ambiguous": self.ambiguous,
-                "confident_wrong_ambiguous": self.confident_wrong_ambiguous, "wrong_done": self.wrong_done,
-                "reason_codes_right": f"{self.reason_codes_right}/{self.reason_codes}"}
+        return {
+            "clear": self.clear,
+            "clear_right": self.clear_right,
+            "accuracy": round(self.accuracy, 3),
+            "clear_acted": self.clear_acted,
+            "ambiguous": self.ambiguous,
+            "confident_wrong_ambiguous": self.confident_wrong_ambiguous,
+            "wrong_done": self.wrong_done,
+            "reason_codes_right": f"{self.reason_codes_right}/{self.reason_codes}",
+        }
 
 
 def judge(row: Row, r: Reading) -> tuple[bool, bool, bool]:
     """(right, confident wrong, wrong done) for one reading of one row."""
-    right = r.kind in row.kinds and (row.percent is None or (r.percent is not None
-                                                              and abs(r.percent - row.percent) <= row.tolerance))
+    right = r.kind in row.kinds and (
+        row.percent is None or (r.percent is not None and abs(r.percent - row.percent) <= row.tolerance)
+    )
     if row.code is not None:
         right = right and row.code in r.codes
     confident_wrong = r.confident and r.kind not in row.kinds
@@ -161,7 +175,9 @@ def measure(rows: list[Row]) -> Figures:
             f.clear_right += right
             f.clear_acted += right and r.confident
         if (not right and not row.ambiguous) or (row.ambiguous and confident_wrong) or wrong_done:
-            f.misses.append(f"{row.set} {row.id} {row.text!r} [{row.prompt}] expected {sorted(row.kinds)}"
-                            f" p={row.percent} -> {r.kind} p={r.percent} confident={r.confident}"
-                            f" alt={r.alternatives} codes={r.codes}")
+            f.misses.append(
+                f"{row.set} {row.id} {row.text!r} [{row.prompt}] expected {sorted(row.kinds)}"
+                f" p={row.percent} -> {r.kind} p={r.percent} confident={r.confident}"
+                f" alt={r.alternatives} codes={r.codes}"
+            )
     return f

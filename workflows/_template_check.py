@@ -75,8 +75,11 @@ def _keys_at(model: type[BaseModel], loc: Path) -> list[str]:
         field = model.model_fields.get(part) if isinstance(part, str) else None
         if field is None:
             continue  # a list index
-        nested = [a for a in (field.annotation, *typing.get_args(field.annotation))
-                  if isinstance(a, type) and issubclass(a, BaseModel)]
+        nested = [
+            a
+            for a in (field.annotation, *typing.get_args(field.annotation))
+            if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
         if not nested:
             break
         model = nested[0]
@@ -108,7 +111,7 @@ def check(text: str, filename: str, template_id: str | None) -> tuple[TemplateSp
     header = None
     raw_header = data.get("template")
     if raw_header is None:
-        c.add((), "template", "missing [template] table (it needs at least name = \"...\")")
+        c.add((), "template", 'missing [template] table (it needs at least name = "...")')
     elif not isinstance(raw_header, dict):
         c.add(("template",), "template", "must be a table: [template]")
     else:
@@ -133,7 +136,10 @@ def check(text: str, filename: str, template_id: str | None) -> tuple[TemplateSp
         return None, sorted(c.problems, key=lambda p: p.line)  # stable: same-line order kept
     values = header.model_dump() | {
         "id": template_id if template_id is not None else PurePath(file).stem,
-        "path": file, "reminders": reminders, **built}
+        "path": file,
+        "reminders": reminders,
+        **built,
+    }
     return TemplateSpec.model_validate(values), []
 
 
@@ -181,8 +187,11 @@ def _codes(c: _Checker, section: str, blocks: Blocks) -> dict[str, int]:
             continue
         if code in seen:
             first = line_of(c.lines, (section, seen[code], "code"))
-            c.add((section, i, "code"), f"{section}[{code}].code",
-                  f"duplicate code {code!r} (first defined on line {first})")
+            c.add(
+                (section, i, "code"),
+                f"{section}[{code}].code",
+                f"duplicate code {code!r} (first defined on line {first})",
+            )
         else:
             seen[code] = i
     return seen
@@ -200,8 +209,7 @@ def _references(c: _Checker, duties: Blocks, codes: dict[str, dict[str, int]]) -
         label = _block_label("duties", i, block)
         phase, lead = block.get("phase"), block.get("lead")
         if phases and isinstance(phase, str) and phase not in phases:
-            c.add(("duties", i, "phase"), f"{label}.phase",
-                  f"unknown phase {phase!r}; known: {', '.join(phases)}")
+            c.add(("duties", i, "phase"), f"{label}.phase", f"unknown phase {phase!r}; known: {', '.join(phases)}")
         if agencies and isinstance(lead, str) and lead not in agencies:
             c.add(("duties", i, "lead"), f"{label}.lead", f"unknown agency {lead!r}")
         seen: set[str] = set()
@@ -309,8 +317,9 @@ def _cycle_path(graph: dict[str, list[str]], start: str, members: set[str]) -> l
     return [start, start]
 
 
-def _order(c: _Checker, duties: Blocks, duty_codes: dict[str, int], header: _Header | None,
-           in_cycle: dict[str, int]) -> None:
+def _order(
+    c: _Checker, duties: Blocks, duty_codes: dict[str, int], header: _Header | None, in_cycle: dict[str, int]
+) -> None:
     """Report a duty whose deadline comes before that of a duty it depends on.
 
     Both deadlines are resolved against one fixed start (the template's usual start time, in its
@@ -336,6 +345,9 @@ def _order(c: _Checker, duties: Blocks, duty_codes: dict[str, int], header: _Hea
             if code in in_cycle and in_cycle.get(dep) == in_cycle[code]:
                 continue
             if dep in deadlines and deadlines[code] < deadlines[dep]:
-                c.add(("duties", i, "due"), f"duties[{code}].due",
-                      f"deadline {format_offset(offsets[code])} comes before {format_offset(offsets[dep])}, "
-                      f"the deadline of {dep} which it depends on")
+                c.add(
+                    ("duties", i, "due"),
+                    f"duties[{code}].due",
+                    f"deadline {format_offset(offsets[code])} comes before {format_offset(offsets[dep])}, "
+                    f"the deadline of {dep} which it depends on",
+                )

@@ -63,7 +63,7 @@ class _Scanner:
         self.lines.setdefault(tuple(path), self._line(pos))
 
     def _peek(self, n: int = 1) -> str:
-        return self.s[self.i:self.i + n]
+        return self.s[self.i : self.i + n]
 
     def _skip_ws(self, newlines: bool = False) -> None:
         while self.i < len(self.s):
@@ -140,7 +140,7 @@ class _Scanner:
                 parts.append(self._basic_string())
             elif c == "'":
                 end = self.s.index("'", self.i + 1)
-                parts.append(self.s[self.i + 1:end])
+                parts.append(self.s[self.i + 1 : end])
                 self.i = end + 1
             else:
                 m = _BARE_KEY.match(self.s, self.i)

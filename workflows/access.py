@@ -7,8 +7,20 @@ from typing import Protocol
 
 from workflows.errors import AccessDenied
 
-__all__ = ["Role", "ROLES", "STAFF", "READERS", "ActorLike", "AccessDenied", "is_staff", "can_read_all",
-           "can_see_task", "require_update", "require_staff", "require_reader"]
+__all__ = [
+    "Role",
+    "ROLES",
+    "STAFF",
+    "READERS",
+    "ActorLike",
+    "AccessDenied",
+    "is_staff",
+    "can_read_all",
+    "can_see_task",
+    "require_update",
+    "require_staff",
+    "require_reader",
+]
 
 
 class Role(StrEnum):
@@ -44,8 +56,10 @@ def can_see_task(actor: ActorLike, lead: str, supporting: list[str]) -> bool:
     """Staff and observers see everything; a contact sees tasks its agency leads or supports."""
     if can_read_all(actor):
         return True
-    return actor.role == "contact" and actor.agency_code is not None and (
-        actor.agency_code == lead or actor.agency_code in supporting
+    return (
+        actor.role == "contact"
+        and actor.agency_code is not None
+        and (actor.agency_code == lead or actor.agency_code in supporting)
     )
 
 

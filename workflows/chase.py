@@ -34,12 +34,23 @@ class PassResult:
     late: int = 0
 
 
-def task_state(task: TaskRecord, event: EventRecord, policy: Policy, statuses: dict[str, str],
-               last_report_at: datetime | None) -> TaskState:
+def task_state(
+    task: TaskRecord, event: EventRecord, policy: Policy, statuses: dict[str, str], last_report_at: datetime | None
+) -> TaskState:
     waiting = tuple(c for c in task.depends_on or [] if not dependency_met(statuses.get(c)))
-    return TaskState(id=task.id, code=task.code, lead=task.lead, status=task.status, deadline=task.deadline,
-                     is_cue=task.is_cue, launched_at=event.launched_at, acknowledged_at=task.acknowledged_at,
-                     last_report_at=last_report_at, waiting_on=waiting, policy=policy)
+    return TaskState(
+        id=task.id,
+        code=task.code,
+        lead=task.lead,
+        status=task.status,
+        deadline=task.deadline,
+        is_cue=task.is_cue,
+        launched_at=event.launched_at,
+        acknowledged_at=task.acknowledged_at,
+        last_report_at=last_report_at,
+        waiting_on=waiting,
+        policy=policy,
+    )
 
 
 def policy_for(base: Policy, event: EventRecord, task: TaskRecord) -> Policy:
@@ -55,13 +66,28 @@ def touch(task: TaskRecord, now: datetime) -> None:
 def slot_notice(task: TaskRecord, slot: Slot, *, late: bool) -> Notice:
     reason = slot.params.get("reason", "overdue") if slot.kind == "escalation" else None
     key = f"slot.{slot.kind}" + (f"_{reason}" if reason else "")
-    params: dict[str, Any] = {"code": task.code, "number": task.number, "title": task.title, "title_en": task.title_en,
-              "deadline": task.deadline, "lead": task.lead, "late": late,
-              "waiting_on": ", ".join(slot.params.get("waiting_on", [])), **{
-                  k: v for k, v in slot.params.items() if k in ("before", "overdue_days")}}
-    return Notice(key=key, to=_TO[slot.recipient], agency=task.lead, task_id=task.id, kind=slot.kind,
-                  urgent=slot.urgent or slot.kind == "escalation", params=params,
-                  dedupe_key=f"slot:{task.id}:{slot.key}", with_buttons=slot.kind in _CONTACT_KINDS)
+    params: dict[str, Any] = {
+        "code": task.code,
+        "number": task.number,
+        "title": task.title,
+        "title_en": task.title_en,
+        "deadline": task.deadline,
+        "lead": task.lead,
+        "late": late,
+        "waiting_on": ", ".join(slot.params.get("waiting_on", [])),
+        **{k: v for k, v in slot.params.items() if k in ("before", "overdue_days")},
+    }
+    return Notice(
+        key=key,
+        to=_TO[slot.recipient],
+        agency=task.lead,
+        task_id=task.id,
+        kind=slot.kind,
+        urgent=slot.urgent or slot.kind == "escalation",
+        params=params,
+        dedupe_key=f"slot:{task.id}:{slot.key}",
+        with_buttons=slot.kind in _CONTACT_KINDS,
+    )
 
 
 def run_pass(store: Store, now: datetime, base: Policy, tz: ZoneInfo, *, limit: int = 5000) -> PassResult:
@@ -109,15 +135,22 @@ def run_pass(store: Store, now: datetime, base: Policy, tz: ZoneInfo, *, limit: 
             continue
         codes = sorted({t.code for t, _ in items})
         digest = hashlib.sha256("|".join(sorted(f"{t.id}/{s.key}" for t, s in items)).encode()).hexdigest()[:24]
-        result.notices.append(Notice(
-            key="slot.catch_up", to="agency", agency=agency, kind="catch_up",
-            dedupe_key=f"catchup:{agency}:{digest}",
-            params={"count": len(items), "codes": ", ".join(codes)}))
+        result.notices.append(
+            Notice(
+                key="slot.catch_up",
+                to="agency",
+                agency=agency,
+                kind="catch_up",
+                dedupe_key=f"catchup:{agency}:{digest}",
+                params={"count": len(items), "codes": ", ".join(codes)},
+            )
+        )
     return result
 
 
-def timeline(tasks: Sequence[TaskRecord], event: EventRecord, base: Policy, tz: ZoneInfo, *,
-             until: datetime) -> list[tuple[TaskRecord, Slot]]:
+def timeline(
+    tasks: Sequence[TaskRecord], event: EventRecord, base: Policy, tz: ZoneInfo, *, until: datetime
+) -> list[tuple[TaskRecord, Slot]]:
     """Every slot the engine would send if nobody answered, in time order (preview/simulate)."""
     statuses: dict[str, str] = {t.code: t.status for t in tasks}
     out: list[tuple[TaskRecord, Slot]] = []
@@ -139,5 +172,4 @@ def describe(slot: Slot) -> str:
     return " ".join(bits)
 
 
-__all__ = ["run_pass", "timeline", "touch", "policy_for", "task_state", "slot_notice", "describe",
-           "format_duration"]
+__all__ = ["run_pass", "timeline", "touch", "policy_for", "task_state", "slot_notice", "describe", "format_duration"]

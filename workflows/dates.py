@@ -29,16 +29,12 @@ def _fold(text: str) -> str:
 
 # ---- patterns (applied to the folded text) -------------------------------------------------
 _ISO_DATE = re.compile(r"(?<![0-9])([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})(?![0-9])")
-_DMY_DATE = re.compile(
-    r"(?<![0-9:])([0-9]{1,2})[/.\-]([0-9]{1,2})(?:[/.\-]([0-9]{4}|[0-9]{2}))?(?![0-9]|[/.\-][0-9])"
-)
+_DMY_DATE = re.compile(r"(?<![0-9:])([0-9]{1,2})[/.\-]([0-9]{1,2})(?:[/.\-]([0-9]{4}|[0-9]{2}))?(?![0-9]|[/.\-][0-9])")
 _CLOCK = re.compile(
     r"(?<![0-9])([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]{1,6})?)?"
     r"(z|[+-][0-9]{2}(?::?[0-9]{2})?)?(?![0-9])"
 )
-_HOUR = re.compile(
-    r"(?<![0-9])([0-9]{1,2}) ?(?:h|g|gio)(?: ?([0-9]{1,2}|ruoi)(?: ?(?:p|phut|'))?)?(?![0-9a-z])"
-)
+_HOUR = re.compile(r"(?<![0-9])([0-9]{1,2}) ?(?:h|g|gio)(?: ?([0-9]{1,2}|ruoi)(?: ?(?:p|phut|'))?)?(?![0-9a-z])")
 _AMPM = re.compile(r"(?<![0-9])([0-9]{1,2})(?::([0-9]{2}))? ?(am|pm)(?![a-z])")
 _PERIOD = re.compile(r"\b(sang|trua|chieu|toi|dem)\b")
 _PERIOD_DEFAULT = {"sang": time(8), "trua": time(12), "chieu": time(14), "toi": time(19), "dem": time(22)}
@@ -65,7 +61,7 @@ def _take(pattern: re.Pattern[str], s: str, text: str, what: str) -> tuple[re.Ma
     if len(found) > 1:
         raise _err(text, f"more than one {what}")
     m = found[0]
-    return m, s[: m.start()] + " " + s[m.end():]
+    return m, s[: m.start()] + " " + s[m.end() :]
 
 
 def _year(raw: str | None, text: str) -> int | None:

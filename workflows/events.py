@@ -20,8 +20,9 @@ def require_future(when: datetime, now: datetime) -> None:
         raise DutyError("in_past", when=when)
 
 
-def create_event(store: Store, ctx: Ctx, template: TemplateSpec, start: datetime, name: str | None, *,
-                 allow_past: bool = False) -> EventRecord:
+def create_event(
+    store: Store, ctx: Ctx, template: TemplateSpec, start: datetime, name: str | None, *, allow_past: bool = False
+) -> EventRecord:
     """Instantiate `template` at `start` (aware); agencies are upserted by code."""
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
@@ -29,15 +30,26 @@ def create_event(store: Store, ctx: Ctx, template: TemplateSpec, start: datetime
         require_future(start, ctx.now)
     for agency in template.agencies:
         store.upsert_agency(agency.code, agency.name, agency.name_en)
-    event = store.add_event(NewEvent(
-        name=name or template.name, template_id=template.id, template_path=str(template.path),
-        timezone=template.timezone, start=start, created_at=ctx.now,
-        default_due_time=template.default_due_time.strftime("%H:%M"),
-        reminders=template.reminders.model_dump(exclude_none=True) if template.reminders else None,
-    ))
+    event = store.add_event(
+        NewEvent(
+            name=name or template.name,
+            template_id=template.id,
+            template_path=str(template.path),
+            timezone=template.timezone,
+            start=start,
+            created_at=ctx.now,
+            default_due_time=template.default_due_time.strftime("%H:%M"),
+            reminders=template.reminders.model_dump(exclude_none=True) if template.reminders else None,
+        )
+    )
     store.add_tasks(event.id, plan_tasks(template, start), ctx.now)
-    store.audit(event_id=event.id, task_id=None, ctx=ctx, action="event_created",
-                detail={"template": template.id, "start": start.isoformat(), "tasks": len(template.duties)})
+    store.audit(
+        event_id=event.id,
+        task_id=None,
+        ctx=ctx,
+        action="event_created",
+        detail={"template": template.id, "start": start.isoformat(), "tasks": len(template.duties)},
+    )
     return event
 
 
@@ -55,42 +67,91 @@ def launch_event(store: Store, ctx: Ctx, event: EventRecord) -> list[Notice]:
     notices: list[Notice] = []
     for agency in agencies:
         notices += agency_notices(event, tasks, agency)
-    store.audit(event_id=event.id, task_id=None, ctx=ctx, action="event_launched",
-                detail={"tasks": len(tasks), "agencies": len({t.lead for t in tasks})})
+    store.audit(
+        event_id=event.id,
+        task_id=None,
+        ctx=ctx,
+        action="event_launched",
+        detail={"tasks": len(tasks), "agencies": len({t.lead for t in tasks})},
+    )
     return notices
 
 
-def agency_notices(event: EventRecord, tasks: Sequence[TaskRecord], agency: str, *,
-                   user_id: int | None = None) -> list[Notice]:
+def agency_notices(
+    event: EventRecord, tasks: Sequence[TaskRecord], agency: str, *, user_id: int | None = None
+) -> list[Notice]:
     """What an agency's contact is sent about a launched event: a summary, one message per open
     task it leads (with buttons), one per task it supports (marked, no buttons). To the agency's
     contact at launch; to `user_id` alone when someone joins the agency later (same dedupe keys,
     so nobody gets a message twice)."""
     open_tasks = [t for t in tasks if t.status not in CLOSED]
     lead = sorted((t for t in open_tasks if t.lead == agency), key=lambda t: t.deadline)
-    helping = sorted((t for t in open_tasks if agency in (t.supporting or []) and t.lead != agency),
-                     key=lambda t: t.deadline)
+    helping = sorted(
+        (t for t in open_tasks if agency in (t.supporting or []) and t.lead != agency), key=lambda t: t.deadline
+    )
     if not lead and not helping:
         return []
     to = "user" if user_id is not None else "agency"
     first = (lead or helping)[0]
     key = "launch_summary_both" if lead and helping else "launch_summary" if lead else "launch_summary_supporting"
-    notices = [Notice(key=key, agency=agency,
-                      kind="assignment", dedupe_key=f"launch:{event.id}:{agency}",
-                      params={"event": event.name, "count": len(lead), "supporting": len(helping),
-                              "first_code": first.code, "first_deadline": first.deadline}, to=to, user_id=user_id)]
+    notices = [
+        Notice(
+            key=key,
+            agency=agency,
+            kind="assignment",
+            dedupe_key=f"launch:{event.id}:{agency}",
+            params={
+                "event": event.name,
+                "count": len(lead),
+                "supporting": len(helping),
+                "first_code": first.code,
+                "first_deadline": first.deadline,
+            },
+            to=to,
+            user_id=user_id,
+        )
+    ]
     for t in lead:
-        notices.append(Notice(key="assignment", agency=agency, task_id=t.id, kind="assignment",
-                              with_buttons=True, dedupe_key=f"assign:{t.id}",
-                              params={"code": t.code, "number": t.number, "title": t.title,
-                                      "title_en": t.title_en, "deadline": t.deadline, "lead": t.lead},
-                              to=to, user_id=user_id))
+        notices.append(
+            Notice(
+                key="assignment",
+                agency=agency,
+                task_id=t.id,
+                kind="assignment",
+                with_buttons=True,
+                dedupe_key=f"assign:{t.id}",
+                params={
+                    "code": t.code,
+                    "number": t.number,
+                    "title": t.title,
+                    "title_en": t.title_en,
+                    "deadline": t.deadline,
+                    "lead": t.lead,
+                },
+                to=to,
+                user_id=user_id,
+            )
+        )
     for t in helping:
-        notices.append(Notice(key="assignment_supporting", agency=agency, task_id=t.id, kind="assignment",
-                              dedupe_key=f"support:{t.id}:{agency}",
-                              params={"code": t.code, "number": t.number, "title": t.title,
-                                      "title_en": t.title_en, "deadline": t.deadline, "lead": t.lead},
-                              to=to, user_id=user_id))
+        notices.append(
+            Notice(
+                key="assignment_supporting",
+                agency=agency,
+                task_id=t.id,
+                kind="assignment",
+                dedupe_key=f"support:{t.id}:{agency}",
+                params={
+                    "code": t.code,
+                    "number": t.number,
+                    "title": t.title,
+                    "title_en": t.title_en,
+                    "deadline": t.deadline,
+                    "lead": t.lead,
+                },
+                to=to,
+                user_id=user_id,
+            )
+        )
     return notices
 
 
@@ -101,8 +162,9 @@ def agencies_without_contact(store: Store, event: EventRecord) -> list[str]:
     return sorted(a for a in needed if not store.contacts_of(a))
 
 
-def move_event(store: Store, ctx: Ctx, event: EventRecord, new_start: datetime, *,
-               allow_past: bool = False) -> tuple[int, int]:
+def move_event(
+    store: Store, ctx: Ctx, event: EventRecord, new_start: datetime, *, allow_past: bool = False
+) -> tuple[int, int]:
     """Move the event; deadlines set by hand stay. Returns (moved, kept) task counts."""
     require_staff(ctx.actor)
     if event.ended_at is not None:  # its deadlines are the record the after-action report was made from
@@ -126,9 +188,19 @@ def move_event(store: Store, ctx: Ctx, event: EventRecord, new_start: datetime, 
         if t.deadline != planned:
             old, t.deadline = t.deadline, planned
             t.updated_at, t.version = ctx.now, t.version + 1
-            store.audit(event_id=event.id, task_id=t.id, ctx=ctx, action="deadline_moved",
-                        detail={"from": old.isoformat(), "to": planned.isoformat()})
+            store.audit(
+                event_id=event.id,
+                task_id=t.id,
+                ctx=ctx,
+                action="deadline_moved",
+                detail={"from": old.isoformat(), "to": planned.isoformat()},
+            )
             moved += 1
-    store.audit(event_id=event.id, task_id=None, ctx=ctx, action="event_moved",
-                detail={"from": old_start.isoformat(), "to": new_start.isoformat(), "moved": moved, "kept": kept})
+    store.audit(
+        event_id=event.id,
+        task_id=None,
+        ctx=ctx,
+        action="event_moved",
+        detail={"from": old_start.isoformat(), "to": new_start.isoformat(), "moved": moved, "kept": kept},
+    )
     return moved, kept

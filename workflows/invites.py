@@ -25,8 +25,16 @@ def hash_code(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def create_invite(store: Store, ctx: Ctx, target: str, *, ttl: timedelta, event_id: int | None = None,
-                  deputy: bool = False, replace: bool = False) -> tuple[str, InviteRecord]:
+def create_invite(
+    store: Store,
+    ctx: Ctx,
+    target: str,
+    *,
+    ttl: timedelta,
+    event_id: int | None = None,
+    deputy: bool = False,
+    replace: bool = False,
+) -> tuple[str, InviteRecord]:
     """Make an invite for an agency contact, an observer or (admins only) a coordinator.
 
     `replace` (contacts only): whoever redeems it replaces the agency's current contacts of
@@ -47,12 +55,33 @@ def create_invite(store: Store, ctx: Ctx, target: str, *, ttl: timedelta, event_
     if replace and role != Role.CONTACT:
         raise DutyError("replace_contacts_only")
     code = new_code()
-    invite = store.add_invite(NewInvite(code_hash=hash_code(code), role=role, agency_code=agency, is_deputy=deputy,
-                                        event_id=event_id, created_by=ctx.actor.id, created_at=ctx.now,
-                                        expires_at=ctx.now + ttl, replaces_contacts=replace))
-    store.audit(event_id=event_id, task_id=None, ctx=ctx, action="invite_created",
-                detail={"invite": invite.id, "role": role, "agency": agency, "deputy": deputy,
-                        "expires": invite.expires_at.isoformat(), **({"replace": True} if replace else {})})
+    invite = store.add_invite(
+        NewInvite(
+            code_hash=hash_code(code),
+            role=role,
+            agency_code=agency,
+            is_deputy=deputy,
+            event_id=event_id,
+            created_by=ctx.actor.id,
+            created_at=ctx.now,
+            expires_at=ctx.now + ttl,
+            replaces_contacts=replace,
+        )
+    )
+    store.audit(
+        event_id=event_id,
+        task_id=None,
+        ctx=ctx,
+        action="invite_created",
+        detail={
+            "invite": invite.id,
+            "role": role,
+            "agency": agency,
+            "deputy": deputy,
+            "expires": invite.expires_at.isoformat(),
+            **({"replace": True} if replace else {}),
+        },
+    )
     return code, invite
 
 
@@ -87,8 +116,21 @@ LINK_TTL = timedelta(hours=1)
 def create_link(store: Store, ctx: Ctx) -> tuple[str, InviteRecord]:
     """A single-use code that binds the person's account on another app to the same person."""
     code = new_code()
-    invite = store.add_invite(NewInvite(code_hash=hash_code(code), role="link", link_user_id=ctx.actor.id,
-                                        created_by=ctx.actor.id, created_at=ctx.now, expires_at=ctx.now + LINK_TTL))
-    store.audit(event_id=None, task_id=None, ctx=ctx, action="link_created",
-                detail={"invite": invite.id, "expires": invite.expires_at.isoformat()})
+    invite = store.add_invite(
+        NewInvite(
+            code_hash=hash_code(code),
+            role="link",
+            link_user_id=ctx.actor.id,
+            created_by=ctx.actor.id,
+            created_at=ctx.now,
+            expires_at=ctx.now + LINK_TTL,
+        )
+    )
+    store.audit(
+        event_id=None,
+        task_id=None,
+        ctx=ctx,
+        action="link_created",
+        detail={"invite": invite.id, "expires": invite.expires_at.isoformat()},
+    )
     return code, invite

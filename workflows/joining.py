@@ -165,8 +165,15 @@ def _apply(store: Store, ctx: Ctx, user: UserRecord, invite: InviteRecord, *, be
     agency = store.agency(invite.agency_code) if invite.agency_code else None
     replaced, notices = _handover(store, ctx, invite, user)
     catch_up = catch_up_notices(store, user)
-    return Joined(user, invite.role, agency, returned=back, replaced=replaced, notices=notices + catch_up,
-                  caught_up=sum(1 for n in catch_up if n.task_id is not None))
+    return Joined(
+        user,
+        invite.role,
+        agency,
+        returned=back,
+        replaced=replaced,
+        notices=notices + catch_up,
+        caught_up=sum(1 for n in catch_up if n.task_id is not None),
+    )
 
 
 def _handover(store: Store, ctx: Ctx, invite: InviteRecord, newcomer: UserRecord) -> tuple[list[str], list[Notice]]:
@@ -177,8 +184,14 @@ def _handover(store: Store, ctx: Ctx, invite: InviteRecord, newcomer: UserRecord
     if not gone:
         return [], []
     names = [u.name for u in gone]
-    return names, [Notice(key="contact_replaced", to="coordinators", kind="news",
-                          params={"agency": invite.agency_code, "name": newcomer.name, "old": ", ".join(names)})]
+    return names, [
+        Notice(
+            key="contact_replaced",
+            to="coordinators",
+            kind="news",
+            params={"agency": invite.agency_code, "name": newcomer.name, "old": ", ".join(names)},
+        )
+    ]
 
 
 def catch_up_notices(store: Store, user: UserRecord) -> list[Notice]:
@@ -192,4 +205,3 @@ def catch_up_notices(store: Store, user: UserRecord) -> list[Notice]:
             continue
         notices += event_uc.agency_notices(event, store.tasks(event.id), user.agency_code, user_id=user.id)
     return notices
-

@@ -12,8 +12,17 @@ from workflows.errors import DutyError
 from workflows.ports import Ctx, NewIdentity, Notice, Store, UserRecord
 
 
-def link_account(store: Store, ctx: Ctx, owner: UserRecord | None, redeemer: UserRecord | None, *, channel: str,
-                 external_id: str, chat_id: str, display_name: str) -> Notice:
+def link_account(
+    store: Store,
+    ctx: Ctx,
+    owner: UserRecord | None,
+    redeemer: UserRecord | None,
+    *,
+    channel: str,
+    external_id: str,
+    chat_id: str,
+    display_name: str,
+) -> Notice:
     """Bind the account (channel, external_id) to `owner`; returns the notice telling the owner.
 
     Refused (nothing changed): a removed owner, an account that already belongs to someone,
@@ -25,15 +34,34 @@ def link_account(store: Store, ctx: Ctx, owner: UserRecord | None, redeemer: Use
     mine = {i.channel for i in store.identities_of(owner.id)}
     if channel in mine:
         raise DutyError("link_same_app", channel=channel)
-    ident = store.add_identity(NewIdentity(user_id=owner.id, channel=channel, external_id=str(external_id),
-                                           chat_id=str(chat_id), display_name=display_name, created_at=ctx.now))
-    store.audit(event_id=None, task_id=None, ctx=ctx, action="linked",
-                detail={"channel": channel, "account": str(external_id), "name": display_name})
+    ident = store.add_identity(
+        NewIdentity(
+            user_id=owner.id,
+            channel=channel,
+            external_id=str(external_id),
+            chat_id=str(chat_id),
+            display_name=display_name,
+            created_at=ctx.now,
+        )
+    )
+    store.audit(
+        event_id=None,
+        task_id=None,
+        ctx=ctx,
+        action="linked",
+        detail={"channel": channel, "account": str(external_id), "name": display_name},
+    )
     # Told on the app(s) they had (the notifier picks the preferred or first one: never the new one,
     # which cannot be preferred yet); if it was not them, /unlink takes it back at once.
-    return Notice(key="account_linked", to="user", user_id=owner.id, kind="news", urgent=True,
-                  params={"channel": channel, "name": display_name or str(external_id)},
-                  dedupe_key=f"linked:{ident.id}")
+    return Notice(
+        key="account_linked",
+        to="user",
+        user_id=owner.id,
+        kind="news",
+        urgent=True,
+        params={"channel": channel, "name": display_name or str(external_id)},
+        dedupe_key=f"linked:{ident.id}",
+    )
 
 
 def unlink_account(store: Store, ctx: Ctx, user: UserRecord, channel: str) -> int:
@@ -50,6 +78,11 @@ def unlink_account(store: Store, ctx: Ctx, user: UserRecord, channel: str) -> in
     person = store.user(user.id)
     if person is not None and person.preferred_channel == channel:
         person.preferred_channel = None
-    store.audit(event_id=None, task_id=None, ctx=ctx, action="unlinked",
-                detail={"channel": channel, "accounts": [i.external_id for i in gone], "cancelled_messages": dropped})
+    store.audit(
+        event_id=None,
+        task_id=None,
+        ctx=ctx,
+        action="unlinked",
+        detail={"channel": channel, "accounts": [i.external_id for i in gone], "cancelled_messages": dropped},
+    )
     return removed

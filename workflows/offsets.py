@@ -99,8 +99,7 @@ def parse_offset(text: object) -> Offset:
         total = hours * 60 + mins
         if total > _MAX_MINUTES:
             raise OffsetError(raw, f"more than {MAX_DAYS} days from the start")
-        return Offset(days=0, at=None, minutes=-total if sign == "-" else total, text=raw.strip(),
-                      relative=True)
+        return Offset(days=0, at=None, minutes=-total if sign == "-" else total, text=raw.strip(), relative=True)
     raise OffsetError(raw)
 
 

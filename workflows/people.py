@@ -72,8 +72,15 @@ def deactivate(store: Store, ctx: Ctx, person: UserRecord, *, reason: str, repla
     cancelled = store.cancel_outbox_for(person.id, ctx.now)
     revoked = store.revoke_invites_of(person.id, ctx.now)  # the codes they handed out die with them
     detail: dict[str, object] = {
-        "user": person.id, "name": person.name, "role": str(person.role), "agency": person.agency_code,
-        "deputy": person.is_deputy, "cancelled_messages": cancelled, "revoked_codes": revoked, "reason": reason}
+        "user": person.id,
+        "name": person.name,
+        "role": str(person.role),
+        "agency": person.agency_code,
+        "deputy": person.is_deputy,
+        "cancelled_messages": cancelled,
+        "revoked_codes": revoked,
+        "reason": reason,
+    }
     if replaced_by is not None:
         detail["replaced_by"] = replaced_by
     store.audit(event_id=None, task_id=None, ctx=ctx, action="user_removed", detail=detail)
@@ -94,8 +101,9 @@ def replace_contacts(store: Store, ctx: Ctx, newcomer: UserRecord, *, agency: st
     return gone
 
 
-def set_role(store: Store, ctx: Ctx, person: UserRecord, role: str, *, agency: str | None = None,
-             deputy: bool = False) -> bool:
+def set_role(
+    store: Store, ctx: Ctx, person: UserRecord, role: str, *, agency: str | None = None, deputy: bool = False
+) -> bool:
     """An admin sets someone's role (and agency, for a contact); a removed person is brought back.
 
     Returns False when nothing changed. An admin made this way is kept when the config's admin
@@ -116,15 +124,25 @@ def set_role(store: Store, ctx: Ctx, person: UserRecord, role: str, *, agency: s
     agency = agency if new_role == Role.CONTACT else None
     deputy = deputy if new_role == Role.CONTACT else False
     source = "cli" if new_role == Role.ADMIN else None  # an admin named here stays when the config changes
-    before = {"role": str(person.role), "agency": person.agency_code, "deputy": person.is_deputy,
-              "active": person.active, "admin_source": person.admin_source if person.role == Role.ADMIN else None}
+    before = {
+        "role": str(person.role),
+        "agency": person.agency_code,
+        "deputy": person.is_deputy,
+        "active": person.active,
+        "admin_source": person.admin_source if person.role == Role.ADMIN else None,
+    }
     after = {"role": str(new_role), "agency": agency, "deputy": deputy, "active": True, "admin_source": source}
     if before == after:
         return False
     person.role, person.agency_code, person.is_deputy, person.active = new_role, agency, deputy, True
     person.admin_source = source
-    store.audit(event_id=None, task_id=None, ctx=ctx, action="role_changed",
-                detail={"user": person.id, "name": person.name, "from": before, "to": after})
+    store.audit(
+        event_id=None,
+        task_id=None,
+        ctx=ctx,
+        action="role_changed",
+        detail={"user": person.id, "name": person.name, "from": before, "to": after},
+    )
     return True
 
 

@@ -49,11 +49,22 @@ def plan_tasks(template: TemplateSpec, start: datetime) -> list[PlannedTask]:
     tasks = []
     for number, duty in enumerate(template.duties, start=1):
         overrides = duty.reminders.model_dump(exclude_none=True) if duty.reminders else None
-        tasks.append(PlannedTask(
-            number=number, code=duty.code, title=duty.title, title_en=duty.title_en or duty.title,
-            phase=duty.phase, lead=duty.lead, supporting=list(duty.supporting),
-            depends_on=list(duty.depends_on), evidence_kinds=list(duty.evidence), offset=duty.due,
-            deadline=deadline_for(duty.due, start, tz, template.default_due_time),
-            is_cue=duty.cue, reminders=overrides or None, note=duty.note,
-        ))
+        tasks.append(
+            PlannedTask(
+                number=number,
+                code=duty.code,
+                title=duty.title,
+                title_en=duty.title_en or duty.title,
+                phase=duty.phase,
+                lead=duty.lead,
+                supporting=list(duty.supporting),
+                depends_on=list(duty.depends_on),
+                evidence_kinds=list(duty.evidence),
+                offset=duty.due,
+                deadline=deadline_for(duty.due, start, tz, template.default_due_time),
+                is_cue=duty.cue,
+                reminders=overrides or None,
+                note=duty.note,
+            )
+        )
     return tasks

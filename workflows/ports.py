@@ -24,9 +24,27 @@ if TYPE_CHECKING:
     from workflows.plan import PlannedTask
 
 __all__ = [
-    "Actor", "AgencyRecord", "AuditRecord", "Ctx", "EventRecord", "EvidenceRecord", "ExtensionRecord",
-    "IdentityRecord", "InviteRecord", "NewEvent", "NewEvidence", "NewExtension", "NewIdentity", "NewInvite",
-    "NewUser", "Notice", "Role", "Store", "TaskRecord", "TaskStatus", "UserRecord",
+    "Actor",
+    "AgencyRecord",
+    "AuditRecord",
+    "Ctx",
+    "EventRecord",
+    "EvidenceRecord",
+    "ExtensionRecord",
+    "IdentityRecord",
+    "InviteRecord",
+    "NewEvent",
+    "NewEvidence",
+    "NewExtension",
+    "NewIdentity",
+    "NewInvite",
+    "NewUser",
+    "Notice",
+    "Role",
+    "Store",
+    "TaskRecord",
+    "TaskStatus",
+    "UserRecord",
 ]
 
 # JSON held in a record (audit details, a template's reminder overrides, a pending question).

@@ -43,5 +43,6 @@ def agency_rows(tasks: Iterable[TaskRecord], now: datetime) -> list[AgencyRow]:
 
 def overdue_tasks(tasks: Iterable[TaskRecord], now: datetime) -> list[TaskRecord]:
     """Open tasks past their deadline, most overdue first."""
-    return sorted((t for t in tasks if t.status not in CLOSED and is_overdue(t.status, t.deadline, now)),
-                  key=lambda t: t.deadline)
+    return sorted(
+        (t for t in tasks if t.status not in CLOSED and is_overdue(t.status, t.deadline, now)), key=lambda t: t.deadline
+    )

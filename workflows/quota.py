@@ -28,12 +28,17 @@ def check_agency_quota(store: Store, task: TaskRecord, size: int, limit: int) ->
     used = store.evidence_bytes_of_agency(task.lead)
     if used + size <= limit:
         return None
-    notice = Notice(key="evidence_quota_reached", to="coordinators", kind="news", urgent=True,
-                    params={"agency": task.lead, "used": mib(used), "limit": mib(limit)},
-                    dedupe_key=f"evidence_quota:{task.lead}:{limit}")
+    notice = Notice(
+        key="evidence_quota_reached",
+        to="coordinators",
+        kind="news",
+        urgent=True,
+        params={"agency": task.lead, "used": mib(used), "limit": mib(limit)},
+        dedupe_key=f"evidence_quota:{task.lead}:{limit}",
+    )
     return QuotaRefusal(task.lead, used, limit, size, notice)
 
 
 def mib(n: int) -> str:
     """A size as people read it: '12.5 MB' (MiB, one decimal), '0.3 MB' for small files."""
-    return f"{n / 1024 ** 2:.1f} MB"
+    return f"{n / 1024**2:.1f} MB"

@@ -20,8 +20,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 __all__ = [
-    "KINDS", "Policy", "Slot", "TaskState", "due_slots", "format_duration", "in_quiet_hours",
-    "next_due", "parse_duration", "quiet_release", "slots_for",
+    "KINDS",
+    "Policy",
+    "Slot",
+    "TaskState",
+    "due_slots",
+    "format_duration",
+    "in_quiet_hours",
+    "next_due",
+    "parse_duration",
+    "quiet_release",
+    "slots_for",
 ]
 
 UTC = timezone.utc
@@ -131,10 +140,16 @@ def _flag(v: object) -> bool:
 
 
 _PARSERS: dict[str, Callable[[object], object]] = {
-    "before": _durations, "cue_before": _durations, "overdue_every": _positive,
-    "overdue_max": _count, "escalate_after": _one_duration, "ack_timeout": _positive,
-    "checkin_escalate_after": _one_duration, "quiet_hours": _quiet,
-    "urgent_window": _one_duration, "enabled": _flag,
+    "before": _durations,
+    "cue_before": _durations,
+    "overdue_every": _positive,
+    "overdue_max": _count,
+    "escalate_after": _one_duration,
+    "ack_timeout": _positive,
+    "checkin_escalate_after": _one_duration,
+    "quiet_hours": _quiet,
+    "urgent_window": _one_duration,
+    "enabled": _flag,
 }
 
 
@@ -228,8 +243,16 @@ def _plan(task: TaskState, tz: ZoneInfo) -> list[Slot]:
         raw.append((f"checkin@{ep}", "checkin", "contact", dl, True, {}))
         report = _utc(task.last_report_at, "last_report_at") if task.last_report_at else None
         if report is None or report < dl:
-            raw.append((f"escalation:checkin@{ep}", "escalation", "coordinator", dl + p.checkin_escalate_after,
-                        True, {"reason": "unanswered_checkin"}))
+            raw.append(
+                (
+                    f"escalation:checkin@{ep}",
+                    "escalation",
+                    "coordinator",
+                    dl + p.checkin_escalate_after,
+                    True,
+                    {"reason": "unanswered_checkin"},
+                )
+            )
     else:
         for off in p.before:
             txt = format_duration(off)
@@ -242,11 +265,20 @@ def _plan(task: TaskState, tz: ZoneInfo) -> list[Slot]:
             raw.append((f"due@{ep}", "due", "contact", dl, False, {}))
         for k in range(max(k0, 1), p.overdue_max + 1):
             at = dl + k * p.overdue_every
-            raw.append((f"overdue:{k}@{ep}", "overdue", "contact", at, False,
-                        {"overdue_days": (at - dl).days, "overdue_for": format_duration(at - dl)}))
+            raw.append(
+                (
+                    f"overdue:{k}@{ep}",
+                    "overdue",
+                    "contact",
+                    at,
+                    False,
+                    {"overdue_days": (at - dl).days, "overdue_for": format_duration(at - dl)},
+                )
+            )
         for who in ("deputy", "coordinator"):
-            raw.append((f"escalation:{who}@{ep}", "escalation", who, dl + p.escalate_after, False,
-                        {"reason": "overdue"}))
+            raw.append(
+                (f"escalation:{who}@{ep}", "escalation", who, dl + p.escalate_after, False, {"reason": "overdue"})
+            )
 
     slots = []
     for key, kind, recipient, at, forced, params in raw:
@@ -277,8 +309,11 @@ def due_slots(task: TaskState, now: datetime, sent: set[str] | frozenset[str], t
     """Slots with send_at <= now, not yet sent, still relevant at now (late ones included)."""
     now = _utc(now, "now")
     dl = _utc(task.deadline, "deadline")
-    return [s for s in _plan(task, tz)
-            if s.send_at <= now and s.key not in sent and not (s.kind == "reminder" and dl <= now)]
+    return [
+        s
+        for s in _plan(task, tz)
+        if s.send_at <= now and s.key not in sent and not (s.kind == "reminder" and dl <= now)
+    ]
 
 
 def next_due(task: TaskState, now: datetime, sent: Collection[str], tz: ZoneInfo) -> datetime | None:

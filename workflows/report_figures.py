@@ -55,8 +55,18 @@ def report_now(report: EventReport, now: datetime | None = None, tz: ZoneInfo | 
 class TaskView:
     """A task of the report with its times in the report's zone and its derived states at `now`."""
 
-    __slots__ = ("task", "deadline", "original", "completed", "status", "is_open", "overdue", "on_time",
-                 "due", "category")
+    __slots__ = (
+        "task",
+        "deadline",
+        "original",
+        "completed",
+        "status",
+        "is_open",
+        "overdue",
+        "on_time",
+        "due",
+        "category",
+    )
 
     def __init__(self, task: TaskRow, tz: ZoneInfo, now: datetime) -> None:
         self.task = task
@@ -213,8 +223,14 @@ def after_action(report: EventReport, now: datetime | None = None) -> AfterActio
     now = report_now(report, now, tz)
     vs = views(report, now, tz)
     agencies = [t for _, t in by_agency(vs)]
-    agencies.sort(key=lambda a: (a.on_time_rate is None, a.on_time_rate if a.on_time_rate is not None else 0,
-                                 -a.late - a.overdue, a.agency))
+    agencies.sort(
+        key=lambda a: (
+            a.on_time_rate is None,
+            a.on_time_rate if a.on_time_rate is not None else 0,
+            -a.late - a.overdue,
+            a.agency,
+        )
+    )
     delays: list[Delay] = []
     blocked: list[BlockedSpell] = []
     extensions: list[Extension] = []
@@ -222,8 +238,16 @@ def after_action(report: EventReport, now: datetime | None = None) -> AfterActio
         if v.status != "cancelled" and v.original is not None:
             end = v.completed if v.status == "done" and v.completed else now
             if end > v.original:
-                delays.append(Delay(v.task, v.original, v.deadline, v.completed if v.status == "done" else None,
-                                    end - v.original, v.status != "done"))
+                delays.append(
+                    Delay(
+                        v.task,
+                        v.original,
+                        v.deadline,
+                        v.completed if v.status == "done" else None,
+                        end - v.original,
+                        v.status != "done",
+                    )
+                )
         blocked += _blocked_spells(v, tz, now)
         extensions += _extensions(v, tz)
     delays.sort(key=lambda d: (-d.delay.total_seconds(), d.code))
@@ -277,8 +301,18 @@ def _extensions(v: TaskView, tz: ZoneInfo) -> list[Extension]:
             continue  # the whole event moved: not an extension
         if old is not None and new <= old:
             continue  # brought forward: not an extension
-        out.append(Extension(v.task, at, e.actor or "", "approved" if action == "extension_approved" else "set",
-                             old, new, new - old if old else None,
-                             reasons.get(detail.get("request"), "") if action == "extension_approved"
-                             else detail.get("reason") or ""))
+        out.append(
+            Extension(
+                v.task,
+                at,
+                e.actor or "",
+                "approved" if action == "extension_approved" else "set",
+                old,
+                new,
+                new - old if old else None,
+                reasons.get(detail.get("request"), "")
+                if action == "extension_approved"
+                else detail.get("reason") or "",
+            )
+        )
     return out

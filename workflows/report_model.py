@@ -171,22 +171,42 @@ def event_report(store: ReportStore, event: ReportedEvent, now: datetime) -> Eve
         deps_done = all(by_code.get(c) is not None and dependency_met(by_code[c].status) for c in t.depends_on or [])
         entries = audit_by_task.get(t.id, [])
         notes = [e.detail.get("note") for e in entries if e.detail.get("note")]
-        rows.append(TaskRow(
-            number=t.number, code=t.code, title=t.title, title_en=t.title_en or "", phase=t.phase, lead=t.lead,
-            supporting=tuple(t.supporting or ()), depends_on=tuple(t.depends_on or ()),
-            deadline=local(t.deadline), original_deadline=local(t.original_deadline),
-            status=ShownStatus(effective_status(t.status, dependencies_done=deps_done)),
-            overdue=is_overdue(t.status, t.deadline, now), percent=t.percent, blocked_reason=t.blocked_reason,
-            completed_at=local(t.completed_at), evidence_count=counts.get(t.id, 0),
-            last_note=notes[-1] if notes else None,
-            audit=tuple(AuditLine(local(e.at), e.actor, e.channel, e.action, e.detail) for e in entries)))
+        rows.append(
+            TaskRow(
+                number=t.number,
+                code=t.code,
+                title=t.title,
+                title_en=t.title_en or "",
+                phase=t.phase,
+                lead=t.lead,
+                supporting=tuple(t.supporting or ()),
+                depends_on=tuple(t.depends_on or ()),
+                deadline=local(t.deadline),
+                original_deadline=local(t.original_deadline),
+                status=ShownStatus(effective_status(t.status, dependencies_done=deps_done)),
+                overdue=is_overdue(t.status, t.deadline, now),
+                percent=t.percent,
+                blocked_reason=t.blocked_reason,
+                completed_at=local(t.completed_at),
+                evidence_count=counts.get(t.id, 0),
+                last_note=notes[-1] if notes else None,
+                audit=tuple(AuditLine(local(e.at), e.actor, e.channel, e.action, e.detail) for e in entries),
+            )
+        )
     leads = {r.lead for r in rows}
     agencies = {a.code: Named(a.code, a.name, a.name_en or "") for a in store.agencies() if a.code in leads}
-    info = EventInfo(id=event.id, name=event.name, timezone=event.timezone, template=event.template_id,
-                     start=local(event.start), launched=event.launched_at is not None,
-                     ended=event.ended_at is not None, ended_at=local(event.ended_at), exported_at=local(now))
-    return EventReport(info, dict(sorted(agencies.items())), event_phases(event, [r.phase for r in rows]),
-                       tuple(rows))
+    info = EventInfo(
+        id=event.id,
+        name=event.name,
+        timezone=event.timezone,
+        template=event.template_id,
+        start=local(event.start),
+        launched=event.launched_at is not None,
+        ended=event.ended_at is not None,
+        ended_at=local(event.ended_at),
+        exported_at=local(now),
+    )
+    return EventReport(info, dict(sorted(agencies.items())), event_phases(event, [r.phase for r in rows]), tuple(rows))
 
 
 def event_phases(event: ReportedEvent, codes: Iterable[str]) -> tuple[Named, ...]:
@@ -217,28 +237,57 @@ def _time(value: Any) -> datetime | None:
 def from_export(data: dict[str, Any]) -> EventReport:
     """The model of an export dict (`bot.render.export.to_export`'s shape); missing fields get defaults."""
     ev = data.get("event") or {}
-    info = EventInfo(id=ev.get("id"), name=ev.get("name") or "", timezone=ev.get("timezone"),
-                     template=ev.get("template"), start=_time(ev.get("start")), launched=bool(ev.get("launched")),
-                     ended=bool(ev.get("ended")), ended_at=_time(ev.get("ended_at")),
-                     exported_at=_time(ev.get("exported_at")))
+    info = EventInfo(
+        id=ev.get("id"),
+        name=ev.get("name") or "",
+        timezone=ev.get("timezone"),
+        template=ev.get("template"),
+        start=_time(ev.get("start")),
+        launched=bool(ev.get("launched")),
+        ended=bool(ev.get("ended")),
+        ended_at=_time(ev.get("ended_at")),
+        exported_at=_time(ev.get("exported_at")),
+    )
     agencies = {}
     for code, a in (data.get("agencies") or {}).items():
-        agencies[code] = Named(code, a, "") if isinstance(a, str) else Named(code, a.get("name") or "",
-                                                                            a.get("name_en") or "")
-    phases = tuple(Named(p.get("code") or "", p.get("name") or "", p.get("name_en") or "")
-                   for p in data.get("phases") or [])
+        agencies[code] = (
+            Named(code, a, "") if isinstance(a, str) else Named(code, a.get("name") or "", a.get("name_en") or "")
+        )
+    phases = tuple(
+        Named(p.get("code") or "", p.get("name") or "", p.get("name_en") or "") for p in data.get("phases") or []
+    )
     tasks = tuple(_task(t) for t in data.get("tasks") or [])
     return EventReport(info, agencies, phases, tasks)
 
 
 def _task(t: dict[str, Any]) -> TaskRow:
-    audit = tuple(AuditLine(_time(e.get("at")), e.get("actor") or "", e.get("channel") or "",
-                            e.get("action") or "", e.get("detail") or {}) for e in t.get("audit") or [])
+    audit = tuple(
+        AuditLine(
+            _time(e.get("at")),
+            e.get("actor") or "",
+            e.get("channel") or "",
+            e.get("action") or "",
+            e.get("detail") or {},
+        )
+        for e in t.get("audit") or []
+    )
     return TaskRow(
-        number=t.get("number") or 0, code=t.get("code") or "", title=t.get("title") or "", lead=t.get("lead") or "",
-        phase=t.get("phase") or "", title_en=t.get("title_en") or "", supporting=tuple(t.get("supporting") or ()),
-        depends_on=tuple(t.get("depends_on") or ()), deadline=_time(t.get("deadline")),
-        original_deadline=_time(t.get("original_deadline")), status=ShownStatus(t.get("status") or "todo"),
-        overdue=bool(t.get("overdue")), percent=t.get("percent") or 0, blocked_reason=t.get("blocked_reason"),
-        completed_at=_time(t.get("completed_at")), evidence_count=t.get("evidence_count") or 0,
-        last_note=t.get("last_note"), audit=audit)
+        number=t.get("number") or 0,
+        code=t.get("code") or "",
+        title=t.get("title") or "",
+        lead=t.get("lead") or "",
+        phase=t.get("phase") or "",
+        title_en=t.get("title_en") or "",
+        supporting=tuple(t.get("supporting") or ()),
+        depends_on=tuple(t.get("depends_on") or ()),
+        deadline=_time(t.get("deadline")),
+        original_deadline=_time(t.get("original_deadline")),
+        status=ShownStatus(t.get("status") or "todo"),
+        overdue=bool(t.get("overdue")),
+        percent=t.get("percent") or 0,
+        blocked_reason=t.get("blocked_reason"),
+        completed_at=_time(t.get("completed_at")),
+        evidence_count=t.get("evidence_count") or 0,
+        last_note=t.get("last_note"),
+        audit=audit,
+    )

@@ -24,8 +24,16 @@ class StatusReport:
     dependencies: dict[str, TaskRecord] = field(default_factory=dict)  # the tasks it depends on, by code
 
 
-def report_status(store: Store, ctx: Ctx, task: TaskRecord, kind: str, *, percent: int | None = None,
-                  reason: str | None = None, note: str | None = None) -> StatusReport:
+def report_status(
+    store: Store,
+    ctx: Ctx,
+    task: TaskRecord,
+    kind: str,
+    *,
+    percent: int | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+) -> StatusReport:
     """Report `kind` (ack, progress, done, blocked, unblocked) on `task` (locked by the caller)."""
     result = service.report(store, ctx, task, kind, percent=percent, reason=reason, note=note)
     assert result.audit_id is not None  # service.report always writes its audit entry

@@ -17,8 +17,13 @@ from workflows.quota import mib
 from workflows.states import CLOSED, TaskStatus, check_transition, dependency_met
 
 REPORT_KINDS = ("ack", "progress", "done", "blocked", "unblocked")
-_TARGET = {"ack": TaskStatus.ACKNOWLEDGED, "progress": TaskStatus.IN_PROGRESS, "done": TaskStatus.DONE,
-           "blocked": TaskStatus.BLOCKED, "unblocked": TaskStatus.IN_PROGRESS}
+_TARGET = {
+    "ack": TaskStatus.ACKNOWLEDGED,
+    "progress": TaskStatus.IN_PROGRESS,
+    "done": TaskStatus.DONE,
+    "blocked": TaskStatus.BLOCKED,
+    "unblocked": TaskStatus.IN_PROGRESS,
+}
 
 
 @dataclass
@@ -38,8 +43,7 @@ def _task(store: Store, task_id: int | None) -> TaskRecord:
 
 
 def _task_params(task: TaskRecord) -> dict[str, Any]:
-    return {"code": task.code, "number": task.number, "title": task.title, "title_en": task.title_en,
-            "lead": task.lead}
+    return {"code": task.code, "number": task.number, "title": task.title, "title_en": task.title_en, "lead": task.lead}
 
 
 def _require_running(store: Store, task: TaskRecord) -> None:
@@ -70,8 +74,16 @@ def check_report(store: Store, ctx: Ctx, task: TaskRecord, kind: str) -> None:
         raise DutyError(exc.code, code=task.code, status=task.status) from None
 
 
-def report(store: Store, ctx: Ctx, task: TaskRecord, kind: str, *, percent: int | None = None,
-           reason: str | None = None, note: str | None = None) -> Result:
+def report(
+    store: Store,
+    ctx: Ctx,
+    task: TaskRecord,
+    kind: str,
+    *,
+    percent: int | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+) -> Result:
     """A contact (or coordinator) reports on `task`: ack, progress, done, blocked, unblocked."""
     if kind not in REPORT_KINDS:
         raise ValueError(kind)
@@ -89,8 +101,12 @@ def report(store: Store, ctx: Ctx, task: TaskRecord, kind: str, *, percent: int 
     except TransitionError as exc:
         raise DutyError(exc.code, code=task.code, status=task.status) from None
 
-    was_status, was_percent, was_reason, was_completed = (task.status, task.percent, task.blocked_reason,
-                                                          task.completed_at)
+    was_status, was_percent, was_reason, was_completed = (
+        task.status,
+        task.percent,
+        task.blocked_reason,
+        task.completed_at,
+    )
     task.status = target
     if target == "done":
         task.percent, task.completed_at = 100, ctx.now
@@ -103,8 +119,13 @@ def report(store: Store, ctx: Ctx, task: TaskRecord, kind: str, *, percent: int 
         task.completed_at = None
     task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
     detail: dict[str, Any] = {
-        "from": str(was_status), "to": str(target), "percent": task.percent, "prev_percent": was_percent,
-        "prev_reason": was_reason, "prev_completed_at": was_completed.isoformat() if was_completed else None}
+        "from": str(was_status),
+        "to": str(target),
+        "percent": task.percent,
+        "prev_percent": was_percent,
+        "prev_reason": was_reason,
+        "prev_completed_at": was_completed.isoformat() if was_completed else None,
+    }
     if reason:
         detail["reason"] = reason.strip()
     if note:
@@ -113,11 +134,23 @@ def report(store: Store, ctx: Ctx, task: TaskRecord, kind: str, *, percent: int 
 
     notices: list[Notice] = []
     if not is_staff(ctx.actor):
-        notices.append(Notice(key="news_status", to="coordinators", task_id=task.id, kind="news",
-                              urgent=target == "blocked",
-                              params={**_task_params(task), "status": target, "percent": task.percent,
-                                      "reason": task.blocked_reason or "", "actor": ctx.actor.name,
-                                      "note": (note or "").strip()}))
+        notices.append(
+            Notice(
+                key="news_status",
+                to="coordinators",
+                task_id=task.id,
+                kind="news",
+                urgent=target == "blocked",
+                params={
+                    **_task_params(task),
+                    "status": target,
+                    "percent": task.percent,
+                    "reason": task.blocked_reason or "",
+                    "actor": ctx.actor.name,
+                    "note": (note or "").strip(),
+                },
+            )
+        )
     if target == "done":
         notices += _unblocked_notices(store, task)
     return Result(task, notices, detail, audit_id=entry)
@@ -133,8 +166,7 @@ def undo(store: Store, ctx: Ctx, entry: AuditRecord) -> Result:
     later = [e for e in store.history(task.id) if e.action in ("status", "undo") and e.id > entry.id]
     if entry.action == "status" and entry.actor_id != ctx.actor.id:  # not "too late": never theirs to take back
         raise DutyError("undo_not_yours", code=task.code)
-    if (entry.action != "status" or later
-            or ctx.now - entry.at > UNDO_WINDOW or task.status != entry.detail.get("to")):
+    if entry.action != "status" or later or ctx.now - entry.at > UNDO_WINDOW or task.status != entry.detail.get("to"):
         raise DutyError("undo_expired", code=task.code)
     d = entry.detail
     task.status, task.percent = TaskStatus(d["from"]), d.get("prev_percent", 0)
@@ -144,8 +176,13 @@ def undo(store: Store, ctx: Ctx, entry: AuditRecord) -> Result:
     task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
     detail = {"undone": entry.id, "from": d.get("to"), "to": d["from"]}
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="undo", detail=detail)
-    notice = Notice(key="news_undo", to="coordinators", task_id=task.id, kind="news",
-                    params={**_task_params(task), "status": task.status, "actor": ctx.actor.name})
+    notice = Notice(
+        key="news_undo",
+        to="coordinators",
+        task_id=task.id,
+        kind="news",
+        params={**_task_params(task), "status": task.status, "actor": ctx.actor.name},
+    )
     notices = [notice] if not is_staff(ctx.actor) else []
     if d.get("to") == TaskStatus.DONE:  # who heard "you can start" from this done hears it was taken back
         notices += _waiting_again_notices(store, task, entry.id, "waiting_again")
@@ -161,9 +198,17 @@ def _waiting_again_notices(store: Store, undone: TaskRecord, entry_id: int, key:
         deps = set(t.depends_on or [])
         if undone.code in deps and t.status not in CLOSED and deps - {undone.code} <= met:
             for agency in dict.fromkeys([t.lead, *(t.supporting or [])]):
-                out.append(Notice(key=key, to="agency", agency=agency, task_id=t.id, kind="news",
-                                  params={**_task_params(t), "dep": undone.code},
-                                  dedupe_key=f"waiting_again:{t.id}:{agency}:{entry_id}"))
+                out.append(
+                    Notice(
+                        key=key,
+                        to="agency",
+                        agency=agency,
+                        task_id=t.id,
+                        kind="news",
+                        params={**_task_params(t), "dep": undone.code},
+                        dedupe_key=f"waiting_again:{t.id}:{agency}:{entry_id}",
+                    )
+                )
     return out
 
 
@@ -177,18 +222,36 @@ def _unblocked_notices(store: Store, done_task: TaskRecord) -> list[Notice]:
     once = f"{done_task.code}:{done_task.version}"
     for t in tasks:
         if done_task.code in (t.depends_on or []) and t.status not in CLOSED and set(t.depends_on) <= done:
-            out.append(Notice(key="unblocked", to="agency", agency=t.lead, task_id=t.id, kind="unblocked",
-                              params=_task_params(t), dedupe_key=f"unblocked:{t.id}:{once}"))
+            out.append(
+                Notice(
+                    key="unblocked",
+                    to="agency",
+                    agency=t.lead,
+                    task_id=t.id,
+                    kind="unblocked",
+                    params=_task_params(t),
+                    dedupe_key=f"unblocked:{t.id}:{once}",
+                )
+            )
             for agency in t.supporting or []:  # the agencies helping hear it too, marked as such
                 if agency != t.lead:
-                    out.append(Notice(key="unblocked_supporting", to="agency", agency=agency, task_id=t.id,
-                                      kind="news", params=_task_params(t),
-                                      dedupe_key=f"unblocked:{t.id}:{agency}:{once}"))
+                    out.append(
+                        Notice(
+                            key="unblocked_supporting",
+                            to="agency",
+                            agency=agency,
+                            task_id=t.id,
+                            kind="news",
+                            params=_task_params(t),
+                            dedupe_key=f"unblocked:{t.id}:{agency}:{once}",
+                        )
+                    )
     return out
 
 
-def set_deadline(store: Store, ctx: Ctx, task: TaskRecord, when: datetime, reason: str = "", *,
-                 allow_past: bool = False) -> Result:
+def set_deadline(
+    store: Store, ctx: Ctx, task: TaskRecord, when: datetime, reason: str = "", *, allow_past: bool = False
+) -> Result:
     """A coordinator sets a deadline by hand; it then stays put when the event moves."""
     require_staff(ctx.actor)
     _require_open_record(store, task)
@@ -201,8 +264,14 @@ def set_deadline(store: Store, ctx: Ctx, task: TaskRecord, when: datetime, reaso
     task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
     detail = {"from": old.isoformat(), "to": when.isoformat(), "reason": reason}
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="deadline", detail=detail)
-    notice = Notice(key="deadline_changed", to="agency", agency=task.lead, task_id=task.id, kind="news",
-                    params={**_task_params(task), "deadline": when, "reason": reason})
+    notice = Notice(
+        key="deadline_changed",
+        to="agency",
+        agency=task.lead,
+        task_id=task.id,
+        kind="news",
+        params={**_task_params(task), "deadline": when, "reason": reason},
+    )
     return Result(task, [notice], detail)
 
 
@@ -218,8 +287,13 @@ def reassign(store: Store, ctx: Ctx, task: TaskRecord, agency_code: str) -> Resu
         raise DutyError("same_agency", agency=agency_code)
     if task.status in CLOSED:
         raise DutyError("closed", code=task.code, status=task.status)
-    detail = {"from": old, "to": agency_code, "prev_status": task.status, "prev_reason": task.blocked_reason,
-              "prev_supporting": list(task.supporting or [])}
+    detail = {
+        "from": old,
+        "to": agency_code,
+        "prev_status": task.status,
+        "prev_reason": task.blocked_reason,
+        "prev_supporting": list(task.supporting or []),
+    }
     # The new lead is no longer a supporting agency, and starts afresh: the old agency's
     # blocker and acknowledgement were theirs, not the new lead's.
     task.supporting = [a for a in task.supporting or [] if a != agency_code]
@@ -230,12 +304,29 @@ def reassign(store: Store, ctx: Ctx, task: TaskRecord, agency_code: str) -> Resu
     task.next_reminder_at = ctx.now
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="reassign", detail=detail)
     params = _task_params(task)
-    return Result(task, [
-        Notice(key="reassigned_away", to="agency", agency=old, task_id=task.id, kind="news",
-               params={**params, "to_agency": agency_code}),
-        Notice(key="assignment", to="agency", agency=agency_code, task_id=task.id, kind="assignment",
-               with_buttons=True, params={**params, "deadline": task.deadline}),
-    ], detail)
+    return Result(
+        task,
+        [
+            Notice(
+                key="reassigned_away",
+                to="agency",
+                agency=old,
+                task_id=task.id,
+                kind="news",
+                params={**params, "to_agency": agency_code},
+            ),
+            Notice(
+                key="assignment",
+                to="agency",
+                agency=agency_code,
+                task_id=task.id,
+                kind="assignment",
+                with_buttons=True,
+                params={**params, "deadline": task.deadline},
+            ),
+        ],
+        detail,
+    )
 
 
 def request_extension(store: Store, ctx: Ctx, task: TaskRecord, when: datetime, reason: str) -> Result:
@@ -250,14 +341,31 @@ def request_extension(store: Store, ctx: Ctx, task: TaskRecord, when: datetime, 
         raise DutyError("extension_not_later", code=task.code, deadline=task.deadline)
     if when < ctx.now:  # an overdue task's "later" date may still be gone
         raise DutyError("in_past", when=when)
-    req = store.add_extension(NewExtension(task_id=task.id, requested_by=ctx.actor.id, requested_deadline=when,
-                                           previous_deadline=task.deadline, reason=reason.strip(),
-                                           created_at=ctx.now))
+    req = store.add_extension(
+        NewExtension(
+            task_id=task.id,
+            requested_by=ctx.actor.id,
+            requested_deadline=when,
+            previous_deadline=task.deadline,
+            reason=reason.strip(),
+            created_at=ctx.now,
+        )
+    )
     detail = {"request": req.id, "to": when.isoformat(), "reason": reason.strip()}
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="extension_requested", detail=detail)
-    notice = Notice(key="extension_requested", to="coordinators", task_id=task.id, kind="news",
-                    params={**_task_params(task), "request": req.id, "deadline": when,
-                            "reason": reason.strip(), "actor": ctx.actor.name})
+    notice = Notice(
+        key="extension_requested",
+        to="coordinators",
+        task_id=task.id,
+        kind="news",
+        params={
+            **_task_params(task),
+            "request": req.id,
+            "deadline": when,
+            "reason": reason.strip(),
+            "actor": ctx.actor.name,
+        },
+    )
     return Result(task, [notice], detail)
 
 
@@ -277,29 +385,66 @@ def decide_extension(store: Store, ctx: Ctx, request: ExtensionRecord, approve: 
     detail = {"request": request.id, "to": request.requested_deadline.isoformat()}
     if reason.strip():
         detail["reason"] = reason.strip()
-    store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx,
-                action="extension_approved" if approve else "extension_rejected", detail=detail)
-    notice = Notice(key="extension_approved" if approve else "extension_rejected", to="agency",
-                    agency=task.lead, task_id=task.id, kind="news",
-                    params={**_task_params(task), "deadline": request.requested_deadline,
-                            "reason": reason.strip() or "—"})
+    store.audit(
+        event_id=task.event_id,
+        task_id=task.id,
+        ctx=ctx,
+        action="extension_approved" if approve else "extension_rejected",
+        detail=detail,
+    )
+    notice = Notice(
+        key="extension_approved" if approve else "extension_rejected",
+        to="agency",
+        agency=task.lead,
+        task_id=task.id,
+        kind="news",
+        params={**_task_params(task), "deadline": request.requested_deadline, "reason": reason.strip() or "—"},
+    )
     return Result(task, [notice], detail)
 
 
-def attach_evidence(store: Store, ctx: Ctx, task: TaskRecord, *, kind: str, size: int, max_bytes: int,
-                    data: bytes | None = None, filename: str = "", mime: str = "", caption: str = "",
-                    external_ref: str = "") -> Result:
+def attach_evidence(
+    store: Store,
+    ctx: Ctx,
+    task: TaskRecord,
+    *,
+    kind: str,
+    size: int,
+    max_bytes: int,
+    data: bytes | None = None,
+    filename: str = "",
+    mime: str = "",
+    caption: str = "",
+    external_ref: str = "",
+) -> Result:
     """Attach a photo/document/link to a task, within the configured size limit."""
     require_update(ctx.actor, task.lead)
     if size > max_bytes:
         raise DutyError("evidence_too_large", size=mib(size), limit=mib(max_bytes))
-    ev = store.add_evidence(NewEvidence(task_id=task.id, kind=kind, filename=filename, mime=mime, size=size,
-                                        data=data, caption=caption, external_ref=external_ref,
-                                        user_id=ctx.actor.id, channel=ctx.channel, at=ctx.now))
+    ev = store.add_evidence(
+        NewEvidence(
+            task_id=task.id,
+            kind=kind,
+            filename=filename,
+            mime=mime,
+            size=size,
+            data=data,
+            caption=caption,
+            external_ref=external_ref,
+            user_id=ctx.actor.id,
+            channel=ctx.channel,
+            at=ctx.now,
+        )
+    )
     detail = {"evidence": ev.id, "kind": kind, "size": size, "filename": filename}
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="evidence", detail=detail)
-    notice = Notice(key="news_evidence", to="coordinators", task_id=task.id, kind="news",
-                    params={**_task_params(task), "kind": kind, "actor": ctx.actor.name})
+    notice = Notice(
+        key="news_evidence",
+        to="coordinators",
+        task_id=task.id,
+        kind="news",
+        params={**_task_params(task), "kind": kind, "actor": ctx.actor.name},
+    )
     return Result(task, [notice] if not is_staff(ctx.actor) else [], detail)
 
 
@@ -317,8 +462,14 @@ def cancel(store: Store, ctx: Ctx, task: TaskRecord, reason: str) -> Result:
     task.status, task.blocked_reason = TaskStatus.CANCELLED, None
     task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
     store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="cancelled", detail=detail)
-    notice = Notice(key="task_cancelled", to="agency", agency=task.lead, task_id=task.id, kind="news",
-                    params={**_task_params(task), "reason": reason.strip()})
+    notice = Notice(
+        key="task_cancelled",
+        to="agency",
+        agency=task.lead,
+        task_id=task.id,
+        kind="news",
+        params={**_task_params(task), "reason": reason.strip()},
+    )
     # A cancelled task holds nothing back (states.dependency_met): who waited only on it can start.
     return Result(task, [notice, *_unblocked_notices(store, task)], detail)
 
@@ -340,7 +491,14 @@ def restore(store: Store, ctx: Ctx, task: TaskRecord) -> Result:
     task.updated_at, task.version, task.next_reminder_at = ctx.now, task.version + 1, ctx.now
     detail = {"from": "cancelled", "to": str(status)}
     entry = store.audit(event_id=task.event_id, task_id=task.id, ctx=ctx, action="restored", detail=detail)
-    notice = Notice(key="task_restored", to="agency", agency=task.lead, task_id=task.id, kind="assignment",
-                    with_buttons=True, params={**_task_params(task), "deadline": task.deadline})
+    notice = Notice(
+        key="task_restored",
+        to="agency",
+        agency=task.lead,
+        task_id=task.id,
+        kind="assignment",
+        with_buttons=True,
+        params={**_task_params(task), "deadline": task.deadline},
+    )
     # Cancelling told the tasks waiting only on it that they could start; they wait for it again.
     return Result(task, [notice, *_waiting_again_notices(store, task, entry, "waiting_again_restored")], detail)

@@ -19,9 +19,21 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 from workflows.offsets import MAX_DAYS, Offset, parse_offset
 
 __all__ = [
-    "AgencySpec", "PhaseSpec", "ReminderOverrides", "DutySpec", "TemplateSpec", "Problem",
-    "TemplateError", "EVIDENCE_KINDS", "parse_duration", "parse_quiet_hours", "check_template_text",
-    "load_template", "bundled_templates_dir", "list_templates", "resolve_template",
+    "AgencySpec",
+    "PhaseSpec",
+    "ReminderOverrides",
+    "DutySpec",
+    "TemplateSpec",
+    "Problem",
+    "TemplateError",
+    "EVIDENCE_KINDS",
+    "parse_duration",
+    "parse_quiet_hours",
+    "check_template_text",
+    "load_template",
+    "bundled_templates_dir",
+    "list_templates",
+    "resolve_template",
 ]
 
 EVIDENCE_KINDS = ("none", "photo", "document", "link", "confirm")
@@ -254,8 +266,9 @@ class TemplateError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def check_template_text(text: str, filename: str, template_id: str | None = None
-                        ) -> tuple[TemplateSpec | None, list[Problem]]:
+def check_template_text(
+    text: str, filename: str, template_id: str | None = None
+) -> tuple[TemplateSpec | None, list[Problem]]:
     """The template in `text` (None when there is any problem) and every problem found."""
     from workflows._template_check import check
 
@@ -307,8 +320,7 @@ def resolve_template(ref: str | Path, extra_dirs: Sequence[Path] = ()) -> Path:
     if ref_text in known:
         return known[ref_text]
     ids = ", ".join(known) or "none"
-    raise TemplateError([Problem(ref_text, 0, "template",
-                                 f"no template file or id {ref_text!r} (known ids: {ids})")])
+    raise TemplateError([Problem(ref_text, 0, "template", f"no template file or id {ref_text!r} (known ids: {ids})")])
 
 
 def resolve_template_id(ref: str, extra_dirs: Sequence[Path] = ()) -> Path | None:

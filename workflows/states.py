@@ -7,8 +7,17 @@ from enum import StrEnum
 
 from workflows.errors import TransitionError
 
-__all__ = ["TaskStatus", "STORED", "DERIVED", "ALL_STATUSES", "CLOSED", "TransitionError", "check_transition",
-           "effective_status", "is_overdue"]
+__all__ = [
+    "TaskStatus",
+    "STORED",
+    "DERIVED",
+    "ALL_STATUSES",
+    "CLOSED",
+    "TransitionError",
+    "check_transition",
+    "effective_status",
+    "is_overdue",
+]
 
 
 class TaskStatus(StrEnum):

@@ -67,8 +67,9 @@ class Reply:
 class ChannelError(Exception):
     """A send failed; `permanent` tells the delivery worker not to retry."""
 
-    def __init__(self, message: str, *, permanent: bool = False, blocked: bool = False,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, permanent: bool = False, blocked: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.permanent, self.blocked, self.retry_after = permanent, blocked, retry_after
 

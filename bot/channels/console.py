@@ -97,8 +97,10 @@ class ConsoleChannel:
         with self.app.read() as store:
             waiting = store.pending_by_chat(CHANNEL)
             out = []
-            for ident in sorted((i for u in store.users() for i in store.identities_of(u.id)
-                                 if i.channel == CHANNEL), key=lambda i: i.external_id):
+            for ident in sorted(
+                (i for u in store.users() for i in store.identities_of(u.id) if i.channel == CHANNEL),
+                key=lambda i: i.external_id,
+            ):
                 u = store.user(ident.user_id)
                 role = self.texts(f"role.{u.role}") + (f" {u.agency_code}" if u.agency_code else "")
                 if not u.active:  # removed: the bot refuses them; say so before anyone acts as them
@@ -117,8 +119,12 @@ class ConsoleChannel:
             return
         self.current = handle
         label, waiting = known[handle]
-        self._print(strip_html(self.texts("console.now", handle=handle, label=label) +
-                               (self.texts("console.waiting", count=waiting) if waiting else "")))
+        self._print(
+            strip_html(
+                self.texts("console.now", handle=handle, label=label)
+                + (self.texts("console.waiting", count=waiting) if waiting else "")
+            )
+        )
 
     async def handle_line(self, line: str) -> bool:
         """Process one typed line; False when the user wants to leave."""
@@ -165,16 +171,23 @@ class ConsoleChannel:
         except OSError as exc:
             self._say("console.file_unreadable", path=str(path), error=exc.strerror or exc)
             return
-        att = Attachment(kind="document", file_ref=f"console:{path.name}", size=size, filename=path.name,
-                         mime="", data=data)
+        att = Attachment(
+            kind="document", file_ref=f"console:{path.name}", size=size, filename=path.name, mime="", data=data
+        )
         await self._to_bot(" ".join(parts[2:]), attachment=att)
 
     async def _to_bot(self, line: str, attachment: Attachment | None = None) -> None:
         """Through the same pipeline as Telegram and Zalo (stored, applied and answered in one
         transaction, answers written to the outbox first); the answers are shown before the
         next prompt."""
-        msg = IncomingMessage(channel=CHANNEL, user_id=self.current, chat_id=self.current, text=line,
-                              message_id=str(next(self._ids)), attachment=attachment)
+        msg = IncomingMessage(
+            channel=CHANNEL,
+            user_id=self.current,
+            chat_id=self.current,
+            text=line,
+            message_id=str(next(self._ids)),
+            attachment=attachment,
+        )
         job = Job(0, raw=msg, msg=msg, key=uuid.uuid4().hex, payload={"user": self.current, "text": line})
         await self.pipeline.apply([job], True)
         await self.pipeline.drain()

@@ -32,8 +32,9 @@ CHANNEL = "telegram"
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 
-def build_application(token: str, base_url: str, base_file_url: str | None = None,
-                      polling: AiohttpRequest | None = None) -> Application:
+def build_application(
+    token: str, base_url: str, base_file_url: str | None = None, polling: AiohttpRequest | None = None
+) -> Application:
     builder = ApplicationBuilder().token(token).base_url(base_url).updater(None).job_queue(None)
     builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot"))
     polling = polling or AiohttpRequest(connections=1)
@@ -44,14 +45,22 @@ class TelegramChannel(InboxLoop):
     name = CHANNEL
     edits = True  # a button's answer may replace the message it was under
 
-    def __init__(self, app: App, router: Router, *, on_change: Callable[[], None] = lambda: None,
-                 poll_timeout: int = 20, pacer: Pacer | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        router: Router,
+        *,
+        on_change: Callable[[], None] = lambda: None,
+        poll_timeout: int = 20,
+        pacer: Pacer | None = None,
+    ) -> None:
         cfg = app.settings.telegram
         self.pacer = pacer  # shared with the delivery worker: answers honour retry_after too
         self.app, self.router, self.on_change, self.poll_timeout = app, router, on_change, poll_timeout
         self._polling = AiohttpRequest(connections=1, keep_updates=True)  # it keeps the updates' JSON
-        self.application = build_application(cfg.token.get_secret_value(), cfg.base_url, cfg.base_file_url or None,
-                                             self._polling)
+        self.application = build_application(
+            cfg.token.get_secret_value(), cfg.base_url, cfg.base_file_url or None, self._polling
+        )
         self.bot = self.application.bot
         self._wake = asyncio.Event()
         self._stopping = False
@@ -112,8 +121,9 @@ class TelegramChannel(InboxLoop):
     async def _poll_once(self, offset: int | None) -> int | None:
         """One getUpdates and its batch; returns the next offset. Raises (the offset unchanged:
         the same updates come again) when the batch could not be committed."""
-        self._fetching = asyncio.ensure_future(self.bot.get_updates(
-            offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES))
+        self._fetching = asyncio.ensure_future(
+            self.bot.get_updates(offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES)
+        )
         try:
             updates = await self._fetching
         except asyncio.CancelledError:
@@ -125,8 +135,10 @@ class TelegramChannel(InboxLoop):
         if not updates:
             return offset
         received = self._polling.updates_json  # stored as received: no Update.to_dict() (parse)
-        jobs = [await self.pipeline.job(Job(0, raw=u, key=str(u.update_id), payload=received.get(u.update_id)))
-                for u in updates]
+        jobs = [
+            await self.pipeline.job(Job(0, raw=u, key=str(u.update_id), payload=received.get(u.update_id)))
+            for u in updates
+        ]
         for part in self.pipeline.slices(jobs):
             await self.pipeline.apply(part, True)
         self.on_change()
@@ -148,8 +160,11 @@ class TelegramChannel(InboxLoop):
         """Inside the batch: a staff member's private chat gets their menu at its first message
         (or once they joined with /start CODE); a contact is looked up once."""
         msg = job.msg
-        if msg is not None and msg.chat_type == "private" and (
-                str(msg.chat_id) not in self._menu_checked or msg.text.startswith("/start ")):
+        if (
+            msg is not None
+            and msg.chat_type == "private"
+            and (str(msg.chat_id) not in self._menu_checked or msg.text.startswith("/start "))
+        ):
             self._menu_checked.add(str(msg.chat_id))
             job.staff_joined = bool(self._staff_chats(msg.chat_id, job.uow))  # read through the batch
 
@@ -171,8 +186,12 @@ class TelegramChannel(InboxLoop):
     def _staff_chats(self, chat_id: str | None = None, uow=None) -> list[str]:
         with (uow or self.app.unit_of_work()).read() as store:
             staff = {u.id for u in store.users_with_role("admin", "coordinator", "observer")}
-            return [i.chat_id for uid in staff for i in store.identities_of(uid)
-                    if i.channel == CHANNEL and (chat_id is None or i.chat_id == chat_id)]
+            return [
+                i.chat_id
+                for uid in staff
+                for i in store.identities_of(uid)
+                if i.channel == CHANNEL and (chat_id is None or i.chat_id == chat_id)
+            ]
 
     # -- outbound ------------------------------------------------------------------------
     async def send(self, chat_id: str, reply: Reply) -> str:

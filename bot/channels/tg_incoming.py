@@ -19,14 +19,24 @@ def incoming(bot: Bot, update: Update) -> IncomingMessage | None:
     chat = update.effective_chat
     if user is None or chat is None or (user.is_bot and user.id not in SHARED_IDS):
         return None
-    user_id = "shared" if user.id in SHARED_IDS or update.effective_message and \
-        update.effective_message.sender_chat else str(user.id)
-    base = dict(channel="telegram", user_id=user_id, chat_id=str(chat.id), chat_type=chat.type,
-                display_name=user.full_name, language_code=user.language_code)
+    user_id = (
+        "shared"
+        if user.id in SHARED_IDS or update.effective_message and update.effective_message.sender_chat
+        else str(user.id)
+    )
+    base = dict(
+        channel="telegram",
+        user_id=user_id,
+        chat_id=str(chat.id),
+        chat_type=chat.type,
+        display_name=user.full_name,
+        language_code=user.language_code,
+    )
     if update.callback_query is not None:
         q = update.callback_query
-        return IncomingMessage(**base, callback=q.data or "", callback_id=q.id,
-                               message_id=str(q.message.message_id) if q.message else None)
+        return IncomingMessage(
+            **base, callback=q.data or "", callback_id=q.id, message_id=str(q.message.message_id) if q.message else None
+        )
     m = update.message
     if m is None:
         return None
@@ -37,14 +47,21 @@ def incoming(bot: Bot, update: Update) -> IncomingMessage | None:
     elif m.document:
         d = m.document
         att = _attachment(bot, "document", d.file_id, d.file_size or 0, d.file_name or "file", d.mime_type or "")
-    return IncomingMessage(**base, text=m.text or m.caption or "", message_id=str(m.message_id),
-                           reply_to=reply_to, attachment=att)
+    return IncomingMessage(
+        **base, text=m.text or m.caption or "", message_id=str(m.message_id), reply_to=reply_to, attachment=att
+    )
 
 
 def _attachment(bot: Bot, kind: str, file_id: str, size: int, name: str, mime: str) -> Attachment:
     """Described only: fetched later, and only for a member (bot.attachments)."""
-    return Attachment(kind=kind, file_ref=file_id, size=size, filename=name, mime=mime,
-                      fetch=lambda limit: _download(bot, file_id, limit))
+    return Attachment(
+        kind=kind,
+        file_ref=file_id,
+        size=size,
+        filename=name,
+        mime=mime,
+        fetch=lambda limit: _download(bot, file_id, limit),
+    )
 
 
 async def _download(bot: Bot, file_id: str, limit: int) -> bytes | None:

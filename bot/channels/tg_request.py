@@ -10,7 +10,6 @@ every answer and raises its own errors; only the bytes on the wire go through ai
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import aiohttp
@@ -19,8 +18,15 @@ from telegram.request import BaseRequest, RequestData
 
 
 class AiohttpRequest(BaseRequest):
-    def __init__(self, *, connections: int = 8, read_timeout: float | None = 5.0, connect_timeout: float = 5.0,
-                 media_timeout: float = 60.0, keep_updates: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        connections: int = 8,
+        read_timeout: float | None = 5.0,
+        connect_timeout: float = 5.0,
+        media_timeout: float = 60.0,
+        keep_updates: bool = False,
+    ) -> None:
         self._connections = connections
         # getUpdates' request: keep each update's JSON as received (update_id -> dict), to be
         # stored in the inbox as is; rebuilding it with Update.to_dict() cost ~0.4 ms an update.
@@ -36,7 +42,9 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections, ttl_dns_cache=300),
-                headers={"User-Agent": self.USER_AGENT}, auto_decompress=True)
+                headers={"User-Agent": self.USER_AGENT},
+                auto_decompress=True,
+            )
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -53,14 +61,21 @@ class AiohttpRequest(BaseRequest):
             result.pop("reply_to_message", None)
         elif self.keep_updates and isinstance(result, list):
             # A second decode in C (cheap), untouched by PTB's de_json of the first.
-            self.updates_json = {u.get("update_id"): u for u in json.loads(payload).get("result", [])
-                                 if isinstance(u, dict)}
+            self.updates_json = {
+                u.get("update_id"): u for u in json.loads(payload).get("result", []) if isinstance(u, dict)
+            }
         return data
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout=BaseRequest.DEFAULT_NONE, write_timeout=BaseRequest.DEFAULT_NONE,
-                         connect_timeout=BaseRequest.DEFAULT_NONE,
-                         pool_timeout=BaseRequest.DEFAULT_NONE) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout=BaseRequest.DEFAULT_NONE,
+        write_timeout=BaseRequest.DEFAULT_NONE,
+        connect_timeout=BaseRequest.DEFAULT_NONE,
+        pool_timeout=BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
         files = request_data.multipart_data if request_data else None
@@ -75,15 +90,16 @@ class AiohttpRequest(BaseRequest):
                 form.add_field(name, data, filename=filename, content_type=mime)
             body = form
         read = self._read_timeout if isinstance(read_timeout, type(BaseRequest.DEFAULT_NONE)) else read_timeout
-        connect = self._connect_timeout if isinstance(connect_timeout, type(BaseRequest.DEFAULT_NONE)) \
-            else connect_timeout
+        connect = (
+            self._connect_timeout if isinstance(connect_timeout, type(BaseRequest.DEFAULT_NONE)) else connect_timeout
+        )
         if files and read is not None:
             read = max(read, self._media_timeout)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
         try:
             async with self._session.request(method, url, data=body, timeout=timeout) as resp:
                 return resp.status, await resp.read()
-        except asyncio.TimeoutError as err:
+        except TimeoutError as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
             # The class name only: the URL (and so the token) stays out of the message.
@@ -107,7 +123,7 @@ class AiohttpRequest(BaseRequest):
                     if len(data) > limit:
                         return None
                 return bytes(data)
-        except asyncio.TimeoutError as err:
+        except TimeoutError as err:
             raise TimedOut from err
         except aiohttp.ClientError as err:
             raise NetworkError(f"aiohttp.{type(err).__name__}") from err

@@ -22,8 +22,9 @@ async def send(bot: Bot, chat_id: str, reply: Reply) -> str:
     try:
         if reply.document is not None:
             name, data = reply.document
-            m = await bot.send_document(chat_id, document=data, filename=name,
-                                        caption=reply.text[:1024], parse_mode="HTML")
+            m = await bot.send_document(
+                chat_id, document=data, filename=name, caption=reply.text[:1024], parse_mode="HTML"
+            )
             return str(m.message_id)
         if reply.photo is not None:
             m = await bot.send_photo(chat_id, photo=reply.photo, caption=reply.text[:1024], parse_mode="HTML")
@@ -32,10 +33,12 @@ async def send(bot: Bot, chat_id: str, reply: Reply) -> str:
         message_id = ""
         for i, part in enumerate(parts):
             markup = _markup(reply) if i == len(parts) - 1 else None
-            answer = ReplyParameters(int(reply.reply_to), allow_sending_without_reply=True) \
-                if reply.reply_to and i == 0 else None
-            m = await bot.send_message(chat_id, part, parse_mode="HTML", reply_markup=markup,
-                                       reply_parameters=answer)
+            answer = (
+                ReplyParameters(int(reply.reply_to), allow_sending_without_reply=True)
+                if reply.reply_to and i == 0
+                else None
+            )
+            m = await bot.send_message(chat_id, part, parse_mode="HTML", reply_markup=markup, reply_parameters=answer)
             message_id = str(m.message_id)
         return message_id
     except RetryAfter as exc:
@@ -53,8 +56,13 @@ async def send(bot: Bot, chat_id: str, reply: Reply) -> str:
 async def edit(bot: Bot, chat_id: int, message_id: int, reply: Reply) -> None:
     """Replace a message's text and buttons; "message is not modified" is not an error."""
     try:
-        await bot.edit_message_text(reply.text[:MAX_TEXT], chat_id=chat_id, message_id=message_id,
-                                    parse_mode="HTML", reply_markup=_markup(reply))
+        await bot.edit_message_text(
+            reply.text[:MAX_TEXT],
+            chat_id=chat_id,
+            message_id=message_id,
+            parse_mode="HTML",
+            reply_markup=_markup(reply),
+        )
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():
             raise
@@ -63,8 +71,9 @@ async def edit(bot: Bot, chat_id: int, message_id: int, reply: Reply) -> None:
 def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
     if not reply.buttons:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
-                                 for row in reply.buttons])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in reply.buttons]
+    )
 
 
 def _seconds(value) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 MAX_DEPTH = 32  # a real update nests about 6 levels deep (a reply's message's entities)
-MAX_UPDATE_ID = 2 ** 53  # exclusive: what every JSON implementation reads exactly
+MAX_UPDATE_ID = 2**53  # exclusive: what every JSON implementation reads exactly
 
 
 class BadInput(ValueError):

@@ -42,11 +42,19 @@ CHANNEL = "zalo"
 class ZaloChannel(ZaloInbound, InboxLoop):
     name = CHANNEL
     edits = False  # a numbered choice's answer comes as a new message (remembered like one)
-    quota_backoff = 5.0       # first pause after a 429, doubled while 429s continue
+    quota_backoff = 5.0  # first pause after a 429, doubled while 429s continue
     max_quota_backoff = 600.0
 
-    def __init__(self, app: App, router: Router, *, on_change: Callable[[], None] = lambda: None,
-                 poll_timeout: int = 20, pacer: Pacer | None = None, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        router: Router,
+        *,
+        on_change: Callable[[], None] = lambda: None,
+        poll_timeout: int = 20,
+        pacer: Pacer | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
         cfg = app.settings.zalo
         if not cfg.token:
             raise ValueError("zalo.token is not set")

@@ -69,7 +69,8 @@ class ZaloInbound:
 
     async def _poll_once(self) -> None:
         self._fetching = asyncio.ensure_future(
-            self.call("getUpdates", {"timeout": self.poll_timeout}, timeout=self.poll_timeout + 10))
+            self.call("getUpdates", {"timeout": self.poll_timeout}, timeout=self.poll_timeout + 10)
+        )
         try:
             result = await self._fetching
         except ZaloError as exc:
@@ -104,9 +105,13 @@ class ZaloInbound:
         if str(chat.get("chat_type") or "PRIVATE").upper() != "PRIVATE":
             return  # private chats only, for now
         chat_id = str(chat["id"])
-        base = dict(channel=CHANNEL, user_id=str(sender["id"]), chat_id=chat_id,
-                    display_name=str(sender.get("display_name") or sender.get("name") or ""),
-                    message_id=str(m.get("message_id") or "") or None)
+        base = dict(
+            channel=CHANNEL,
+            user_id=str(sender["id"]),
+            chat_id=chat_id,
+            display_name=str(sender.get("display_name") or sender.get("name") or ""),
+            message_id=str(m.get("message_id") or "") or None,
+        )
         if event == "message.text.received":
             job.msg = IncomingMessage(**base, text=str(m.get("text") or ""))
         elif event == "message.image.received":

@@ -78,8 +78,10 @@ def _event_for(store: SqlStore, call: Call, ref: str):
     if len(open_in) > 1:
         texts = call.texts
         buttons = [[Button(texts("which.button", id=e.id, name=e.name[:40]), f"w:{e.id}")] for e in open_in]
-        raise AskBack([Reply(texts("which.ask", ref=ref.upper()), buttons=buttons, kind="ask")],
-                      {"kind": "which_event", "text": call.msg.text, "events": [e.id for e in open_in]})
+        raise AskBack(
+            [Reply(texts("which.ask", ref=ref.upper()), buttons=buttons, kind="ask")],
+            {"kind": "which_event", "text": call.msg.text, "events": [e.id for e in open_in]},
+        )
     return current_event(store, call)
 
 
@@ -90,8 +92,7 @@ def when(call: Call, text: str, *, default_time=None) -> datetime:
     return local.astimezone(timezone.utc)
 
 
-def split_when(call: Call, args: list[str], *, max_words: int = 3,
-               default_time=None) -> tuple[datetime, list[str]]:
+def split_when(call: Call, args: list[str], *, max_words: int = 3, default_time=None) -> tuple[datetime, list[str]]:
     """Take the longest leading run of words that parses as a date; return it and the rest."""
     if not args:
         raise UsageError()

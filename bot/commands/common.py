@@ -39,9 +39,17 @@ def _join(call: Call, code: str) -> list[Reply]:
         newcomer = user is None
         if user is None:
             lang = call.texts.lang
-            user = add_person(store, name=msg.display_name or f"{msg.channel}:{msg.user_id}", role=invite.role,
-                              language=lang, channel=msg.channel, external_id=str(msg.user_id),
-                              chat_id=str(msg.chat_id), display_name=msg.display_name, now=now)
+            user = add_person(
+                store,
+                name=msg.display_name or f"{msg.channel}:{msg.user_id}",
+                role=invite.role,
+                language=lang,
+                channel=msg.channel,
+                external_id=str(msg.user_id),
+                chat_id=str(msg.chat_id),
+                display_name=msg.display_name,
+                now=now,
+            )
         return joining.join(call, store, user, invite, newcomer=newcomer)
 
 
@@ -82,8 +90,16 @@ def whoami(call: Call) -> list[Reply]:
     with call.read() as store:
         ag = store.agency(u.agency_code) if u.agency_code else None
         channels = sorted({i.channel for i in store.identities_of(u.id)})
-    agency = texts("whoami.agency", name=ag.name if ag else u.agency_code, code=u.agency_code,
-                   deputy=texts("whoami.deputy") if u.is_deputy else "") if u.agency_code else ""
+    agency = (
+        texts(
+            "whoami.agency",
+            name=ag.name if ag else u.agency_code,
+            code=u.agency_code,
+            deputy=texts("whoami.deputy") if u.is_deputy else "",
+        )
+        if u.agency_code
+        else ""
+    )
     where = texts("whoami.channels", channels=", ".join(channels)) if channels else ""
     return call.reply("whoami.me", name=u.name, role=texts(f"role.{u.role}"), agency=Safe(agency + where))
 

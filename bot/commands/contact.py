@@ -7,10 +7,9 @@ from bot.commands import CONTACT, MEMBER, Call, UsageError, command
 from bot.commands._helpers import by_code, current_event, notify, split_when, task_by_ref
 from bot.views import history_lines, task_buttons, task_card, task_line
 from workflows import reporting, service
-from workflows.errors import DutyError
 from workflows.access import can_read_all
+from workflows.errors import DutyError
 from workflows.states import CLOSED
-
 
 _SUPPORTING_CODES = 40  # codes named in /viec before "... and N more"
 
@@ -37,8 +36,11 @@ def tasks(call: Call) -> list[Reply]:
         lines.append(call.texts("tasks_more.supporting_head", count=len(helping)))
         lines += [task_line(call.texts, t, now, codes) for t in helping]
     elif helping:  # every code, or as many as fit and how many more there are
-        lines.append(call.texts("tasks.supporting", count=len(helping),
-                                codes=", ".join(t.code for t in helping[:_SUPPORTING_CODES])))
+        lines.append(
+            call.texts(
+                "tasks.supporting", count=len(helping), codes=", ".join(t.code for t in helping[:_SUPPORTING_CODES])
+            )
+        )
         if len(helping) > _SUPPORTING_CODES:
             lines.append(call.texts("tasks_more.supporting_more", count=len(helping) - _SUPPORTING_CODES))
     # An ended event's record is final: say so instead of how to update.
@@ -82,8 +84,13 @@ def _report(call: Call, ref: str, kind: str, **kw) -> list[Reply]:
         done = reporting.report_status(store, call.ctx(), t, kind, **kw)
         notify(call, store, done.notices)
     line = task_line(call.texts, done.task, call.app.now(), done.dependencies)
-    return [Reply(call.texts(f"reported.{done.task.status}", code=t.code) + "\n" + line, task_id=t.id,
-                  buttons=[[Button(call.texts("button.undo"), f"u:{done.undo_entry}")]])]
+    return [
+        Reply(
+            call.texts(f"reported.{done.task.status}", code=t.code) + "\n" + line,
+            task_id=t.id,
+            buttons=[[Button(call.texts("button.undo"), f"u:{done.undo_entry}")]],
+        )
+    ]
 
 
 @command("ack", "danhan", audience=CONTACT, menu=("contact",))

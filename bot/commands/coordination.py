@@ -64,14 +64,19 @@ def restore(call: Call) -> list[Reply]:
         t = task_by_ref(store, call, call.args[0], lock=True)
         result = service.restore(store, call.ctx(), t)
         notify(call, store, result.notices)
-    return call.reply("cancel.restored", code=t.code, status=call.texts.status(result.task.status),
-                      deadline=result.task.deadline)
+    return call.reply(
+        "cancel.restored", code=t.code, status=call.texts.status(result.task.status), deadline=result.task.deadline
+    )
 
 
 def confirm_end(call: Call, event) -> list[Reply]:
     """/ketthuc asks first: ending stops every reminder and sends the after-action report."""
-    buttons = [[Button(call.texts("endconfirm.yes"), f"co:end:{event.id}"),
-                Button(call.texts("endconfirm.no"), f"co:keep:{event.id}")]]
+    buttons = [
+        [
+            Button(call.texts("endconfirm.yes"), f"co:end:{event.id}"),
+            Button(call.texts("endconfirm.no"), f"co:keep:{event.id}"),
+        ]
+    ]
     return [Reply(call.texts("endconfirm.ask", id=event.id, name=event.name), buttons=buttons)]
 
 

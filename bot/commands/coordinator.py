@@ -150,7 +150,8 @@ def remind(call: Call) -> list[Reply]:
         event = current_event(store, call) if t is None else store.get_event(t.event_id)
         ending.refuse_reminder_after_end(event)
         if t is None:
-            open_tasks = [t for t in store.tasks(event.id) if t.lead == ag.code and t.status not in ("done", "cancelled")]
+            open_tasks = [t for t in store.tasks(event.id)
+                          if t.lead == ag.code and t.status not in ("done", "cancelled")]
             notices = [Notice(key="manual_reminder_agency", to="agency", agency=ag.code, kind="reminder",
                               params={"count": len(open_tasks), "codes": ", ".join(t.code for t in open_tasks[:10]),
                                       "actor": call.user.name})]

@@ -20,7 +20,7 @@ CALLBACK = re.compile(r"^j:(\d{1,9}):(y|n)$")
 
 
 def describe(texts: Texts, who: uc.Standing) -> str:
-    """"đầu mối CA", "đầu mối dự phòng SYT", "điều phối": who someone is, in a few words."""
+    """ "đầu mối CA", "đầu mối dự phòng SYT", "điều phối": who someone is, in a few words."""
     if who.role == "contact" and who.agency:
         return texts("join.contact_of" if not who.deputy else "join.deputy_of", agency=who.agency)
     return texts(f"role.{who.role}")
@@ -52,8 +52,12 @@ def render(call: Call, store, outcome: uc.Outcome) -> list[Reply]:
         return [Reply(texts(key, now=describe(texts, outcome.now), target=describe(texts, outcome.target)))]
     if isinstance(outcome, uc.AskSwitch):
         now, target = describe(texts, outcome.now), describe(texts, outcome.target)
-        buttons = [[Button(texts("join.switch", target=target), f"j:{outcome.invite_id}:y"),
-                    Button(texts("join.keep"), f"j:{outcome.invite_id}:n")]]
+        buttons = [
+            [
+                Button(texts("join.switch", target=target), f"j:{outcome.invite_id}:y"),
+                Button(texts("join.keep"), f"j:{outcome.invite_id}:n"),
+            ]
+        ]
         return [Reply(texts("join.ask", now=now, target=target), buttons=buttons, kind="ask")]
     return _joined(call, store, outcome)
 

@@ -15,8 +15,16 @@ def redeem_link(call: Call, store, invite, user, code: str, now) -> list[Reply]:
     msg = call.msg
     owner = store.user(invite.link_user_id)
     ctx = Ctx(actor=owner, channel=msg.channel, now=now, message_ref=msg.ref)
-    notice = linking.link_account(store, ctx, owner, user, channel=msg.channel, external_id=msg.user_id,
-                                  chat_id=msg.chat_id, display_name=msg.display_name)
+    notice = linking.link_account(
+        store,
+        ctx,
+        owner,
+        user,
+        channel=msg.channel,
+        external_id=msg.user_id,
+        chat_id=msg.chat_id,
+        display_name=msg.display_name,
+    )
     invites.redeem(store, code, owner.id, now)
     notify(call, store, [notice])
     return call.reply("link.done", name=owner.name, channel=msg.channel)

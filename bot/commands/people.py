@@ -43,9 +43,10 @@ def remove(call: Call) -> list[Reply]:
     return [Reply(call.texts("removeconfirm.ask", **_who(call.texts, person)), buttons=buttons)]
 
 
-def on_press(app: App, msg: IncomingMessage, user, texts: Texts, action: str, arg: str,
-             uow: UnitOfWork | None = None) -> list[Reply]:
-    """"Gỡ" (`rm`) or "Giữ nguyên" (`rmkeep`) under a /xoa question. A second press, or one after
+def on_press(
+    app: App, msg: IncomingMessage, user, texts: Texts, action: str, arg: str, uow: UnitOfWork | None = None
+) -> list[Reply]:
+    """ "Gỡ" (`rm`) or "Giữ nguyên" (`rmkeep`) under a /xoa question. A second press, or one after
     another coordinator removed the person, only says they are removed already."""
     with (uow or app.unit_of_work()).write() as store:
         person = store.user(int(arg)) if arg.isdigit() else None
@@ -63,8 +64,16 @@ def on_press(app: App, msg: IncomingMessage, user, texts: Texts, action: str, ar
             if exc.code != "already_removed":  # the two presses racing: the loser is told, not refused
                 raise
             return [_answer(texts("err.already_removed", name=person.name))]
-    lines = [texts("remove.done", name=person.name, id=person.id, role=texts(f"role.{person.role}"),
-                   agency=person.agency_code or "", cancelled=done.cancelled)]
+    lines = [
+        texts(
+            "remove.done",
+            name=person.name,
+            id=person.id,
+            role=texts(f"role.{person.role}"),
+            agency=person.agency_code or "",
+            cancelled=done.cancelled,
+        )
+    ]
     if done.agency_without_contact:
         lines.append(texts("remove.no_contact_left", agency=done.agency_without_contact))
     if person.role == "contact":
@@ -106,8 +115,15 @@ def _listing(call: Call, agency_ref: str) -> list[Reply]:
         return call.reply("remove.nobody")
     lines = [call.texts("remove.head", count=len(mine))]
     for u in mine[:_LIST_MAX]:
-        lines.append(call.texts("remove.line", id=u.id, name=u.name, role=call.texts(f"role.{u.role}"),
-                                agency=f" {u.agency_code}{' (P)' if u.is_deputy else ''}" if u.agency_code else ""))
+        lines.append(
+            call.texts(
+                "remove.line",
+                id=u.id,
+                name=u.name,
+                role=call.texts(f"role.{u.role}"),
+                agency=f" {u.agency_code}{' (P)' if u.is_deputy else ''}" if u.agency_code else "",
+            )
+        )
     if len(mine) > _LIST_MAX:
         lines.append(call.texts("remove.more", count=len(mine) - _LIST_MAX))
     lines.append(call.texts("remove.how"))

@@ -37,9 +37,15 @@ _CALLBACK = re.compile(r"^plan:(c|f):([0-9a-f]{16})$")
 def is_plan_document(msg: IncomingMessage, user) -> bool:
     """A staff member's .docx/.xlsx/.csv in a private chat that is not a reply about a task (that is evidence)."""
     att = msg.attachment
-    return (att is not None and user is not None and msg.chat_type == "private" and att.kind == "document"
-            and getattr(user, "role", None) in (*STAFF_ROLES, "observer") and not msg.reply_to
-            and att.filename.lower().endswith(KINDS))
+    return (
+        att is not None
+        and user is not None
+        and msg.chat_type == "private"
+        and att.kind == "document"
+        and getattr(user, "role", None) in (*STAFF_ROLES, "observer")
+        and not msg.reply_to
+        and att.filename.lower().endswith(KINDS)
+    )
 
 
 def imports_dir(app: App) -> Path:
@@ -74,16 +80,25 @@ def handle_document(app: App, msg: IncomingMessage, user, texts: Texts) -> list[
     except OSError as exc:  # a full disk or a read-only folder: say so, keep nothing half-written
         log.error("cannot keep an imported plan in %s: %s", path.parent, exc)
         return [Reply(texts("plan.unreadable", name=att.filename, reason=type(exc).__name__))]
-    lines = [texts("plan.read", name=result.name, duties=result.duties, agencies=result.agencies,
-                   phases=result.phases, start=result.start if result.start else texts("plan.no_start_value"),
-                   check=result.rows_to_check)]
+    lines = [
+        texts(
+            "plan.read",
+            name=result.name,
+            duties=result.duties,
+            agencies=result.agencies,
+            phases=result.phases,
+            start=result.start if result.start else texts("plan.no_start_value"),
+            check=result.rows_to_check,
+        )
+    ]
     for issue in result.issues[:MAX_LISTED]:
         lines.append(texts(f"plan.issue.{issue.key or 'other'}", row=issue.row, message=issue.message, **issue.params))
     if len(result.issues) > MAX_LISTED:
         lines.append(texts("plan.more", count=len(result.issues) - MAX_LISTED))
     lines.append(texts("plan.next"))
-    buttons = [[Button(texts("plan.button.create"), f"plan:c:{digest}"),
-                Button(texts("plan.button.file"), f"plan:f:{digest}")]]
+    buttons = [
+        [Button(texts("plan.button.create"), f"plan:c:{digest}"), Button(texts("plan.button.file"), f"plan:f:{digest}")]
+    ]
     return [Reply("\n".join(lines), buttons=buttons)]
 
 
@@ -113,5 +128,9 @@ def handle_callback(app: App, msg: IncomingMessage, user, texts: Texts, uow: Uni
             return [Reply(texts("plan.already", id=made.id, name=made.name), toast=texts("plan.already_toast"))]
         ctx = Ctx(actor=user, channel=msg.channel, now=app.now(), message_ref=msg.ref)
         event = event_uc.create_event(store, ctx, template, start, None)
-    return [Reply(texts("plan.created", id=event.id, name=event.name, start=start, count=len(template.duties)),
-                  toast=texts("plan.created_toast"))]
+    return [
+        Reply(
+            texts("plan.created", id=event.id, name=event.name, start=start, count=len(template.duties)),
+            toast=texts("plan.created_toast"),
+        )
+    ]

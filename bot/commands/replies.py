@@ -11,17 +11,17 @@ import re
 
 from bot.channels.base import Button, IncomingMessage, Reply
 from bot.context import App
-from bot.uow import UnitOfWork
 from bot.i18n import Texts
 from bot.repeat_press import no_percent_in, percent_buttons, repeated_percent
+from bot.uow import UnitOfWork
 from bot.views import task_buttons, task_card
 from storage.repositories import SqlStore
 from workflows import reporting, service
 from workflows.access import can_see_task, require_update
 from workflows.errors import DutyError
-from workflows.states import CLOSED
 from workflows.ports import Ctx, Notice
 from workflows.quota import check_agency_quota, mib
+from workflows.states import CLOSED
 
 _CB = re.compile(r"^(t|p|c):(\d{1,9}):(ack|prog|done|blk|unblk|\d{1,3})$")
 _UNDO = re.compile(r"^u:(\d{1,12})$")
@@ -231,7 +231,8 @@ def _understood(app, msg, user, texts, store, task, text: str) -> Reply:
     if reading.correction and reading.confident and reading.kind in ("done", "progress", "blocked", "unblocked"):
         u.take_back(app, msg, user, store, task)
     if not reading.confident:  # asking back on a closed task or an ended event only leads to a refusal
-        reporting.check_report_status(store, _ctx(app, msg, user), task, "done" if reading.kind == "done" else "progress")
+        kind = "done" if reading.kind == "done" else "progress"
+        reporting.check_report_status(store, _ctx(app, msg, user), task, kind)
     if reading.kind == "done" and not reading.confident:  # done needs certainty: confirm first
         return u.confirm_done(texts, task)
     if reading.confident and reading.kind in ("done", "progress", "blocked", "unblocked", "ack"):
@@ -255,7 +256,8 @@ def _understood(app, msg, user, texts, store, task, text: str) -> Reply:
             buttons.append(Button(texts("button.done"), f"c:{task.id}:done"))
         elif k == "progress":
             data = f"c:{task.id}:{reading.percent}" if reading.percent is not None else f"t:{task.id}:prog"
-            label = texts("ask.progress_n", percent=reading.percent) if reading.percent is not None else texts("button.prog")
+            label = (texts("ask.progress_n", percent=reading.percent) if reading.percent is not None
+                     else texts("button.prog"))
             buttons.append(Button(label, data))
         elif k == "blocked":
             buttons.append(Button(texts("button.blk"), f"t:{task.id}:blk"))

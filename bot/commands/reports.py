@@ -31,16 +31,28 @@ def report(call: Call) -> list[Reply]:
             return call.reply("err.private_only")
         from bot.render.report_docx import build_report_docx
 
-        return [Reply(call.texts("formal.caption", event=event.name, count=len(data.tasks)),
-                      document=(f"bao-cao-su-kien-{event.id}.docx", build_report_docx(data)))]
+        return [
+            Reply(
+                call.texts("formal.caption", event=event.name, count=len(data.tasks)),
+                document=(f"bao-cao-su-kien-{event.id}.docx", build_report_docx(data)),
+            )
+        ]
     if call.msg.chat_type != "private":
         # A group gets the summary sheet only: the tasks, notes and audit sheets name people.
         name = f"dutybot-event-{event.id}-summary.xlsx"
-        return [Reply(call.texts("report.group_caption", event=event.name),
-                      document=(name, workbook_bytes(data, call.texts, summary_only=True)))]
+        return [
+            Reply(
+                call.texts("report.group_caption", event=event.name),
+                document=(name, workbook_bytes(data, call.texts, summary_only=True)),
+            )
+        ]
     name = f"dutybot-event-{event.id}.xlsx"
-    return [Reply(call.texts("report.caption", event=event.name, count=len(data.tasks)),
-                  document=(name, workbook_bytes(data, call.texts)))]
+    return [
+        Reply(
+            call.texts("report.caption", event=event.name, count=len(data.tasks)),
+            document=(name, workbook_bytes(data, call.texts)),
+        )
+    ]
 
 
 @command("chart", "bieudo", audience=READER, menu=("staff",))

@@ -56,6 +56,7 @@ def target_task(store, user, texts, task, reading: Reading):
 
 def headline(texts, note: str | None, correction: bool):
     """What the bot understood, as the first line(s) of its answer, so a misreading is seen and undone at once."""
+
     def line(task) -> str:
         if task.status == "in_progress" and task.percent:
             said = texts("understood.recorded_percent", code=task.code, percent=task.percent)
@@ -64,6 +65,7 @@ def headline(texts, note: str | None, correction: bool):
         extra = [note] if note else []
         extra += [texts("understood.corrected")] if correction else []
         return "\n".join([*extra, said])
+
     return line
 
 
@@ -81,5 +83,7 @@ def take_back(app, msg, user, store, task) -> None:
 
 
 def confirm_done(texts, task) -> Reply:
-    buttons = [[Button(texts("button.done"), f"c:{task.id}:done"), Button(texts("understood.not_yet"), f"t:{task.id}:prog")]]
+    buttons = [
+        [Button(texts("button.done"), f"c:{task.id}:done"), Button(texts("understood.not_yet"), f"t:{task.id}:prog")]
+    ]
     return Reply(texts("understood.confirm_done", code=task.code), buttons=buttons, task_id=task.id, kind="asked_done")

@@ -90,8 +90,11 @@ class Texts:
         minutes = max(0, int(td.total_seconds()) // 60)
         d, rest = divmod(minutes, 1440)
         h, m = divmod(rest, 60)
-        parts = [self(f"duration.{unit}{'' if n == 1 else 's'}", n=n)
-                 for n, unit in ((d, "day"), (h, "hour"), (m, "minute")) if n]
+        parts = [
+            self(f"duration.{unit}{'' if n == 1 else 's'}", n=n)
+            for n, unit in ((d, "day"), (h, "hour"), (m, "minute"))
+            if n
+        ]
         return " ".join(parts) or self("duration.minutes", n=0)
 
     def has(self, key: str) -> bool:

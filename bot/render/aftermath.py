@@ -52,22 +52,39 @@ def after_action_text(data: EventReport | dict, texts: Texts, now: datetime | No
     if not tot.total and not tot.cancelled:
         lines.append(texts("rpt.common.no_tasks"))
         return "\n".join(lines)
-    lines.append(texts("rpt.aar.overall", on_time=tot.on_time, due=tot.due, rate=fmt_rate(tot.on_time_rate),
-                       late=tot.late, open=tot.open, cancelled=tot.cancelled))
+    lines.append(
+        texts(
+            "rpt.aar.overall",
+            on_time=tot.on_time,
+            due=tot.due,
+            rate=fmt_rate(tot.on_time_rate),
+            late=tot.late,
+            open=tot.open,
+            cancelled=tot.cancelled,
+        )
+    )
     rated = [a for a in aar.agencies if a.on_time_rate is not None]
     if rated:
         lines.append("")
         lines.append(texts("rpt.aar.rates_head"))
-        items = [texts("rpt.aar.rate_item", agency=a.agency, rate=fmt_rate(a.on_time_rate),
-                       on_time=a.on_time, due=a.due) for a in rated]
+        items = [
+            texts("rpt.aar.rate_item", agency=a.agency, rate=fmt_rate(a.on_time_rate), on_time=a.on_time, due=a.due)
+            for a in rated
+        ]
         lines.append(capped(texts, items, 2 * limit, " · "))
     lines.append("")
     lines.append(texts("rpt.aar.delays_head"))
     if aar.delays:
         for d in aar.delays[:limit]:
-            lines.append(texts("rpt.aar.delay_open" if d.open else "rpt.aar.delay_line", code=d.code,
-                               lead=d.task.lead, delay=fmt_duration(texts, d.delay),
-                               title=short(d.task.title_in(lang), 50)))
+            lines.append(
+                texts(
+                    "rpt.aar.delay_open" if d.open else "rpt.aar.delay_line",
+                    code=d.code,
+                    lead=d.task.lead,
+                    delay=fmt_duration(texts, d.delay),
+                    title=short(d.task.title_in(lang), 50),
+                )
+            )
         if len(aar.delays) > limit:
             lines.append(texts("rpt.more_line", count=len(aar.delays) - limit))
     else:
@@ -76,9 +93,17 @@ def after_action_text(data: EventReport | dict, texts: Texts, now: datetime | No
     lines.append(texts("rpt.aar.blocked_head"))
     if aar.blocked:
         for b in aar.blocked[:limit]:
-            lines.append(texts("rpt.aar.blocked_line", code=b.code, lead=b.task.lead, reason=short(b.reason, 70),
-                               duration=texts("rpt.aar.blocked_for", duration=fmt_duration(texts, b.duration))
-                               if b.duration else ""))
+            lines.append(
+                texts(
+                    "rpt.aar.blocked_line",
+                    code=b.code,
+                    lead=b.task.lead,
+                    reason=short(b.reason, 70),
+                    duration=texts("rpt.aar.blocked_for", duration=fmt_duration(texts, b.duration))
+                    if b.duration
+                    else "",
+                )
+            )
         if len(aar.blocked) > limit:
             lines.append(texts("rpt.more_line", count=len(aar.blocked) - limit))
     else:
@@ -87,9 +112,17 @@ def after_action_text(data: EventReport | dict, texts: Texts, now: datetime | No
     lines.append(texts("rpt.aar.ext_head", count=len(aar.extensions)))
     if aar.extensions:
         for x in aar.extensions[:limit]:
-            lines.append(texts("rpt.aar.ext_line", code=x.code, lead=x.task.lead, old=x.old, new=x.new,
-                               added=fmt_duration(texts, x.added),
-                               reason=texts("rpt.aar.reason", text=short(x.reason, 60)) if x.reason else ""))
+            lines.append(
+                texts(
+                    "rpt.aar.ext_line",
+                    code=x.code,
+                    lead=x.task.lead,
+                    old=x.old,
+                    new=x.new,
+                    added=fmt_duration(texts, x.added),
+                    reason=texts("rpt.aar.reason", text=short(x.reason, 60)) if x.reason else "",
+                )
+            )
         if len(aar.extensions) > limit:
             lines.append(texts("rpt.more_line", count=len(aar.extensions) - limit))
     else:

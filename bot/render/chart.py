@@ -27,8 +27,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from bot.i18n import Texts, strip_html  # noqa: E402
-from workflows.report_figures import (CATEGORIES, Tally, by_agency, event_tz, parse_time,  # noqa: E402
-                                      report_now, tally, views)
+from workflows.report_figures import CATEGORIES, Tally, by_agency, event_tz, parse_time, report_now, tally, views  # noqa: E402
 from workflows.report_model import EventReport, as_report  # noqa: E402
 
 COLORS = {"done_on_time": "#2E7D32", "done_late": "#9CCC65", "in_progress": "#1E88E5", "blocked": "#FB8C00",
@@ -179,7 +178,7 @@ def _draw_timeline(ax, texts: Texts, data: EventReport, vs, phases, now: datetim
     right = max(hi, today) if show_today else hi
     pad = max((right - left) * 0.04, timedelta(hours=12))
     min_width = max((right - left) / 150, timedelta(hours=3))
-    for i, (name, ps) in enumerate(phases):
+    for i, (_name, ps) in enumerate(phases):
         first, last = min(naive(v.deadline) for v in ps), max(naive(v.deadline) for v in ps)
         width = max(last - first, min_width)
         ax.barh(i, mdates.date2num(first + width) - mdates.date2num(first), left=mdates.date2num(first),

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 from bot.understanding import lexicon as lx
 
-_DONE_TOKEN = re.compile(r"\b(?:xong xuoi|xong|hoan thanh|hoan tat|hoan thien|done|finished|finish|complete|completed)\b")
+_DONE_TOKEN = re.compile(
+    r"\b(?:xong xuoi|xong|hoan thanh|hoan tat|hoan thien|done|finished|finish|complete|completed)\b"
+)
 _QUESTION_WORDS = frozenset({"qa"})
 
 
@@ -53,8 +55,12 @@ def is_question(sentence: list[str]) -> bool:
     words = " ".join(t for t in sentence if t not in lx.PUNCT)
     if lx.WHEN_THEN.search(words) or lx.DENIED.search(words):  # "khi nào có … thì", "xong đâu mà xong"
         return False
-    return bool(lx.QUESTION.search(words) or lx.QUESTION_TAIL.search(words) or lx.QUESTION_HAY.search(words)
-                or lx.QUESTION_TAG.search(words))
+    return bool(
+        lx.QUESTION.search(words)
+        or lx.QUESTION_TAIL.search(words)
+        or lx.QUESTION_HAY.search(words)
+        or lx.QUESTION_TAG.search(words)
+    )
 
 
 def split(sentence: list[str], index: int, question: bool) -> list[Clause]:
@@ -63,12 +69,12 @@ def split(sentence: list[str], index: int, question: bool) -> list[Clause]:
     words = [t for t in sentence if t not in lx.SENTENCE_END and t not in _QUESTION_WORDS]
     i = 0
     while i < len(words):
-        two = " ".join(words[i:i + 2])
+        two = " ".join(words[i : i + 2])
         brk = 2 if two in lx.CLAUSE_BREAK else 1 if words[i] in lx.CLAUSE_BREAK else 0
         if words[i] in (",", ":") or (brk and current):
             if current:
                 out.append(Clause(current, index, question))
-            current = [] if words[i] in (",", ":") else words[i:i + brk]
+            current = [] if words[i] in (",", ":") else words[i : i + brk]
             i += max(brk, 1)
             continue
         current.append(words[i])
@@ -84,15 +90,16 @@ def mark(clause: Clause, has_blocker) -> None:
     if lx.DENIED.search(text):  # "xong đâu mà xong": not done
         text = lx.DENIED.sub(" chua xong ", text)
     after = lx.AFTER.search(text)
-    if after and not {"da", "vua"} & set(text[:after.start()].split()[-2:]):  # "xong việc này em làm việc kia"
+    if after and not {"da", "vua"} & set(text[: after.start()].split()[-2:]):  # "xong việc này em làm việc kia"
         text = _DONE_TOKEN.sub("fdone", text)
         clause.flags.update({"future", "fdone"})
     if lx.DOUBLE_NEG.search(text):
         text = lx.DOUBLE_NEG.sub(" xong ", text)
         clause.flags.add("dneg")
     done = bool(_DONE_TOKEN.search(text)) and not lx.NOT_DONE.search(text)
-    future = bool(lx.FUTURE.search(text) or lx.HOPE.search(text)
-                  or (lx.FUTURE_WEAK.search(text) and not lx.PAST.search(text)))
+    future = bool(
+        lx.FUTURE.search(text) or lx.HOPE.search(text) or (lx.FUTURE_WEAK.search(text) and not lx.PAST.search(text))
+    )
     modal = bool(lx.CONDITION.search(text) or lx.IRONY.search(text))
     if (future or modal) and has_blocker(text):  # "nhà in hẹn thứ 6 mới giao": a blocker, keep it whole
         future = modal = False

@@ -43,8 +43,8 @@ def _ends(text: str) -> str:
     if len(text) <= _HEAD_CHARS + _TAIL_CHARS:
         return text
     head, tail = text[:_HEAD_CHARS], text[-_TAIL_CHARS:]
-    head = head[:head.rfind(" ")] if " " in head else head
-    tail = tail[tail.find(" ") + 1:] if " " in tail else tail
+    head = head[: head.rfind(" ")] if " " in head else head
+    tail = tail[tail.find(" ") + 1 :] if " " in tail else tail
     return f"{head}.\n{tail}"
 
 
@@ -71,7 +71,7 @@ def _read(body: str, original: str, last_prompt: str | None) -> Reading:
     questions: list[str] = []
     summary_from = None
     tagged = False  # a statement ending in "à/hả": confirm whatever it says
-    pieces = [s[i:i + _MAX_WORDS] for s in cl.sentences(tokens) for i in range(0, len(s), _MAX_WORDS)]
+    pieces = [s[i : i + _MAX_WORDS] for s in cl.sentences(tokens) for i in range(0, len(s), _MAX_WORDS)]
     skipped = len(pieces) > _HEAD + _TAIL or len(original) > _HEAD_CHARS + _TAIL_CHARS
     if skipped:  # a very long message: its opening and its closing (where the assessment sits)
         pieces = pieces[:_HEAD] + pieces[-_TAIL:]
@@ -119,8 +119,9 @@ def _read(body: str, original: str, last_prompt: str | None) -> Reading:
         else:
             found = blocker_of(" . ".join(questions))
             if found is not None:  # "Răng chưa thấy kế hoạch gửi về rứa?": asks, and signals a blocker
-                reading = Reading("question", reason=original, reason_code=found[0], confident=False,
-                                  alternatives=("blocked",))
+                reading = Reading(
+                    "question", reason=original, reason_code=found[0], confident=False, alternatives=("blocked",)
+                )
             else:
                 reading = Reading("question", reason=original)
     reading = reading or UNCLEAR

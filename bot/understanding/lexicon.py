@@ -6,6 +6,7 @@ import re
 
 from bot.understanding.normalise import PUNCT, SENTENCE_END  # noqa: F401  (re-exported for the readers)
 
+
 # ---------------------------------------------------------------- phrase patterns (canonical text)
 def rx(pattern: str) -> re.Pattern:
     return re.compile(pattern)

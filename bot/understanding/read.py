@@ -15,8 +15,19 @@ from bot.understanding import lexicon as lx
 from bot.understanding.quantity import percent as _percent
 
 Kind = Literal["done", "progress", "blocked", "unblocked", "question", "ack", "chatter", "unclear"]
-REASON_CODES = ("budget", "dependency", "approval", "vendor", "staffing", "weather", "equipment", "time",
-                "missing_input", "approver_away", "other")
+REASON_CODES = (
+    "budget",
+    "dependency",
+    "approval",
+    "vendor",
+    "staffing",
+    "weather",
+    "equipment",
+    "time",
+    "missing_input",
+    "approver_away",
+    "other",
+)
 ASKED_DONE_PROMPTS = frozenset({"asked_done", "checkin"})
 ASSIGNMENT_PROMPTS = frozenset({"assignment", "ack_request"})
 # Bot messages that ask how far the work is ("cập nhật giúp tình hình", "báo cáo tiến độ"): after one,
@@ -61,7 +72,9 @@ def blocker_of(s: str) -> tuple[str, int] | None:
             strength = max(strength, level)
     if strength < 1 and lx.LATER_ONLY.search(s):
         strength = 1
-    if strength < 2 and lx.LACKING.search(s):  # "thiếu ghế": an unusual reason is still a reason; "còn thiếu" may be partial
+    if strength < 2 and lx.LACKING.search(
+        s
+    ):  # "thiếu ghế": an unusual reason is still a reason; "còn thiếu" may be partial
         left = re.search(r"\bcon (?:\w+ )?thieu\b(?! (?:\d|mot half|half))", s)  # "còn thiếu một nửa": what is left
         strength = max(strength, 0 if re.search(r"\bcon (?:\w+ )?thieu (?:\d|mot half|half)", s) else 1 if left else 2)
     # (stopped work and people away are blockers with or without a reason: tested first, above)
@@ -85,14 +98,24 @@ def status(s: str, original: str, last_prompt: str | None) -> Reading | None:
     near = bool(lx.NEAR_DONE.search(s))
     future = bool(lx.FUTURE_DONE.search(s))
     done_cue = not (not_done or near or future) and bool(lx.DONE.search(s) or lx.DONE_VERB.search(s))
-    partial = done_cue and bool(lx.PARTIAL_DONE.search(s) or lx.REMAINING.search(s)
-                                or pct is None and lx.COUNT_ONLY.search(s) and not lx.WHOLE.search(s))
+    partial = done_cue and bool(
+        lx.PARTIAL_DONE.search(s)
+        or lx.REMAINING.search(s)
+        or pct is None
+        and lx.COUNT_ONLY.search(s)
+        and not lx.WHOLE.search(s)
+    )
     blocker = blocker_of(s)
 
     if blocker is not None:
         code, strength = blocker
-        reading = Reading("blocked", percent=pct if pct is not None and pct < 100 else None, reason=original,
-                          reason_code=code, confident=strength >= 2)
+        reading = Reading(
+            "blocked",
+            percent=pct if pct is not None and pct < 100 else None,
+            reason=original,
+            reason_code=code,
+            confident=strength >= 2,
+        )
         if done_cue:  # "phần bên em xong rồi, còn chờ Điện lực": their part only
             other = "progress" if pct is not None and pct < 100 else "done"
             reading = replace(reading, confident=False, alternatives=alts(reading, other))
@@ -124,7 +147,7 @@ def status(s: str, original: str, last_prompt: str | None) -> Reading | None:
 
 
 def short_answer(s: str, last_prompt: str | None) -> Reading | None:
-    """"ok", "rồi", "vâng", "chưa", "em nhận": meaning depends on what the bot asked."""
+    """ "ok", "rồi", "vâng", "chưa", "em nhận": meaning depends on what the bot asked."""
     words = [w for w in s.replace("dong y", "ok").split() if w not in lx.PUNCT and w not in lx.PARTICLES]
     if lx.ACK_EXPLICIT.search(s):
         return Reading("ack")

@@ -48,16 +48,40 @@ def remind(b, rq, store, ctx):
             raise DutyError("no_event")
         ending.refuse_reminder_after_end(event)
         open_tasks = [t for t in store.tasks(event.id) if t.lead == ag.code and t.status not in ("done", "cancelled")]
-        notices = [Notice(key="manual_reminder_agency", to="agency", agency=ag.code, kind="reminder",
-                          params={"count": len(open_tasks), "codes": ", ".join(t.code for t in open_tasks[:10]),
-                                  "actor": ctx.actor.name})]
+        notices = [
+            Notice(
+                key="manual_reminder_agency",
+                to="agency",
+                agency=ag.code,
+                kind="reminder",
+                params={
+                    "count": len(open_tasks),
+                    "codes": ", ".join(t.code for t in open_tasks[:10]),
+                    "actor": ctx.actor.name,
+                },
+            )
+        ]
         store.audit(event_id=event.id, task_id=None, ctx=ctx, action="remind", detail={"agency": ag.code})
     else:
         t = _task(store, rq, lock=False)
         ending.refuse_reminder_after_end(store.get_event(t.event_id))
-        notices = [Notice(key="manual_reminder", to="agency", agency=t.lead, task_id=t.id, kind="reminder",
-                          with_buttons=True, params={"code": t.code, "title": t.title, "title_en": t.title_en,
-                                                     "deadline": t.deadline, "actor": ctx.actor.name})]
+        notices = [
+            Notice(
+                key="manual_reminder",
+                to="agency",
+                agency=t.lead,
+                task_id=t.id,
+                kind="reminder",
+                with_buttons=True,
+                params={
+                    "code": t.code,
+                    "title": t.title,
+                    "title_en": t.title_en,
+                    "deadline": t.deadline,
+                    "actor": ctx.actor.name,
+                },
+            )
+        ]
         store.audit(event_id=t.event_id, task_id=t.id, ctx=ctx, action="remind", detail={"agency": t.lead})
     sent = b.app.notifier.enqueue(store, notices, ctx.now)
     return "remind" if sent else "remind_nobody"
@@ -103,8 +127,15 @@ def status(b, rq, store, ctx):
     if kind == "progress" and not percent.isdigit():
         raise DutyError("bad_percent", value=percent)
     t = _task(store, rq)
-    result = service.report(store, ctx, t, kind, percent=int(percent) if kind == "progress" else None,
-                            reason=rq.form.get("reason") or None, note=rq.form.get("note") or None)
+    result = service.report(
+        store,
+        ctx,
+        t,
+        kind,
+        percent=int(percent) if kind == "progress" else None,
+        reason=rq.form.get("reason") or None,
+        note=rq.form.get("note") or None,
+    )
     b.app.notifier.enqueue(store, result.notices, ctx.now)
     return "status"
 
@@ -132,8 +163,14 @@ def act(b, rq) -> web.Response:
     fn = ACTIONS.get(rq.form.get("action", ""))
     page = rq.page
     if fn is None:
-        return html("message.html", page, status=400, title=page.t("web.err.refused"),
-                    text=page.t("web.err.unknown_action"), v=rq.viewer)
+        return html(
+            "message.html",
+            page,
+            status=400,
+            title=page.t("web.err.refused"),
+            text=page.t("web.err.unknown_action"),
+            v=rq.viewer,
+        )
     ctx = Ctx(actor=rq.viewer.user, channel="web", now=b.app.now())
     try:
         with b.app.write() as store:
@@ -152,5 +189,12 @@ def act(b, rq) -> web.Response:
 
 
 def _refused(rq, status: int, text) -> web.Response:
-    return html("message.html", rq.page, status=status, title=rq.page.t("web.err.refused"), text=text,
-                v=rq.viewer, back=rq.form.get("next", "/web/"))
+    return html(
+        "message.html",
+        rq.page,
+        status=status,
+        title=rq.page.t("web.err.refused"),
+        text=text,
+        v=rq.viewer,
+        back=rq.form.get("next", "/web/"),
+    )

@@ -58,8 +58,9 @@ def idle_limit(app: App) -> timedelta:
 
 def usable(user: UserRecord | None) -> bool:
     """Active, with a known role; a contact without an agency sees nothing, so gets no session."""
-    return bool(user is not None and user.active and user.role in ROLES
-                and (user.role != "contact" or user.agency_code))
+    return bool(
+        user is not None and user.active and user.role in ROLES and (user.role != "contact" or user.agency_code)
+    )
 
 
 def find_user(app: App, who: str) -> UserRecord | None:

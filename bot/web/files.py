@@ -18,14 +18,24 @@ from workflows.access import can_read_all, can_see_task
 
 FORMATS = ("xlsx", "docx", "csv", "json", "png")
 _INLINE = {"image/jpeg", "image/png", "image/gif", "image/webp"}
-_CTYPES = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-           "csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8", "png": "image/png",
-           "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+_CTYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json; charset=utf-8",
+    "png": "image/png",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 
 
 def _refuse(rq, status: int, key: str) -> web.Response:
-    return html("message.html", rq.page, status=status, title=rq.page.t(f"web.err.{key}_title"),
-                text=rq.page.t(f"web.err.{key}"), v=rq.viewer)
+    return html(
+        "message.html",
+        rq.page,
+        status=status,
+        title=rq.page.t(f"web.err.{key}_title"),
+        text=rq.page.t(f"web.err.{key}"),
+        v=rq.viewer,
+    )
 
 
 def export(b, rq) -> web.Response:
@@ -62,8 +72,10 @@ def export(b, rq) -> web.Response:
         body = build_report_docx(data, now=now)
     name = f"dutybot-event-{event.id}.{fmt}"
     disposition = "inline" if fmt == "png" else "attachment"
-    return web.Response(body=body, headers={**HEADERS, "Content-Type": _CTYPES[fmt],
-                                            "Content-Disposition": f'{disposition}; filename="{name}"'})
+    return web.Response(
+        body=body,
+        headers={**HEADERS, "Content-Type": _CTYPES[fmt], "Content-Disposition": f'{disposition}; filename="{name}"'},
+    )
 
 
 def evidence(b, rq) -> web.Response:
@@ -78,7 +90,12 @@ def evidence(b, rq) -> web.Response:
     inline = ev.mime in _INLINE and rq.query.get("download") != "1"
     name = (ev.filename or f"evidence-{ev.id}")[:100]
     ascii_name = re.sub(r"[^A-Za-z0-9._\- ]", "_", name) or f"evidence-{ev.id}"  # header-safe fallback
-    return web.Response(body=ev.data, headers={
-        **HEADERS, "Content-Type": ev.mime if inline else "application/octet-stream",
-        "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{ascii_name}"; '
-                               f"filename*=UTF-8''{quote(name, safe='')}"})
+    return web.Response(
+        body=ev.data,
+        headers={
+            **HEADERS,
+            "Content-Type": ev.mime if inline else "application/octet-stream",
+            "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{ascii_name}"; '
+            f"filename*=UTF-8''{quote(name, safe='')}",
+        },
+    )

@@ -67,8 +67,9 @@ def board(store: SqlStore, viewer, event, now: datetime, lang: str) -> dict:
     # A contact's board is their own agency's work (what they support shows on their agency page).
     scope = None if can_read_all(viewer) else viewer.agency_code
     names = {c: (e or n) if lang == "en" else n for c, (n, e) in web_store.agency_names(s).items()}
-    rows = agency_counts(web_store.status_counts(s, event.id, now, scope), web_store.waiting_counts(s, event.id, scope),
-                         names)
+    rows = agency_counts(
+        web_store.status_counts(s, event.id, now, scope), web_store.waiting_counts(s, event.id, scope), names
+    )
     total = AgencyCounts("*")
     for r in rows:
         for k, v in r.counts.items():
@@ -77,14 +78,22 @@ def board(store: SqlStore, viewer, event, now: datetime, lang: str) -> dict:
         total.done_on_time += r.done_on_time
     blocked = web_store.blocked_tasks(s, event.id, LIST_LIMIT, scope)
     since = store.last_reports_of([t.id for t in blocked]) if blocked else {}
-    blocked_since = sorted(((t, since.get(t.id) or t.updated_at) for t in blocked),
-                           key=lambda p: p[1].timestamp() if p[1] else float("inf"))
+    blocked_since = sorted(
+        ((t, since.get(t.id) or t.updated_at) for t in blocked),
+        key=lambda p: p[1].timestamp() if p[1] else float("inf"),
+    )
     extensions, extensions_total = web_store.waiting_extensions(s, event.id, LIST_LIMIT, scope)
-    return {"rows": rows, "total": total, "statuses": STATUSES,
-            "overdue": web_store.overdue_tasks(s, event.id, now, LIST_LIMIT, scope),
-            "overdue_more": max(0, total.overdue - LIST_LIMIT),
-            "blocked": blocked_since, "blocked_more": max(0, total.counts["blocked"] - LIST_LIMIT),
-            "extensions": extensions, "extensions_total": extensions_total}
+    return {
+        "rows": rows,
+        "total": total,
+        "statuses": STATUSES,
+        "overdue": web_store.overdue_tasks(s, event.id, now, LIST_LIMIT, scope),
+        "overdue_more": max(0, total.overdue - LIST_LIMIT),
+        "blocked": blocked_since,
+        "blocked_more": max(0, total.counts["blocked"] - LIST_LIMIT),
+        "extensions": extensions,
+        "extensions_total": extensions_total,
+    }
 
 
 def run_of_show(store: SqlStore, viewer, event, now: datetime) -> list[dict]:
@@ -106,8 +115,9 @@ def run_of_show(store: SqlStore, viewer, event, now: datetime) -> list[dict]:
             state = "asked"
         else:
             state = "upcoming"
-        out.append({"task": t, "state": state, "escalated": escalated and t.status != "done",
-                    "blocked": t.status == "blocked"})
+        out.append(
+            {"task": t, "state": state, "escalated": escalated and t.status != "done", "blocked": t.status == "blocked"}
+        )
     return out
 
 
@@ -147,19 +157,36 @@ def timeline(store: SqlStore, viewer, event, now: datetime, phases: list[dict]) 
         if not mine:
             continue
         first, last = min(t.deadline for t in mine), max(t.deadline for t in mine)
-        dots = [{"task": t, "x": pos(t.deadline),
-                 "state": "overdue" if is_overdue(t.status, t.deadline, now) else shown[t.id]} for t in mine]
-        out.append({"code": code, "phase": next((p for p in phases if p["code"] == code), None),
-                    "left": pos(first), "width": max(pos(last) - pos(first), 0.6), "dots": dots,
-                    "done": sum(t.status == "done" for t in mine), "total": len(mine)})
+        dots = [
+            {
+                "task": t,
+                "x": pos(t.deadline),
+                "state": "overdue" if is_overdue(t.status, t.deadline, now) else shown[t.id],
+            }
+            for t in mine
+        ]
+        out.append(
+            {
+                "code": code,
+                "phase": next((p for p in phases if p["code"] == code), None),
+                "left": pos(first),
+                "width": max(pos(last) - pos(first), 0.6),
+                "dots": dots,
+                "done": sum(t.status == "done" for t in mine),
+                "total": len(mine),
+            }
+        )
     return {"phases": out, "now": pos(now), "start": pos(event.start)}
 
 
 def task_page(store: SqlStore, task) -> dict:
     codes = store.task_statuses(task.event_id, task.depends_on or [])
-    return {"history": store.history(task.id), "evidence": store.evidence_of(task.id),
-            "depends": [(c, codes.get(c)) for c in task.depends_on or []],
-            "extensions": [r for r in store.pending_extensions(task.event_id) if r.task_id == task.id]}
+    return {
+        "history": store.history(task.id),
+        "evidence": store.evidence_of(task.id),
+        "depends": [(c, codes.get(c)) for c in task.depends_on or []],
+        "extensions": [r for r in store.pending_extensions(task.event_id) if r.task_id == task.id],
+    }
 
 
 def since_text(texts, delta: timedelta) -> str:

@@ -27,16 +27,32 @@ def _scope(rq) -> str | None:
 
 
 def _no_event(rq) -> web.Response:
-    return html("message.html", rq.page, status=404, title=rq.page.t("web.err.no_event_title"),
-                text=rq.page.t("web.err.no_event"), v=rq.viewer)
+    return html(
+        "message.html",
+        rq.page,
+        status=404,
+        title=rq.page.t("web.err.no_event_title"),
+        text=rq.page.t("web.err.no_event"),
+        v=rq.viewer,
+    )
 
 
 def _common(b, rq, store, event, events, now, tab: str, stamp: str | None = None) -> dict:
     texts = rq.page.texts
-    return {"v": rq.viewer, "ev": event, "events": events, "tab": tab, "now": now,
-            "stamp": stamp or web_store.change_stamp(store.s, event.id), "staff": is_staff(rq.viewer.user),
-            "reader": can_read_all(rq.viewer.user), "ago": lambda dt: model.since_text(texts, now - dt),
-            "path": rq.request.path_qs, "request_path": rq.request.path, "done": _flash(rq)}
+    return {
+        "v": rq.viewer,
+        "ev": event,
+        "events": events,
+        "tab": tab,
+        "now": now,
+        "stamp": stamp or web_store.change_stamp(store.s, event.id),
+        "staff": is_staff(rq.viewer.user),
+        "reader": can_read_all(rq.viewer.user),
+        "ago": lambda dt: model.since_text(texts, now - dt),
+        "path": rq.request.path_qs,
+        "request_path": rq.request.path,
+        "done": _flash(rq),
+    }
 
 
 DONE = ("remind", "remind_nobody", "deadline", "approved", "rejected", "reassign", "status", "cancel", "restore")
@@ -54,8 +70,10 @@ def board(b, rq) -> web.Response:
         if event is None:
             return _no_event(rq)
         stamp = web_store.change_stamp(store.s, event.id)
-        d = b.cache.get(("board", event.id, stamp, _scope(rq), rq.page.lang, now.replace(second=0, microsecond=0)),
-                        lambda: _with_rows(model.board(store, rq.viewer.user, event, now, rq.page.lang), event))
+        d = b.cache.get(
+            ("board", event.id, stamp, _scope(rq), rq.page.lang, now.replace(second=0, microsecond=0)),
+            lambda: _with_rows(model.board(store, rq.viewer.user, event, now, rq.page.lang), event),
+        )
         ctx = _common(b, rq, store, event, events, now, "board", stamp)
     return html("board.html", rq.page, d=d, rows_html=d["rows_html"], **ctx)
 
@@ -83,8 +101,9 @@ def timeline(b, rq) -> web.Response:
                 ph["dots_html"] = rows.timeline_dots(ph.pop("dots"), rq.page)
             return d
 
-        d = b.cache.get(("timeline", event.id, stamp, _scope(rq), rq.page.lang, now.replace(second=0, microsecond=0)),
-                        build)
+        d = b.cache.get(
+            ("timeline", event.id, stamp, _scope(rq), rq.page.lang, now.replace(second=0, microsecond=0)), build
+        )
         ctx = _common(b, rq, store, event, events, now, "timeline", stamp)
     return html("timeline.html", rq.page, d=d, **ctx)
 
@@ -98,7 +117,8 @@ def run_of_show(b, rq) -> web.Response:
         stamp = web_store.change_stamp(store.s, event.id)
         cues, rows_html = b.cache.get(
             ("show", event.id, stamp, _scope(rq), rq.page.lang, now.replace(second=0, microsecond=0)),
-            lambda: _cue_rows(model.run_of_show(store, rq.viewer.user, event, now), rq.page))
+            lambda: _cue_rows(model.run_of_show(store, rq.viewer.user, event, now), rq.page),
+        )
         ctx = _common(b, rq, store, event, events, now, "show", stamp)
     return html("show.html", rq.page, cues=cues, rows_html=rows_html, **ctx)
 
@@ -109,8 +129,14 @@ def _cue_rows(cues: list, page) -> tuple:
 
 def _not_found(rq) -> web.Response:
     # A contact asking for another agency's task gets the same answer as for no task at all.
-    return html("message.html", rq.page, status=404, title=rq.page.t("web.err.not_found_title"),
-                text=rq.page.t("web.err.not_found"), v=rq.viewer)
+    return html(
+        "message.html",
+        rq.page,
+        status=404,
+        title=rq.page.t("web.err.not_found_title"),
+        text=rq.page.t("web.err.not_found"),
+        v=rq.viewer,
+    )
 
 
 def task(b, rq) -> web.Response:
@@ -127,10 +153,21 @@ def task(b, rq) -> web.Response:
         ctx = _common(b, rq, store, event, store.list_events(), now, "task")
     user = rq.viewer.user
     may_update = is_staff(user) or (user.role == "contact" and user.agency_code == t.lead)
-    return html("task.html", rq.page, task=t, d=d, shown=shown[t.id], agencies=agencies,
-                audit_action=audit.action, audit_detail=audit.detail, can_cancel="cancel" in ACTIONS,
-                overdue=t.status not in ("done", "cancelled") and t.deadline < now, may_update=may_update,
-                ended=event is not None and event.ended_at is not None, **ctx)
+    return html(
+        "task.html",
+        rq.page,
+        task=t,
+        d=d,
+        shown=shown[t.id],
+        agencies=agencies,
+        audit_action=audit.action,
+        audit_detail=audit.detail,
+        can_cancel="cancel" in ACTIONS,
+        overdue=t.status not in ("done", "cancelled") and t.deadline < now,
+        may_update=may_update,
+        ended=event is not None and event.ended_at is not None,
+        **ctx,
+    )
 
 
 def agency(b, rq) -> web.Response:
@@ -156,8 +193,14 @@ def agency(b, rq) -> web.Response:
 def downloads(b, rq) -> web.Response:
     now = b.app.now()
     if not can_read_all(rq.viewer.user):
-        return html("message.html", rq.page, status=403, title=rq.page.t("web.err.forbidden_title"),
-                    text=rq.page.t("web.err.readers_only"), v=rq.viewer)
+        return html(
+            "message.html",
+            rq.page,
+            status=403,
+            title=rq.page.t("web.err.forbidden_title"),
+            text=rq.page.t("web.err.readers_only"),
+            v=rq.viewer,
+        )
     with b.app.read() as store:
         event, events = _event(store, rq, now)
         if event is None:

@@ -13,8 +13,12 @@ from markupsafe import Markup
 from bot.i18n import LANGS, Texts
 
 HERE = Path(__file__).resolve().parent
-ENV = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
-                  trim_blocks=True, lstrip_blocks=True)
+ENV = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 # Nothing the board shows may be kept by a shared proxy or framed by another site; the
 # sign-in token in a URL must not leak to another site through Referer.
@@ -24,7 +28,7 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                               "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
 }
 
 

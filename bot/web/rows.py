@@ -12,17 +12,20 @@ from markupsafe import Markup, escape
 
 def bar(pct: int, cls: str = "") -> str:
     # SVG attributes, not inline styles: the page's CSP allows no inline style.
-    return (f'<svg class="bar {cls}" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" '
-            f'aria-label="{pct}%"><rect class="bg" width="100" height="10"/>'
-            f'<rect class="fg" width="{pct}" height="10"/></svg>')
+    return (
+        f'<svg class="bar {cls}" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" '
+        f'aria-label="{pct}%"><rect class="bg" width="100" height="10"/>'
+        f'<rect class="fg" width="{pct}" height="10"/></svg>'
+    )
 
 
 def agency_rows(rows, statuses, event_id: int) -> Markup:
     out = []
     for r in rows:
         counts = r.counts
-        cells = "".join([f'<td class="num{"" if counts[s] else " zero"}" data-count="{s}">{counts[s]}</td>'
-                         for s in statuses])
+        cells = "".join(
+            [f'<td class="num{"" if counts[s] else " zero"}" data-count="{s}">{counts[s]}</td>' for s in statuses]
+        )
         pct, rate = r.percent, r.on_time  # each a computation: once per row
         on_time = f"{rate}%" if rate is not None else "—"
         trouble = ' class="trouble"' if r.overdue or counts["blocked"] else ""
@@ -32,7 +35,8 @@ def agency_rows(rows, statuses, event_id: int) -> Markup:
             f'<span class="muted name">{escape(r.name)}</span></th>'
             f'<td class="num" data-count="total">{r.total}</td>{cells}'
             f'<td class="num {"bad" if r.overdue else "zero"}" data-count="overdue">{r.overdue}</td>'
-            f'<td class="prog">{bar(pct)}<small>{pct}%</small></td><td class="num">{on_time}</td></tr>')
+            f'<td class="prog">{bar(pct)}<small>{pct}%</small></td><td class="num">{on_time}</td></tr>'
+        )
     return Markup("\n".join(out))
 
 
@@ -41,15 +45,17 @@ def cue_rows(cues, page) -> Markup:
     out = []
     for c in cues:
         t = c["task"]
-        reason = (f'<br><span class="warn">{escape(t.blocked_reason)}</span>'
-                  if c["blocked"] and t.blocked_reason else "")
+        reason = (
+            f'<br><span class="warn">{escape(t.blocked_reason)}</span>' if c["blocked"] and t.blocked_reason else ""
+        )
         out.append(
             f'<tr data-task="{escape(t.code)}" data-state="{c["state"]}" class="cue {c["state"]}'
             f'{" escalated" if c["escalated"] else ""}"><td class="time">{page.clock(t.deadline)}<br>'
             f'<small class="muted">{page.short(t.deadline)[:5]}</small></td>'
             f'<td><a href="/web/task/{t.id}"><b>{escape(t.code)}</b> {escape(page.title(t))}</a>{reason}</td>'
             f'<td><span class="tag">{escape(t.lead)}</span></td>'
-            f'<td><span class="pill {c["state"]}">{labels[c["state"]]}</span></td></tr>')
+            f'<td><span class="pill {c["state"]}">{labels[c["state"]]}</span></td></tr>'
+        )
     return Markup("\n".join(out))
 
 
@@ -60,7 +66,9 @@ def timeline_dots(dots, page) -> Markup:
     for dot in dots:
         t, state = dot["task"], dot["state"]
         label = labels.get(state) or labels.setdefault(state, escape(page.status(state)))
-        out.append(f'<a href="/web/task/{t.id}"><rect class="dot st-{state}" x="{dot["x"] - 0.3}" y="2" width="0.6" '
-                   f'height="8"><title>{escape(t.code)} · {escape(page.title(t))} · {page.short(t.deadline)} · '
-                   f'{label}</title></rect></a>')
+        out.append(
+            f'<a href="/web/task/{t.id}"><rect class="dot st-{state}" x="{dot["x"] - 0.3}" y="2" width="0.6" '
+            f'height="8"><title>{escape(t.code)} · {escape(page.title(t))} · {page.short(t.deadline)} · '
+            f"{label}</title></rect></a>"
+        )
     return Markup("".join(out))

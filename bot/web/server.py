@@ -11,8 +11,8 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from urllib.parse import urlsplit
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -22,6 +22,8 @@ from bot.web import auth
 from bot.web.render import CHANGED, HEADERS, HERE, Page, html, pick_lang, redirect
 
 log = logging.getLogger(__name__)
+
+
 @dataclass
 class Rq:
     """One request as a handler sees it: inputs, the viewer (None when signed out), the page helpers."""
@@ -76,8 +78,9 @@ class Board:
         if need_session and v is None:
             return html("signin_needed.html", page, status=401)
         if request.method == "POST" and need_session and not auth.csrf_ok(v, form.get("csrf")):
-            return html("message.html", page, status=403, title=page.t("web.err.csrf_title"),
-                        text=page.t("web.err.csrf"))
+            return html(
+                "message.html", page, status=403, title=page.t("web.err.csrf_title"), text=page.t("web.err.csrf")
+            )
         return fn(self, Rq(request, form, v, page))
 
 
@@ -100,8 +103,13 @@ def route(fn, *, session: bool = True):
 def login_page(board: Board, rq: Rq) -> web.Response:
     state, user = auth.link_state(board.app, rq.arg("token"))
     if state != "ok":
-        return html("message.html", rq.page, status=410 if state in ("used", "expired") else 404,
-                    title=rq.page.t("web.signin.refused"), text=rq.page.t(f"web.signin.{state}"))
+        return html(
+            "message.html",
+            rq.page,
+            status=410 if state in ("used", "expired") else 404,
+            title=rq.page.t("web.signin.refused"),
+            text=rq.page.t(f"web.signin.{state}"),
+        )
     return html("signin.html", rq.page, name=user.name, token=rq.arg("token"))
 
 
@@ -110,15 +118,22 @@ def login_post(board: Board, rq: Rq) -> web.Response:
     # Another site posting someone's link would sign this browser in as that someone. (With our
     # no-referrer policy a browser sends "Origin: null" even from our own page: Sec-Fetch-Site decides.)
     if fetch_site == "cross-site" or (origin != "null" and urlsplit(origin).netloc != rq.request.host):
-        return html("message.html", rq.page, status=403, title=rq.page.t("web.err.csrf_title"),
-                    text=rq.page.t("web.err.csrf"))
+        return html(
+            "message.html", rq.page, status=403, title=rq.page.t("web.err.csrf_title"), text=rq.page.t("web.err.csrf")
+        )
     cookie = auth.sign_in(board.app, rq.arg("token"))
     if cookie is None:
-        return html("message.html", rq.page, status=410, title=rq.page.t("web.signin.refused"),
-                    text=rq.page.t("web.signin.used"))
+        return html(
+            "message.html",
+            rq.page,
+            status=410,
+            title=rq.page.t("web.signin.refused"),
+            text=rq.page.t("web.signin.used"),
+        )
     resp = redirect("/web/")
-    resp.set_cookie(auth.COOKIE, cookie, path="/web", httponly=True, samesite="Strict",
-                    secure=auth.secure_cookies(board.app))
+    resp.set_cookie(
+        auth.COOKIE, cookie, path="/web", httponly=True, samesite="Strict", secure=auth.secure_cookies(board.app)
+    )
     return resp
 
 
@@ -133,8 +148,14 @@ def set_lang(board: Board, rq: Rq) -> web.Response:
     lang = rq.arg("lang") if rq.arg("lang") in ("vi", "en") else "vi"
     back = rq.query.get("next", "/web/")
     resp = redirect(back if back.startswith("/web/") and "//" not in back else "/web/")
-    resp.set_cookie(auth.LANG_COOKIE, lang, path="/web", samesite="Strict", max_age=365 * 86400,
-                    secure=auth.secure_cookies(board.app))
+    resp.set_cookie(
+        auth.LANG_COOKIE,
+        lang,
+        path="/web",
+        samesite="Strict",
+        max_age=365 * 86400,
+        secure=auth.secure_cookies(board.app),
+    )
     return resp
 
 
@@ -143,8 +164,11 @@ async def static(request: web.Request) -> web.StreamResponse:
     if name not in ("app.css", "app.js"):
         raise web.HTTPNotFound()
     ctype = "text/css" if name.endswith(".css") else "application/javascript"
-    return web.Response(body=(HERE / "static" / name).read_bytes(), content_type=ctype,
-                        headers={**HEADERS, "Cache-Control": "private, max-age=300"})
+    return web.Response(
+        body=(HERE / "static" / name).read_bytes(),
+        content_type=ctype,
+        headers={**HEADERS, "Cache-Control": "private, max-age=300"},
+    )
 
 
 def build(app: App, on_change: Callable[[], None] | None = None) -> web.Application:

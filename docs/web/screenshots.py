@@ -22,13 +22,20 @@ OUT = Path(__file__).resolve().parent
 def main(link: str, code: str = "CB-05") -> None:
     opts = webdriver.ChromeOptions()
     opts.binary_location = shutil.which("chromium") or "chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1920,1080",
-                "--hide-scrollbars"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1920,1080",
+        "--hide-scrollbars",
+    ):
         opts.add_argument(arg)
     d = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
     try:  # the page area exactly 1920×1080, as on the committee room's screen
-        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                          {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
+        d.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False},
+        )
         d.get(link)
         d.find_element(By.ID, "signin").click()
         time.sleep(1)
@@ -44,8 +51,9 @@ def main(link: str, code: str = "CB-05") -> None:
         d.get(href)
         time.sleep(0.5)
         d.save_screenshot(str(OUT / "task.png"))
-        d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                          {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True})
+        d.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride", {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
+        )
         d.get(base + "/")
         time.sleep(0.5)
         d.save_screenshot(str(OUT / "board-phone.png"))

@@ -25,8 +25,7 @@ def run_migrations_online() -> None:
 
 def _run(connection: Connection) -> None:
     # render_as_batch: SQLite can only change a table by copying it.
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -69,7 +69,7 @@ def attach_files(raw: dict[str, Any], files: dict[str, UploadedFile]) -> None:
     """Resolves ``attach://name`` values; other parts fill the parameter they are named after."""
     for key, value in list(raw.items()):
         if isinstance(value, str) and value.startswith("attach://"):
-            name = value[len("attach://"):]
+            name = value[len("attach://") :]
             if name not in files:
                 raise bad_request(f'file "{name}" must be uploaded in the request')
             raw[key] = files.pop(name)
@@ -77,4 +77,3 @@ def attach_files(raw: dict[str, Any], files: dict[str, UploadedFile]) -> None:
     for name, upload in files.items():  # parts named after the parameter they fill
         if f"attach://{name}" not in referenced:
             raw[name] = upload
-

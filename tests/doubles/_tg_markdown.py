@@ -14,8 +14,14 @@ from ._tg_text import EntityError
 
 _RESERVED = frozenset("_*[]()~`>#+-=|{}.!")
 _NAMES = {
-    "bold": "Bold", "italic": "Italic", "underline": "Underline", "strikethrough": "Strikethrough",
-    "spoiler": "Spoiler", "code": "Code", "pre": "Pre", "text_link": "TextUrl",
+    "bold": "Bold",
+    "italic": "Italic",
+    "underline": "Underline",
+    "strikethrough": "Strikethrough",
+    "spoiler": "Spoiler",
+    "code": "Code",
+    "pre": "Pre",
+    "text_link": "TextUrl",
     "custom_emoji": "CustomEmoji",
 }
 _MARKERS = {"*": ("bold", 1), "~": ("strikethrough", 1)}
@@ -104,8 +110,7 @@ def parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
             out.add(c)
             i += 1
             continue
-        if quote is not None and src.startswith("||", i) and (i + 2 >= n or src[i + 2] == "\n") \
-                and top != "spoiler":
+        if quote is not None and src.startswith("||", i) and (i + 2 >= n or src[i + 2] == "\n") and top != "spoiler":
             quote = (quote[0], True)  # "||" at the end of an expandable block quotation
             i += 2
             continue
@@ -126,11 +131,11 @@ def parse_markdown_v2(src: str) -> tuple[str, list[dict[str, Any]]]:
             if i + 1 < n and src[i + 1] == "(":
                 url, i = _read_url(src, i + 1)
             else:
-                url, i = "".join(out.chars)[-(out.u16 - start):] if out.u16 > start else "", i + 1
+                url, i = "".join(out.chars)[-(out.u16 - start) :] if out.u16 > start else "", i + 1
             if kind == "custom_emoji":
                 if not url.startswith("tg://emoji?id="):
                     raise EntityError("Custom emoji URL must have scheme tg")
-                out.entity(kind, start, custom_emoji_id=url[len("tg://emoji?id="):])
+                out.entity(kind, start, custom_emoji_id=url[len("tg://emoji?id=") :])
             elif url:
                 out.entity(kind, start, url=url)
             continue
@@ -178,21 +183,21 @@ def parse_markdown(src: str) -> tuple[str, list[dict[str, Any]]]:
             if close < 0:
                 raise EntityError(f"Can't find end of the entity starting at byte offset {_bo(src, begin)}")
             start = out.u16
-            for ch in src[i + 1:close]:
+            for ch in src[i + 1 : close]:
                 out.add(ch)
             i = close + 1
             if i < n and src[i] == "(":
                 end = src.find(")", i)
                 if end < 0:
                     raise EntityError(f"Can't find end of a URL at byte offset {_bo(src, i)}")
-                out.entity("text_link", start, url=src[i + 1:end])
+                out.entity("text_link", start, url=src[i + 1 : end])
                 i = end + 1
             continue
         if c == "`" and src.startswith("```", i):
             end = src.find("```", i + 3)
             if end < 0:
                 raise EntityError(f"Can't find end of the entity starting at byte offset {_bo(src, begin)}")
-            body = src[i + 3:end]
+            body = src[i + 3 : end]
             extra: dict[str, Any] = {}
             head, sep, rest = body.partition("\n")
             if sep and head and " " not in head:
@@ -207,7 +212,7 @@ def parse_markdown(src: str) -> tuple[str, list[dict[str, Any]]]:
         if end < 0:
             raise EntityError(f"Can't find end of the entity starting at byte offset {_bo(src, begin)}")
         start = out.u16
-        for ch in src[i + 1:end]:
+        for ch in src[i + 1 : end]:
             out.add(ch)
         out.entity(simple.get(c, "code"), start)
         i = end + 1

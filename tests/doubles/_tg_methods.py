@@ -11,19 +11,30 @@ import re
 import time
 from typing import Any
 
+from ._tg_keyboards import check_reply_markup, inline_markup
 from ._tg_objects import FileEntry, SentRecord, fake_jpeg, slim
 from ._tg_spec import ApiError, UploadedFile, bad_request
-from ._tg_keyboards import check_reply_markup, inline_markup
 from ._tg_text import format_text
 
 NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "
     "the same as a current content and reply markup of the message"
 )
-CHAT_ACTIONS = frozenset({
-    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
-    "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note",
-})
+CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _LANG_RE = re.compile(r"(|[a-z]{2})")
 MAX_PHOTO = 10 * 1024 * 1024
@@ -47,16 +58,23 @@ class MethodsMixin:
         if sending and chat["type"] == "private" and chat["id"] in self._blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         if sending and chat["id"] in self._kicked_from:
-            kind = "channel chat" if chat["type"] == "channel" else (
-                "supergroup chat" if chat["type"] == "supergroup" else "group chat")
+            kind = (
+                "channel chat"
+                if chat["type"] == "channel"
+                else ("supergroup chat" if chat["type"] == "supergroup" else "group chat")
+            )
             raise ApiError(403, f"Forbidden: bot was kicked from the {kind}")
         return chat
 
     def _new_message(self, chat: dict[str, Any], sender: dict[str, Any], reply: dict | None) -> dict[str, Any]:
         cid = chat["id"]
         self._last_message_id[cid] = self._last_message_id.get(cid, 0) + 1
-        msg: dict[str, Any] = {"message_id": self._last_message_id[cid], "from": sender, "chat": chat,
-                               "date": int(time.time())}
+        msg: dict[str, Any] = {
+            "message_id": self._last_message_id[cid],
+            "from": sender,
+            "chat": chat,
+            "date": int(time.time()),
+        }
         if chat["type"] == "channel":  # channel posts are signed by the channel, not a user
             msg = {"message_id": msg["message_id"], "sender_chat": chat, "chat": chat, "date": msg["date"]}
         if reply is not None:
@@ -92,19 +110,34 @@ class MethodsMixin:
         if key not in p:
             return None, []
         ent_key = "caption_entities" if caption else "entities"
-        return format_text(p[key], p.get("parse_mode"), p.get(ent_key), caption=caption,
-                           strict_ampersand=self.strict_html_ampersand)
+        return format_text(
+            p[key], p.get("parse_mode"), p.get(ent_key), caption=caption, strict_ampersand=self.strict_html_ampersand
+        )
 
-    def _deliver_message(self, method: str, msg: dict[str, Any], p: dict[str, Any], markup: dict | None,
-                         raw: str | None) -> dict[str, Any]:
+    def _deliver_message(
+        self, method: str, msg: dict[str, Any], p: dict[str, Any], markup: dict | None, raw: str | None
+    ) -> dict[str, Any]:
         shown = inline_markup(markup)
         if shown:
             msg["reply_markup"] = shown
         self._messages[(msg["chat"]["id"], msg["message_id"])] = msg
         text = msg.get("text", msg.get("caption"))
         entities = msg.get("entities", msg.get("caption_entities", []))
-        self._record(SentRecord(method, msg["chat"]["id"], msg["message_id"], text, p.get("parse_mode"),
-                                markup, time.time(), msg, raw, entities, p))
+        self._record(
+            SentRecord(
+                method,
+                msg["chat"]["id"],
+                msg["message_id"],
+                text,
+                p.get("parse_mode"),
+                markup,
+                time.time(),
+                msg,
+                raw,
+                entities,
+                p,
+            )
+        )
         return msg
 
     def _target(self, p: dict[str, Any], verb: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -120,8 +153,15 @@ class MethodsMixin:
             raise bad_request(f"message to {verb} not found", violation=False)
         return chat, msg
 
-    def _edited(self, method: str, msg: dict[str, Any], p: dict[str, Any], changes: dict[str, Any],
-                markup: dict | None, raw: str | None) -> dict[str, Any]:
+    def _edited(
+        self,
+        method: str,
+        msg: dict[str, Any],
+        p: dict[str, Any],
+        changes: dict[str, Any],
+        markup: dict | None,
+        raw: str | None,
+    ) -> dict[str, Any]:
         if msg.get("from", self.bot_user)["id"] != self.bot_user["id"]:
             raise bad_request("message can't be edited", violation=False)
         new = dict(msg)
@@ -140,8 +180,21 @@ class MethodsMixin:
         new["edit_date"] = int(time.time())
         self._messages[(msg["chat"]["id"], msg["message_id"])] = new
         text = new.get("text", new.get("caption"))
-        self._record(SentRecord(method, msg["chat"]["id"], msg["message_id"], text, p.get("parse_mode"),
-                                markup, time.time(), new, raw, new.get("entities", []), p))
+        self._record(
+            SentRecord(
+                method,
+                msg["chat"]["id"],
+                msg["message_id"],
+                text,
+                p.get("parse_mode"),
+                markup,
+                time.time(),
+                new,
+                raw,
+                new.get("entities", []),
+                p,
+            )
+        )
         return new
 
     def _media_source(self, value: Any, kind: str, limit: int) -> FileEntry | UploadedFile | str:
@@ -237,8 +290,11 @@ class MethodsMixin:
         msg = self._messages.pop((chat["id"], p["message_id"]), None)
         if msg is None:
             raise bad_request("message to delete not found", violation=False)
-        self._record(SentRecord("deleteMessage", chat["id"], p["message_id"], msg.get("text"), None, None,
-                                time.time(), msg, None, [], p))
+        self._record(
+            SentRecord(
+                "deleteMessage", chat["id"], p["message_id"], msg.get("text"), None, None, time.time(), msg, None, [], p
+            )
+        )
         return True
 
     def _m_sendChatAction(self, p: dict[str, Any]) -> bool:
@@ -252,11 +308,13 @@ class MethodsMixin:
         if len(p.get("text", "")) > 200:
             raise bad_request("MESSAGE_TOO_LONG")
         query = self._callbacks.get(p["callback_query_id"])
-        expired = query is not None and self.callback_timeout is not None and \
-            time.monotonic() - query["monotonic"] > self.callback_timeout
+        expired = (
+            query is not None
+            and self.callback_timeout is not None
+            and time.monotonic() - query["monotonic"] > self.callback_timeout
+        )
         if query is None or query["answered"] or expired:
-            raise bad_request("query is too old and response timeout expired or query ID is invalid",
-                              violation=False)
+            raise bad_request("query is too old and response timeout expired or query ID is invalid", violation=False)
         query["answered"] = True
         query["answer"] = {k: v for k, v in p.items() if k != "callback_query_id"}
         self.callback_answers.append({"callback_query_id": p["callback_query_id"], **query["answer"]})
@@ -270,8 +328,12 @@ class MethodsMixin:
             raise bad_request("invalid file_id", violation=False)
         if entry.file_size > MAX_DOWNLOAD:
             raise bad_request("file is too big", violation=False)
-        return {"file_id": entry.file_id, "file_unique_id": entry.file_unique_id,
-                "file_size": entry.file_size, "file_path": self._files.path_for(entry)}
+        return {
+            "file_id": entry.file_id,
+            "file_unique_id": entry.file_unique_id,
+            "file_size": entry.file_size,
+            "file_path": self._files.path_for(entry),
+        }
 
     # -- bot and chats ------------------------------------------------------------------------
     def _m_getMe(self, p: dict[str, Any]) -> dict[str, Any]:
@@ -285,8 +347,13 @@ class MethodsMixin:
 
     def _m_getChat(self, p: dict[str, Any]) -> dict[str, Any]:
         chat = self._chat(p["chat_id"], sending=False)
-        gifts = {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
-                 "premium_subscription": False, "gifts_from_channels": False}
+        gifts = {
+            "unlimited_gifts": False,
+            "limited_gifts": False,
+            "unique_gifts": False,
+            "premium_subscription": False,
+            "gifts_from_channels": False,
+        }
         return {**chat, "accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
 
     def _scope_key(self, scope: dict[str, Any] | None) -> tuple[Any, ...]:

@@ -12,16 +12,34 @@ from ._tg_keyboards import callback_data_of
 ANONYMOUS_ADMIN_ID = 1087968824
 TELEGRAM_SERVICE_ID = 777000
 ANONYMOUS_ADMIN = {
-    "id": ANONYMOUS_ADMIN_ID, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot",
+    "id": ANONYMOUS_ADMIN_ID,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
 }
 TELEGRAM_SERVICE = {"id": TELEGRAM_SERVICE_ID, "is_bot": False, "first_name": "Telegram"}
 
 # Methods whose records are messages (the others in ``sent`` are edits and deletions).
-MESSAGE_METHODS = frozenset({
-    "sendMessage", "sendPhoto", "sendDocument", "sendAudio", "sendVideo", "sendAnimation",
-    "sendVoice", "sendVideoNote", "sendSticker", "sendLocation", "sendVenue", "sendContact",
-    "sendPoll", "sendDice", "copyMessage", "forwardMessage",
-})
+MESSAGE_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendAudio",
+        "sendVideo",
+        "sendAnimation",
+        "sendVoice",
+        "sendVideoNote",
+        "sendSticker",
+        "sendLocation",
+        "sendVenue",
+        "sendContact",
+        "sendPoll",
+        "sendDice",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
 
 
 @dataclass
@@ -110,8 +128,11 @@ class FileStore:
             if entry.kind == "photo":
                 entry.file_path = f"photos/file_{len(self._by_path)}.jpg"
             else:
-                ext = "." + entry.meta.get("file_name", "file").rsplit(".", 1)[-1] \
-                    if "." in entry.meta.get("file_name", "") else ""
+                ext = (
+                    "." + entry.meta.get("file_name", "file").rsplit(".", 1)[-1]
+                    if "." in entry.meta.get("file_name", "")
+                    else ""
+                )
                 entry.file_path = f"documents/file_{len(self._by_path)}{ext}"
             self._by_path[entry.file_path] = entry
         return entry.file_path

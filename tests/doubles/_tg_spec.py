@@ -13,15 +13,14 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 SPEC_ENV = "DUTYBOT_TG_API_SPEC"
-DEFAULT_SPEC_PATH = (
-    Path(__file__).resolve().parents[2].parent / "shared/data/telegram-bot-api/api.min.json"
-)
+DEFAULT_SPEC_PATH = Path(__file__).resolve().parents[2].parent / "shared/data/telegram-bot-api/api.min.json"
 
 
 class ApiError(Exception):
@@ -160,8 +159,7 @@ class Spec:
         self.methods: dict[str, MethodSpec] = {}
         for name, method in data["methods"].items():
             fields = {
-                f["name"]: (bool(f["required"]), self._union(tuple(f["types"])))
-                for f in method.get("fields", ())
+                f["name"]: (bool(f["required"]), self._union(tuple(f["types"]))) for f in method.get("fields", ())
             }
             required = tuple(n for n, (req, _) in fields.items() if req)
             self.methods[name.lower()] = MethodSpec(name, fields, required)
@@ -211,9 +209,7 @@ class Spec:
             if top and isinstance(v, str) and v[:1] in "[{":
                 _loads(v, path)  # raises "can't parse ... JSON object" for broken JSON
             best = self._best_candidate(names, v, top)
-            raise errors[best] if best is not None else Mismatch(
-                f"{path} must be one of {', '.join(types)}"
-            )
+            raise errors[best] if best is not None else Mismatch(f"{path} must be one of {', '.join(types)}")
 
         return check_union
 
@@ -235,7 +231,7 @@ class Spec:
 
     def _one(self, type_str: str) -> Checker:
         if type_str.startswith("Array of "):
-            inner = self._one(type_str[len("Array of "):])
+            inner = self._one(type_str[len("Array of ") :])
 
             def check_array(v: Any, path: str, top: bool) -> list[Any]:
                 if top and isinstance(v, str):

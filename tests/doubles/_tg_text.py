@@ -30,12 +30,19 @@ _DETECTORS = ((_COMMAND_RE, "bot_command"), (_MENTION_RE, "mention"), (_URL_RE, 
 _OPAQUE = frozenset({"code", "pre", "text_link", "url", "custom_emoji", "text_mention", "date_time"})
 
 _SIMPLE_TAGS = {
-    "b": "bold", "strong": "bold",
-    "i": "italic", "em": "italic",
-    "u": "underline", "ins": "underline",
-    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-    "tg-spoiler": "spoiler", "span": "spoiler",
-    "code": "code", "pre": "pre",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "code": "code",
+    "pre": "pre",
 }
 _ALLOWED_TAGS = set(_SIMPLE_TAGS) | {"a", "blockquote", "tg-emoji", "tg-time"}
 
@@ -107,9 +114,7 @@ def parse_html(src: str, *, strict_ampersand: bool = True) -> tuple[str, list[di
                 i = m.end()
                 continue
             if strict_ampersand:
-                raise EntityError(
-                    f'Character "&" at byte offset {_byte_offset(src, i)} must be escaped as "&amp;"'
-                )
+                raise EntityError(f'Character "&" at byte offset {_byte_offset(src, i)} must be escaped as "&amp;"')
             out.append("&")
             u16 += 1
             i += 1
@@ -119,7 +124,7 @@ def parse_html(src: str, *, strict_ampersand: bool = True) -> tuple[str, list[di
             j = src.find(">", i + 2)
             if j < 0:
                 raise EntityError(f"Unclosed end tag at byte offset {_byte_offset(src, begin)}")
-            name = src[i + 2:j].strip().lower()
+            name = src[i + 2 : j].strip().lower()
             if not stack:
                 raise EntityError(f"Unexpected end tag at byte offset {_byte_offset(src, begin)}")
             top = stack.pop()
@@ -136,7 +141,7 @@ def parse_html(src: str, *, strict_ampersand: bool = True) -> tuple[str, list[di
             j += 1
         if j >= n:
             raise EntityError(f"Unclosed start tag at byte offset {_byte_offset(src, begin)}")
-        name = src[i + 1:j].lower()
+        name = src[i + 1 : j].lower()
         if name not in _ALLOWED_TAGS:
             raise EntityError(f'Unsupported start tag "{name}" at byte offset {_byte_offset(src, begin)}')
         attrs, j = _parse_attributes(src, j, name, begin)
@@ -161,9 +166,7 @@ def _parse_attributes(src: str, j: int, tag: str, begin: int) -> tuple[dict[str,
             return attrs, j + 1
         m = _ATTR_NAME_RE.match(src, j)
         if not m:
-            raise EntityError(
-                f'Empty attribute name in the tag "{tag}" at byte offset {_byte_offset(src, begin)}'
-            )
+            raise EntityError(f'Empty attribute name in the tag "{tag}" at byte offset {_byte_offset(src, begin)}')
         attr = m.group(0).lower()
         j = m.end()
         while j < n and src[j].isspace():
@@ -180,7 +183,7 @@ def _parse_attributes(src: str, j: int, tag: str, begin: int) -> tuple[dict[str,
             end = src.find(src[j], j + 1)
             if end < 0:
                 raise EntityError(f"Unclosed start tag at byte offset {_byte_offset(src, begin)}")
-            raw, j = src[j + 1:end], end + 1
+            raw, j = src[j + 1 : end], end + 1
         else:
             start = j
             while j < n and not src[j].isspace() and src[j] != ">":
@@ -191,9 +194,7 @@ def _parse_attributes(src: str, j: int, tag: str, begin: int) -> tuple[dict[str,
 
 def _check_start_tag(name: str, attrs: dict[str, str], src: str, begin: int) -> None:
     if name == "span" and attrs.get("class") != "tg-spoiler":
-        raise EntityError(
-            f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(src, begin)}'
-        )
+        raise EntityError(f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(src, begin)}')
     if name == "tg-emoji" and not attrs.get("emoji-id", "").isdigit():
         raise EntityError("Custom emoji entity must contain a valid custom emoji identifier")
     if name == "tg-time" and not attrs.get("unix", "").lstrip("-").isdigit():
@@ -206,7 +207,7 @@ def _close(top: _Open, stack: list[_Open], u16: int, out: list[str], entities: l
     if name == "code" and stack and stack[-1].name == "pre" and stack[-1].offset == top.offset:
         cls = top.attrs.get("class", "")
         if cls.startswith("language-"):
-            stack[-1].language = cls[len("language-"):]
+            stack[-1].language = cls[len("language-") :]
             return
     if length <= 0:
         return
@@ -233,7 +234,7 @@ def _close(top: _Open, stack: list[_Open], u16: int, out: list[str], entities: l
 
 def _tail_text(out: list[str], units: int) -> str:
     encoded = "".join(out).encode("utf-16-le")
-    return encoded[len(encoded) - 2 * units:].decode("utf-16-le")
+    return encoded[len(encoded) - 2 * units :].decode("utf-16-le")
 
 
 def _valid_link(url: str) -> bool:
@@ -268,11 +269,13 @@ def detect_entities(text: str) -> list[dict[str, Any]]:
         return found
     for regex, kind in _DETECTORS:
         for m in regex.finditer(text):
-            found.append({
-                "offset": utf16_len(text[: m.start()]),
-                "length": utf16_len(m.group(0)),
-                "type": kind,
-            })
+            found.append(
+                {
+                    "offset": utf16_len(text[: m.start()]),
+                    "length": utf16_len(m.group(0)),
+                    "type": kind,
+                }
+            )
     found.sort(key=lambda e: e["offset"])
     return found
 
@@ -280,8 +283,9 @@ def detect_entities(text: str) -> list[dict[str, Any]]:
 def _merge_detected(entities: list[dict[str, Any]], detected: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Adds auto-detected entities that do not overlap code, pre or links."""
     opaque = [(e["offset"], e["offset"] + e["length"]) for e in entities if e["type"] in _OPAQUE]
-    extra = [d for d in detected
-             if not any(d["offset"] < end and start < d["offset"] + d["length"] for start, end in opaque)]
+    extra = [
+        d for d in detected if not any(d["offset"] < end and start < d["offset"] + d["length"] for start, end in opaque)
+    ]
     if not extra:
         return entities
     return sorted(entities + extra, key=lambda e: (e["offset"], -e["length"]))
@@ -314,7 +318,7 @@ def format_text(
             elif mode == "markdown":
                 plain, ents = parse_markdown(text)
             else:
-                raise bad_request(f"unsupported parse_mode \"{parse_mode}\"")
+                raise bad_request(f'unsupported parse_mode "{parse_mode}"')
         except EntityError as exc:
             raise bad_request(f"can't parse entities: {exc}") from None
     else:
@@ -335,6 +339,13 @@ def format_text(
 
 
 __all__ = [
-    "ApiError", "EntityError", "MAX_CAPTION", "MAX_TEXT", "detect_entities", "format_text", "parse_html",
-    "strip_formatted", "utf16_len",
+    "ApiError",
+    "EntityError",
+    "MAX_CAPTION",
+    "MAX_TEXT",
+    "detect_entities",
+    "format_text",
+    "parse_html",
+    "strip_formatted",
+    "utf16_len",
 ]

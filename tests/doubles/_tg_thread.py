@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class TelegramDoubleThread:
@@ -20,7 +21,7 @@ class TelegramDoubleThread:
         self._thread: threading.Thread | None = None
         self.double: Any = None
 
-    def start(self, timeout: float = 10.0) -> "TelegramDoubleThread":
+    def start(self, timeout: float = 10.0) -> TelegramDoubleThread:
         ready, failure = threading.Event(), []
 
         def run() -> None:
@@ -57,7 +58,7 @@ class TelegramDoubleThread:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout)
 
-    def __enter__(self) -> "TelegramDoubleThread":
+    def __enter__(self) -> TelegramDoubleThread:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -70,6 +71,7 @@ class TelegramDoubleThread:
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Runs a plain function on the double's loop (state is only touched there)."""
+
         async def invoke() -> Any:
             return fn(*args, **kwargs)
 

@@ -89,8 +89,11 @@ class UpdatesMixin:
 
     async def _m_getUpdates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
         if self._webhook["url"]:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
-                                "use deleteWebhook to delete the webhook first")
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
         limit = p.get("limit", 100)
         if not 1 <= limit <= 100:
             limit = 100
@@ -109,11 +112,13 @@ class UpdatesMixin:
                 break
             try:
                 await asyncio.wait_for(self._updates_event.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             if generation != self._poll_gen:
-                raise ApiError(409, "Conflict: terminated by other getUpdates request; make sure "
-                                    "that only one bot instance is running")
+                raise ApiError(
+                    409,
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+                )
         return list(islice(self._pending.values(), limit))
 
     # -- webhook ------------------------------------------------------------------------------
@@ -154,8 +159,11 @@ class UpdatesMixin:
         return True
 
     def _m_getWebhookInfo(self, p: dict[str, Any]) -> dict[str, Any]:
-        info: dict[str, Any] = {"url": self._webhook["url"], "has_custom_certificate": False,
-                                "pending_update_count": len(self._pending)}
+        info: dict[str, Any] = {
+            "url": self._webhook["url"],
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending),
+        }
         if self._webhook["url"]:
             info["ip_address"] = "127.0.0.1"
             info["max_connections"] = self._webhook["max_connections"]
@@ -210,16 +218,21 @@ class UpdatesMixin:
                 self._session = aiohttp.ClientSession()
             async with self._wh_sem:
                 try:
-                    async with self._session.post(hook["url"], data=body, headers=headers,
-                                                  timeout=aiohttp.ClientTimeout(total=self.webhook_timeout)) as resp:
+                    async with self._session.post(
+                        hook["url"],
+                        data=body,
+                        headers=headers,
+                        timeout=aiohttp.ClientTimeout(total=self.webhook_timeout),
+                    ) as resp:
                         status = resp.status
                         await resp.read()
                         if not 200 <= status < 300:
                             error = f"Wrong response from the webhook: {status} {resp.reason}"
-                except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                     error = f"Connection failed: {exc.__class__.__name__}: {exc}"
-            self.webhook_deliveries.append({"update_id": uid, "attempt": attempt, "status": status,
-                                            "error": error, "time": time.time()})
+            self.webhook_deliveries.append(
+                {"update_id": uid, "attempt": attempt, "status": status, "error": error, "time": time.time()}
+            )
             if error is None:
                 self._pending.pop(uid, None)
                 self._notify_sent()

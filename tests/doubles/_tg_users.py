@@ -11,10 +11,17 @@ import mimetypes
 import time
 from typing import Any
 
-from ._tg_objects import (
-    ANONYMOUS_ADMIN, MESSAGE_METHODS, TELEGRAM_SERVICE, SentRecord, fake_document, fake_jpeg, message_ref, slim,
-)
 from ._tg_keyboards import callback_data_of
+from ._tg_objects import (
+    ANONYMOUS_ADMIN,
+    MESSAGE_METHODS,
+    TELEGRAM_SERVICE,
+    SentRecord,
+    fake_document,
+    fake_jpeg,
+    message_ref,
+    slim,
+)
 from ._tg_text import MAX_TEXT, detect_entities
 
 UserLike = dict[str, Any] | int
@@ -23,22 +30,40 @@ ChatLike = dict[str, Any] | int | None
 
 class UsersMixin:
     # -- identities ---------------------------------------------------------------------------
-    def make_user(self, id: int, first_name: str, language_code: str | None = "vi",
-                  username: str | None = None, *, last_name: str | None = None,
-                  is_premium: bool | None = None) -> dict[str, Any]:
+    def make_user(
+        self,
+        id: int,
+        first_name: str,
+        language_code: str | None = "vi",
+        username: str | None = None,
+        *,
+        last_name: str | None = None,
+        is_premium: bool | None = None,
+    ) -> dict[str, Any]:
         """Registers a user; the bot may write to them only after they wrote to it."""
         if id <= 0:
             raise ValueError("user ids are positive")
         user: dict[str, Any] = {"id": id, "is_bot": False, "first_name": first_name}
-        for key, value in (("last_name", last_name), ("username", username),
-                           ("language_code", language_code), ("is_premium", is_premium)):
+        for key, value in (
+            ("last_name", last_name),
+            ("username", username),
+            ("language_code", language_code),
+            ("is_premium", is_premium),
+        ):
             if value is not None:
                 user[key] = value
         self._users[id] = user
         return user
 
-    def make_group(self, id: int, title: str, *, supergroup: bool | None = None,
-                   username: str | None = None, is_forum: bool | None = None) -> dict[str, Any]:
+    def make_group(
+        self,
+        id: int,
+        title: str,
+        *,
+        supergroup: bool | None = None,
+        username: str | None = None,
+        is_forum: bool | None = None,
+    ) -> dict[str, Any]:
         """A group the bot is a member of (supergroup if the id starts with -100)."""
         if id >= 0:
             raise ValueError("group ids are negative")
@@ -86,10 +111,16 @@ class UsersMixin:
                 body["until_date"] = 0
             return body
 
-        self._emit_update("my_chat_member", {
-            "chat": self._chats[uid], "from": self._users[uid], "date": int(time.time()),
-            "old_chat_member": member(old), "new_chat_member": member(new),
-        })
+        self._emit_update(
+            "my_chat_member",
+            {
+                "chat": self._chats[uid],
+                "from": self._users[uid],
+                "date": int(time.time()),
+                "old_chat_member": member(old),
+                "new_chat_member": member(new),
+            },
+        )
 
     def _user(self, user: UserLike) -> dict[str, Any]:
         uid = user["id"] if isinstance(user, dict) else int(user)
@@ -120,8 +151,9 @@ class UsersMixin:
         return self._chats[uid]
 
     # -- messages -----------------------------------------------------------------------------
-    def _incoming(self, user: UserLike, chat: ChatLike, reply_to: Any,
-                  sender_chat: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _incoming(
+        self, user: UserLike, chat: ChatLike, reply_to: Any, sender_chat: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         sender = self._user(user)
         target = self._private_chat(sender) if chat is None else self._chat_of(chat)
         reply = None
@@ -132,8 +164,12 @@ class UsersMixin:
             reply = slim(self._messages[key])
         msg = self._new_message(target, sender, reply)
         if sender_chat is not None:
-            msg = {"message_id": msg["message_id"], "from": sender, "sender_chat": sender_chat,
-                   **{k: v for k, v in msg.items() if k not in ("message_id", "from")}}
+            msg = {
+                "message_id": msg["message_id"],
+                "from": sender,
+                "sender_chat": sender_chat,
+                **{k: v for k, v in msg.items() if k not in ("message_id", "from")},
+            }
         return msg
 
     def _publish(self, msg: dict[str, Any], kind: str = "message") -> dict[str, Any]:
@@ -148,8 +184,11 @@ class UsersMixin:
             return True
         text = msg.get("text") or msg.get("caption") or ""
         reply = msg.get("reply_to_message")
-        return (text.startswith("/") or f"@{self.bot_user['username']}".lower() in text.lower()
-                or bool(reply and reply.get("from", {}).get("id") == self.bot_user["id"]))
+        return (
+            text.startswith("/")
+            or f"@{self.bot_user['username']}".lower() in text.lower()
+            or bool(reply and reply.get("from", {}).get("id") == self.bot_user["id"])
+        )
 
     @staticmethod
     def _with_text(msg: dict[str, Any], text: str, key: str = "text") -> None:
@@ -160,8 +199,9 @@ class UsersMixin:
         if entities:
             msg["entities" if key == "text" else "caption_entities"] = entities
 
-    async def user_sends(self, user: UserLike, text: str, *, chat: ChatLike = None,
-                         reply_to: Any = None) -> dict[str, Any]:
+    async def user_sends(
+        self, user: UserLike, text: str, *, chat: ChatLike = None, reply_to: Any = None
+    ) -> dict[str, Any]:
         """The user writes ``text`` (commands get bot_command entities); returns the Message."""
         msg = self._incoming(user, chat, reply_to)
         self._with_text(msg, text)
@@ -188,15 +228,19 @@ class UsersMixin:
         """A channel post automatically forwarded into its discussion group (from 777000)."""
         channel_chat = self._chat_of(channel)
         msg = self._incoming(TELEGRAM_SERVICE, group, None, sender_chat=channel_chat)
-        msg["forward_origin"] = {"type": "channel", "chat": channel_chat,
-                                 "message_id": self._last_message_id.get(channel_chat["id"], 0) + 1,
-                                 "date": msg["date"]}
+        msg["forward_origin"] = {
+            "type": "channel",
+            "chat": channel_chat,
+            "message_id": self._last_message_id.get(channel_chat["id"], 0) + 1,
+            "date": msg["date"],
+        }
         msg["is_automatic_forward"] = True
         self._with_text(msg, text)
         return self._publish(msg)
 
-    async def user_forwards(self, user: UserLike, text: str, *, origin: Any = None, chat: ChatLike = None,
-                            date: int | None = None) -> dict[str, Any]:
+    async def user_forwards(
+        self, user: UserLike, text: str, *, origin: Any = None, chat: ChatLike = None, date: int | None = None
+    ) -> dict[str, Any]:
         """The user forwards someone else's message; ``origin`` is a User dict, a Chat dict,
         a name (hidden user) or None (hidden "Ẩn danh")."""
         msg = self._incoming(user, chat, None)
@@ -214,9 +258,18 @@ class UsersMixin:
         self._with_text(msg, text)
         return self._publish(msg)
 
-    async def user_sends_photo(self, user: UserLike, *, chat: ChatLike = None, reply_to: Any = None,
-                               caption: str | None = None, size: int = 60_000, width: int = 1280,
-                               height: int = 960, content: bytes | None = None) -> dict[str, Any]:
+    async def user_sends_photo(
+        self,
+        user: UserLike,
+        *,
+        chat: ChatLike = None,
+        reply_to: Any = None,
+        caption: str | None = None,
+        size: int = 60_000,
+        width: int = 1280,
+        height: int = 960,
+        content: bytes | None = None,
+    ) -> dict[str, Any]:
         """A photo of ``size`` bytes (largest PhotoSize); downloadable via getFile."""
         msg = self._incoming(user, chat, reply_to)
         msg["photo"] = self._files.add_photo(content if content is not None else fake_jpeg(size), width, height)
@@ -224,10 +277,18 @@ class UsersMixin:
             self._with_text(msg, caption, "caption")
         return self._publish(msg)
 
-    async def user_sends_document(self, user: UserLike, *, chat: ChatLike = None, reply_to: Any = None,
-                                  caption: str | None = None, file_name: str = "document.pdf",
-                                  mime_type: str | None = None, size: int = 20_000,
-                                  content: bytes | None = None) -> dict[str, Any]:
+    async def user_sends_document(
+        self,
+        user: UserLike,
+        *,
+        chat: ChatLike = None,
+        reply_to: Any = None,
+        caption: str | None = None,
+        file_name: str = "document.pdf",
+        mime_type: str | None = None,
+        size: int = 20_000,
+        content: bytes | None = None,
+    ) -> dict[str, Any]:
         msg = self._incoming(user, chat, reply_to)
         data = content if content is not None else fake_document(size, file_name)
         mime = mime_type or mimetypes.guess_type(file_name)[0] or "application/octet-stream"
@@ -237,8 +298,7 @@ class UsersMixin:
         return self._publish(msg)
 
     # -- callback queries ---------------------------------------------------------------------
-    async def user_presses(self, user: UserLike, message: Any, callback_data: str, *,
-                           strict: bool = True) -> str:
+    async def user_presses(self, user: UserLike, message: Any, callback_data: str, *, strict: bool = True) -> str:
         """The user presses an inline button of ``message`` (a SentRecord, Message dict or
         (chat_id, message_id)); returns the callback query id."""
         sender = self._user(user)
@@ -248,17 +308,26 @@ class UsersMixin:
             raise LookupError(f"message {key} does not exist (deleted?)")
         offered = callback_data_of(current.get("reply_markup"))
         if strict and callback_data not in offered:
-            raise ValueError(f"message {key} has no button with callback_data {callback_data!r}; "
-                             f"it offers {offered}")
+            raise ValueError(f"message {key} has no button with callback_data {callback_data!r}; it offers {offered}")
         self._callback_seq += 1
         query_id = str(4_611_686_018_427_387_904 + self._callback_seq * 7919)
-        query = {"id": query_id, "from": sender, "message": current,
-                 "chat_instance": str((key[0] * 2_654_435_761) % 9_007_199_254_740_991),
-                 "data": callback_data}
+        query = {
+            "id": query_id,
+            "from": sender,
+            "message": current,
+            "chat_instance": str((key[0] * 2_654_435_761) % 9_007_199_254_740_991),
+            "data": callback_data,
+        }
         self._callbacks[query_id] = {
-            "id": query_id, "user_id": sender["id"], "chat_id": key[0], "message_id": key[1],
-            "data": callback_data, "time": time.time(), "monotonic": time.monotonic(),
-            "answered": False, "answer": None,
+            "id": query_id,
+            "user_id": sender["id"],
+            "chat_id": key[0],
+            "message_id": key[1],
+            "data": callback_data,
+            "time": time.time(),
+            "monotonic": time.monotonic(),
+            "answered": False,
+            "answer": None,
         }
         self._emit_update("callback_query", query)
         return query_id

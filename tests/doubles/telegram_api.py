@@ -25,7 +25,8 @@ import math
 import socket
 import time
 from collections import Counter
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -34,8 +35,12 @@ from ._tg_http import read_params, shared_ssl_context
 from ._tg_limits import FaultInjector, FloodControl, FloodLimits
 from ._tg_methods import MethodsMixin
 from ._tg_objects import (
-    ANONYMOUS_ADMIN, ANONYMOUS_ADMIN_ID, TELEGRAM_SERVICE, TELEGRAM_SERVICE_ID,
-    FileStore, SentRecord,
+    ANONYMOUS_ADMIN,
+    ANONYMOUS_ADMIN_ID,
+    TELEGRAM_SERVICE,
+    TELEGRAM_SERVICE_ID,
+    FileStore,
+    SentRecord,
 )
 from ._tg_spec import ApiError, UploadedFile, load_spec
 from ._tg_thread import TelegramDoubleThread
@@ -43,8 +48,16 @@ from ._tg_updates import SECRET_HEADER, UpdatesMixin
 from ._tg_users import UsersMixin
 
 __all__ = [
-    "ANONYMOUS_ADMIN", "ANONYMOUS_ADMIN_ID", "ApiError", "FloodLimits", "SECRET_HEADER", "SentRecord",
-    "TELEGRAM_SERVICE", "TELEGRAM_SERVICE_ID", "TelegramDouble", "TelegramDoubleThread",
+    "ANONYMOUS_ADMIN",
+    "ANONYMOUS_ADMIN_ID",
+    "ApiError",
+    "FloodLimits",
+    "SECRET_HEADER",
+    "SentRecord",
+    "TELEGRAM_SERVICE",
+    "TELEGRAM_SERVICE_ID",
+    "TelegramDouble",
+    "TelegramDoubleThread",
 ]
 
 log = logging.getLogger("tests.doubles.telegram")
@@ -53,8 +66,9 @@ _JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 def _not_found() -> web.Response:
-    return web.Response(status=404, body=b'{"ok":false,"error_code":404,"description":"Not Found"}',
-                        headers=_JSON_HEADERS)
+    return web.Response(
+        status=404, body=b'{"ok":false,"error_code":404,"description":"Not Found"}', headers=_JSON_HEADERS
+    )
 
 
 class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
@@ -82,12 +96,20 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
         self.host, self._port = host, port
         self.spec = load_spec(spec_path)
         bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 123
-        self.bot_user: dict[str, Any] = {"id": bot_id, "is_bot": True, "first_name": bot_first_name,
-                                         "username": bot_username}
-        self.bot_user_full = {**self.bot_user, "can_join_groups": True,
-                              "can_read_all_group_messages": not group_privacy,
-                              "supports_inline_queries": False, "can_connect_to_business": False,
-                              "has_main_web_app": False}
+        self.bot_user: dict[str, Any] = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": bot_first_name,
+            "username": bot_username,
+        }
+        self.bot_user_full = {
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": not group_privacy,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
         self.group_privacy = group_privacy
         self.strict_html_ampersand = strict_html_ampersand
         self.callback_timeout = callback_timeout
@@ -109,13 +131,19 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
         self._flood = FloodControl(limits)
         self._faults = FaultInjector()
         self._button_actions = frozenset(self.spec.type_fields("InlineKeyboardButton")) - {
-            "text", "icon_custom_emoji_id", "style"}
+            "text",
+            "icon_custom_emoji_id",
+            "style",
+        }
         self._counted = frozenset(
-            name for name, m in self.spec.methods.items()
+            name
+            for name, m in self.spec.methods.items()
             if (name.startswith("send") and name not in ("sendchataction", "sendmessagedraft"))
-            or name in ("forwardmessage", "forwardmessages", "copymessage", "copymessages"))
+            or name in ("forwardmessage", "forwardmessages", "copymessage", "copymessages")
+        )
         self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
-            name[3:]: getattr(self, name) for name in dir(type(self)) if name.startswith("_m_")}
+            name[3:]: getattr(self, name) for name in dir(type(self)) if name.startswith("_m_")
+        }
         self._init_updates(self.spec.type_fields("Update")[1:], first_update_id)
         self._sent_event = asyncio.Event()
         self._closing = False
@@ -136,7 +164,7 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
         self.on_accepted: Callable[[SentRecord], None] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
-    async def start(self) -> "TelegramDouble":
+    async def start(self) -> TelegramDouble:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._handle_file)
@@ -162,7 +190,7 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> "TelegramDouble":
+    async def __aenter__(self) -> TelegramDouble:
         return await self.start()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -195,38 +223,65 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
         """A ``telegram.Bot`` wired to this double (use ``async with``)."""
         from telegram import Bot
 
-        return Bot(self.token, base_url=self.base_url, base_file_url=self.base_file_url,
-                   request=self.ptb_request(), get_updates_request=self.ptb_request(connection_pool_size=1),
-                   **kwargs)
+        return Bot(
+            self.token,
+            base_url=self.base_url,
+            base_file_url=self.base_file_url,
+            request=self.ptb_request(),
+            get_updates_request=self.ptb_request(connection_pool_size=1),
+            **kwargs,
+        )
 
     def application_builder(self) -> Any:
         """``Application.builder()`` with token, base URLs and request objects set."""
         from telegram.ext import Application
 
-        return (Application.builder().token(self.token).base_url(self.base_url)
-                .base_file_url(self.base_file_url).request(self.ptb_request())
-                .get_updates_request(self.ptb_request(connection_pool_size=1)))
+        return (
+            Application.builder()
+            .token(self.token)
+            .base_url(self.base_url)
+            .base_file_url(self.base_file_url)
+            .request(self.ptb_request())
+            .get_updates_request(self.ptb_request(connection_pool_size=1))
+        )
 
     # -- configuration ------------------------------------------------------------------------
     def set_limits(self, limits: FloodLimits | None) -> None:
         self._flood = FloodControl(limits)
 
-    def fail_next(self, n: int = 1, status: int = 502, *, retry_after: int | None = None,
-                  methods: Iterable[str] | None = None) -> None:
+    def fail_next(
+        self, n: int = 1, status: int = 502, *, retry_after: int | None = None, methods: Iterable[str] | None = None
+    ) -> None:
         """The next ``n`` calls (of ``methods``; default all but getUpdates) fail with ``status``."""
         self._faults.fail_next(n, status, retry_after, methods)
 
-    def set_failure_rate(self, p: float, status: int = 429, retry_after: tuple[int, int] = (1, 5), *,
-                         methods: Iterable[str] | None = None, seed: int | None = None) -> None:
+    def set_failure_rate(
+        self,
+        p: float,
+        status: int = 429,
+        retry_after: tuple[int, int] = (1, 5),
+        *,
+        methods: Iterable[str] | None = None,
+        seed: int | None = None,
+    ) -> None:
         """Each call (default all but getUpdates) fails with probability ``p``."""
         self._faults.set_failure_rate(p, status, retry_after, methods, seed)
 
     def reset_stats(self) -> None:
         self.stats.clear()
-        self.stats.update({
-            "requests": 0, "by_method": Counter(), "by_status": Counter(), "429": 0, "flood_429": 0,
-            "sent_inside_retry_after": 0, "injected_failures": 0, "violations": 0, "downloads": 0,
-        })
+        self.stats.update(
+            {
+                "requests": 0,
+                "by_method": Counter(),
+                "by_status": Counter(),
+                "429": 0,
+                "flood_429": 0,
+                "sent_inside_retry_after": 0,
+                "injected_failures": 0,
+                "violations": 0,
+                "downloads": 0,
+            }
+        )
 
     # -- HTTP ---------------------------------------------------------------------------------
     async def _handle_api(self, request: web.Request) -> web.Response:
@@ -275,10 +330,16 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
             chat_id = _chat_key((params or {}).get("chat_id"))
             if chat_id is not None and err.retry_after:
                 self._flood.open_window(chat_id, err.retry_after, time.monotonic())
-        entry = {"method": method, "status": err.code, "description": err.description,
-                 "params": {k: (f"<file {v.filename!r}, {len(v.data)} bytes>" if isinstance(v, UploadedFile)
-                                else v) for k, v in raw.items()},
-                 "time": time.time()}
+        entry = {
+            "method": method,
+            "status": err.code,
+            "description": err.description,
+            "params": {
+                k: (f"<file {v.filename!r}, {len(v.data)} bytes>" if isinstance(v, UploadedFile) else v)
+                for k, v in raw.items()
+            },
+            "time": time.time(),
+        }
         self.errors.append(entry)
         if err.violation:
             self.stats["violations"] += 1
@@ -324,12 +385,14 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
                 raise TimeoutError(f"timed out after {timeout}s waiting for {what()}")
             try:
                 await asyncio.wait_for(self._sent_event.wait(), remaining)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
-    async def wait_for(self, predicate: Callable[[SentRecord], bool], timeout: float = 5.0, *,
-                       since: int = 0) -> SentRecord:
+    async def wait_for(
+        self, predicate: Callable[[SentRecord], bool], timeout: float = 5.0, *, since: int = 0
+    ) -> SentRecord:
         """The first record in ``sent[since:]`` matching ``predicate`` (waits for it)."""
+
         def check() -> SentRecord | None:
             return next((r for r in self.sent[since:] if predicate(r)), None)
 
@@ -337,22 +400,28 @@ class TelegramDouble(MethodsMixin, UpdatesMixin, UsersMixin):
 
     async def wait_for_messages(self, chat: Any, n: int, timeout: float = 5.0) -> list[SentRecord]:
         """Waits until the bot has sent at least ``n`` messages to ``chat``; returns them all."""
+
         def check() -> list[SentRecord] | None:
             found = self.messages_to(chat)
             return found if len(found) >= n else None
 
         return await self._wait_until(
-            check, timeout, lambda: f"{n} messages to {chat}, got {[r.text for r in self.messages_to(chat)]}")
+            check, timeout, lambda: f"{n} messages to {chat}, got {[r.text for r in self.messages_to(chat)]}"
+        )
 
     async def wait_for_answer(self, query_id: str, timeout: float = 5.0) -> dict[str, Any]:
         """Waits until the callback query is answered; returns its record."""
-        return await self._wait_until(lambda: self._callbacks[query_id]["answered"] and self._callbacks[query_id],
-                                      timeout, lambda: f"answerCallbackQuery({query_id})")
+        return await self._wait_until(
+            lambda: self._callbacks[query_id]["answered"] and self._callbacks[query_id],
+            timeout,
+            lambda: f"answerCallbackQuery({query_id})",
+        )
 
     async def wait_until_delivered(self, timeout: float = 5.0) -> None:
         """Waits until no update is pending (confirmed by getUpdates or accepted by the webhook)."""
-        await self._wait_until(lambda: not self._pending or None, timeout,
-                               lambda: f"{len(self._pending)} pending updates to be delivered")
+        await self._wait_until(
+            lambda: not self._pending or None, timeout, lambda: f"{len(self._pending)} pending updates to be delivered"
+        )
 
     def assert_no_violations(self) -> None:
         assert not self.validation_errors, f"Bot API violations: {self.validation_errors}"

@@ -24,8 +24,9 @@ import secrets
 import socket
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -33,9 +34,14 @@ from aiohttp import web
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 MAX_TEXT = 2000
 METHODS: dict[str, set[str]] = {
-    "getMe": set(), "getUpdates": {"timeout"}, "setWebhook": {"url", "secret_token"},
-    "deleteWebhook": set(), "getWebhookInfo": set(), "sendMessage": {"chat_id", "text", "parse_mode"},
-    "sendPhoto": {"chat_id", "photo", "caption"}, "sendSticker": {"chat_id", "sticker"},
+    "getMe": set(),
+    "getUpdates": {"timeout"},
+    "setWebhook": {"url", "secret_token"},
+    "deleteWebhook": set(),
+    "getWebhookInfo": set(),
+    "sendMessage": {"chat_id", "text", "parse_mode"},
+    "sendPhoto": {"chat_id", "photo", "caption"},
+    "sendSticker": {"chat_id", "sticker"},
     "sendChatAction": {"chat_id", "action"},
 }
 SENDS = ("sendMessage", "sendPhoto", "sendSticker")
@@ -73,12 +79,23 @@ def _hex_id() -> str:
 
 
 class ZaloDouble:
-    def __init__(self, token: str = "zalo-test-token", *, host: str = "127.0.0.1", port: int = 0,
-                 webhook_shape: str = "wrapped", webhook_retry_delay: float = 0.05) -> None:
+    def __init__(
+        self,
+        token: str = "zalo-test-token",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        webhook_shape: str = "wrapped",
+        webhook_retry_delay: float = 0.05,
+    ) -> None:
         self.token, self.host, self._port = token, host, port
         self.webhook_shape, self.webhook_retry_delay = webhook_shape, webhook_retry_delay
-        self.bot = {"id": "1459232241454765289", "account_name": "bot.dutybot", "account_type": "BASIC",
-                    "can_join_groups": False}
+        self.bot = {
+            "id": "1459232241454765289",
+            "account_name": "bot.dutybot",
+            "account_type": "BASIC",
+            "can_join_groups": False,
+        }
         self.webhook_url, self.webhook_secret, self.webhook_updated = "", "", 0
         self._users: dict[str, ZaloUser] = {}
         self._blocked: set[str] = set()
@@ -96,8 +113,8 @@ class ZaloDouble:
         self.validation_errors: list[dict] = []
         self.errors: list[dict] = []
         self.calls: Counter = Counter()
-        self.delivered: list[dict] = []                   # updates handed over (polled or POSTed 2xx)
-        self.webhook_posts: list[tuple[int, dict]] = []   # (status, update) for every POST attempt
+        self.delivered: list[dict] = []  # updates handed over (polled or POSTed 2xx)
+        self.webhook_posts: list[tuple[int, dict]] = []  # (status, update) for every POST attempt
 
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> ZaloDouble:
@@ -156,8 +173,13 @@ class ZaloDouble:
                 raise ApiError(429, "Quota exceeded")
             result = await getattr(self, f"_m_{name}")(params)
         except ApiError as err:
-            entry = {"method": name, "status": err.code, "description": err.description, "params": params,
-                     "at": time.monotonic()}
+            entry = {
+                "method": name,
+                "status": err.code,
+                "description": err.description,
+                "params": params,
+                "at": time.monotonic(),
+            }
             self.errors.append(entry)
             if err.violation:
                 self.validation_errors.append(entry)
@@ -195,8 +217,7 @@ class ZaloDouble:
 
     async def _m_getUpdates(self, params: dict) -> dict:
         if self.webhook_url:
-            raise ApiError(400, "Bad request: a webhook is set; call deleteWebhook to use getUpdates",
-                           violation=True)
+            raise ApiError(400, "Bad request: a webhook is set; call deleteWebhook to use getUpdates", violation=True)
         try:
             timeout = float(params.get("timeout", 30))
         except (TypeError, ValueError):
@@ -290,8 +311,9 @@ class ZaloDouble:
                 update = self._queue[0]
                 body = {"ok": True, "result": update} if self.webhook_shape == "wrapped" else update
                 try:
-                    async with session.post(self.webhook_url, json=body,
-                                            headers={SECRET_HEADER: self.webhook_secret}) as r:
+                    async with session.post(
+                        self.webhook_url, json=body, headers={SECRET_HEADER: self.webhook_secret}
+                    ) as r:
                         status = r.status
                 except aiohttp.ClientError:
                     status = 0
@@ -323,9 +345,13 @@ class ZaloDouble:
         self._blocked.add(user.id)
 
     def _message(self, user: ZaloUser, **content: Any) -> dict:
-        return {"from": {"id": user.id, "display_name": user.display_name, "is_bot": False},
-                "chat": {"id": user.id, "chat_type": "PRIVATE"}, **content,
-                "message_id": _hex_id(), "date": int(time.time() * 1000) + next(self._seq)}
+        return {
+            "from": {"id": user.id, "display_name": user.display_name, "is_bot": False},
+            "chat": {"id": user.id, "chat_type": "PRIVATE"},
+            **content,
+            "message_id": _hex_id(),
+            "date": int(time.time() * 1000) + next(self._seq),
+        }
 
     def _enqueue(self, update: dict) -> None:
         self._queue.append(update)
@@ -341,8 +367,9 @@ class ZaloDouble:
         """The user writes `text`; returns the update (queued for getUpdates or the webhook)."""
         return await self.user_sends_event(user, "message.text.received", text=text)
 
-    async def user_sends_photo(self, user: ZaloUser, caption: str | None = None, size: int = 50_000,
-                               field_name: str = "photo_url") -> dict:
+    async def user_sends_photo(
+        self, user: ZaloUser, caption: str | None = None, size: int = 50_000, field_name: str = "photo_url"
+    ) -> dict:
         """The user sends a photo (served by the double itself at `photo_url`)."""
         name = f"{_hex_id()}.jpg"
         self._files[name] = b"\xff\xd8\xff\xe0" + bytes(max(size - 4, 0))
@@ -371,8 +398,9 @@ class ZaloDouble:
     def pending_updates(self) -> int:
         return len(self._queue)
 
-    async def wait_for(self, predicate: Callable[[SentRecord], bool], timeout: float = 5.0, *,
-                       since: int = 0) -> SentRecord:
+    async def wait_for(
+        self, predicate: Callable[[SentRecord], bool], timeout: float = 5.0, *, since: int = 0
+    ) -> SentRecord:
         """The first record in `sent[since:]` matching `predicate` (waits for it)."""
         deadline = time.monotonic() + timeout
         while True:

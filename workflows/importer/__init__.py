@@ -40,12 +40,22 @@ class ImportResult:
 
     def lines(self) -> list[str]:
         """Every issue as `FILE:row N: field: message` (`FILE: field: message` for the whole file)."""
-        return [f"{self.source}:row {i.row}: {i.field}: {i.message}" if i.row is not None
-                else f"{self.source}: {i.field}: {i.message}" for i in self.issues]
+        return [
+            f"{self.source}:row {i.row}: {i.field}: {i.message}"
+            if i.row is not None
+            else f"{self.source}: {i.field}: {i.message}"
+            for i in self.issues
+        ]
 
 
-def import_plan(data: bytes, filename: str, *, start: datetime | None = None, tz: str = "Asia/Ho_Chi_Minh",
-                registry: Registry | None = None) -> ImportResult:
+def import_plan(
+    data: bytes,
+    filename: str,
+    *,
+    start: datetime | None = None,
+    tz: str = "Asia/Ho_Chi_Minh",
+    registry: Registry | None = None,
+) -> ImportResult:
     """Read the plan in `data` (named `filename`); `start` (aware) overrides the one in the document."""
     try:
         source = read_source(data, filename)
@@ -54,16 +64,24 @@ def import_plan(data: bytes, filename: str, *, start: datetime | None = None, tz
     return import_source(source, filename, start=start, tz=tz, registry=registry)
 
 
-def import_source(source: Source, filename: str, *, start: datetime | None = None, tz: str = "Asia/Ho_Chi_Minh",
-                  registry: Registry | None = None) -> ImportResult:
+def import_source(
+    source: Source,
+    filename: str,
+    *,
+    start: datetime | None = None,
+    tz: str = "Asia/Ho_Chi_Minh",
+    registry: Registry | None = None,
+) -> ImportResult:
     """The same as `import_plan`, on text already read from the file."""
     shown = PurePath(filename).name
     result = ImportResult(source=shown)
     zone = ZoneInfo(tz)
     items, _headings = read_rows(source)
     if not any(isinstance(i, PlanRow) for i in items):
-        result.error = ("no duty table found (looked for a table with headings like "
-                        "TT | Nội dung công việc | Cơ quan chủ trì | Thời gian hoàn thành)")
+        result.error = (
+            "no duty table found (looked for a table with headings like "
+            "TT | Nội dung công việc | Cơ quan chủ trì | Thời gian hoàn thành)"
+        )
         return result
     if start is not None:
         result.start, result.start_from = start.astimezone(zone), "--start"
@@ -74,8 +92,10 @@ def import_source(source: Source, filename: str, *, start: datetime | None = Non
     registry = registry or load_registry()
     built = build(items, registry, result.start)
     if result.start is None and any("without the event start" in i.message for i in built.issues):
-        result.error = ("the plan gives dates but the document does not say when the event starts "
-                        "(a line like 'Thời gian: 07 giờ 00 phút, ngày 19 tháng 5 năm 2027'): give --start WHEN")
+        result.error = (
+            "the plan gives dates but the document does not say when the event starts "
+            "(a line like 'Thời gian: 07 giờ 00 phút, ngày 19 tháng 5 năm 2027'): give --start WHEN"
+        )
         return result
     result.name = plan_name(source.paragraphs, PurePath(filename).stem)
     result.issues = built.issues

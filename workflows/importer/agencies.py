@@ -22,15 +22,77 @@ _STRONG = re.compile(r"\s*(?:\n|;|\+|•)\s*")
 _WEAK = re.compile(r"(\s*,\s*|\s+và\s+|\s+va\s+|\s+cùng\s+)", re.IGNORECASE)
 _LEAD_BULLET = re.compile(r"^[\-–•+*]\s*")
 # The first word(s) of an agency's name: an unknown piece that starts otherwise continues the one before.
-_HEADS = ("so", "ban", "uy ban", "ubnd", "ub", "trung tam", "cong an", "bo", "bao", "dai", "hoi", "van phong", "vp",
-          "cong ty", "bao tang", "thu vien", "truong", "benh vien", "tinh doan", "lien doan", "dien luc",
-          "vien thong", "cuc", "chi cuc", "doan", "nha hat", "doi", "phong", "mat tran", "buu dien", "kho bac",
-          "ngan hang", "tong cong ty", "cang", "dang uy", "huyen uy", "thanh uy", "thi uy", "tinh uy", "hoc vien",
-          "vien", "thanh tra", "bql", "bch", "ldld", "ca", "vnpt", "viettel", "tap doan", "nha", "khu", "lu doan",
-          "trung doan", "su doan", "bo chi huy", "ho", "cac")
+_HEADS = (
+    "so",
+    "ban",
+    "uy ban",
+    "ubnd",
+    "ub",
+    "trung tam",
+    "cong an",
+    "bo",
+    "bao",
+    "dai",
+    "hoi",
+    "van phong",
+    "vp",
+    "cong ty",
+    "bao tang",
+    "thu vien",
+    "truong",
+    "benh vien",
+    "tinh doan",
+    "lien doan",
+    "dien luc",
+    "vien thong",
+    "cuc",
+    "chi cuc",
+    "doan",
+    "nha hat",
+    "doi",
+    "phong",
+    "mat tran",
+    "buu dien",
+    "kho bac",
+    "ngan hang",
+    "tong cong ty",
+    "cang",
+    "dang uy",
+    "huyen uy",
+    "thanh uy",
+    "thi uy",
+    "tinh uy",
+    "hoc vien",
+    "vien",
+    "thanh tra",
+    "bql",
+    "bch",
+    "ldld",
+    "ca",
+    "vnpt",
+    "viettel",
+    "tap doan",
+    "nha",
+    "khu",
+    "lu doan",
+    "trung doan",
+    "su doan",
+    "bo chi huy",
+    "ho",
+    "cac",
+)
 _LOCAL = re.compile(r"^(?:ubnd|uy ban nhan dan|ub) (huyen|thanh pho|tp|thi xa|tx|quan|thi tran|xa|phuong) (.+)$")
-_LOCAL_KIND = {"huyen": "huyện", "thanh pho": "thành phố", "tp": "thành phố", "thi xa": "thị xã", "tx": "thị xã",
-               "quan": "quận", "thi tran": "thị trấn", "xa": "xã", "phuong": "phường"}
+_LOCAL_KIND = {
+    "huyen": "huyện",
+    "thanh pho": "thành phố",
+    "tp": "thành phố",
+    "thi xa": "thị xã",
+    "tx": "thị xã",
+    "quan": "quận",
+    "thi tran": "thị trấn",
+    "xa": "xã",
+    "phuong": "phường",
+}
 
 
 @dataclass(frozen=True)
@@ -74,8 +136,8 @@ class Registry:
         while changed and len(ws) > 1:
             changed = False
             for place in self._places:
-                if len(ws) > len(place) and tuple(ws[-len(place):]) == place:
-                    ws, changed = ws[:-len(place)], True
+                if len(ws) > len(place) and tuple(ws[-len(place) :]) == place:
+                    ws, changed = ws[: -len(place)], True
                     break
             if len(ws) > 1 and ws[-1] == "tinh":
                 ws, changed = ws[:-1], True
@@ -88,8 +150,8 @@ class Registry:
             changed = False
             folded = ["".join(words(t)) for t in tokens]
             for place in self._places:
-                if len(tokens) > len(place) and tuple(folded[-len(place):]) == place:
-                    tokens, changed = tokens[:-len(place)], True
+                if len(tokens) > len(place) and tuple(folded[-len(place) :]) == place:
+                    tokens, changed = tokens[: -len(place)], True
                     break
             if len(tokens) > 1 and fold(tokens[-1]) == "tinh":
                 tokens, changed = tokens[:-1], True
@@ -144,7 +206,7 @@ class Registry:
         return out
 
     def _read_chunk(self, chunk: str, out: CellAgencies) -> None:
-        tokens = _WEAK.split(chunk)          # piece, separator, piece, …
+        tokens = _WEAK.split(chunk)  # piece, separator, piece, …
         pieces = tokens[0::2]
         seps = tokens[1::2]
         i, pending_unknown = 0, ""
@@ -172,7 +234,7 @@ class Registry:
                 out.vague.append(_join(pieces, seps, i, len(pieces) - 1).strip(" .:"))
                 return
             if pending_unknown and not _starts_like_agency(folded):
-                pending_unknown = pending_unknown + seps[i - 1] + piece   # "Trung tâm Văn hóa, Điện ảnh"
+                pending_unknown = pending_unknown + seps[i - 1] + piece  # "Trung tâm Văn hóa, Điện ảnh"
             else:
                 if pending_unknown:
                     self._unknown(pending_unknown, out)
@@ -206,8 +268,14 @@ def _strip_place_tail(name: str, folded_place: str) -> str:
 
 
 def _is_vague(folded: str) -> bool:
-    return (folded.startswith("cac ") or folded in ("cac", "lien quan") or "lien quan" in folded
-            or folded.startswith("nhung ") or " cac " in f" {folded} " and not folded.startswith("ban "))
+    return (
+        folded.startswith("cac ")
+        or folded in ("cac", "lien quan")
+        or "lien quan" in folded
+        or folded.startswith("nhung ")
+        or " cac " in f" {folded} "
+        and not folded.startswith("ban ")
+    )
 
 
 def _starts_like_agency(folded: str) -> bool:

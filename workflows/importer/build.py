@@ -16,7 +16,7 @@ from workflows.importer.deadlines import read_deadline
 from workflows.importer.text import fold, words
 
 PLACEHOLDER_LEAD = Agency("BTC", "Ban Tổ chức", "Organising committee")
-NO_DEADLINE_DUE = "T+0h"   # a row with no deadline is due at the event start, and says so
+NO_DEADLINE_DUE = "T+0h"  # a row with no deadline is due at the event start, and says so
 _PHASE_STOP = {"cong", "tac", "giai", "doan", "phan", "muc", "cac", "va", "cho", "de", "cua", "nhiem", "vu"}
 
 
@@ -90,8 +90,9 @@ def build(items: list[PlanRow | GroupRow], registry: Registry, start: datetime |
     return Built(duties, list(agencies.values()), phases, issues)
 
 
-def _duty(r: PlanRow, registry: Registry, start: datetime | None, phase: str, n: int,
-          agencies: dict[str, Agency]) -> Duty:
+def _duty(
+    r: PlanRow, registry: Registry, start: datetime | None, phase: str, n: int, agencies: dict[str, Agency]
+) -> Duty:
     checks: list[Issue] = []
     notes: list[str] = []
     title = r.title.strip()
@@ -103,20 +104,41 @@ def _duty(r: PlanRow, registry: Registry, start: datetime | None, phase: str, n:
     for cell, name in ((lead_cell, "lead"), (support_cell, "supporting")):
         for u in cell.unknown:
             code = registry.make(u).code
-            checks.append(Issue(r.row, name, f"unknown agency {u!r}; gave it the code {code}", "unknown_agency",
-                                {"name": u, "code": code}))
+            checks.append(
+                Issue(
+                    r.row,
+                    name,
+                    f"unknown agency {u!r}; gave it the code {code}",
+                    "unknown_agency",
+                    {"name": u, "code": code},
+                )
+            )
     leads = lead_cell.agencies
     if not leads:
         lead = PLACEHOLDER_LEAD
         shown = r.lead.strip() or "(empty)"
-        checks.append(Issue(r.row, "lead", f"no lead agency in {shown!r}; set to {lead.code} ({lead.name})", "no_lead",
-                            {"code": lead.code}))
+        checks.append(
+            Issue(
+                r.row,
+                "lead",
+                f"no lead agency in {shown!r}; set to {lead.code} ({lead.name})",
+                "no_lead",
+                {"code": lead.code},
+            )
+        )
     else:
         lead = leads[0]
         if len(leads) > 1:
             rest = ", ".join(a.code for a in leads[1:])
-            checks.append(Issue(r.row, "lead", f"several lead agencies; {lead.code} leads, {rest} support",
-                                "several_leads", {"lead": lead.code, "rest": rest}))
+            checks.append(
+                Issue(
+                    r.row,
+                    "lead",
+                    f"several lead agencies; {lead.code} leads, {rest} support",
+                    "several_leads",
+                    {"lead": lead.code, "rest": rest},
+                )
+            )
     support = [a for a in leads[1:] + support_cell.agencies if a.code != lead.code]
     support = list({a.code: a for a in support}.values())
     vague = lead_cell.vague + support_cell.vague
@@ -128,17 +150,35 @@ def _duty(r: PlanRow, registry: Registry, start: datetime | None, phase: str, n:
     due, cue = deadline.due, deadline.cue
     if due is None:
         due = NO_DEADLINE_DUE
-        checks.append(Issue(r.row, "due", f"{deadline.problem}; set to the event start ({due})", "no_deadline",
-                            {"text": " ".join(r.due.split())[:80]}))
+        checks.append(
+            Issue(
+                r.row,
+                "due",
+                f"{deadline.problem}; set to the event start ({due})",
+                "no_deadline",
+                {"text": " ".join(r.due.split())[:80]},
+            )
+        )
     elif deadline.problem:
-        checks.append(Issue(r.row, "due", deadline.problem, "due_doubt", {"text": " ".join(r.due.split())[:80],
-                                                                          "due": due}))
+        checks.append(
+            Issue(r.row, "due", deadline.problem, "due_doubt", {"text": " ".join(r.due.split())[:80], "due": due})
+        )
     if r.due.strip():
         notes.append(f"Thời gian theo kế hoạch: {' '.join(r.due.split())}")
     if r.note.strip():
         notes.append(" ".join(r.note.split()))
-    return Duty(r.row, f"{phase}-{n:02d}", " ".join(title.split()), phase, lead.code, [a.code for a in support], due,
-                cue, ". ".join(notes), checks)
+    return Duty(
+        r.row,
+        f"{phase}-{n:02d}",
+        " ".join(title.split()),
+        phase,
+        lead.code,
+        [a.code for a in support],
+        due,
+        cue,
+        ". ".join(notes),
+        checks,
+    )
 
 
 def _s(text: str) -> str:
@@ -146,26 +186,39 @@ def _s(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def to_toml(built: Built, *, name: str, source: str, start: datetime | None, start_from: str,
-            tz: ZoneInfo, default_due_time: time = time(17, 0)) -> str:
+def to_toml(
+    built: Built,
+    *,
+    name: str,
+    source: str,
+    start: datetime | None,
+    start_from: str,
+    tz: ZoneInfo,
+    default_due_time: time = time(17, 0),
+) -> str:
     checked = {i.row for i in built.issues if i.row is not None}
     full = len(built.duties) - len({d.row for d in built.duties if d.row in checked})
-    lines = [
-        f"# dutybot workflow template imported from {source} by `dutybot workflow import`.",
-        f"# {len(built.duties)} duties, {len(built.agencies)} agencies, {len(built.phases)} phases;"
-        f" {full} rows read fully, {len(built.duties) - full} marked \"# check:\" below.",
-        f"# Event start: {start:%d/%m/%Y %H:%M} ({start_from})." if start else
-        "# Event start: not in the document; only relative deadlines were found.",
-        "# Deadlines are relative to the start (T); the plan's own wording is kept in each note.",
-        "",
-        "[template]",
-        f"name = {_s(name)}",
-        f"timezone = {_s(str(tz))}",
-        f"default_due_time = \"{default_due_time:%H:%M}\"",
-        f"start_time = \"{(start.time() if start else time(8, 0)):%H:%M}\"",
-    ] + ([f"start = \"{start:%Y-%m-%d %H:%M}\""] if start else []) + [
-        "",
-    ]
+    lines = (
+        [
+            f"# dutybot workflow template imported from {source} by `dutybot workflow import`.",
+            f"# {len(built.duties)} duties, {len(built.agencies)} agencies, {len(built.phases)} phases;"
+            f' {full} rows read fully, {len(built.duties) - full} marked "# check:" below.',
+            f"# Event start: {start:%d/%m/%Y %H:%M} ({start_from})."
+            if start
+            else "# Event start: not in the document; only relative deadlines were found.",
+            "# Deadlines are relative to the start (T); the plan's own wording is kept in each note.",
+            "",
+            "[template]",
+            f"name = {_s(name)}",
+            f"timezone = {_s(str(tz))}",
+            f'default_due_time = "{default_due_time:%H:%M}"',
+            f'start_time = "{(start.time() if start else time(8, 0)):%H:%M}"',
+        ]
+        + ([f'start = "{start:%Y-%m-%d %H:%M}"'] if start else [])
+        + [
+            "",
+        ]
+    )
     for a in built.agencies:
         lines += ["[[agencies]]", f"code = {_s(a.code)}", f"name = {_s(a.name)}"]
         lines += [f"name_en = {_s(a.name_en)}"] if a.name_en else []
@@ -176,8 +229,13 @@ def to_toml(built: Built, *, name: str, source: str, start: datetime | None, sta
         lines.append(f"# row {d.row}")
         for c in d.checks:
             lines.append(f"# check: {c.field}: {_comment(c.message)}")
-        lines += ["[[duties]]", f"code = {_s(d.code)}", f"title = {_s(d.title)}", f"phase = {_s(d.phase)}",
-                  f"lead = {_s(d.lead)}"]
+        lines += [
+            "[[duties]]",
+            f"code = {_s(d.code)}",
+            f"title = {_s(d.title)}",
+            f"phase = {_s(d.phase)}",
+            f"lead = {_s(d.lead)}",
+        ]
         if d.supporting:
             lines.append("supporting = [" + ", ".join(_s(c) for c in d.supporting) + "]")
         lines.append(f"due = {_s(d.due)}")
@@ -199,7 +257,7 @@ def plan_name(paragraphs: list[str], fallback: str) -> str:
         f = fold(p)
         if not f.startswith("ke hoach"):
             continue
-        rest = p.strip()[len("KẾ HOẠCH"):].strip(" :-\n")
+        rest = p.strip()[len("KẾ HOẠCH") :].strip(" :-\n")
         if not words(rest) and k + 1 < len(paragraphs):
             rest = paragraphs[k + 1]
         rest = " ".join(rest.split())

@@ -128,8 +128,9 @@ def _get(cells: list[str], cols: dict[str, int], key: str) -> str:
     return cells[i].strip() if i is not None and i < len(cells) else ""
 
 
-def _classify(number: int, cells: list[str], cols: dict[str, int],
-              items: list[PlanRow | GroupRow]) -> PlanRow | GroupRow | None:
+def _classify(
+    number: int, cells: list[str], cols: dict[str, int], items: list[PlanRow | GroupRow]
+) -> PlanRow | GroupRow | None:
     filled = [c for c in cells if c]
     if not filled:
         return None
@@ -153,6 +154,10 @@ def _classify(number: int, cells: list[str], cols: dict[str, int],
 
 
 def _group_title(text: str) -> str:
-    t = re.sub(r"^\s*(?:(?:Phần|PHẦN|Giai đoạn|GIAI ĐOẠN|Mục|MỤC)\s+)?"
-               r"(?:[IVXLCivxlc]{1,6}|[A-Ha-h]|[0-9]{1,2})\s*[.):\-]\s*", "", text.strip())
+    t = re.sub(
+        r"^\s*(?:(?:Phần|PHẦN|Giai đoạn|GIAI ĐOẠN|Mục|MỤC)\s+)?"
+        r"(?:[IVXLCivxlc]{1,6}|[A-Ha-h]|[0-9]{1,2})\s*[.):\-]\s*",
+        "",
+        text.strip(),
+    )
     return t.strip() or text.strip()

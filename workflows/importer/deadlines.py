@@ -27,8 +27,20 @@ _QUARTER = re.compile(r"quy (iv|iii|ii|i|[1-4])\s*(?:/|nam|-)\s*([0-9]{4})")
 _CLOCK = re.compile(r"(?<![0-9/])([0-9]{1,2})\s*(?:h|gio|:)\s*([0-9]{2})?(?:\s*(?:phut|p|'))?(?![0-9])")
 _RELATIVE = re.compile(r"\b(truoc|sau)\b(.{0,60}?)\b([0-9]{1,3})\s*(ngay|tuan|thang|gio|phut)\b")
 _EVENT_WORDS = ("le", "su kien", "to chuc", "dien ra", "khai mac", "ket thuc", "chuong trinh", "hoi nghi", "dai hoi")
-_NO_DEADLINE = ("thuong xuyen", "theo chuong trinh", "theo ke hoach", "lien tuc", "theo yeu cau", "khi co yeu cau",
-                "hang ngay", "hang tuan", "trong suot", "dinh ky", "theo tien do", "theo lich")
+_NO_DEADLINE = (
+    "thuong xuyen",
+    "theo chuong trinh",
+    "theo ke hoach",
+    "lien tuc",
+    "theo yeu cau",
+    "khi co yeu cau",
+    "hang ngay",
+    "hang tuan",
+    "trong suot",
+    "dinh ky",
+    "theo tien do",
+    "theo lich",
+)
 _QUARTERS = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 _UNIT_DAYS = {"ngay": 1, "tuan": 7, "thang": 30}
 
@@ -53,7 +65,7 @@ def _offset(day: date, at: time | None, start: datetime) -> str:
 
 def _dates(f: str, start: datetime | None) -> list[tuple[int, date | None, str]]:
     """(position, date, problem) for each date in the folded text; the year may come from a later date."""
-    found: list[tuple[int, int, int, int | None]] = []   # pos, day, month, year
+    found: list[tuple[int, int, int, int | None]] = []  # pos, day, month, year
     for m in _LONG.finditer(f):
         found.append((m.start(), int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None))
     for m in _DMY.finditer(f):
@@ -64,7 +76,7 @@ def _dates(f: str, start: datetime | None) -> list[tuple[int, date | None, str]]
     out: list[tuple[int, date | None, str]] = []
     for k, (pos, d, mth, y) in enumerate(found):
         if y is None:
-            y = next((yy for _, _, _, yy in found[k + 1:] if yy is not None), None)
+            y = next((yy for _, _, _, yy in found[k + 1 :] if yy is not None), None)
         problem = ""
         if y is None:
             if start is None:
