@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from bot.actors import SystemActor
 from bot.context import App
-from bot.i18n import Texts
-from bot.notify import channel_for
+from bot.notify import queue_rendered
 from bot.render.aftermath import after_action_text
 from workflows import ending
 from workflows.ports import Ctx
@@ -18,25 +17,16 @@ def end_event(app: App, store, event, *, actor, channel: str) -> int:
     if ending.end_event(store, Ctx(actor=actor, channel=channel, now=now), event) is None:
         return 0
     data = event_report(store, event, now)
-    queued = 0
-    for user in store.users_with_role("admin", "coordinator", "observer"):
-        ident = channel_for(store, user)
-        if ident is None:
-            continue
-        text = after_action_text(data, Texts(user.language or app.settings.general.language, app.tz), now)
-        queued += store.enqueue_values(
-            dict(
-                dedupe_key=f"aar:{event.id}:{user.id}",
-                user_id=user.id,
-                channel=ident.channel,
-                chat_id=ident.chat_id,
-                kind="after_action",
-                text=text,
-                created_at=now,
-                next_attempt_at=now,
-            )
-        )
-    return queued
+    return queue_rendered(
+        store,
+        store.users_with_role("admin", "coordinator", "observer"),
+        default_lang=app.settings.general.language,
+        tz=app.tz,
+        now=now,
+        kind="after_action",
+        dedupe_key=lambda user: f"aar:{event.id}:{user.id}",
+        render=lambda texts: after_action_text(data, texts, now),
+    )
 
 
 def end_finished_events(app: App) -> int:

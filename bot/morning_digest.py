@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from bot.context import App
-from bot.i18n import Texts
-from bot.notify import channel_for
+from bot.notify import queue_rendered
 from workflows.report_model import event_report
 
 
@@ -20,21 +19,14 @@ def queue_digests(app: App) -> int:
         staff = [u for u in store.users_with_role("admin", "coordinator") if u.digest]
         for event in events:
             data = event_report(store, event, now)
-            for user in staff:
-                ident = channel_for(store, user)
-                if ident is None:
-                    continue
-                text = digest_text(data, Texts(user.language or app.settings.general.language, app.tz), now)
-                queued += store.enqueue_values(
-                    dict(
-                        dedupe_key=f"digest:{event.id}:{day}:{user.id}",
-                        user_id=user.id,
-                        channel=ident.channel,
-                        chat_id=ident.chat_id,
-                        kind="digest",
-                        text=text,
-                        created_at=now,
-                        next_attempt_at=now,
-                    )
-                )
+            queued += queue_rendered(
+                store,
+                staff,
+                default_lang=app.settings.general.language,
+                tz=app.tz,
+                now=now,
+                kind="digest",
+                dedupe_key=lambda user, event_id=event.id: f"digest:{event_id}:{day}:{user.id}",
+                render=lambda texts, data=data: digest_text(data, texts, now),
+            )
     return queued

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,40 @@ def channel_for(store: SqlStore, user):
         if ident.channel == user.preferred_channel:
             return ident
     return identities[0]
+
+
+def queue_rendered(
+    store: SqlStore,
+    users,
+    *,
+    default_lang: str,
+    tz: ZoneInfo,
+    now: datetime,
+    kind: str,
+    dedupe_key: Callable[[object], str],
+    render: Callable[[Texts], str],
+) -> int:
+    """Queue one message per user, worded in the user's language, to the chat they can be reached in
+    (a report-like text: the after-action report, the morning digest); returns how many were new."""
+    queued = 0
+    for user in users:
+        ident = channel_for(store, user)
+        if ident is None:
+            continue
+        text = render(Texts(user.language or default_lang, tz))
+        queued += store.enqueue_values(
+            dict(
+                dedupe_key=dedupe_key(user),
+                user_id=user.id,
+                channel=ident.channel,
+                chat_id=ident.chat_id,
+                kind=kind,
+                text=text,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+    return queued
 
 
 def render_notice(texts: Texts, notice: Notice) -> str:
